@@ -1,0 +1,2 @@
+//! Batch pricer for researchers (CSV on stdin, CSV on stdout).
+fn main() {}

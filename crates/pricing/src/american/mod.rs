@@ -1,0 +1,1 @@
+//! American options: Barone-Adesi-Whaley, Bjerksund-Stensland 2002, lattice, implied volatility.

@@ -1,0 +1,1 @@
+//! Batch pricing over slices (structure of arrays), SIMD kernels.

@@ -1,0 +1,52 @@
+//! Black-76 for European options on forwards and futures (Black 1976; Haug 2007, §1.1.5):
+//! the generalised Black-Scholes formula with cost of carry b = 0 and the forward as the
+//! underlying.
+
+use crate::error::Result;
+use crate::gbs::{self, Carry, GbsInputs};
+use crate::greeks::{Greeks, SecondOrderGreeks};
+use crate::types::{FuturesOption, check_vol};
+
+#[inline]
+fn inputs(option: &FuturesOption, vol: f64) -> Result<GbsInputs> {
+    option.validate()?;
+    check_vol(vol)?;
+    Ok(GbsInputs {
+        right: option.right,
+        s: option.forward,
+        k: option.strike,
+        t: option.years,
+        r: option.rate,
+        b: 0.0,
+        v: vol,
+        carry: Carry::Forward,
+    })
+}
+
+/// The option's value at volatility `vol`.
+///
+/// # Errors
+/// [`PricingError::InvalidInput`](crate::PricingError) when an input is NaN, infinite or out of
+/// its domain.
+#[inline]
+pub fn price(option: &FuturesOption, vol: f64) -> Result<f64> {
+    Ok(gbs::price(&inputs(option, vol)?))
+}
+
+/// Price and every first-order greek. Delta and gamma are per 1.0 of the forward; rho holds the
+/// forward fixed (−T·V); dividend rho is zero.
+///
+/// # Errors
+/// As [`price`].
+#[inline]
+pub fn greeks(option: &FuturesOption, vol: f64) -> Result<Greeks> {
+    Ok(gbs::greeks(&inputs(option, vol)?))
+}
+
+/// Vanna, volga, charm, speed, zomma and colour, with respect to the forward.
+///
+/// # Errors
+/// As [`price`].
+pub fn second_order_greeks(option: &FuturesOption, vol: f64) -> Result<SecondOrderGreeks> {
+    Ok(gbs::second_order(&inputs(option, vol)?))
+}

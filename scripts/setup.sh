@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build, test and bench Volta. Idempotent and
+# non-interactive; run as root (apt-get) on the project's machines.
+set -euo pipefail
+
+need_apt=()
+command -v clang >/dev/null 2>&1 || need_apt+=(clang)
+dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  # libclang + clang: bindgen for lightgbm3 (models crate).
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+pip_quiet=(pip install --quiet --disable-pip-version-check --root-user-action=ignore)
+# CMake >= 3.28 for LightGBM's build (Debian 12 ships 3.25).
+cmake_ok=$(python3 - <<'PY'
+import shutil, subprocess
+exe = shutil.which("cmake")
+if not exe:
+    print("no"); raise SystemExit
+v = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split()[2]
+major, minor = (int(x) for x in v.split(".")[:2])
+print("yes" if (major, minor) >= (3, 28) and major < 4 else "no")
+PY
+)
+[ "$cmake_ok" = yes ] || "${pip_quiet[@]}" "cmake>=3.28,<4"
+# `just`, the command runner, as the binary PyPI ships.
+command -v just >/dev/null 2>&1 || "${pip_quiet[@]}" rust-just
+command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}')"
