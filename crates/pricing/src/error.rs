@@ -87,3 +87,83 @@ pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64> {
         })
     }
 }
+
+/// A one-byte reason code for the batch APIs, which write NaN and a code per option instead of
+/// stopping at the first bad row. [`ErrorCode::Ok`] marks a good result.
+#[non_exhaustive]
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ErrorCode {
+    /// The output is valid.
+    #[default]
+    Ok = 0,
+    /// Spot (or forward) was NaN, infinite or ≤ 0.
+    InvalidSpot,
+    /// Strike was NaN, infinite or ≤ 0.
+    InvalidStrike,
+    /// Time to expiry was NaN, infinite or < 0.
+    InvalidYears,
+    /// Rate was NaN or infinite.
+    InvalidRate,
+    /// Dividend yield was NaN or infinite.
+    InvalidDividendYield,
+    /// Volatility was NaN, infinite or < 0.
+    InvalidVol,
+    /// Option price was NaN, infinite or < 0.
+    InvalidPrice,
+    /// Price below the no-arbitrage lower bound.
+    PriceBelowLowerBound,
+    /// Price at or above the no-arbitrage upper bound.
+    PriceAboveUpperBound,
+    /// A solver did not converge.
+    NoConvergence,
+    /// Any other invalid input.
+    InvalidInput,
+}
+
+impl ErrorCode {
+    /// A short English description, for reports and CSV output.
+    #[must_use]
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::InvalidSpot => "invalid spot: must be finite and > 0",
+            Self::InvalidStrike => "invalid strike: must be finite and > 0",
+            Self::InvalidYears => "invalid years: must be finite and >= 0",
+            Self::InvalidRate => "invalid rate: must be finite",
+            Self::InvalidDividendYield => "invalid dividend_yield: must be finite",
+            Self::InvalidVol => "invalid vol: must be finite and >= 0",
+            Self::InvalidPrice => "invalid price: must be finite and >= 0",
+            Self::PriceBelowLowerBound => "price below the no-arbitrage lower bound",
+            Self::PriceAboveUpperBound => "price at or above the no-arbitrage upper bound",
+            Self::NoConvergence => "solver did not converge",
+            Self::InvalidInput => "invalid input",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+impl From<&PricingError> for ErrorCode {
+    fn from(e: &PricingError) -> Self {
+        match e {
+            PricingError::InvalidInput { name, .. } => match *name {
+                "spot" | "forward" => Self::InvalidSpot,
+                "strike" => Self::InvalidStrike,
+                "years" => Self::InvalidYears,
+                "rate" => Self::InvalidRate,
+                "dividend_yield" => Self::InvalidDividendYield,
+                "vol" => Self::InvalidVol,
+                "price" => Self::InvalidPrice,
+                _ => Self::InvalidInput,
+            },
+            PricingError::PriceBelowLowerBound { .. } => Self::PriceBelowLowerBound,
+            PricingError::PriceAboveUpperBound { .. } => Self::PriceAboveUpperBound,
+            PricingError::NoConvergence { .. } => Self::NoConvergence,
+        }
+    }
+}

@@ -40,6 +40,6 @@ pub mod implied;
 pub mod normal;
 mod types;
 
-pub use error::{PricingError, Result};
+pub use error::{ErrorCode, PricingError, Result};
 pub use greeks::{CALENDAR_DAYS_PER_YEAR, Greeks, SecondOrderGreeks};
 pub use types::{FuturesOption, OptionRight, Vanilla};
