@@ -43,3 +43,8 @@ mod types;
 pub use error::{ErrorCode, PricingError, Result};
 pub use greeks::{CALENDAR_DAYS_PER_YEAR, Greeks, SecondOrderGreeks};
 pub use types::{FuturesOption, OptionRight, Vanilla};
+
+/// The README's example, compiled and run as a doc test so that it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;
