@@ -1,12 +1,12 @@
 //! European options against published values: Haug's tables (as reproduced, digit for digit,
-//! in QuantLib's `test-suite/europeanoption.cpp`, `testValues` and `testGreekValues`) and
+//! in `QuantLib`'s `test-suite/europeanoption.cpp`, `testValues` and `testGreekValues`) and
 //! Hull's worked examples; then the trader's unit helpers and the rejection of bad inputs.
 //!
 //! Sources:
 //! - [Haug] E. G. Haug, "The Complete Guide to Option Pricing Formulas" (McGraw-Hill; the 1998
-//!   first edition's pages as QuantLib cites them: "pag 2-8", "pag 24", "pag 27", "pag 11-16").
-//! - [QL] QuantLib `test-suite/europeanoption.cpp` (lballabio/QuantLib), which checks the same
-//!   numbers with the same 1e-4 absolute tolerance. QuantLib's units are ours: theta per year
+//!   first edition's pages as `QuantLib` cites them: "pag 2-8", "pag 24", "pag 27", "pag 11-16").
+//! - [QL] `QuantLib` `test-suite/europeanoption.cpp` (lballabio/`QuantLib`), which checks the same
+//!   numbers with the same 1e-4 absolute tolerance. `QuantLib`'s units are ours: theta per year
 //!   (`thetaPerDay` = theta / 365), vega per 1.00 of volatility, rho and dividend rho per 1.00.
 //!   Its maturities are whole days on Actual/360 (`t*360 + 0.5` days): every T below is an exact
 //!   number of such days, so the published T is the T priced.
@@ -19,7 +19,7 @@ use volta_pricing::{FuturesOption, OptionRight, PricingError, Vanilla, black76, 
 
 use OptionRight::{Call, Put};
 
-/// QuantLib's tolerance for Haug's four-decimal values.
+/// `QuantLib`'s tolerance for Haug's four-decimal values.
 const HAUG_TOL: f64 = 1e-4;
 
 fn vanilla(right: OptionRight, spot: f64, strike: f64, q: f64, r: f64, t: f64) -> Vanilla {
@@ -38,65 +38,57 @@ fn assert_close(what: &str, computed: f64, expected: f64, tol: f64) {
 // Prices
 // ---------------------------------------------------------------------------------------------
 
-/// [QL] `testValues`: Haug's European values. Columns as in QuantLib:
+/// [QL] `testValues`: Haug's European values. Columns as in `QuantLib`:
 /// type, strike, spot, q, r, t, vol, value.
 #[rstest]
 // Haug pag 2-8.
-#[case(Call, 65.00, 60.00, 0.00, 0.08, 0.25, 0.30, 2.1334)]
-#[case(Put, 95.00, 100.00, 0.05, 0.10, 0.50, 0.20, 2.4648)]
-#[case(Put, 19.00, 19.00, 0.10, 0.10, 0.75, 0.28, 1.7011)]
-#[case(Call, 19.00, 19.00, 0.10, 0.10, 0.75, 0.28, 1.7011)]
-#[case(Call, 1.60, 1.56, 0.08, 0.06, 0.50, 0.12, 0.0291)]
-#[case(Put, 70.00, 75.00, 0.05, 0.10, 0.50, 0.35, 4.0870)]
+#[case((Call, 65.00, 60.00, 0.00, 0.08, 0.25, 0.30, 2.1334))]
+#[case((Put, 95.00, 100.00, 0.05, 0.10, 0.50, 0.20, 2.4648))]
+#[case((Put, 19.00, 19.00, 0.10, 0.10, 0.75, 0.28, 1.7011))]
+#[case((Call, 19.00, 19.00, 0.10, 0.10, 0.75, 0.28, 1.7011))]
+#[case((Call, 1.60, 1.56, 0.08, 0.06, 0.50, 0.12, 0.0291))]
+#[case((Put, 70.00, 75.00, 0.05, 0.10, 0.50, 0.35, 4.0870))]
 // Haug pag 24.
-#[case(Call, 100.00, 90.00, 0.10, 0.10, 0.10, 0.15, 0.0205)]
-#[case(Call, 100.00, 100.00, 0.10, 0.10, 0.10, 0.15, 1.8734)]
-#[case(Call, 100.00, 110.00, 0.10, 0.10, 0.10, 0.15, 9.9413)]
-#[case(Call, 100.00, 90.00, 0.10, 0.10, 0.10, 0.25, 0.3150)]
-#[case(Call, 100.00, 100.00, 0.10, 0.10, 0.10, 0.25, 3.1217)]
-#[case(Call, 100.00, 110.00, 0.10, 0.10, 0.10, 0.25, 10.3556)]
-#[case(Call, 100.00, 90.00, 0.10, 0.10, 0.10, 0.35, 0.9474)]
-#[case(Call, 100.00, 100.00, 0.10, 0.10, 0.10, 0.35, 4.3693)]
-#[case(Call, 100.00, 110.00, 0.10, 0.10, 0.10, 0.35, 11.1381)]
-#[case(Call, 100.00, 90.00, 0.10, 0.10, 0.50, 0.15, 0.8069)]
-#[case(Call, 100.00, 100.00, 0.10, 0.10, 0.50, 0.15, 4.0232)]
-#[case(Call, 100.00, 110.00, 0.10, 0.10, 0.50, 0.15, 10.5769)]
-#[case(Call, 100.00, 90.00, 0.10, 0.10, 0.50, 0.25, 2.7026)]
-#[case(Call, 100.00, 100.00, 0.10, 0.10, 0.50, 0.25, 6.6997)]
-#[case(Call, 100.00, 110.00, 0.10, 0.10, 0.50, 0.25, 12.7857)]
-#[case(Call, 100.00, 90.00, 0.10, 0.10, 0.50, 0.35, 4.9329)]
-#[case(Call, 100.00, 100.00, 0.10, 0.10, 0.50, 0.35, 9.3679)]
-#[case(Call, 100.00, 110.00, 0.10, 0.10, 0.50, 0.35, 15.3086)]
-#[case(Put, 100.00, 90.00, 0.10, 0.10, 0.10, 0.15, 9.9210)]
-#[case(Put, 100.00, 100.00, 0.10, 0.10, 0.10, 0.15, 1.8734)]
-#[case(Put, 100.00, 110.00, 0.10, 0.10, 0.10, 0.15, 0.0408)]
-#[case(Put, 100.00, 90.00, 0.10, 0.10, 0.10, 0.25, 10.2155)]
-#[case(Put, 100.00, 100.00, 0.10, 0.10, 0.10, 0.25, 3.1217)]
-#[case(Put, 100.00, 110.00, 0.10, 0.10, 0.10, 0.25, 0.4551)]
-#[case(Put, 100.00, 90.00, 0.10, 0.10, 0.10, 0.35, 10.8479)]
-#[case(Put, 100.00, 100.00, 0.10, 0.10, 0.10, 0.35, 4.3693)]
-#[case(Put, 100.00, 110.00, 0.10, 0.10, 0.10, 0.35, 1.2376)]
-#[case(Put, 100.00, 90.00, 0.10, 0.10, 0.50, 0.15, 10.3192)]
-#[case(Put, 100.00, 100.00, 0.10, 0.10, 0.50, 0.15, 4.0232)]
-#[case(Put, 100.00, 110.00, 0.10, 0.10, 0.50, 0.15, 1.0646)]
-#[case(Put, 100.00, 90.00, 0.10, 0.10, 0.50, 0.25, 12.2149)]
-#[case(Put, 100.00, 100.00, 0.10, 0.10, 0.50, 0.25, 6.6997)]
-#[case(Put, 100.00, 110.00, 0.10, 0.10, 0.50, 0.25, 3.2734)]
-#[case(Put, 100.00, 90.00, 0.10, 0.10, 0.50, 0.35, 14.4452)]
-#[case(Put, 100.00, 100.00, 0.10, 0.10, 0.50, 0.35, 9.3679)]
-#[case(Put, 100.00, 110.00, 0.10, 0.10, 0.50, 0.35, 5.7963)]
+#[case((Call, 100.00, 90.00, 0.10, 0.10, 0.10, 0.15, 0.0205))]
+#[case((Call, 100.00, 100.00, 0.10, 0.10, 0.10, 0.15, 1.8734))]
+#[case((Call, 100.00, 110.00, 0.10, 0.10, 0.10, 0.15, 9.9413))]
+#[case((Call, 100.00, 90.00, 0.10, 0.10, 0.10, 0.25, 0.3150))]
+#[case((Call, 100.00, 100.00, 0.10, 0.10, 0.10, 0.25, 3.1217))]
+#[case((Call, 100.00, 110.00, 0.10, 0.10, 0.10, 0.25, 10.3556))]
+#[case((Call, 100.00, 90.00, 0.10, 0.10, 0.10, 0.35, 0.9474))]
+#[case((Call, 100.00, 100.00, 0.10, 0.10, 0.10, 0.35, 4.3693))]
+#[case((Call, 100.00, 110.00, 0.10, 0.10, 0.10, 0.35, 11.1381))]
+#[case((Call, 100.00, 90.00, 0.10, 0.10, 0.50, 0.15, 0.8069))]
+#[case((Call, 100.00, 100.00, 0.10, 0.10, 0.50, 0.15, 4.0232))]
+#[case((Call, 100.00, 110.00, 0.10, 0.10, 0.50, 0.15, 10.5769))]
+#[case((Call, 100.00, 90.00, 0.10, 0.10, 0.50, 0.25, 2.7026))]
+#[case((Call, 100.00, 100.00, 0.10, 0.10, 0.50, 0.25, 6.6997))]
+#[case((Call, 100.00, 110.00, 0.10, 0.10, 0.50, 0.25, 12.7857))]
+#[case((Call, 100.00, 90.00, 0.10, 0.10, 0.50, 0.35, 4.9329))]
+#[case((Call, 100.00, 100.00, 0.10, 0.10, 0.50, 0.35, 9.3679))]
+#[case((Call, 100.00, 110.00, 0.10, 0.10, 0.50, 0.35, 15.3086))]
+#[case((Put, 100.00, 90.00, 0.10, 0.10, 0.10, 0.15, 9.9210))]
+#[case((Put, 100.00, 100.00, 0.10, 0.10, 0.10, 0.15, 1.8734))]
+#[case((Put, 100.00, 110.00, 0.10, 0.10, 0.10, 0.15, 0.0408))]
+#[case((Put, 100.00, 90.00, 0.10, 0.10, 0.10, 0.25, 10.2155))]
+#[case((Put, 100.00, 100.00, 0.10, 0.10, 0.10, 0.25, 3.1217))]
+#[case((Put, 100.00, 110.00, 0.10, 0.10, 0.10, 0.25, 0.4551))]
+#[case((Put, 100.00, 90.00, 0.10, 0.10, 0.10, 0.35, 10.8479))]
+#[case((Put, 100.00, 100.00, 0.10, 0.10, 0.10, 0.35, 4.3693))]
+#[case((Put, 100.00, 110.00, 0.10, 0.10, 0.10, 0.35, 1.2376))]
+#[case((Put, 100.00, 90.00, 0.10, 0.10, 0.50, 0.15, 10.3192))]
+#[case((Put, 100.00, 100.00, 0.10, 0.10, 0.50, 0.15, 4.0232))]
+#[case((Put, 100.00, 110.00, 0.10, 0.10, 0.50, 0.15, 1.0646))]
+#[case((Put, 100.00, 90.00, 0.10, 0.10, 0.50, 0.25, 12.2149))]
+#[case((Put, 100.00, 100.00, 0.10, 0.10, 0.50, 0.25, 6.6997))]
+#[case((Put, 100.00, 110.00, 0.10, 0.10, 0.50, 0.25, 3.2734))]
+#[case((Put, 100.00, 90.00, 0.10, 0.10, 0.50, 0.35, 14.4452))]
+#[case((Put, 100.00, 100.00, 0.10, 0.10, 0.50, 0.35, 9.3679))]
+#[case((Put, 100.00, 110.00, 0.10, 0.10, 0.50, 0.35, 5.7963))]
 // Haug pag 27.
-#[case(Call, 40.00, 42.00, 0.08, 0.04, 0.75, 0.35, 5.0975)]
-fn bsm_price_matches_haug(
-    #[case] right: OptionRight,
-    #[case] strike: f64,
-    #[case] spot: f64,
-    #[case] q: f64,
-    #[case] r: f64,
-    #[case] t: f64,
-    #[case] vol: f64,
-    #[case] value: f64,
-) {
+#[case((Call, 40.00, 42.00, 0.08, 0.04, 0.75, 0.35, 5.0975))]
+fn bsm_price_matches_haug(#[case] row: (OptionRight, f64, f64, f64, f64, f64, f64, f64)) {
+    let (right, strike, spot, q, r, t, vol, value) = row;
     let option = vanilla(right, spot, strike, q, r, t);
     assert_close(
         "bsm price",
@@ -111,7 +103,7 @@ fn bsm_price_matches_haug(
     );
 }
 
-/// Black-76: [Haug] pag 2-8 and pag 24 are options on futures, which QuantLib's table encodes as
+/// Black-76: [Haug] pag 2-8 and pag 24 are options on futures, which `QuantLib`'s table encodes as
 /// BSM with q = r (cost of carry b = 0, spot = futures price). Here they go through Black-76
 /// itself with forward = the published futures price. The first two rows are Haug's Black-76
 /// example: F = 19, K = 19, T = 0.75, r = 10 %, σ = 28 % → call = put = 1.7011.
@@ -149,22 +141,13 @@ fn black76_price_matches_haug(
 /// [Hull] prices, at the precision Hull prints (tolerance: half a unit of the last digit).
 #[rstest]
 // Ch. 15, S = 42, K = 40, r = 10 %, σ = 20 %, six months: c = 4.76, p = 0.81.
-#[case(Call, 42.0, 40.0, 0.0, 0.10, 0.5, 0.20, 4.76, 0.005)]
-#[case(Put, 42.0, 40.0, 0.0, 0.10, 0.5, 0.20, 0.81, 0.005)]
+#[case((Call, 42.0, 40.0, 0.0, 0.10, 0.5, 0.20, 4.76, 0.005))]
+#[case((Put, 42.0, 40.0, 0.0, 0.10, 0.5, 0.20, 0.81, 0.005))]
 // Ch. 17, a two-month call on an index at 930, strike 900, r = 8 %, σ = 20 %, dividend
 // yield 3 %: c = 51.83.
-#[case(Call, 930.0, 900.0, 0.03, 0.08, 2.0 / 12.0, 0.20, 51.83, 0.005)]
-fn bsm_price_matches_hull(
-    #[case] right: OptionRight,
-    #[case] spot: f64,
-    #[case] strike: f64,
-    #[case] q: f64,
-    #[case] r: f64,
-    #[case] t: f64,
-    #[case] vol: f64,
-    #[case] value: f64,
-    #[case] tol: f64,
-) {
+#[case((Call, 930.0, 900.0, 0.03, 0.08, 2.0 / 12.0, 0.20, 51.83, 0.005))]
+fn bsm_price_matches_hull(#[case] row: (OptionRight, f64, f64, f64, f64, f64, f64, f64, f64)) {
+    let (right, spot, strike, q, r, t, vol, value, tol) = row;
     let option = vanilla(right, spot, strike, q, r, t);
     assert_close("bsm price", bsm::price(&option, vol).unwrap(), value, tol);
 }
@@ -195,7 +178,7 @@ enum Greek {
     Theta,
     Rho,
     DividendRho,
-    /// Δ·S/V, QuantLib's `elasticity`.
+    /// Δ·S/V, `QuantLib`'s `elasticity`.
     Elasticity,
     ThetaPerDay,
     VegaPerVolPoint,
@@ -231,52 +214,22 @@ fn pick(g: &volta_pricing::Greeks, which: Greek, underlying: f64) -> f64 {
 /// Haug's futures-option example in `black76_greek_matches_haug`.
 #[rstest]
 // Haug pag 11-16 via [QL]: type, strike, spot, q, r, t, vol, value, tolerance.
-#[case::haug_theta(Greek::Theta, Put, 405.0, 430.0, 0.05, 0.07, 1.0 / 12.0, 0.20, -31.1924, HAUG_TOL)]
-#[case::haug_theta_per_day(Greek::ThetaPerDay, Put, 405.0, 430.0, 0.05, 0.07, 1.0 / 12.0, 0.20, -0.0855, HAUG_TOL)]
-#[case::haug_dividend_rho(
-    Greek::DividendRho,
-    Put,
-    490.0,
-    500.0,
-    0.05,
-    0.08,
-    0.25,
-    0.15,
-    42.2254,
-    HAUG_TOL
-)]
+#[case::haug_theta((Greek::Theta, Put, 405.0, 430.0, 0.05, 0.07, 1.0 / 12.0, 0.20, -31.1924, HAUG_TOL))]
+#[case::haug_theta_per_day((Greek::ThetaPerDay, Put, 405.0, 430.0, 0.05, 0.07, 1.0 / 12.0, 0.20, -0.0855, HAUG_TOL))]
+#[case::haug_dividend_rho((Greek::DividendRho, Put, 490.0, 500.0, 0.05, 0.08, 0.25, 0.15, 42.2254, HAUG_TOL))]
 // The same number per point of yield: 42.2254 / 100.
-#[case::haug_dividend_rho_per_point(
-    Greek::DividendRhoPerPoint,
-    Put,
-    490.0,
-    500.0,
-    0.05,
-    0.08,
-    0.25,
-    0.15,
-    0.422254,
-    1e-6
-)]
-#[case::hull_gamma(Greek::Gamma, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, 0.00857, 5e-6)]
-#[case::hull_theta(Greek::Theta, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -18.15, 5e-3)]
-#[case::hull_theta_per_day(Greek::ThetaPerDay, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -0.0497, 5e-5)]
-#[case::hull_vega(Greek::Vega, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, 66.44, 1e-2)]
-#[case::hull_vega_per_point(Greek::VegaPerVolPoint, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, 0.6644, 1e-4)]
-#[case::hull_rho(Greek::Rho, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -42.57, 1e-2)]
-#[case::hull_rho_per_point(Greek::RhoPerRatePoint, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -0.4257, 1e-4)]
+#[case::haug_dividend_rho_per_point((Greek::DividendRhoPerPoint, Put, 490.0, 500.0, 0.05, 0.08, 0.25, 0.15, 0.422254, 1e-6))]
+#[case::hull_gamma((Greek::Gamma, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, 0.00857, 5e-6))]
+#[case::hull_theta((Greek::Theta, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -18.15, 5e-3))]
+#[case::hull_theta_per_day((Greek::ThetaPerDay, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -0.0497, 5e-5))]
+#[case::hull_vega((Greek::Vega, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, 66.44, 1e-2))]
+#[case::hull_vega_per_point((Greek::VegaPerVolPoint, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, 0.6644, 1e-4))]
+#[case::hull_rho((Greek::Rho, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -42.57, 1e-2))]
+#[case::hull_rho_per_point((Greek::RhoPerRatePoint, Put, 300.0, 305.0, 0.03, 0.08, 4.0 / 12.0, 0.25, -0.4257, 1e-4))]
 fn bsm_greek_matches_reference(
-    #[case] which: Greek,
-    #[case] right: OptionRight,
-    #[case] strike: f64,
-    #[case] spot: f64,
-    #[case] q: f64,
-    #[case] r: f64,
-    #[case] t: f64,
-    #[case] vol: f64,
-    #[case] value: f64,
-    #[case] tol: f64,
+    #[case] row: (Greek, OptionRight, f64, f64, f64, f64, f64, f64, f64, f64),
 ) {
+    let (which, right, strike, spot, q, r, t, vol, value, tol) = row;
     assert!(
         q != 0.0 && q != r,
         "greek references must have a yield with r ≠ q"
@@ -290,22 +243,15 @@ fn bsm_greek_matches_reference(
 /// published numbers, although Haug chose q = 0 (gamma, vega, rho) for them. Every one of these
 /// greeks is also checked with q ≠ 0, r ≠ q above.
 #[rstest]
-#[case::haug_gamma_call(Greek::Gamma, Call, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 0.0278)]
-#[case::haug_gamma_put(Greek::Gamma, Put, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 0.0278)]
-#[case::haug_vega_call(Greek::Vega, Call, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 18.9358)]
-#[case::haug_vega_put(Greek::Vega, Put, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 18.9358)]
-#[case::haug_rho_call(Greek::Rho, Call, 75.0, 72.0, 0.0, 0.09, 1.0, 0.19, 38.7325)]
+#[case::haug_gamma_call((Greek::Gamma, Call, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 0.0278))]
+#[case::haug_gamma_put((Greek::Gamma, Put, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 0.0278))]
+#[case::haug_vega_call((Greek::Vega, Call, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 18.9358))]
+#[case::haug_vega_put((Greek::Vega, Put, 60.0, 55.0, 0.0, 0.10, 0.75, 0.30, 18.9358))]
+#[case::haug_rho_call((Greek::Rho, Call, 75.0, 72.0, 0.0, 0.09, 1.0, 0.19, 38.7325))]
 fn bsm_greek_matches_haug_without_yield(
-    #[case] which: Greek,
-    #[case] right: OptionRight,
-    #[case] strike: f64,
-    #[case] spot: f64,
-    #[case] q: f64,
-    #[case] r: f64,
-    #[case] t: f64,
-    #[case] vol: f64,
-    #[case] value: f64,
+    #[case] row: (Greek, OptionRight, f64, f64, f64, f64, f64, f64, f64),
 ) {
+    let (which, right, strike, spot, q, r, t, vol, value) = row;
     let option = vanilla(right, spot, strike, q, r, t);
     let g = bsm::greeks(&option, vol).unwrap();
     assert_close(
@@ -317,7 +263,7 @@ fn bsm_greek_matches_haug_without_yield(
 }
 
 /// [QL] `testGreekValues`, Haug pag 11-16: the delta and elasticity examples are a futures
-/// option (QuantLib encodes them as q = r = 10 %, i.e. b = 0 ≠ r): F = 105, K = 100, T = 0.5,
+/// option (`QuantLib` encodes them as q = r = 10 %, i.e. b = 0 ≠ r): F = 105, K = 100, T = 0.5,
 /// r = 10 %, σ = 36 %. Under Black-76 delta is per 1.0 of the futures price.
 #[rstest]
 #[case::delta_call(Greek::Delta, Call, 0.5946)]
