@@ -20,23 +20,27 @@ const BOOK: usize = 1_000_000;
 
 /// A typical single option: slightly in the money, nine months, q ≠ r.
 fn one_option() -> (Vanilla, f64) {
-    let option = Vanilla::try_new(OptionRight::Call, 105.0, 100.0, 0.75, 0.05, 0.02)
-        .expect("valid terms");
+    let option =
+        Vanilla::try_new(OptionRight::Call, 105.0, 100.0, 0.75, 0.05, 0.02).expect("valid terms");
     (option, 0.25)
 }
 
 fn single(c: &mut Criterion) {
     let (option, vol) = one_option();
     let mut group = c.benchmark_group("european");
-    group.bench_function("price", |b| b.iter(|| bsm::price(black_box(&option), black_box(vol))));
-    group.bench_function("greeks", |b| b.iter(|| bsm::greeks(black_box(&option), black_box(vol))));
+    group.bench_function("price", |b| {
+        b.iter(|| bsm::price(black_box(&option), black_box(vol)))
+    });
+    group.bench_function("greeks", |b| {
+        b.iter(|| bsm::greeks(black_box(&option), black_box(vol)))
+    });
     group.bench_function("second_order", |b| {
         b.iter(|| bsm::second_order_greeks(black_box(&option), black_box(vol)));
     });
     group.finish();
 
-    let future = FuturesOption::try_new(OptionRight::Put, 105.0, 100.0, 0.75, 0.05)
-        .expect("valid terms");
+    let future =
+        FuturesOption::try_new(OptionRight::Put, 105.0, 100.0, 0.75, 0.05).expect("valid terms");
     let mut group = c.benchmark_group("black76");
     group.bench_function("greeks", |b| {
         b.iter(|| black76::greeks(black_box(&future), black_box(vol)));

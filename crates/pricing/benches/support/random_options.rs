@@ -39,7 +39,11 @@ pub(crate) const SEED: u64 = 0x5EED_2026_0001;
 /// to two years, r in 0…8 %, q in 0.5…5 % (with |r − q| ≥ 0.1 %), σ in 5…80 %, calls and
 /// puts in equal measure.
 pub(crate) fn random_option(rng: &mut SplitMix64) -> (Vanilla, f64) {
-    let right = if rng.next_u64() & 1 == 0 { OptionRight::Call } else { OptionRight::Put };
+    let right = if rng.next_u64() & 1 == 0 {
+        OptionRight::Call
+    } else {
+        OptionRight::Put
+    };
     let spot = rng.uniform(50.0, 150.0);
     let strike = spot * rng.uniform(-0.3, 0.3).exp();
     let years = rng.uniform(7.0 / 365.0, 2.0);
