@@ -29,10 +29,10 @@ fn single(c: &mut Criterion) {
     let (option, vol) = one_option();
     let mut group = c.benchmark_group("european");
     group.bench_function("price", |b| {
-        b.iter(|| bsm::price(black_box(&option), black_box(vol)))
+        b.iter(|| bsm::price(black_box(&option), black_box(vol)));
     });
     group.bench_function("greeks", |b| {
-        b.iter(|| bsm::greeks(black_box(&option), black_box(vol)))
+        b.iter(|| bsm::greeks(black_box(&option), black_box(vol)));
     });
     group.bench_function("second_order", |b| {
         b.iter(|| bsm::second_order_greeks(black_box(&option), black_box(vol)));
