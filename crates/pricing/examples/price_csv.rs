@@ -51,9 +51,17 @@ enum CliError {
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Usage(m) => write!(f, "{m}\nusage: price_csv [--implied] [--steps N] < in.csv > out.csv"),
+            Self::Usage(m) => write!(
+                f,
+                "{m}\nusage: price_csv [--implied] [--steps N] < in.csv > out.csv"
+            ),
             Self::MissingColumn(c) => write!(f, "line 1: the header has no `{c}` column"),
-            Self::Malformed { line, column, name, message } => {
+            Self::Malformed {
+                line,
+                column,
+                name,
+                message,
+            } => {
                 write!(f, "line {line}, column {column} (`{name}`): {message}")
             }
             Self::Csv(e) => write!(f, "malformed CSV: {e}"),
@@ -85,16 +93,21 @@ struct Options {
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, CliError> {
-    let mut options = Options { implied: false, lattice_steps: DEFAULT_LATTICE_STEPS };
+    let mut options = Options {
+        implied: false,
+        lattice_steps: DEFAULT_LATTICE_STEPS,
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--implied" => options.implied = true,
             "--steps" => {
-                let value = args.next().ok_or_else(|| CliError::Usage("--steps needs a value".into()))?;
-                options.lattice_steps = value
-                    .parse()
-                    .map_err(|_| CliError::Usage(format!("--steps: `{value}` is not a positive integer")))?;
+                let value = args
+                    .next()
+                    .ok_or_else(|| CliError::Usage("--steps needs a value".into()))?;
+                options.lattice_steps = value.parse().map_err(|_| {
+                    CliError::Usage(format!("--steps: `{value}` is not a positive integer"))
+                })?;
             }
             "-h" | "--help" => return Err(CliError::Usage("prices options from CSV".into())),
             other => return Err(CliError::Usage(format!("unknown argument `{other}`"))),
@@ -133,7 +146,10 @@ struct Columns {
 impl Columns {
     fn find(header: &csv::StringRecord, implied: bool) -> Result<Self, CliError> {
         let index = |name: &'static str| {
-            header.iter().position(|h| h.trim() == name).ok_or(CliError::MissingColumn(name))
+            header
+                .iter()
+                .position(|h| h.trim() == name)
+                .ok_or(CliError::MissingColumn(name))
         };
         let last = if implied { "price" } else { "vol" };
         Ok(Self {
@@ -150,14 +166,22 @@ impl Columns {
         })
     }
 
-    fn parse(&self, record: &csv::StringRecord, line: u64, options: &Options) -> Result<Row, CliError> {
+    fn parse(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+        options: &Options,
+    ) -> Result<Row, CliError> {
         let field = |column: usize, name: &'static str| {
-            record.get(column).map(str::trim).ok_or_else(|| CliError::Malformed {
-                line,
-                column: column + 1,
-                name,
-                message: "the field is missing".into(),
-            })
+            record
+                .get(column)
+                .map(str::trim)
+                .ok_or_else(|| CliError::Malformed {
+                    line,
+                    column: column + 1,
+                    name,
+                    message: "the field is missing".into(),
+                })
         };
         let malformed = |column: usize, name: &'static str, message: String| CliError::Malformed {
             line,
@@ -171,7 +195,9 @@ impl Columns {
             "black76" => Model::Black76,
             "baw" => Model::American(AmericanModel::BaroneAdesiWhaley),
             "bjs2002" => Model::American(AmericanModel::BjerksundStensland2002),
-            "lattice" => Model::American(AmericanModel::Lattice { steps: options.lattice_steps }),
+            "lattice" => Model::American(AmericanModel::Lattice {
+                steps: options.lattice_steps,
+            }),
             _ => {
                 return Err(malformed(
                     self.model,
@@ -182,7 +208,11 @@ impl Columns {
         };
         let right_text = field(self.right, "right")?;
         let right = right_text.parse::<OptionRight>().map_err(|_| {
-            malformed(self.right, "right", format!("unknown right `{right_text}` (call, put)"))
+            malformed(
+                self.right,
+                "right",
+                format!("unknown right `{right_text}` (call, put)"),
+            )
         })?;
         let mut numbers = [0.0; 6];
         for (slot, &(column, name)) in numbers.iter_mut().zip(&self.numbers) {
@@ -192,7 +222,16 @@ impl Columns {
                 .map_err(|_| malformed(column, name, format!("`{text}` is not a number")))?;
         }
         let [spot, strike, years, rate, dividend_yield, input] = numbers;
-        Ok(Row { model, right, spot, strike, years, rate, dividend_yield, input })
+        Ok(Row {
+            model,
+            right,
+            spot,
+            strike,
+            years,
+            rate,
+            dividend_yield,
+            input,
+        })
     }
 }
 
@@ -230,7 +269,9 @@ impl Row {
         match self.model {
             Model::Bsm => bsm::implied_vol(&self.vanilla(), self.input),
             Model::Black76 => black76::implied_vol(&self.futures(), self.input),
-            Model::American(model) => american::implied_vol_with(model, &self.vanilla(), self.input),
+            Model::American(model) => {
+                american::implied_vol_with(model, &self.vanilla(), self.input)
+            }
         }
     }
 }
@@ -238,7 +279,9 @@ impl Row {
 /// Reads every row (stopping at the first malformed one), then prices them all and writes the
 /// output. Returns the number of rows written.
 fn run(input: impl Read, output: impl Write, options: &Options) -> Result<usize, CliError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(input);
     let header = reader.headers()?.clone();
     let columns = Columns::find(&header, options.implied)?;
     let mut rows = Vec::new();
@@ -267,7 +310,9 @@ fn run(input: impl Read, output: impl Write, options: &Options) -> Result<usize,
         } else {
             match row.greeks() {
                 Ok(g) => {
-                    out.extend([g.price, g.delta, g.gamma, g.vega, g.theta, g.rho].map(|x| x.to_string()));
+                    out.extend(
+                        [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho].map(|x| x.to_string()),
+                    );
                     out.push(String::new());
                 }
                 Err(e) => {
@@ -319,27 +364,37 @@ mod tests {
     #[test]
     fn prices_hulls_example_with_every_output_column() {
         // Hull, Options, Futures and Other Derivatives, Example 15.6: c = 4.76, p = 0.81.
-        let out = price(&format!("{HEADER}bsm,call,42,40,0.5,0.1,0,0.2\nbsm,put,42,40,0.5,0.1,0,0.2\n"), &[])
-            .expect("prices");
+        let out = price(
+            &format!("{HEADER}bsm,call,42,40,0.5,0.1,0,0.2\nbsm,put,42,40,0.5,0.1,0,0.2\n"),
+            &[],
+        )
+        .expect("prices");
         assert!(out.starts_with("model,right,spot,strike,years,rate,dividend_yield,vol,price,delta,gamma,vega,theta,rho,error\n"));
         let call: f64 = field(&out, 1, "price").parse().expect("number");
         let put: f64 = field(&out, 2, "price").parse().expect("number");
-        assert!((call - 4.7594).abs() < 5e-5 && (put - 0.8086).abs() < 5e-5, "{call} {put}");
+        assert!(
+            (call - 4.7594).abs() < 5e-5 && (put - 0.8086).abs() < 5e-5,
+            "{call} {put}"
+        );
         assert_eq!(field(&out, 1, "error"), "");
     }
 
     #[test]
     fn black76_reads_spot_as_the_forward() {
         // Haug 2007, §1.1.5: F = 19, K = 19, T = 0.75, r = 10 %, σ = 28 %: c = p = 1.7011.
-        let out = price(&format!("{HEADER}black76,put,19,19,0.75,0.1,0,0.28\n"), &[]).expect("prices");
+        let out =
+            price(&format!("{HEADER}black76,put,19,19,0.75,0.1,0,0.28\n"), &[]).expect("prices");
         let put: f64 = field(&out, 1, "price").parse().expect("number");
         assert!((put - 1.7011).abs() < 5e-5, "{put}");
     }
 
     #[test]
     fn out_of_domain_rows_fill_the_error_column_and_leave_outputs_empty() {
-        let out = price(&format!("{HEADER}bsm,call,100,-5,1,0.05,0.01,0.2\nbsm,call,100,100,1,0.05,0.01,0.2\n"), &[])
-            .expect("a domain error is not a malformed file");
+        let out = price(
+            &format!("{HEADER}bsm,call,100,-5,1,0.05,0.01,0.2\nbsm,call,100,100,1,0.05,0.01,0.2\n"),
+            &[],
+        )
+        .expect("a domain error is not a malformed file");
         assert!(field(&out, 1, "error").contains("strike"), "{out}");
         assert_eq!(field(&out, 1, "price"), "");
         assert_eq!(field(&out, 2, "error"), "");
@@ -347,11 +402,16 @@ mod tests {
 
     #[test]
     fn implied_mode_recovers_the_volatility() {
-        let vanilla = Vanilla::try_new(OptionRight::Put, 100.0, 90.0, 0.25, 0.03, 0.015).expect("valid");
+        let vanilla =
+            Vanilla::try_new(OptionRight::Put, 100.0, 90.0, 0.25, 0.03, 0.015).expect("valid");
         let premium = bsm::price(&vanilla, 0.31).expect("prices");
-        let input = format!("model,right,spot,strike,years,rate,dividend_yield,price\nbsm,put,100,90,0.25,0.03,0.015,{premium}\nbsm,put,100,90,0.25,0.03,0.015,95\n");
+        let input = format!(
+            "model,right,spot,strike,years,rate,dividend_yield,price\nbsm,put,100,90,0.25,0.03,0.015,{premium}\nbsm,put,100,90,0.25,0.03,0.015,95\n"
+        );
         let out = price(&input, &["--implied"]).expect("solves");
-        assert!(out.starts_with("model,right,spot,strike,years,rate,dividend_yield,price,vol,error\n"));
+        assert!(
+            out.starts_with("model,right,spot,strike,years,rate,dividend_yield,price,vol,error\n")
+        );
         let vol: f64 = field(&out, 1, "vol").parse().expect("number");
         assert!((vol - 0.31).abs() < 1e-12, "{vol}");
         assert!(field(&out, 2, "error").contains("upper bound"), "{out}");
@@ -359,29 +419,58 @@ mod tests {
 
     #[test]
     fn a_missing_column_is_named() {
-        let err = price("model,right,spot,strike,years,rate,vol\nbsm,call,1,1,1,0,0.2\n", &[]).expect_err("malformed");
-        assert_eq!(err.to_string(), "line 1: the header has no `dividend_yield` column");
+        let err = price(
+            "model,right,spot,strike,years,rate,vol\nbsm,call,1,1,1,0,0.2\n",
+            &[],
+        )
+        .expect_err("malformed");
+        assert_eq!(
+            err.to_string(),
+            "line 1: the header has no `dividend_yield` column"
+        );
     }
 
     #[test]
     fn a_non_number_names_its_line_and_column() {
-        let input = format!("{HEADER}bsm,call,100,100,1,0.05,0.01,0.2\nbsm,call,100,abc,1,0.05,0.01,0.2\n");
+        let input =
+            format!("{HEADER}bsm,call,100,100,1,0.05,0.01,0.2\nbsm,call,100,abc,1,0.05,0.01,0.2\n");
         let err = price(&input, &[]).expect_err("malformed");
-        assert_eq!(err.to_string(), "line 3, column 4 (`strike`): `abc` is not a number");
+        assert_eq!(
+            err.to_string(),
+            "line 3, column 4 (`strike`): `abc` is not a number"
+        );
     }
 
     #[test]
     fn an_unknown_model_or_right_stops_the_run() {
-        let err = price(&format!("{HEADER}heston,call,100,100,1,0.05,0.01,0.2\n"), &[]).expect_err("malformed");
-        assert!(err.to_string().starts_with("line 2, column 1 (`model`): unknown model `heston`"), "{err}");
-        let err = price(&format!("{HEADER}bsm,straddle,100,100,1,0.05,0.01,0.2\n"), &[]).expect_err("malformed");
-        assert!(err.to_string().starts_with("line 2, column 2 (`right`)"), "{err}");
+        let err = price(
+            &format!("{HEADER}heston,call,100,100,1,0.05,0.01,0.2\n"),
+            &[],
+        )
+        .expect_err("malformed");
+        assert!(
+            err.to_string()
+                .starts_with("line 2, column 1 (`model`): unknown model `heston`"),
+            "{err}"
+        );
+        let err = price(
+            &format!("{HEADER}bsm,straddle,100,100,1,0.05,0.01,0.2\n"),
+            &[],
+        )
+        .expect_err("malformed");
+        assert!(
+            err.to_string().starts_with("line 2, column 2 (`right`)"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_truncated_row_is_malformed() {
         let err = price(&format!("{HEADER}bsm,call,100,100\n"), &[]).expect_err("malformed");
-        assert!(matches!(err, CliError::Csv(_) | CliError::Malformed { .. }), "{err}");
+        assert!(
+            matches!(err, CliError::Csv(_) | CliError::Malformed { .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -393,13 +482,22 @@ mod tests {
         let european: f64 = field(&out, 1, "price").parse().expect("number");
         for line in 2..=4 {
             let american: f64 = field(&out, line, "price").parse().expect("number");
-            assert!(american > european + 0.05, "line {line}: {american} vs {european}");
+            assert!(
+                american > european + 0.05,
+                "line {line}: {american} vs {european}"
+            );
         }
     }
 
     #[test]
     fn bad_arguments_are_usage_errors() {
-        assert!(matches!(parse_args(["--steps".to_string()]), Err(CliError::Usage(_))));
-        assert!(matches!(parse_args(["--frobnicate".to_string()]), Err(CliError::Usage(_))));
+        assert!(matches!(
+            parse_args(["--steps".to_string()]),
+            Err(CliError::Usage(_))
+        ));
+        assert!(matches!(
+            parse_args(["--frobnicate".to_string()]),
+            Err(CliError::Usage(_))
+        ));
     }
 }
