@@ -107,7 +107,11 @@ fn erfcx_middle(y: f64) -> f64 {
 #[inline]
 fn erfcx_large(y: f64) -> f64 {
     if y >= X_HUGE {
-        return if y >= X_MAX { 0.0 } else { ONE_OVER_SQRT_PI / y };
+        return if y >= X_MAX {
+            0.0
+        } else {
+            ONE_OVER_SQRT_PI / y
+        };
     }
     let ysq = 1.0 / (y * y);
     let mut num = P[5] * ysq;
@@ -203,9 +207,17 @@ pub(crate) fn norm_cdf_with_exp(x: f64, exp_minus_half_x_squared: f64) -> f64 {
     if y <= 0.46875 {
         return 0.5 + 0.5 * x * FRAC_1_SQRT_2 * erf_small_ratio(y);
     }
-    let scaled = if y <= 4.0 { erfcx_middle(y) } else { erfcx_large(y) };
+    let scaled = if y <= 4.0 {
+        erfcx_middle(y)
+    } else {
+        erfcx_large(y)
+    };
     let lower_tail = 0.5 * scaled * exp_minus_half_x_squared;
-    if x < 0.0 { lower_tail } else { 1.0 - lower_tail }
+    if x < 0.0 {
+        lower_tail
+    } else {
+        1.0 - lower_tail
+    }
 }
 
 /// The standard normal density φ(x) = e^{-x²/2}/√(2π).
@@ -248,7 +260,11 @@ mod tests {
             (-1.0, 1.8427007929497148693),
         ];
         for (x, want) in cases {
-            assert!(rel(erfc(x), want) < 2e-15, "erfc({x}) = {} want {want}", erfc(x));
+            assert!(
+                rel(erfc(x), want) < 2e-15,
+                "erfc({x}) = {} want {want}",
+                erfc(x)
+            );
         }
     }
 
@@ -262,7 +278,11 @@ mod tests {
             (-2.0, 108.94090438997797241),
         ];
         for (x, want) in cases {
-            assert!(rel(erfcx(x), want) < 2e-15, "erfcx({x}) = {} want {want}", erfcx(x));
+            assert!(
+                rel(erfcx(x), want) < 2e-15,
+                "erfcx({x}) = {} want {want}",
+                erfcx(x)
+            );
         }
     }
 
@@ -276,7 +296,11 @@ mod tests {
             (-37.0, 5.7255712225245768e-300),
         ];
         for (x, want) in cases {
-            assert!(rel(norm_cdf(x), want) < 1e-13, "Φ({x}) = {} want {want}", norm_cdf(x));
+            assert!(
+                rel(norm_cdf(x), want) < 1e-13,
+                "Φ({x}) = {} want {want}",
+                norm_cdf(x)
+            );
         }
     }
 

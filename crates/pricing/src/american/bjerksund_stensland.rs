@@ -30,7 +30,9 @@
 //! rates and β has no root above 1 — is priced on the Leisen-Reimer lattice with
 //! [`IMPLIED_VOL_LATTICE_STEPS`](super::IMPLIED_VOL_LATTICE_STEPS) steps instead.
 
-use super::bivariate::bivariate_norm_cdf;
+use std::sync::LazyLock;
+
+use super::bivariate::FixedCorrelation;
 use super::{IMPLIED_VOL_LATTICE_STEPS, Prepared, european_price, lattice, prepare};
 use crate::error::Result;
 use crate::normal::{erfcx, norm_cdf};
@@ -64,6 +66,13 @@ pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
         }
     }
 }
+
+/// The correlation of ψ's bivariate normals, √(t₁/T) = √((√5 − 1)/2) for every option, and
+/// its quadrature tables (positive and negative), built once.
+static CORRELATION: LazyLock<[FixedCorrelation; 2]> = LazyLock::new(|| {
+    let rho = (0.5 * (5.0_f64.sqrt() - 1.0)).sqrt();
+    [FixedCorrelation::new(rho), FixedCorrelation::new(-rho)]
+});
 
 /// Rate, carry and volatility of one valuation.
 #[derive(Clone, Copy)]
@@ -175,23 +184,15 @@ fn psi(
     let f2 = ((i2 * i2 / (s * h)).ln() + drift * t) / s2;
     let f3 = ((i1 * i1 / (s * h)).ln() + drift * t) / s2;
     let f4 = ((s * i1 * i1 / (h * i2 * i2)).ln() + drift * t) / s2;
-    let rho = (t1 / t).sqrt();
+    // ρ = √(t₁/T) is the same for every option (t₁ is a fixed fraction of T).
+    let [plus, minus] = &*CORRELATION;
     let lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
     let kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
     let log_front = lambda * t + gamma * (s / ref_level).ln();
-    exp_times(log_front, bivariate_norm_cdf(-e1, -f1, rho))
-        - exp_times(
-            log_front + kappa * (i2 / s).ln(),
-            bivariate_norm_cdf(-e2, -f2, rho),
-        )
-        - exp_times(
-            log_front + kappa * (i1 / s).ln(),
-            bivariate_norm_cdf(-e3, -f3, -rho),
-        )
-        + exp_times(
-            log_front + kappa * (i1 / i2).ln(),
-            bivariate_norm_cdf(-e4, -f4, -rho),
-        )
+    exp_times(log_front, plus.cdf(-e1, -f1))
+        - exp_times(log_front + kappa * (i2 / s).ln(), plus.cdf(-e2, -f2))
+        - exp_times(log_front + kappa * (i1 / s).ln(), minus.cdf(-e3, -f3))
+        + exp_times(log_front + kappa * (i1 / i2).ln(), minus.cdf(-e4, -f4))
 }
 
 #[cfg(test)]

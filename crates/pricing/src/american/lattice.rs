@@ -29,7 +29,7 @@ use crate::types::Vanilla;
 pub const MAX_STEPS: usize = 100_000;
 
 thread_local! {
-    /// Node values and per-column spot factors, reused across calls on this thread.
+    /// Spot factors and two node columns, reused across calls on this thread.
     static BUFFER: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -159,8 +159,9 @@ fn run(o: &Inputs, steps: usize) -> Output {
     let strike = o.strike;
     BUFFER.with_borrow_mut(|buf| {
         buf.clear();
-        buf.resize(2 * (n + 1), 0.0);
-        let (values, ratio) = buf.split_at_mut(n + 1);
+        buf.resize(3 * (n + 1), 0.0);
+        let (ratio, rest) = buf.split_at_mut(n + 1);
+        let (mut values, mut scratch) = rest.split_at_mut(n + 1);
         // ratio[j] = (u/d)^j, so that node (i, j) has spot S·dⁱ·ratio[j].
         for (j, r) in ratio.iter_mut().enumerate() {
             *r = (j as f64 * ln_ud).exp();
@@ -172,14 +173,23 @@ fn run(o: &Inputs, steps: usize) -> Output {
         let mut at_two = [0.0; 3];
         for i in (0..n).rev() {
             let base = o.spot * (i as f64 * ln_d).exp();
-            let level = &mut values[..=i + 1];
-            for j in 0..=i {
-                let continuation = pd * level[j] + pu * level[j + 1];
-                let exercise = theta * (base * ratio[j] - strike);
-                level[j] = continuation.max(exercise);
+            // Ping-pong between two columns: straight-line zips the compiler vectorises.
+            let next = &mut scratch[..=i];
+            let down_values = &values[..=i];
+            let up_values = &values[1..=i + 1];
+            for (((out, &vd), &vu), &r) in next
+                .iter_mut()
+                .zip(down_values)
+                .zip(up_values)
+                .zip(&ratio[..=i])
+            {
+                let continuation = pd * vd + pu * vu;
+                let exercise = theta * (base * r - strike);
+                *out = continuation.max(exercise);
             }
+            std::mem::swap(&mut values, &mut scratch);
             if i == 2 {
-                at_two = [level[0], level[1], level[2]];
+                at_two = [values[0], values[1], values[2]];
             }
         }
         let price = values[0];
