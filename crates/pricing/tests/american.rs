@@ -2,7 +2,6 @@
 //! 2002 and the Leisen-Reimer lattice, invariants, greeks and implied volatility.
 
 use proptest::prelude::*;
-use rstest::rstest;
 use volta_pricing::american::{self, AmericanModel, baw, bjerksund_stensland, lattice};
 use volta_pricing::{OptionRight, PricingError, Vanilla, bsm};
 
@@ -18,6 +17,9 @@ fn reference(o: &Vanilla, vol: f64) -> f64 {
     lattice::price(o, vol, 2001).unwrap()
 }
 
+/// A published row: right, strike, spot, dividend yield, rate, years, vol, value.
+type Row = (OptionRight, f64, f64, f64, f64, f64, f64, f64);
+
 const MODELS: [AmericanModel; 3] = [
     AmericanModel::BaroneAdesiWhaley,
     AmericanModel::BjerksundStensland2002,
@@ -29,11 +31,11 @@ const MODELS: [AmericanModel; 3] = [
 // ---------------------------------------------------------------------------------------------
 
 /// Haug (1998), "The Complete Guide to Option Pricing Formulas", p. 24 (Barone-Adesi-Whaley
-/// values, r = 10 %, b = 0 i.e. q = 10 %), as reproduced in QuantLib's test-suite
+/// values, r = 10 %, b = 0 i.e. q = 10 %), as reproduced in `QuantLib`'s test-suite
 /// americanoption.cpp `testBaroneAdesiWhaleyValues`, which asserts them to 3e-3; the last row
-/// (r = q = 0) is QuantLib's addition. Columns: right, strike, spot, q, r, years, vol, value.
+/// (r = q = 0) is `QuantLib`'s addition. Columns: right, strike, spot, q, r, years, vol, value.
 #[rustfmt::skip]
-const BAW_HAUG: [(OptionRight, f64, f64, f64, f64, f64, f64, f64); 37] = [
+const BAW_HAUG: [Row; 37] = [
     (Call, 100.0,  90.0, 0.10, 0.10, 0.10, 0.15,  0.0206),
     (Call, 100.0, 100.0, 0.10, 0.10, 0.10, 0.15,  1.8771),
     (Call, 100.0, 110.0, 0.10, 0.10, 0.10, 0.15, 10.0089),
@@ -91,7 +93,7 @@ fn baw_reproduces_haug_table() {
 /// Bjerksund-Stensland 2002 call values, r = 10 %, b = 0 (q = 10 %), T = 0.5, from Haug (2007),
 /// 2nd ed., ch. 3 (the 2002 column of the comparison with Barone-Adesi-Whaley), as asserted to
 /// 1e-3 in the test suite of the `optlib` GBS library (dbrojas/optlib,
-/// `_bjerksund_stensland_2002`). (QuantLib's Bjerksund-Stensland engine is the 1993 version and
+/// `_bjerksund_stensland_2002`). (`QuantLib`'s Bjerksund-Stensland engine is the 1993 version and
 /// is not used.) Columns: spot, strike, vol, value.
 #[rustfmt::skip]
 const BS2002_HAUG: [(f64, f64, f64, f64); 6] = [
@@ -141,7 +143,7 @@ fn bjerksund_stensland_2002_puts_follow_the_put_call_transformation() {
 
 /// Haug (2007) gives 5.28 (to the cent; optlib asserts it to 0.01, we compute 5.2869) for the call S = 42, X = 40, T = 0.75, r = 4 %,
 /// b = −4 % (q = 8 %), σ = 35 % under the 2002 approximation (optlib's test, tolerance 0.01),
-/// a little above the 1993 version's 5.2704 (QuantLib `testBjerksundStenslandValues`), as the
+/// a little above the 1993 version's 5.2704 (`QuantLib` `testBjerksundStenslandValues`), as the
 /// two-step boundary must give (it optimises over a larger set of policies).
 #[test]
 fn bjerksund_stensland_2002_haug_example() {
@@ -179,13 +181,13 @@ fn bjerksund_stensland_2002_is_close_to_and_below_the_lattice() {
 
 /// Ju (1999), "An approximate formula for pricing American options", Journal of Derivatives,
 /// Exhibit 3 (short-dated puts, the Geske-Johnson 1984 cases) and Exhibit 6 (long-dated calls
-/// with dividends), as tabulated in QuantLib's americanoption.cpp `juValues`. These are Ju's
-/// *approximation* (QuantLib checks its Ju engine against them to 1e-3), not exact values, so
+/// with dividends), as tabulated in `QuantLib`'s americanoption.cpp `juValues`. These are Ju's
+/// *approximation* (`QuantLib` checks its Ju engine against them to 1e-3), not exact values, so
 /// the lattice is held to the approximation's own accuracy: 0.03 + 0.2 % of the value (the
 /// largest gaps are the 3-year calls, 0.05 on 26.44). Columns: right, strike, spot, q, r,
 /// years, vol, value (three decimals).
 #[rustfmt::skip]
-const JU: [(OptionRight, f64, f64, f64, f64, f64, f64, f64); 47] = [
+const JU: [Row; 47] = [
     (Put,  35.0, 40.0, 0.0, 0.0488, 0.0833, 0.2, 0.006),
     (Put,  35.0, 40.0, 0.0, 0.0488, 0.3333, 0.2, 0.201),
     (Put,  35.0, 40.0, 0.0, 0.0488, 0.5833, 0.2, 0.433),

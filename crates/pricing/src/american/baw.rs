@@ -2,8 +2,8 @@
 //! Journal of Finance 42(2), 301-320, in the cost-of-carry form of Haug (2007), "The Complete
 //! Guide to Option Pricing Formulas", 2nd ed., §3.3.1 (eqs. for the call and the put).
 //!
-//! The early-exercise premium solves an approximation of the Black-Scholes PDE (MacMillan's
-//! quadratic approximation): with N = 2b/σ², M = 2r/σ², K(T) = 1 − e^{−rT},
+//! The early-exercise premium solves an approximation of the Black-Scholes PDE (a quadratic
+//! approximation in the early-exercise premium): with N = 2b/σ², M = 2r/σ², K(T) = 1 − e^{−rT},
 //!
 //! - call: q₂ = [−(N − 1) + √((N − 1)² + 4M/K)]/2, and for S < S*
 //!   C = c(S) + A₂ (S/S*)^{q₂}, A₂ = (S*/q₂)(1 − e^{(b−r)T} Φ(d₁(S*))); C = S − X above S*;

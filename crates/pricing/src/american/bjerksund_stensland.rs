@@ -19,7 +19,7 @@
 //! knock-out power claim (one normal distribution) and ψ its two-period analogue (bivariate
 //! normal with correlation √(t₁/T)); see [`phi`] and [`psi`].
 //!
-//! Puts use the put-call transformation (Bjerksund & Stensland 1993; McDonald & Schroder 1998):
+//! Puts use the put-call transformation (Bjerksund & Stensland 1993; Haug 2007, §3.3):
 //! P(S, X, T, r, b, σ) = C(X, S, T, r − b, −b, σ).
 //!
 //! Powers such as S^β and (I/S)^κ are evaluated in log space and combined with log Φ, so that
@@ -68,10 +68,14 @@ pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
 }
 
 /// The correlation of ψ's bivariate normals, √(t₁/T) = √((√5 − 1)/2) for every option, and
-/// its quadrature tables (positive and negative), built once.
+/// its quadrature tables (positive and negative), built once. Twelve Gauss-Legendre points are
+/// exact to ~1e-15 at this |ρ| ≈ 0.786 (tested in `bivariate`).
 static CORRELATION: LazyLock<[FixedCorrelation; 2]> = LazyLock::new(|| {
     let rho = (0.5 * (5.0_f64.sqrt() - 1.0)).sqrt();
-    [FixedCorrelation::new(rho), FixedCorrelation::new(-rho)]
+    [
+        FixedCorrelation::twelve_point(rho),
+        FixedCorrelation::twelve_point(-rho),
+    ]
 });
 
 /// Rate, carry and volatility of one valuation.

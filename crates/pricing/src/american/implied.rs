@@ -2,7 +2,7 @@
 //!
 //! No closed form exists, so the volatility is the root of V(σ) − price = 0 for a model price
 //! V, found by Brent's bracketing method (Brent 1973, via the `roots` crate): V is continuous
-//! and increasing in σ (vega > 0), so once a bracket [σ_lo, σ_hi] with opposite signs is found
+//! and increasing in σ (vega > 0), so once a bracket of volatilities with opposite signs is found
 //! Brent converges superlinearly and can never leave it.
 //!
 //! Default model: the Leisen-Reimer lattice with [`IMPLIED_VOL_LATTICE_STEPS`] = 301 steps.
@@ -87,19 +87,19 @@ pub fn implied_vol_with(model: AmericanModel, option: &Vanilla, price_target: f6
     }
     let mut memo = Memo::default();
     let failure = Cell::new(None);
-    let mut objective = |v: f64| match memo.get(v) {
-        Some(y) => y,
-        None => {
-            let y = match check_vol(v).and_then(|v| price(model, option, v)) {
-                Ok(p) => p - price_target,
-                Err(e) => {
-                    failure.set(Some(e));
-                    f64::NAN
-                }
-            };
-            memo.put(v, y);
-            y
+    let mut objective = |v: f64| {
+        if let Some(y) = memo.get(v) {
+            return y;
         }
+        let y = match check_vol(v).and_then(|v| price(model, option, v)) {
+            Ok(p) => p - price_target,
+            Err(e) => {
+                failure.set(Some(e));
+                f64::NAN
+            }
+        };
+        memo.put(v, y);
+        y
     };
     let lo = 1e-4;
     let f_lo = objective(lo);

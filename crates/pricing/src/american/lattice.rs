@@ -68,29 +68,7 @@ pub(crate) fn price_delta_gamma(
             return Ok((out.price, delta, gamma));
         }
     }
-    let h = 1e-4 * option.spot;
-    let up = price(
-        &Vanilla {
-            spot: option.spot + h,
-            ..*option
-        },
-        vol,
-        steps,
-    )?;
-    let mid = price(option, vol, steps)?;
-    let down = price(
-        &Vanilla {
-            spot: option.spot - h,
-            ..*option
-        },
-        vol,
-        steps,
-    )?;
-    Ok((
-        mid,
-        (up - down) / (2.0 * h),
-        (up - 2.0 * mid + down) / (h * h),
-    ))
+    super::spot_differences(option, 1e-4 * option.spot, |o| price(o, vol, steps))
 }
 
 fn check_steps(steps: usize) -> Result<()> {

@@ -70,7 +70,7 @@ pub fn price(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<f64> {
 /// - where the option has no early-exercise value (see the module notes) or `years == 0`:
 ///   the analytic Black-Scholes-Merton greeks;
 /// - [`AmericanModel::Lattice`]: delta and gamma from the tree itself (the three nodes two steps
-///   in, as in Hull's and QuantLib's binomial engines), which are smooth and cost no extra tree;
+///   in, as in Hull's and `QuantLib`'s binomial engines), which are smooth and cost no extra tree;
 ///   vega, theta, rho and dividend rho by central differences of the lattice price with bumps
 ///   of 1e-3 in vol, 1e-4 in r and q and 1e-3·T in time — wide enough to average out the
 ///   lattice's node-crossing noise (of order 1e-6 in price at a few hundred steps), narrow
@@ -86,10 +86,10 @@ pub fn price(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<f64> {
 /// # Errors
 /// As [`price`].
 pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks> {
-    if let Prepared::Done(_) = prepare(option, vol)? {
-        if option.years == 0.0 || no_early_exercise(option) {
-            return Ok(gbs::greeks(&european_inputs(option, vol)));
-        }
+    if let Prepared::Done(_) = prepare(option, vol)?
+        && (option.years == 0.0 || no_early_exercise(option))
+    {
+        return Ok(gbs::greeks(&european_inputs(option, vol)));
     }
     let bumps = match model {
         AmericanModel::Lattice { .. } => Bumps {
@@ -108,31 +108,10 @@ pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks
         },
     };
     let f = |o: &Vanilla, v: f64| price(model, o, v);
-    let (value, delta, gamma) = match model {
-        AmericanModel::Lattice { steps } => lattice::price_delta_gamma(option, vol, steps)?,
-        _ => {
-            let h = bumps.spot_rel * option.spot;
-            let up = f(
-                &Vanilla {
-                    spot: option.spot + h,
-                    ..*option
-                },
-                vol,
-            )?;
-            let mid = f(option, vol)?;
-            let down = f(
-                &Vanilla {
-                    spot: option.spot - h,
-                    ..*option
-                },
-                vol,
-            )?;
-            (
-                mid,
-                (up - down) / (2.0 * h),
-                (up - 2.0 * mid + down) / (h * h),
-            )
-        }
+    let (value, delta, gamma) = if let AmericanModel::Lattice { steps } = model {
+        lattice::price_delta_gamma(option, vol, steps)?
+    } else {
+        spot_differences(option, bumps.spot_rel * option.spot, |o| f(o, vol))?
     };
     let vega = derivative(vol, bumps.vol, 0.0, value, |v| f(option, v))?;
     let rho = derivative(option.rate, bumps.rate, f64::NEG_INFINITY, value, |r| {
@@ -172,6 +151,28 @@ pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks
         rho,
         dividend_rho,
     })
+}
+
+/// Price, delta and gamma from central differences of `f` with spot step `h`.
+pub(crate) fn spot_differences(
+    option: &Vanilla,
+    h: f64,
+    f: impl Fn(&Vanilla) -> Result<f64>,
+) -> Result<(f64, f64, f64)> {
+    let up = f(&Vanilla {
+        spot: option.spot + h,
+        ..*option
+    })?;
+    let mid = f(option)?;
+    let down = f(&Vanilla {
+        spot: option.spot - h,
+        ..*option
+    })?;
+    Ok((
+        mid,
+        (up - down) / (2.0 * h),
+        (up - 2.0 * mid + down) / (h * h),
+    ))
 }
 
 /// Bump sizes for finite-difference greeks.
@@ -265,7 +266,7 @@ pub(crate) fn prepare(option: &Vanilla, vol: f64) -> Result<Prepared> {
 
 /// True when early exercise is never optimal, so the American option is worth the European:
 /// a call on an asset with no (or negative) yield while rates are ≥ 0, and, by the put-call
-/// transformation P(S, X, r, q) = C(X, S, q, r) (McDonald & Schroder 1998), a put when
+/// transformation P(S, X, r, q) = C(X, S, q, r) (Haug 2007, §3.3), a put when
 /// r ≤ 0 ≤ q.
 pub(crate) fn no_early_exercise(option: &Vanilla) -> bool {
     match option.right {
