@@ -129,6 +129,21 @@ fn critical_price(o: &Inputs, q: f64, m_over_k: f64) -> Result<Option<f64>> {
             + carry_df * norm_pdf(d1) / (v * sqrt_t * q);
         (f, df)
     };
+    // Fast path: plain Newton from the seed, which converges in a handful of steps in all but
+    // extreme cases; the safeguarded iteration below takes over if it leaves the in-the-money
+    // side or stalls.
+    let mut trial = s;
+    for _ in 0..12 {
+        let (f, df) = eval(trial);
+        let next = trial - f / df;
+        if !(next.is_finite() && theta * (next - x) > 0.0) {
+            break;
+        }
+        if (next - trial).abs() <= 1e-14 * trial {
+            return Ok(Some(next));
+        }
+        trial = next;
+    }
     // Bracket: f < 0 at the strike, f > 0 far enough in the money (S → ∞ for a call, S → 0
     // for a put). Without a sign change there is no finite boundary and no premium.
     if eval(x).0 >= 0.0 {

@@ -108,20 +108,35 @@ fn call(s: f64, x: f64, t: f64, r: f64, b: f64, v: f64) -> f64 {
         return s - x;
     }
     // αᵢ·(power claim with exponent β) = (Iᵢ − X)·(claim)/Iᵢ^β: scale by Iᵢ (ref level).
+    // Every logarithm the terms need is a combination of these four.
+    let l = Logs {
+        s: s.ln(),
+        x: x.ln(),
+        i1: i1.ln(),
+        i2: i2.ln(),
+    };
     let a1 = i1 - x;
     let a2 = i2 - x;
-    let first = a2 * (beta * (s / i2).ln()).exp();
-    let phis = -a2 * phi(s, t1, beta, i2, i2, i2, m) + s * phi(s, t1, 1.0, i2, i2, s, m)
-        - s * phi(s, t1, 1.0, i1, i2, s, m)
-        - x * phi(s, t1, 0.0, i2, i2, 1.0, m)
-        + x * phi(s, t1, 0.0, i1, i2, 1.0, m)
-        + a1 * phi(s, t1, beta, i1, i2, i1, m);
-    let psis = -a1 * psi(s, t, beta, i1, i2, i1, t1, i1, m)
-        + s * psi(s, t, 1.0, i1, i2, i1, t1, s, m)
-        - s * psi(s, t, 1.0, x, i2, i1, t1, s, m)
-        - x * psi(s, t, 0.0, i1, i2, i1, t1, 1.0, m)
-        + x * psi(s, t, 0.0, x, i2, i1, t1, 1.0, m);
+    let first = a2 * (beta * (l.s - l.i2)).exp();
+    let phis = -a2 * phi(t1, beta, l.i2, l.i2, l.i2, &l, m)
+        + s * phi(t1, 1.0, l.i2, l.i2, l.s, &l, m)
+        - s * phi(t1, 1.0, l.i1, l.i2, l.s, &l, m)
+        - x * phi(t1, 0.0, l.i2, l.i2, 0.0, &l, m)
+        + x * phi(t1, 0.0, l.i1, l.i2, 0.0, &l, m)
+        + a1 * phi(t1, beta, l.i1, l.i2, l.i1, &l, m);
+    let psis = -a1 * psi(t, t1, beta, l.i1, l.i1, &l, m) + s * psi(t, t1, 1.0, l.i1, l.s, &l, m)
+        - s * psi(t, t1, 1.0, l.x, l.s, &l, m)
+        - x * psi(t, t1, 0.0, l.i1, 0.0, &l, m)
+        + x * psi(t, t1, 0.0, l.x, 0.0, &l, m);
     first + phis + psis
+}
+
+/// Natural logarithms of the spot, strike and the two trigger prices.
+struct Logs {
+    s: f64,
+    x: f64,
+    i1: f64,
+    i2: f64,
 }
 
 /// ln Φ(x), accurate in the far left tail through the scaled complementary error function:
@@ -140,65 +155,53 @@ fn exp_times(a: f64, m: f64) -> f64 {
     if m <= 0.0 { 0.0 } else { (a + m.ln()).exp() }
 }
 
-/// φ(S, T, γ, H, I)·ref^{−γ} (Haug 2007, §3.3.3):
+/// φ(S, T, γ, H, I)·ref^{−γ} (Haug 2007, §3.3.3), from the logarithms of H, I and ref:
 /// φ = e^{λT} S^γ [Φ(d) − (I/S)^κ Φ(d − 2 ln(I/S)/(σ√T))], with
 /// λ = −r + γb + ½γ(γ − 1)σ², d = −[ln(S/H) + (b + (γ − ½)σ²)T]/(σ√T), κ = 2b/σ² + 2γ − 1.
-fn phi(s: f64, t: f64, gamma: f64, h: f64, i: f64, ref_level: f64, m: Market) -> f64 {
+fn phi(t: f64, gamma: f64, ln_h: f64, ln_i: f64, ln_ref: f64, l: &Logs, m: Market) -> f64 {
     let Market { r, b, v } = m;
     let v2 = v * v;
     let v_sqrt_t = v * t.sqrt();
     let lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
     let kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
-    let d = -((s / h).ln() + (b + (gamma - 0.5) * v2) * t) / v_sqrt_t;
-    let log_i_over_s = (i / s).ln();
-    let log_front = lambda * t + gamma * (s / ref_level).ln();
+    let d = -((l.s - ln_h) + (b + (gamma - 0.5) * v2) * t) / v_sqrt_t;
+    let log_i_over_s = ln_i - l.s;
+    let log_front = lambda * t + gamma * (l.s - ln_ref);
     (log_front + log_norm_cdf(d)).exp()
         - (log_front + kappa * log_i_over_s + log_norm_cdf(d - 2.0 * log_i_over_s / v_sqrt_t)).exp()
 }
 
-/// ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} (Haug 2007, §3.3.3):
+/// ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} (Haug 2007, §3.3.3), from the logarithms of H and ref:
 /// ψ = e^{λT} S^γ [M(−e₁, −f₁, ρ) − (I₂/S)^κ M(−e₂, −f₂, ρ) − (I₁/S)^κ M(−e₃, −f₃, −ρ)
-///      + (I₁/I₂)^κ M(−e₄, −f₄, −ρ)], ρ = √(t₁/T), with e₁..e₄ over t₁ and f₁..f₄ over T.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the paper's ψ has seven arguments"
-)]
-fn psi(
-    s: f64,
-    t: f64,
-    gamma: f64,
-    h: f64,
-    i2: f64,
-    i1: f64,
-    t1: f64,
-    ref_level: f64,
-    m: Market,
-) -> f64 {
+///      + (I₁/I₂)^κ M(−e₄, −f₄, −ρ)], ρ = √(t₁/T), with e₁..e₄ over t₁ and f₁..f₄ over T:
+/// e₁,₃ = [ln(S/I₁) ± μt₁]/(σ√t₁), e₂,₄ = [ln(I₂²/(SI₁)) ± μt₁]/(σ√t₁),
+/// f₁ = [ln(S/H) + μT]/(σ√T), f₂ = [ln(I₂²/(SH)) + μT]/(σ√T), f₃ = [ln(I₁²/(SH)) + μT]/(σ√T),
+/// f₄ = [ln(SI₁²/(HI₂²)) + μT]/(σ√T), μ = b + (γ − ½)σ².
+fn psi(t: f64, t1: f64, gamma: f64, ln_h: f64, ln_ref: f64, l: &Logs, m: Market) -> f64 {
     let Market { r, b, v } = m;
     let v2 = v * v;
     let drift = b + (gamma - 0.5) * v2;
     let (s1, s2) = (v * t1.sqrt(), v * t.sqrt());
-    let ln_s_i1 = (s / i1).ln();
-    let ln_i2sq_s_i1 = (i2 * i2 / (s * i1)).ln();
+    let ln_s_i1 = l.s - l.i1;
+    let ln_i2sq_s_i1 = 2.0 * l.i2 - l.s - l.i1;
     let e1 = (ln_s_i1 + drift * t1) / s1;
     let e2 = (ln_i2sq_s_i1 + drift * t1) / s1;
     let e3 = (ln_s_i1 - drift * t1) / s1;
     let e4 = (ln_i2sq_s_i1 - drift * t1) / s1;
-    let f1 = ((s / h).ln() + drift * t) / s2;
-    let f2 = ((i2 * i2 / (s * h)).ln() + drift * t) / s2;
-    let f3 = ((i1 * i1 / (s * h)).ln() + drift * t) / s2;
-    let f4 = ((s * i1 * i1 / (h * i2 * i2)).ln() + drift * t) / s2;
+    let f1 = ((l.s - ln_h) + drift * t) / s2;
+    let f2 = ((2.0 * l.i2 - l.s - ln_h) + drift * t) / s2;
+    let f3 = ((2.0 * l.i1 - l.s - ln_h) + drift * t) / s2;
+    let f4 = ((l.s + 2.0 * l.i1 - ln_h - 2.0 * l.i2) + drift * t) / s2;
     // ρ = √(t₁/T) is the same for every option (t₁ is a fixed fraction of T).
     let [plus, minus] = &*CORRELATION;
     let lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
     let kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
-    let log_front = lambda * t + gamma * (s / ref_level).ln();
+    let log_front = lambda * t + gamma * (l.s - ln_ref);
     exp_times(log_front, plus.cdf(-e1, -f1))
-        - exp_times(log_front + kappa * (i2 / s).ln(), plus.cdf(-e2, -f2))
-        - exp_times(log_front + kappa * (i1 / s).ln(), minus.cdf(-e3, -f3))
-        + exp_times(log_front + kappa * (i1 / i2).ln(), minus.cdf(-e4, -f4))
+        - exp_times(log_front + kappa * (l.i2 - l.s), plus.cdf(-e2, -f2))
+        - exp_times(log_front + kappa * (l.i1 - l.s), minus.cdf(-e3, -f3))
+        + exp_times(log_front + kappa * (l.i1 - l.i2), minus.cdf(-e4, -f4))
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
