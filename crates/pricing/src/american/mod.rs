@@ -2,11 +2,31 @@
 //! (1987) and Bjerksund-Stensland (2002) approximations, a Leisen-Reimer (1996) binomial
 //! lattice as the accurate reference, greeks, and implied volatility from American prices.
 //!
-//! | model | speed | accuracy (S = 100, T ≤ 1) |
+//! | model | cost per option | accuracy (S = 100, T ≤ 1) |
 //! |---|---|---|
-//! | [`baw`] | ~0.1-0.5 µs | a few cents; overprices long-dated puts |
-//! | [`bjerksund_stensland`] | ~0.3-0.5 µs | a few cents; a lower bound (value of a feasible exercise policy) |
-//! | [`lattice`] (Leisen-Reimer) | ~O(steps²) | ~1e-4 at 501 steps, converging as O(1/steps) or better |
+//! | [`baw`] | about 1 µs (a Newton solve for the critical price) | a few cents |
+//! | [`bjerksund_stensland`] | about 3 µs (twenty bivariate normals) | a few cents; a lower bound (value of a feasible exercise policy) |
+//! | [`lattice`] (Leisen-Reimer) | O(steps²): about 100 µs at 500 steps | below 1e-3 at 501 steps, 3e-4 at 1001 |
+//!
+//! ```
+//! use volta_pricing::american::{self, AmericanModel};
+//! use volta_pricing::{OptionRight, Vanilla};
+//!
+//! # fn main() -> Result<(), volta_pricing::PricingError> {
+//! // Haug (2007), Barone-Adesi-Whaley table: put S = 100, X = 100, T = 0.5, r = q = 10 %,
+//! // σ = 25 % is worth 6.8014.
+//! let put = Vanilla::try_new(OptionRight::Put, 100.0, 100.0, 0.5, 0.10, 0.10)?;
+//! let baw = american::price(AmericanModel::BaroneAdesiWhaley, &put, 0.25)?;
+//! assert!((baw - 6.8014).abs() < 1e-3);
+//! // The lattice is the accurate reference; implied volatility inverts it.
+//! let accurate = american::price(AmericanModel::Lattice { steps: 1001 }, &put, 0.25)?;
+//! let vol = american::implied_vol(&put, accurate)?;
+//! assert!((vol - 0.25).abs() < 1e-3);
+//! let greeks = american::greeks(AmericanModel::Lattice { steps: 501 }, &put, 0.25)?;
+//! assert!(greeks.delta < 0.0 && greeks.gamma > 0.0 && greeks.vega > 0.0);
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! Every model shares the same exact treatment of the degenerate cases:
 //! - `years == 0`: the intrinsic value;
