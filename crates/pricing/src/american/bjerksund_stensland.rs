@@ -17,7 +17,7 @@
 //! B₀ = max(X, rX/(r − b)), Iᵢ = B₀ + (B∞ − B₀)(1 − e^{h(tᵢ)}),
 //! h(t) = −(bt + 2σ√t)·X²/((B∞ − B₀)B₀), and C = S − X when S ≥ I₂. φ is the value of a
 //! knock-out power claim (one normal distribution) and ψ its two-period analogue (bivariate
-//! normal with correlation √(t₁/T)); see [`phi`] and [`psi`].
+//! normal with correlation √(t₁/T)); see `phi` and `psi` in the source.
 //!
 //! Puts use the put-call transformation (Bjerksund & Stensland 1993; Haug 2007, §3.3):
 //! P(S, X, T, r, b, σ) = C(X, S, T, r − b, −b, σ).
@@ -28,7 +28,7 @@
 //! The one case outside the formula's domain — a transformed call with r < 0 and b ≥ r (a call
 //! with r < 0 ≤ −q, or a put with q < 0 and r ≤ 0), where early exercise is driven by negative
 //! rates and β has no root above 1 — is priced on the Leisen-Reimer lattice with
-//! [`IMPLIED_VOL_LATTICE_STEPS`](super::IMPLIED_VOL_LATTICE_STEPS) steps instead.
+//! [`IMPLIED_VOL_LATTICE_STEPS`] steps instead.
 
 use std::sync::LazyLock;
 
