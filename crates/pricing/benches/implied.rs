@@ -89,7 +89,11 @@ fn table(n: usize) -> Table {
         let rate = -0.01 + 0.09 * uniform(&mut st);
         let q = 0.05 * uniform(&mut st);
         let strike = 100.0 * ((uniform(&mut st) * 6.0 - 3.0) * vol * years.sqrt()).exp();
-        let right = if uniform(&mut st) < 0.5 { OptionRight::Call } else { OptionRight::Put };
+        let right = if uniform(&mut st) < 0.5 {
+            OptionRight::Call
+        } else {
+            OptionRight::Put
+        };
         let option = Vanilla::try_new(right, 100.0, strike, years, rate, q).unwrap();
         let price = bsm::price(&option, vol).unwrap();
         t.rights.push(right);

@@ -69,5 +69,12 @@ pub fn implied_vol(option: &FuturesOption, price: f64) -> Result<f64> {
     crate::error::finite("rate", option.rate)?;
     crate::error::non_negative("price", price)?;
     let df = (-option.rate * option.years).exp();
-    crate::implied::solve(price, df, option.forward, option.strike, option.years, option.right)
+    crate::implied::solve(
+        price,
+        df,
+        option.forward,
+        option.strike,
+        option.years,
+        option.right,
+    )
 }

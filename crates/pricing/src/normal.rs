@@ -311,7 +311,11 @@ pub fn inverse_norm_cdf(p: f64) -> f64 {
     // Tails: work with the smaller of p and 1 − p, which is exact in floating point here.
     let tail = if q < 0.0 { p } else { 1.0 - p };
     if tail == 0.0 {
-        return if q < 0.0 { f64::NEG_INFINITY } else { f64::INFINITY };
+        return if q < 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        };
     }
     let r = (-tail.ln()).sqrt();
     let z = if r <= 5.0 {
@@ -336,7 +340,11 @@ pub(crate) fn erfcx_inline(x: f64) -> f64 {
     if x < 0.0 {
         return erfcx(x);
     }
-    if y <= 4.0 { erfcx_middle(y) } else { erfcx_large(y) }
+    if y <= 4.0 {
+        erfcx_middle(y)
+    } else {
+        erfcx_large(y)
+    }
 }
 
 /// erfc(x) for x < 0.46875 (the only arguments the normalised Black function gives it), inlined.
@@ -432,13 +440,18 @@ mod tests {
         ];
         for (p, want) in cases {
             let got = inverse_norm_cdf(p);
-            assert!((got - want).abs() <= 1e-15 * want.abs().max(1.0), "Φ⁻¹({p}) = {got} want {want}");
+            assert!(
+                (got - want).abs() <= 1e-15 * want.abs().max(1.0),
+                "Φ⁻¹({p}) = {got} want {want}"
+            );
         }
         for x in [-30.0, -8.0, -3.0, -0.3, 0.7] {
             let p = norm_cdf(x);
             assert!((inverse_norm_cdf(p) - x).abs() < 1e-13 * x.abs().max(1.0));
         }
-        assert!(inverse_norm_cdf(0.0) == f64::NEG_INFINITY && inverse_norm_cdf(1.0) == f64::INFINITY);
+        assert!(
+            inverse_norm_cdf(0.0) == f64::NEG_INFINITY && inverse_norm_cdf(1.0) == f64::INFINITY
+        );
         assert!(inverse_norm_cdf(-0.1).is_nan() && inverse_norm_cdf(f64::NAN).is_nan());
     }
 }

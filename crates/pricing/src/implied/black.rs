@@ -231,7 +231,10 @@ mod tests {
         for (x, s, want, tol) in cases {
             let got = otm_black(x, s, ((0.5 * x).exp(), (-0.5 * x).exp())).b;
             let rel = ((got - want) / want).abs();
-            assert!(rel <= tol, "b({x}, {s}) = {got:e}, want {want:e}, rel {rel:e}");
+            assert!(
+                rel <= tol,
+                "b({x}, {s}) = {got:e}, want {want:e}, rel {rel:e}"
+            );
         }
     }
 

@@ -1,19 +1,19 @@
 //! The "Let's Be Rational" inversion of the normalised Black function (Jäckel 2015, §§4–6).
 //!
-//! For x ≤ 0 and 0 < β < b_max = e^{x/2}, find s with b(x, s) = β. The s axis is cut at the
-//! inflection point s_c = √(2|x|) (b'' = 0 there) and at the two points s_l < s_c < s_u where
-//! the tangent at s_c meets 0 and b_max (eqs. (4.6)–(4.8)), which gives four branches:
+//! For x ≤ 0 and 0 < β < `b_max` = e^{x/2}, find s with b(x, s) = β. The s axis is cut at the
+//! inflection point `s_c` = √(2|x|) (b'' = 0 there) and at the two points `s_l` < `s_c` < `s_u` where
+//! the tangent at `s_c` meets 0 and `b_max` (eqs. (4.6)–(4.8)), which gives four branches:
 //!
-//! - β < b_l (lowest): a rational cubic in β of the map f(s) = (2π/√27)·|x|·Φ(x/(√3 s))³, which
+//! - β < `b_l` (lowest): a rational cubic in β of the map f(s) = (2π/√27)·|x|·Φ(x/(√3 s))³, which
 //!   is almost linear in β there, inverted in closed form (§6.1, eqs. (6.5)–(6.9));
-//! - b_l ≤ β < b_c and b_c ≤ β ≤ b_u: a rational cubic for s(β) itself, with slopes 1/b' at the
+//! - `b_l` ≤ β < `b_c` and `b_c` ≤ β ≤ `b_u`: a rational cubic for s(β) itself, with slopes 1/b' at the
 //!   ends and zero curvature at the inflection point (§6.2);
-//! - β > b_u (highest): a rational cubic of f(s) = Φ(−s/2) (§6.3, eqs. (6.13)–(6.15)).
+//! - β > `b_u` (highest): a rational cubic of f(s) = Φ(−s/2) (§6.3, eqs. (6.13)–(6.15)).
 //!
 //! The guess is then refined by at most two third-order Householder steps (§5, eq. (5.3)) on an
 //! objective chosen per branch so that it is close to linear: 1/ln b(s) − 1/ln β on the lowest
-//! branch (β may be as small as 1e-300), ln((b_max − β)/(b_max − b(s))) on the highest branch
-//! when β > b_max/2, and b(s) − β elsewhere (§5, eqs. (5.7)–(5.10)). The derivative ratios come
+//! branch (β may be as small as 1e-300), ln((`b_max` − β)/(`b_max` − b(s))) on the highest branch
+//! when β > `b_max`/2, and b(s) − β elsewhere (§5, eqs. (5.7)–(5.10)). The derivative ratios come
 //! from ∂ln b'/∂s = x²/s³ − s/4 (eq. (5.5)).
 
 use super::black::{OtmBlack, SQRT_PI_OVER_2, otm_black, scaled_otm_black};
@@ -142,7 +142,7 @@ fn lowest_branch(beta: f64, x: f64, s_l: f64, at_l: OtmBlack) -> f64 {
     let d2 = d1 * dlog * at_l.inv_vega();
     let r = control_parameter(Side::Right, b_l, f_l, (1.0, d1), d2, true);
     let mut f = interpolate(beta, b_l, (0.0, f_l), (1.0, d1), r);
-    if !(f > 0.0) {
+    if f.is_nan() || f <= 0.0 {
         let u = beta / b_l;
         f = (f_l * u + b_l * (1.0 - u)) * u;
     }
@@ -166,8 +166,8 @@ fn lowest_branch(beta: f64, x: f64, s_l: f64, at_l: OtmBlack) -> f64 {
         let one_plus_two_lambda = 1.0 + 2.0 * lambda;
         let nu = (ln_beta - ln_b) * ln_b / ln_beta * scaled;
         let h2 = b2 - p * one_plus_two_lambda;
-        let h3 = b3 + p * p * (2.0 + 6.0 * lambda * (1.0 + lambda))
-            - 3.0 * b2 * p * one_plus_two_lambda;
+        let h3 =
+            b3 + p * p * (2.0 + 6.0 * lambda * (1.0 + lambda)) - 3.0 * b2 * p * one_plus_two_lambda;
         let ds = householder3(nu, h2, h3);
         let Some(next) = step(s, ds) else { break };
         s = next;
@@ -193,15 +193,15 @@ fn highest_branch_guess(beta: f64, x: f64, s_u: f64, b_u: f64, b_max: f64) -> f6
     } else {
         f64::NAN
     };
-    if !(f > 0.0) {
+    if f.is_nan() || f <= 0.0 {
         let u = (beta - b_u) / width;
         f = (f_u * (1.0 - u) + 0.5 * width * u) * (1.0 - u);
     }
     -2.0 * inverse_norm_cdf(f)
 }
 
-/// Householder on g(s) = ln(b_max − β) − ln(b_max − b(s)) (Jäckel 2015, eq. (5.10)), with
-/// (b_max − b)/b' = √(π/2)·[erfcx((t + h)/√2) + erfcx((t − h)/√2)] free of cancellation.
+/// Householder on g(s) = ln(`b_max` − β) − ln(`b_max` − b(s)) (Jäckel 2015, eq. (5.10)), with
+/// (`b_max` − b)/b' = √(π/2)·[erfcx((t + h)/√2) + erfcx((t − h)/√2)] free of cancellation.
 fn upper_iterations(beta: f64, x: f64, mut s: f64, b_max: f64) -> f64 {
     let beta_bar = b_max - beta;
     for i in 0..MAX_STEPS {

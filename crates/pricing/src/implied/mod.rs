@@ -14,12 +14,12 @@
 //!    so deep out-of-the-money prices (down to ~1e-300) invert correctly: an asymptotic
 //!    expansion for h = x/s < −13, a Taylor series for small t = s/2, and Cody's erfcx
 //!    elsewhere (LBR §3; see [`black_price`]).
-//! 3. **Rational initial guess.** The s axis splits at the inflection point s_c = √(2|x|) and
-//!    the tangent intercepts s_l, s_u into four branches; on each, a shape-preserving rational
+//! 3. **Rational initial guess.** The s axis splits at the inflection point `s_c` = √(2|x|) and
+//!    the tangent intercepts `s_l`, `s_u` into four branches; on each, a shape-preserving rational
 //!    cubic (Delbourgo-Gregory 1985) of a branch-specific map of β gives s to a few digits
 //!    (LBR §§4, 6).
 //! 4. **At most two Householder steps** of third order on a branch-specific objective
-//!    (1/ln b on the lowest branch, ln(b_max − b) on the highest) reach machine precision
+//!    (1/ln b on the lowest branch, ln(`b_max` − b) on the highest) reach machine precision
 //!    (LBR §5); the second step is skipped when the first one moved s by less than 2e-6
 //!    relative, since the error left after a third-order step is then of order 1e-18.
 //!
@@ -85,8 +85,9 @@ pub fn normalised_black(x: f64, s: f64, right: OptionRight) -> f64 {
 #[must_use]
 pub fn black_price(forward: f64, strike: f64, vol: f64, years: f64, right: OptionRight) -> f64 {
     let valid = |v: f64| v.is_finite() && v > 0.0;
-    if !valid(forward) || !valid(strike) || !(vol >= 0.0) || !(years >= 0.0) || years.is_infinite()
-    {
+    let vol_ok = vol >= 0.0;
+    let years_ok = years.is_finite() && years >= 0.0;
+    if !valid(forward) || !valid(strike) || !vol_ok || !years_ok {
         return f64::NAN;
     }
     let intrinsic = right.intrinsic(forward, strike);
@@ -106,7 +107,7 @@ pub fn black_price(forward: f64, strike: f64, vol: f64, years: f64, right: Optio
     intrinsic + forward.sqrt() * strike.sqrt() * black::otm_black(otm_x, s, half).b
 }
 
-/// ln(F/K), through ln_1p of the relative difference near the money so that neighbouring
+/// ln(F/K), through `ln_1p` of the relative difference near the money so that neighbouring
 /// forwards give distinguishable x.
 #[inline]
 fn log_moneyness(forward: f64, strike: f64) -> f64 {
@@ -203,7 +204,6 @@ pub(crate) fn solve(
 /// Validates one BSM row and solves it: the scalar [`crate::bsm::implied_vol`] and the slice
 /// APIs share this.
 #[inline]
-#[expect(clippy::too_many_arguments, reason = "the flat row of the slice API")]
 pub(crate) fn bsm_row(
     right: OptionRight,
     spot: f64,
@@ -232,7 +232,10 @@ pub(crate) fn bsm_row(
 /// # Errors
 /// [`PricingError::InvalidInput`] named `slice length` if the slices differ in length; bad rows
 /// are reported through `codes_out`, not as an error.
-#[expect(clippy::too_many_arguments, reason = "one slice per column of the option table")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one slice per column of the option table"
+)]
 pub fn bsm_implied_vol_into(
     rights: &[OptionRight],
     spots: &[f64],
@@ -292,7 +295,10 @@ fn check_lengths(n: usize, others: &[usize]) -> Result<usize> {
 /// # Errors
 /// As [`bsm_implied_vol_into`].
 #[cfg(feature = "rayon")]
-#[expect(clippy::too_many_arguments, reason = "one slice per column of the option table")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one slice per column of the option table"
+)]
 pub fn par_bsm_implied_vol_into(
     rights: &[OptionRight],
     spots: &[f64],
@@ -352,7 +358,10 @@ mod tests {
         assert!((call - put - 2.0 * (0.5 * x).sinh()).abs() < 1e-15);
         assert_eq!(put, normalised_black(-x, s, OptionRight::Call));
         assert_eq!(normalised_black(x, 0.0, OptionRight::Put), 0.0);
-        assert_eq!(normalised_black(-x, f64::INFINITY, OptionRight::Call), (-0.5 * x).exp());
+        assert_eq!(
+            normalised_black(-x, f64::INFINITY, OptionRight::Call),
+            (-0.5 * x).exp()
+        );
         assert!(normalised_black(f64::NAN, s, OptionRight::Call).is_nan());
     }
 
@@ -372,6 +381,12 @@ mod tests {
             &mut codes,
         )
         .unwrap_err();
-        assert!(matches!(err, PricingError::InvalidInput { name: "slice length", .. }));
+        assert!(matches!(
+            err,
+            PricingError::InvalidInput {
+                name: "slice length",
+                ..
+            }
+        ));
     }
 }

@@ -7,8 +7,8 @@ const R_MIN: f64 = -(1.0 - 1.490_116_119_384_765_6e-8);
 /// From here on the interpolant is linear to double precision.
 const R_MAX: f64 = 2.0 / (f64::EPSILON * f64::EPSILON);
 
-/// The rational cubic through (x_l, y.0) and (x_l + width, y.1) with slopes d at the ends and
-/// control parameter r, at x = x_l + offset (Jäckel 2015, eq. (5.8)). r = 3 is the Hermite
+/// The rational cubic through (`x_l`, y.0) and (`x_l` + width, y.1) with slopes d at the ends and
+/// control parameter r, at x = `x_l` + offset (Jäckel 2015, eq. (5.8)). r = 3 is the Hermite
 /// cubic; r → ∞ the straight line.
 #[inline]
 pub(crate) fn interpolate(offset: f64, width: f64, y: (f64, f64), d: (f64, f64), r: f64) -> f64 {
@@ -16,8 +16,8 @@ pub(crate) fn interpolate(offset: f64, width: f64, y: (f64, f64), d: (f64, f64),
         return 0.5 * (y.0 + y.1);
     }
     let t = offset / width;
-    // `!(r < R_MAX)` also catches a NaN control parameter.
-    if !(r < R_MAX) {
+    // A NaN control parameter also falls back to the chord.
+    if r.is_nan() || r >= R_MAX {
         return y.0 + (y.1 - y.0) * t;
     }
     let omt = 1.0 - t;
