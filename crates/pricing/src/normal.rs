@@ -347,15 +347,11 @@ pub(crate) fn erfcx_inline(x: f64) -> f64 {
     }
 }
 
-/// erfc(x) for x < 0.46875 (the only arguments the normalised Black function gives it), inlined.
+/// erfc(x) for |x| ≤ 0.46875 (Cody's first interval), inlined.
 #[inline]
 #[must_use]
-pub(crate) fn erfc_below_threshold(x: f64) -> f64 {
-    if x > -0.46875 {
-        1.0 - x * erf_small_ratio(x.abs())
-    } else {
-        2.0 - erfc(-x)
-    }
+pub(crate) fn erfc_central(x: f64) -> f64 {
+    1.0 - x * erf_small_ratio(x.abs())
 }
 
 #[cfg(test)]

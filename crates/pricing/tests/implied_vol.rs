@@ -328,7 +328,10 @@ fn representable(price: f64, lower_bound: f64) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig {
+        max_global_rejects: 1_000_000,
+        ..ProptestConfig::with_cases(3000)
+    })]
 
     /// Round trip through the accurate Black price with discounting and carry: the repriced
     /// option matches to 1e-12 relative, and the volatility comes back to 1e-12 relative
@@ -396,7 +399,8 @@ proptest! {
         let call = normalised_black(x, s, CALL);
         let put = normalised_black(x, s, PUT);
         let parity = 2.0 * (0.5 * x).sinh();
-        prop_assert!((call - put - parity).abs() <= 1e-14 * call.max(1.0));
+        // A few ulp of the larger of the two prices (the intrinsic part dominates the ITM one).
+        prop_assert!((call - put - parity).abs() <= 8.0 * f64::EPSILON * call.max(put).max(1.0));
         prop_assert!(normalised_black(x, s * 1.01, CALL) >= call);
     }
 }

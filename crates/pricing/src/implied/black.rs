@@ -22,7 +22,7 @@
 //! 3. elsewhere: Cody's erfc/erfcx, choosing per term the form without overflow or
 //!    subtractive cancellation (Jäckel 2015, eq. (3.6)).
 
-use crate::normal::{ONE_OVER_SQRT_TWO_PI, erfc_below_threshold as erfc, erfcx_inline as erfcx};
+use crate::normal::{ONE_OVER_SQRT_TWO_PI, erfc_central, erfcx_inline as erfcx};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// √(π/2).
@@ -104,7 +104,10 @@ fn small_t_scaled(h: f64, t: f64) -> f64 {
     let mut t_power = 1.0; // t^{2k}
     let mut sum = cur;
     let mut n = 1.0;
-    // With t < τ the k-th term is below 0.044ᵏ/(2k+1)!·max|Y^{(2k+1)}|: eight terms reach ε.
+    // With t < τ the k-th term is at most 0.044ᵏ·2ᵏk!/(2k+1)! relative to the first (the odd
+    // derivatives are positive and largest at h = 0, where Y^{(2k+1)}(0) = 2ᵏk!): eight terms
+    // reach ε for any t < τ, and the terms decrease so fast that the first negligible one ends
+    // the sum (at typical t = 0.06, after five terms).
     for inv_factorial in INV_ODD_FACTORIALS {
         // Two steps of the recursion: n → n + 1 → n + 2.
         let next = n * prev + h * cur;
@@ -113,7 +116,11 @@ fn small_t_scaled(h: f64, t: f64) -> f64 {
         cur = next2;
         n += 2.0;
         t_power *= t2;
-        sum += cur * t_power * inv_factorial;
+        let term = cur * t_power * inv_factorial;
+        sum += term;
+        if term <= 1e-17 * sum {
+            break;
+        }
     }
     2.0 * t * sum
 }
@@ -174,24 +181,31 @@ pub(crate) fn otm_black(x: f64, s: f64, half_x_exp: (f64, f64)) -> OtmBlack {
         };
     }
     // Jäckel 2015, eq. (3.6): 2b = e^{x/2}·erfc(q₁) − e^{−x/2}·erfc(q₂) with
-    // q₁,₂ = −(h ± t)/√2; where qᵢ is large, e^{±x/2}·erfc(qᵢ) = e^{−q}·erfcx(qᵢ) avoids the
-    // underflow of erfc and the overflow of e^{−x/2}.
+    // q₁,₂ = −(h ± t)/√2, and e^{±x/2}·erfc(qᵢ) = e^{−q}·erfcx(qᵢ) because x/2 − q₁² =
+    // −x/2 − q₂² = −q. Each term takes the form free of overflow and cancellation.
     let q1 = -FRAC_1_SQRT_2 * (h + t);
     let q2 = -FRAC_1_SQRT_2 * (h - t);
-    let first = if q1 < CODY_THRESHOLD {
-        half_x_exp.0 * erfc(q1)
-    } else {
-        exp_minus_q * erfcx(q1)
-    };
-    let second = if q2 < CODY_THRESHOLD {
-        half_x_exp.1 * erfc(q2)
-    } else {
-        exp_minus_q * erfcx(q2)
-    };
+    let first = erfc_term(q1, half_x_exp.0, exp_minus_q);
+    let second = erfc_term(q2, half_x_exp.1, exp_minus_q);
     OtmBlack {
         b: (0.5 * (first - second)).max(0.0),
         q,
         exp_minus_q,
+    }
+}
+
+/// e^{±x/2}·erfc(q) given e^{±x/2} and e^{−q} = e^{±x/2 − q²}: Cody's rational form for erfc
+/// on |q| ≤ 0.46875, e^{−q}·erfcx(q) above (erfc would underflow), and
+/// 2e^{±x/2} − e^{−q}·erfcx(−q) below (no second exponential, no overflow, and no
+/// cancellation since the subtrahend is below half the first term).
+#[inline]
+fn erfc_term(q: f64, exp_half_x: f64, exp_minus_q: f64) -> f64 {
+    if q >= CODY_THRESHOLD {
+        exp_minus_q * erfcx(q)
+    } else if q > -CODY_THRESHOLD {
+        exp_half_x * erfc_central(q)
+    } else {
+        2.0 * exp_half_x - exp_minus_q * erfcx(-q)
     }
 }
 

@@ -18,7 +18,9 @@
 
 use super::black::{OtmBlack, SQRT_PI_OVER_2, otm_black, scaled_otm_black};
 use super::rational::{Side, control_parameter, interpolate};
-use crate::normal::{SQRT_TWO_PI, erfc, erfcx_inline as erfcx, inverse_norm_cdf};
+use crate::normal::{
+    ONE_OVER_SQRT_TWO_PI, SQRT_TWO_PI, erfc, erfcx_inline as erfcx, inverse_norm_cdf,
+};
 use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
 
 /// 1/√3.
@@ -131,9 +133,10 @@ fn lowest_branch(beta: f64, x: f64, s_l: f64, at_l: OtmBlack) -> f64 {
     let b_l = at_l.b;
     let h = x / s_l;
     let z = FRAC_1_SQRT_3 * h;
-    let cdf_z = 0.5 * erfc(-FRAC_1_SQRT_2 * z);
-    // Y(z) = Φ(z)/φ(z), so that φ(z)/Φ(z) = 1/Y(z) without underflow.
+    // Y(z) = Φ(z)/φ(z), so that φ(z)/Φ(z) = 1/Y(z) without underflow, and Φ(z) = φ(z)·Y(z)
+    // with a single exponential.
     let mills_z = SQRT_PI_OVER_2 * erfcx(-FRAC_1_SQRT_2 * z);
+    let cdf_z = ONE_OVER_SQRT_TWO_PI * (-0.5 * z * z).exp() * mills_z;
     let f_l = TWO_PI_OVER_SQRT_27 * (-x) * cdf_z * cdf_z * cdf_z;
     // f'(β) = f'(s)/b'(s) = (2π/3)·h²·Φ(z)²·e^{h²/3 + s²/8}.
     let d1 = TWO_PI_OVER_3 * h * h * cdf_z * cdf_z * (h * h / 3.0 + 0.125 * s_l * s_l).exp();

@@ -179,9 +179,15 @@ pub(crate) fn solve(
         return Ok(0.0);
     }
     let x = -log_moneyness(forward, strike).abs();
-    let e = (0.5 * x).exp();
+    // e^{x/2} = √(min(F, K)/max(F, K)) for x = −|ln(F/K)|: a square root instead of exp.
+    let (sqrt_f, sqrt_k) = (forward.sqrt(), strike.sqrt());
+    let e = if forward < strike {
+        sqrt_f / sqrt_k
+    } else {
+        sqrt_k / sqrt_f
+    };
     let half_x_exp = (e, 1.0 / e);
-    let beta = time_value / (forward.sqrt() * strike.sqrt());
+    let beta = time_value / (sqrt_f * sqrt_k);
     if beta >= half_x_exp.0 {
         // Within rounding of the upper bound: no finite volatility.
         return Err(PricingError::PriceAboveUpperBound {
