@@ -150,7 +150,7 @@ fn lowest_branch(beta: f64, x: f64, s_l: f64, at_l: OtmBlack) -> f64 {
         f = (f_l * u + b_l * (1.0 - u)) * u;
     }
     // Invert f: Φ(z) = (f/((2π/√27)|x|))^{1/3}, s = x/(√3 z) (eq. (6.9)).
-    let z = inverse_norm_cdf((f / (TWO_PI_OVER_SQRT_27 * -x)).cbrt());
+    let z = inverse_norm_cdf(guess_cbrt(f / (TWO_PI_OVER_SQRT_27 * -x)));
     let mut s = (x * FRAC_1_SQRT_3 / z).abs();
 
     let ln_beta = beta.ln();
@@ -203,6 +203,23 @@ fn highest_branch_guess(beta: f64, x: f64, s_u: f64, b_u: f64, b_max: f64) -> f6
     -2.0 * inverse_norm_cdf(f)
 }
 
+/// ∛v to about 1e-12 relative, enough for an initial guess and several times cheaper than
+/// `f64::cbrt` (a software routine): the exponent divided by three on the bit pattern
+/// (W. Kahan's trick, error below 4 %), then two Halley steps y ← y·(y³ + 2v)/(2y³ + v), each
+/// cubing the relative error.
+#[inline]
+fn guess_cbrt(v: f64) -> f64 {
+    if !v.is_normal() || v < 0.0 {
+        return v.cbrt();
+    }
+    let mut y = f64::from_bits(v.to_bits() / 3 + 0x2A9F_7893_782D_A1CE);
+    for _ in 0..2 {
+        let y3 = y * y * y;
+        y *= (y3 + 2.0 * v) / (2.0 * y3 + v);
+    }
+    y
+}
+
 /// Householder on g(s) = ln(`b_max` − β) − ln(`b_max` − b(s)) (Jäckel 2015, eq. (5.10)), with
 /// (`b_max` − b)/b' = √(π/2)·[erfcx((t + h)/√2) + erfcx((t − h)/√2)] free of cancellation.
 fn upper_iterations(beta: f64, x: f64, mut s: f64, b_max: f64) -> f64 {
@@ -229,4 +246,20 @@ fn upper_iterations(beta: f64, x: f64, mut s: f64, b_max: f64) -> f64 {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guess_cbrt_is_accurate_for_a_guess() {
+        for v in [
+            1e-300_f64, 3.7e-120, 1e-9, 0.123, 1.0, 2.0, 27.0, 1e15, 7e250,
+        ] {
+            let y = guess_cbrt(v);
+            assert!(((y - v.cbrt()) / v.cbrt()).abs() < 1e-12, "∛{v}: {y}");
+        }
+        assert_eq!(guess_cbrt(0.0), 0.0);
+    }
 }
