@@ -50,3 +50,31 @@ pub fn greeks(option: &FuturesOption, vol: f64) -> Result<Greeks> {
 pub fn second_order_greeks(option: &FuturesOption, vol: f64) -> Result<SecondOrderGreeks> {
     Ok(gbs::second_order(&inputs(option, vol)?))
 }
+
+/// The Black-76 volatility (per √year) that reproduces `price`, to near machine precision
+/// (Jäckel 2015, "Let's Be Rational"; see [`crate::implied`]).
+///
+/// # Errors
+/// - [`PricingError::InvalidInput`](crate::PricingError) naming `forward`, `strike`, `years`,
+///   `rate` or `price` when it is NaN, infinite or out of its domain (`years` > 0, price ≥ 0).
+/// - [`PricingError::PriceBelowLowerBound`](crate::PricingError) below e^{−rT}·max(θ(F − K), 0);
+///   exactly at it the volatility is 0.
+/// - [`PricingError::PriceAboveUpperBound`](crate::PricingError) at or above e^{−rT}·F (call) or
+///   e^{−rT}·K (put).
+#[inline]
+pub fn implied_vol(option: &FuturesOption, price: f64) -> Result<f64> {
+    crate::error::positive("forward", option.forward)?;
+    crate::error::positive("strike", option.strike)?;
+    crate::error::positive("years", option.years)?;
+    crate::error::finite("rate", option.rate)?;
+    crate::error::non_negative("price", price)?;
+    let df = (-option.rate * option.years).exp();
+    crate::implied::solve(
+        price,
+        df,
+        option.forward,
+        option.strike,
+        option.years,
+        option.right,
+    )
+}

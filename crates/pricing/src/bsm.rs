@@ -48,3 +48,28 @@ pub fn greeks(option: &Vanilla, vol: f64) -> Result<Greeks> {
 pub fn second_order_greeks(option: &Vanilla, vol: f64) -> Result<SecondOrderGreeks> {
     Ok(gbs::second_order(&inputs(option, vol)?))
 }
+
+/// The Black-Scholes-Merton volatility (per √year) that reproduces `price`, to near machine
+/// precision (Jäckel 2015, "Let's Be Rational"; see [`crate::implied`]).
+///
+/// # Errors
+/// - [`PricingError::InvalidInput`](crate::PricingError) naming `spot`, `strike`, `years`,
+///   `rate`, `dividend_yield` or `price` when it is NaN, infinite or out of its domain (`years`
+///   must be > 0, the price ≥ 0).
+/// - [`PricingError::PriceBelowLowerBound`](crate::PricingError) below the discounted intrinsic
+///   value of the forward, e^{−rT}·max(θ(F − K), 0) with F = S·e^{(r−q)T}; exactly at it the
+///   volatility is 0.
+/// - [`PricingError::PriceAboveUpperBound`](crate::PricingError) at or above S·e^{−qT} (call)
+///   or K·e^{−rT} (put).
+#[inline]
+pub fn implied_vol(option: &Vanilla, price: f64) -> Result<f64> {
+    crate::implied::bsm_row(
+        option.right,
+        option.spot,
+        option.strike,
+        option.years,
+        option.rate,
+        option.dividend_yield,
+        price,
+    )
+}

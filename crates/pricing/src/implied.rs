@@ -1,1 +1,0 @@
-//! Implied volatility of European options (Jäckel 2015, "Let's Be Rational").

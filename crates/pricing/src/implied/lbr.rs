@@ -1,0 +1,265 @@
+//! The "Let's Be Rational" inversion of the normalised Black function (Jäckel 2015, §§4–6).
+//!
+//! For x ≤ 0 and 0 < β < `b_max` = e^{x/2}, find s with b(x, s) = β. The s axis is cut at the
+//! inflection point `s_c` = √(2|x|) (b'' = 0 there) and at the two points `s_l` < `s_c` < `s_u` where
+//! the tangent at `s_c` meets 0 and `b_max` (eqs. (4.6)–(4.8)), which gives four branches:
+//!
+//! - β < `b_l` (lowest): a rational cubic in β of the map f(s) = (2π/√27)·|x|·Φ(x/(√3 s))³, which
+//!   is almost linear in β there, inverted in closed form (§6.1, eqs. (6.5)–(6.9));
+//! - `b_l` ≤ β < `b_c` and `b_c` ≤ β ≤ `b_u`: a rational cubic for s(β) itself, with slopes 1/b' at the
+//!   ends and zero curvature at the inflection point (§6.2);
+//! - β > `b_u` (highest): a rational cubic of f(s) = Φ(−s/2) (§6.3, eqs. (6.13)–(6.15)).
+//!
+//! The guess is then refined by at most two third-order Householder steps (§5, eq. (5.3)) on an
+//! objective chosen per branch so that it is close to linear: 1/ln b(s) − 1/ln β on the lowest
+//! branch (β may be as small as 1e-300), ln((`b_max` − β)/(`b_max` − b(s))) on the highest branch
+//! when β > `b_max`/2, and b(s) − β elsewhere (§5, eqs. (5.7)–(5.10)). The derivative ratios come
+//! from ∂ln b'/∂s = x²/s³ − s/4 (eq. (5.5)).
+
+use super::black::{OtmBlack, SQRT_PI_OVER_2, otm_black, scaled_otm_black};
+use super::rational::{Side, control_parameter, interpolate};
+use crate::normal::{
+    ONE_OVER_SQRT_TWO_PI, SQRT_TWO_PI, erfc, erfcx_inline as erfcx, inverse_norm_cdf,
+};
+use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
+
+/// 1/√3.
+const FRAC_1_SQRT_3: f64 = 0.577_350_269_189_625_8;
+/// 2π/√27, the constant of the lower map f (Jäckel 2015, eq. (6.5)).
+const TWO_PI_OVER_SQRT_27: f64 = 1.209_199_576_156_145_2;
+/// ln √(2π).
+const LN_SQRT_TWO_PI: f64 = 0.918_938_533_204_672_8;
+/// 2π/3.
+const TWO_PI_OVER_3: f64 = 2.094_395_102_393_195_5;
+/// √(2/π).
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+/// Householder steps after the rational guess (Jäckel 2015, §7: two reach machine precision).
+const MAX_STEPS: usize = 2;
+/// A first Householder step shorter than this (relative to s) leaves an error of order
+/// 1e-18 after a third-order method, so the second step is skipped.
+const SKIP_SECOND_STEP: f64 = 2e-6;
+
+/// One third-order Householder step for a Newton step ν and the ratios
+/// h₂ = g''/g', h₃ = g'''/g' of the objective g (Jäckel 2015, eq. (5.3)).
+#[inline]
+fn householder3(nu: f64, h2: f64, h3: f64) -> f64 {
+    nu * (1.0 + 0.5 * h2 * nu) / (1.0 + nu * (h2 + h3 * nu * (1.0 / 6.0)))
+}
+
+/// b''/b' and b'''/b' at (x, s) from eq. (5.5): with w = x²/s³, b''/b' = w − s/4 and
+/// b'''/b' = (b''/b')² − 3w/s − 1/4.
+#[inline]
+fn black_derivative_ratios(h: f64, s: f64) -> (f64, f64) {
+    let w = h * h / s;
+    let b2 = w - 0.25 * s;
+    (b2, b2 * b2 - 3.0 * w / s - 0.25)
+}
+
+/// Accepts a Householder update only if it keeps s positive and finite (Jäckel's safeguard).
+#[inline]
+fn step(s: f64, ds: f64) -> Option<f64> {
+    let next = s + ds;
+    (next > 0.0 && next.is_finite()).then_some(next)
+}
+
+/// s with b(x, s) = β for x ≤ 0, 0 < β < e^{x/2}; `half_x_exp` = (e^{x/2}, e^{−x/2}).
+#[inline]
+pub(crate) fn implied_normalised_otm(beta: f64, x: f64, half_x_exp: (f64, f64)) -> f64 {
+    let b_max = half_x_exp.0;
+    let sqrt_ax = (-x).sqrt();
+    let s_c = SQRT_2 * sqrt_ax;
+    // b(x, s_c) = b_max·(1 − erfcx(√|x|))/2 and b'(s_c) = b_max/√(2π) (eq. (4.5)).
+    let ome = 1.0 - erfcx(sqrt_ax);
+    let b_c = 0.5 * b_max * ome;
+    let inv_vega_c = SQRT_TWO_PI / b_max;
+    let guess = if beta < b_c {
+        // s_l = s_c − b_c/b'(s_c) (eq. (4.7)).
+        let s_l = s_c - SQRT_PI_OVER_2 * ome;
+        let at_l = otm_black(x, s_l, half_x_exp);
+        if beta < at_l.b {
+            return lowest_branch(beta, x, s_l, at_l);
+        }
+        let inv_vega_l = at_l.inv_vega();
+        let width = b_c - at_l.b;
+        let d = (inv_vega_l, inv_vega_c);
+        let r = control_parameter(Side::Right, width, s_c - s_l, d, 0.0, false);
+        interpolate(beta - at_l.b, width, (s_l, s_c), d, r)
+    } else {
+        // s_u = s_c + (b_max − b_c)/b'(s_c) (eq. (4.8)).
+        let s_u = s_c + SQRT_PI_OVER_2 * (2.0 - ome);
+        let at_u = otm_black(x, s_u, half_x_exp);
+        if beta <= at_u.b {
+            let inv_vega_u = at_u.inv_vega();
+            let width = at_u.b - b_c;
+            let d = (inv_vega_c, inv_vega_u);
+            let r = control_parameter(Side::Left, width, s_u - s_c, d, 0.0, false);
+            interpolate(beta - b_c, width, (s_c, s_u), d, r)
+        } else {
+            let s = highest_branch_guess(beta, x, s_u, at_u.b, b_max);
+            if beta > 0.5 * b_max {
+                return upper_iterations(beta, x, s, b_max);
+            }
+            s
+        }
+    };
+    middle_iterations(beta, x, guess, half_x_exp)
+}
+
+/// Householder on g(s) = b(s) − β (Jäckel 2015, eq. (5.7)).
+#[inline]
+fn middle_iterations(beta: f64, x: f64, mut s: f64, half_x_exp: (f64, f64)) -> f64 {
+    for i in 0..MAX_STEPS {
+        let at = otm_black(x, s, half_x_exp);
+        if at.b == beta {
+            break;
+        }
+        let h = x / s;
+        let nu = (beta - at.b) * at.inv_vega();
+        let (h2, h3) = black_derivative_ratios(h, s);
+        let ds = householder3(nu, h2, h3);
+        let Some(next) = step(s, ds) else { break };
+        s = next;
+        if i == 0 && ds.abs() < SKIP_SECOND_STEP * s {
+            break;
+        }
+    }
+    s
+}
+
+/// The lowest branch: the rational guess of f(β) (Jäckel 2015, eqs. (6.5)–(6.9)), then
+/// Householder on g(s) = 1/ln b(s) − 1/ln β (eq. (5.8)), with ln b = ln(b/b') + ln b' so that
+/// prices far below the smallest normal double still converge.
+fn lowest_branch(beta: f64, x: f64, s_l: f64, at_l: OtmBlack) -> f64 {
+    let b_l = at_l.b;
+    let h = x / s_l;
+    let z = FRAC_1_SQRT_3 * h;
+    // Y(z) = Φ(z)/φ(z), so that φ(z)/Φ(z) = 1/Y(z) without underflow, and Φ(z) = φ(z)·Y(z)
+    // with a single exponential.
+    let mills_z = SQRT_PI_OVER_2 * erfcx(-FRAC_1_SQRT_2 * z);
+    let cdf_z = ONE_OVER_SQRT_TWO_PI * (-0.5 * z * z).exp() * mills_z;
+    let f_l = TWO_PI_OVER_SQRT_27 * (-x) * cdf_z * cdf_z * cdf_z;
+    // f'(β) = f'(s)/b'(s) = (2π/3)·h²·Φ(z)²·e^{h²/3 + s²/8}.
+    let d1 = TWO_PI_OVER_3 * h * h * cdf_z * cdf_z * (h * h / 3.0 + 0.125 * s_l * s_l).exp();
+    // f''(β) = (∂ ln f'(β)/∂s)·f'(β)/b'(s).
+    let dlog = (-2.0 - 2.0 * z / mills_z - (2.0 / 3.0) * h * h) / s_l + 0.25 * s_l;
+    let d2 = d1 * dlog * at_l.inv_vega();
+    let r = control_parameter(Side::Right, b_l, f_l, (1.0, d1), d2, true);
+    let mut f = interpolate(beta, b_l, (0.0, f_l), (1.0, d1), r);
+    if f.is_nan() || f <= 0.0 {
+        let u = beta / b_l;
+        f = (f_l * u + b_l * (1.0 - u)) * u;
+    }
+    // Invert f: Φ(z) = (f/((2π/√27)|x|))^{1/3}, s = x/(√3 z) (eq. (6.9)).
+    let z = inverse_norm_cdf(guess_cbrt(f / (TWO_PI_OVER_SQRT_27 * -x)));
+    let mut s = (x * FRAC_1_SQRT_3 / z).abs();
+
+    let ln_beta = beta.ln();
+    for i in 0..MAX_STEPS {
+        let h = x / s;
+        let t = 0.5 * s;
+        let scaled = scaled_otm_black(h, t);
+        let q = 0.5 * (h * h + t * t);
+        let ln_b = scaled.ln() - q - LN_SQRT_TWO_PI;
+        if ln_b == ln_beta {
+            break;
+        }
+        let p = 1.0 / scaled; // b'/b
+        let (b2, b3) = black_derivative_ratios(h, s);
+        let lambda = 1.0 / ln_b;
+        let one_plus_two_lambda = 1.0 + 2.0 * lambda;
+        let nu = (ln_beta - ln_b) * ln_b / ln_beta * scaled;
+        let h2 = b2 - p * one_plus_two_lambda;
+        let h3 =
+            b3 + p * p * (2.0 + 6.0 * lambda * (1.0 + lambda)) - 3.0 * b2 * p * one_plus_two_lambda;
+        let ds = householder3(nu, h2, h3);
+        let Some(next) = step(s, ds) else { break };
+        s = next;
+        if i == 0 && ds.abs() < SKIP_SECOND_STEP * s {
+            break;
+        }
+    }
+    s
+}
+
+/// The rational guess on the highest branch (Jäckel 2015, eqs. (6.13)–(6.15)):
+/// f(s) = Φ(−s/2) with f'(β) = −e^{h²/2}/2 and f''(β) = √(π/2)·e^{h² + s²/8}·h²/s.
+fn highest_branch_guess(beta: f64, x: f64, s_u: f64, b_u: f64, b_max: f64) -> f64 {
+    let h = x / s_u;
+    let f_u = 0.5 * erfc(0.5 * FRAC_1_SQRT_2 * s_u);
+    let d1 = -0.5 * (0.5 * h * h).exp();
+    let d2 = SQRT_PI_OVER_2 * (h * h + 0.125 * s_u * s_u).exp() * h * h / s_u;
+    let width = b_max - b_u;
+    let d = (d1, -0.5);
+    let mut f = if d2.is_finite() {
+        let r = control_parameter(Side::Left, width, -f_u, d, d2, true);
+        interpolate(beta - b_u, width, (f_u, 0.0), d, r)
+    } else {
+        f64::NAN
+    };
+    if f.is_nan() || f <= 0.0 {
+        let u = (beta - b_u) / width;
+        f = (f_u * (1.0 - u) + 0.5 * width * u) * (1.0 - u);
+    }
+    -2.0 * inverse_norm_cdf(f)
+}
+
+/// ∛v to about 1e-12 relative, enough for an initial guess and several times cheaper than
+/// `f64::cbrt` (a software routine): the exponent divided by three on the bit pattern
+/// (W. Kahan's trick, error below 4 %), then two Halley steps y ← y·(y³ + 2v)/(2y³ + v), each
+/// cubing the relative error.
+#[inline]
+fn guess_cbrt(v: f64) -> f64 {
+    if !v.is_normal() || v < 0.0 {
+        return v.cbrt();
+    }
+    let mut y = f64::from_bits(v.to_bits() / 3 + 0x2A9F_7893_782D_A1CE);
+    for _ in 0..2 {
+        let y3 = y * y * y;
+        y *= (y3 + 2.0 * v) / (2.0 * y3 + v);
+    }
+    y
+}
+
+/// Householder on g(s) = ln(`b_max` − β) − ln(`b_max` − b(s)) (Jäckel 2015, eq. (5.10)), with
+/// (`b_max` − b)/b' = √(π/2)·[erfcx((t + h)/√2) + erfcx((t − h)/√2)] free of cancellation.
+fn upper_iterations(beta: f64, x: f64, mut s: f64, b_max: f64) -> f64 {
+    let beta_bar = b_max - beta;
+    for i in 0..MAX_STEPS {
+        let h = x / s;
+        let t = 0.5 * s;
+        // g' = b'/(b_max − b).
+        let gp = SQRT_2_OVER_PI / (erfcx(FRAC_1_SQRT_2 * (t + h)) + erfcx(FRAC_1_SQRT_2 * (t - h)));
+        let q = 0.5 * (h * h + t * t);
+        let g = (beta_bar * gp).ln() + q + LN_SQRT_TWO_PI;
+        if g == 0.0 {
+            break;
+        }
+        let (b2, b3) = black_derivative_ratios(h, s);
+        let nu = -g / gp;
+        let h2 = b2 + gp;
+        let h3 = b3 + gp * (3.0 * b2 + 2.0 * gp);
+        let ds = householder3(nu, h2, h3);
+        let Some(next) = step(s, ds) else { break };
+        s = next;
+        if i == 0 && ds.abs() < SKIP_SECOND_STEP * s {
+            break;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guess_cbrt_is_accurate_for_a_guess() {
+        for v in [
+            1e-300_f64, 3.7e-120, 1e-9, 0.123, 1.0, 2.0, 27.0, 1e15, 7e250,
+        ] {
+            let y = guess_cbrt(v);
+            assert!(((y - v.cbrt()) / v.cbrt()).abs() < 1e-12, "∛{v}: {y}");
+        }
+        assert_eq!(guess_cbrt(0.0), 0.0);
+    }
+}

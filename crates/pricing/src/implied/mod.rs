@@ -1,0 +1,400 @@
+//! Implied volatility of European options, after P. Jäckel, "Let's Be Rational", Wilmott
+//! (2015) 40–53 ("LBR" below; equation numbers refer to that paper).
+//!
+//! # Units
+//! Prices are in currency, forwards/spots/strikes in the same currency, `years` is the time to
+//! expiry in years (> 0), rates and yields are continuously compounded per year, and the result
+//! is a Black volatility per √year (0.2 = 20 %).
+//!
+//! # Algorithm
+//! 1. **Normalise.** With x = ln(F/K) and s = σ√T, the undiscounted Black price is
+//!    √(FK)·b(x, s, θ) (LBR eq. (2.2)). Put-call symmetry and subtracting the intrinsic value
+//!    reduce every input to an out-of-the-money call, x ≤ 0, with normalised time value β.
+//! 2. **Accurate forward function.** b(x, s) is evaluated to near machine *relative* precision,
+//!    so deep out-of-the-money prices (down to ~1e-300) invert correctly: an asymptotic
+//!    expansion for h = x/s < −13, a Taylor series for small t = s/2, and Cody's erfcx
+//!    elsewhere (LBR §3; see [`black_price`]).
+//! 3. **Rational initial guess.** The s axis splits at the inflection point `s_c` = √(2|x|) and
+//!    the tangent intercepts `s_l`, `s_u` into four branches; on each, a shape-preserving rational
+//!    cubic (Delbourgo-Gregory 1985) of a branch-specific map of β gives s to a few digits
+//!    (LBR §§4, 6).
+//! 4. **At most two Householder steps** of third order on a branch-specific objective
+//!    (1/ln b on the lowest branch, ln(`b_max` − b) on the highest) reach machine precision
+//!    (LBR §5); the second step is skipped when the first one moved s by less than 2e-6
+//!    relative, since the error left after a third-order step is then of order 1e-18.
+//!
+//! The code is this crate's own; it follows the paper, and the 2024 revision of Jäckel's reference
+//! implementation was consulted for the branch structure only.
+//!
+//! # Accuracy
+//! Over |ln(F/K)| ≤ 700 and σ√T from 1e-8 until the price reaches its upper bound in double
+//! precision (σ√T ≈ 30 near the money), the repriced option matches the input to about 1e-15
+//! relative (worst seen 6e-16 on a grid of those extremes, 5e-14 over 1.9 million random cases)
+//! wherever the option has time value above ~1e-14 of its price (below that, the price no longer
+//! determines the volatility in double precision). The small-t series loses up to two digits
+//! towards h = −13, keeping the relative error below ~1e-13 there.
+//!
+//! # Errors
+//! No-arbitrage violations are reported with the bound that was crossed:
+//! [`PricingError::PriceBelowLowerBound`] under the (discounted) intrinsic value of the forward,
+//! [`PricingError::PriceAboveUpperBound`] at or above the discounted forward (call) or
+//! discounted strike (put). A price exactly at the lower bound has volatility 0.
+
+mod black;
+mod lbr;
+mod rational;
+
+use crate::error::{ErrorCode, PricingError, Result, finite, non_negative, positive};
+use crate::types::OptionRight;
+
+/// The normalised Black function b(x, s, θ) = θ·[e^{x/2}Φ(θ(x/s + s/2)) − e^{−x/2}Φ(θ(x/s − s/2))]
+/// of LBR eq. (2.2): the undiscounted Black price divided by √(FK), with x = ln(F/K) and
+/// s = σ√T (total volatility). Relative-accurate to a few ulp for out-of-the-money options down to
+/// prices of ~1e-300.
+///
+/// Returns NaN if x or s is NaN or s < 0; s = 0 gives the normalised intrinsic value and s = ∞
+/// the normalised upper bound (e^{x/2} for a call, e^{−x/2} for a put).
+#[must_use]
+pub fn normalised_black(x: f64, s: f64, right: OptionRight) -> f64 {
+    if x.is_nan() || s.is_nan() || s < 0.0 {
+        return f64::NAN;
+    }
+    // b(x, s, put) = b(−x, s, call): work with θx.
+    let theta_x = right.sign() * x;
+    if s == f64::INFINITY {
+        return (0.5 * theta_x).exp();
+    }
+    let intrinsic = if theta_x > 0.0 {
+        black::normalised_intrinsic(theta_x)
+    } else {
+        0.0
+    };
+    if s == 0.0 {
+        return intrinsic;
+    }
+    let otm_x = -theta_x.abs();
+    let half = ((0.5 * otm_x).exp(), (-0.5 * otm_x).exp());
+    intrinsic + black::otm_black(otm_x, s, half).b
+}
+
+/// The undiscounted Black price of a European option on a forward, evaluated through the
+/// normalised Black function: the accurate reference that [`implied_black_volatility`] inverts.
+/// Multiply by the discount factor for a present value.
+///
+/// `forward` and `strike` in currency (> 0), `vol` per √year (≥ 0), `years` ≥ 0. Out-of-the-money
+/// prices keep full relative precision far into the tail (the usual Φ-difference formula loses
+/// it below ~1e-16 of the forward). Returns NaN for invalid inputs.
+#[must_use]
+pub fn black_price(forward: f64, strike: f64, vol: f64, years: f64, right: OptionRight) -> f64 {
+    let valid = |v: f64| v.is_finite() && v > 0.0;
+    let vol_ok = vol >= 0.0;
+    let years_ok = years.is_finite() && years >= 0.0;
+    if !valid(forward) || !valid(strike) || !vol_ok || !years_ok {
+        return f64::NAN;
+    }
+    let intrinsic = right.intrinsic(forward, strike);
+    let s = vol * years.sqrt();
+    if s == 0.0 {
+        return intrinsic;
+    }
+    if s == f64::INFINITY {
+        return match right {
+            OptionRight::Call => forward,
+            OptionRight::Put => strike,
+        };
+    }
+    let x = log_moneyness(forward, strike);
+    let otm_x = -x.abs();
+    let half = ((0.5 * otm_x).exp(), (-0.5 * otm_x).exp());
+    intrinsic + forward.sqrt() * strike.sqrt() * black::otm_black(otm_x, s, half).b
+}
+
+/// ln(F/K), through `ln_1p` of the relative difference near the money so that neighbouring
+/// forwards give distinguishable x.
+#[inline]
+fn log_moneyness(forward: f64, strike: f64) -> f64 {
+    let ratio = forward / strike;
+    if (0.5..=2.0).contains(&ratio) {
+        ((forward - strike) / strike).ln_1p()
+    } else {
+        ratio.ln()
+    }
+}
+
+/// The Black volatility σ (per √year) that reproduces an undiscounted option price on a forward.
+///
+/// `undiscounted_price` is the option's value in forward terms (present value divided by the
+/// discount factor); `forward`, `strike` > 0; `years` > 0.
+///
+/// # Errors
+/// - [`PricingError::InvalidInput`] naming `price`, `forward`, `strike` or `years` when it is
+///   NaN, infinite or out of its domain (the price must be ≥ 0, `years` > 0).
+/// - [`PricingError::PriceBelowLowerBound`] when the price is below the intrinsic value
+///   max(θ(F − K), 0); exactly at it, the volatility is 0.
+/// - [`PricingError::PriceAboveUpperBound`] when the price is at or above F (call) or K (put).
+pub fn implied_black_volatility(
+    undiscounted_price: f64,
+    forward: f64,
+    strike: f64,
+    years: f64,
+    right: OptionRight,
+) -> Result<f64> {
+    non_negative("price", undiscounted_price)?;
+    positive("forward", forward)?;
+    positive("strike", strike)?;
+    positive("years", years)?;
+    solve(undiscounted_price, 1.0, forward, strike, years, right)
+}
+
+/// The common core: `price` is discounted by `df` (1 for an undiscounted price); bounds are
+/// reported in the caller's (discounted) units. Inputs are validated by the caller.
+#[inline]
+pub(crate) fn solve(
+    price: f64,
+    df: f64,
+    forward: f64,
+    strike: f64,
+    years: f64,
+    right: OptionRight,
+) -> Result<f64> {
+    let intrinsic = right.intrinsic(forward, strike);
+    let lower = df * intrinsic;
+    if price < lower {
+        return Err(PricingError::PriceBelowLowerBound {
+            price,
+            bound: lower,
+        });
+    }
+    let upper = df
+        * match right {
+            OptionRight::Call => forward,
+            OptionRight::Put => strike,
+        };
+    if price >= upper {
+        return Err(PricingError::PriceAboveUpperBound {
+            price,
+            bound: upper,
+        });
+    }
+    let time_value = price / df - intrinsic;
+    if time_value <= 0.0 {
+        return Ok(0.0);
+    }
+    let x = -log_moneyness(forward, strike).abs();
+    // e^{x/2} = √(min(F, K)/max(F, K)) for x = −|ln(F/K)|: a square root instead of exp.
+    let (sqrt_f, sqrt_k) = (forward.sqrt(), strike.sqrt());
+    let e = if forward < strike {
+        sqrt_f / sqrt_k
+    } else {
+        sqrt_k / sqrt_f
+    };
+    let half_x_exp = (e, 1.0 / e);
+    let beta = time_value / (sqrt_f * sqrt_k);
+    if beta >= half_x_exp.0 {
+        // Within rounding of the upper bound: no finite volatility.
+        return Err(PricingError::PriceAboveUpperBound {
+            price,
+            bound: upper,
+        });
+    }
+    let s = lbr::implied_normalised_otm(beta, x, half_x_exp);
+    let vol = s / years.sqrt();
+    if vol.is_finite() && vol >= 0.0 {
+        Ok(vol)
+    } else {
+        Err(PricingError::NoConvergence {
+            solver: "implied volatility (Let's Be Rational)",
+            reason: format!("no finite volatility for normalised price {beta:e} at x = {x:e}"),
+        })
+    }
+}
+
+/// Validates one BSM row and solves it: the scalar [`crate::bsm::implied_vol`] and the slice
+/// APIs share this.
+#[inline]
+pub(crate) fn bsm_row(
+    right: OptionRight,
+    spot: f64,
+    strike: f64,
+    years: f64,
+    rate: f64,
+    dividend_yield: f64,
+    price: f64,
+) -> Result<f64> {
+    positive("spot", spot)?;
+    positive("strike", strike)?;
+    positive("years", years)?;
+    finite("rate", rate)?;
+    finite("dividend_yield", dividend_yield)?;
+    non_negative("price", price)?;
+    let df = (-rate * years).exp();
+    let forward = spot * ((rate - dividend_yield) * years).exp();
+    solve(price, df, forward, strike, years, right)
+}
+
+/// Implied volatilities of many BSM options (spot, continuous dividend yield) at once: row i of
+/// the input slices is one option, its volatility goes to `vols_out[i]` and its status to
+/// `codes_out[i]` ([`ErrorCode::Ok`], or the reason with NaN in `vols_out[i]`). No allocation
+/// per option.
+///
+/// # Errors
+/// [`PricingError::InvalidInput`] named `slice length` if the slices differ in length; bad rows
+/// are reported through `codes_out`, not as an error.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one slice per column of the option table"
+)]
+pub fn bsm_implied_vol_into(
+    rights: &[OptionRight],
+    spots: &[f64],
+    strikes: &[f64],
+    years: &[f64],
+    rates: &[f64],
+    dividend_yields: &[f64],
+    prices: &[f64],
+    vols_out: &mut [f64],
+    codes_out: &mut [ErrorCode],
+) -> Result<()> {
+    let n = check_lengths(
+        rights.len(),
+        &[
+            spots.len(),
+            strikes.len(),
+            years.len(),
+            rates.len(),
+            dividend_yields.len(),
+            prices.len(),
+            vols_out.len(),
+            codes_out.len(),
+        ],
+    )?;
+    for i in 0..n {
+        let row = bsm_row(
+            rights[i],
+            spots[i],
+            strikes[i],
+            years[i],
+            rates[i],
+            dividend_yields[i],
+            prices[i],
+        );
+        (vols_out[i], codes_out[i]) = match row {
+            Ok(v) => (v, ErrorCode::Ok),
+            Err(e) => (f64::NAN, ErrorCode::from(&e)),
+        };
+    }
+    Ok(())
+}
+
+/// All slices must have the length of the first.
+fn check_lengths(n: usize, others: &[usize]) -> Result<usize> {
+    match others.iter().find(|&&m| m != n) {
+        None => Ok(n),
+        Some(&m) => Err(PricingError::InvalidInput {
+            name: "slice length",
+            value: m as f64,
+            requirement: "equal to the length of `rights`",
+        }),
+    }
+}
+
+/// [`bsm_implied_vol_into`] spread over rayon's global thread pool, in chunks of 4096 rows.
+///
+/// # Errors
+/// As [`bsm_implied_vol_into`].
+#[cfg(feature = "rayon")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one slice per column of the option table"
+)]
+pub fn par_bsm_implied_vol_into(
+    rights: &[OptionRight],
+    spots: &[f64],
+    strikes: &[f64],
+    years: &[f64],
+    rates: &[f64],
+    dividend_yields: &[f64],
+    prices: &[f64],
+    vols_out: &mut [f64],
+    codes_out: &mut [ErrorCode],
+) -> Result<()> {
+    use rayon::prelude::*;
+    const CHUNK: usize = 4096;
+    check_lengths(
+        rights.len(),
+        &[
+            spots.len(),
+            strikes.len(),
+            years.len(),
+            rates.len(),
+            dividend_yields.len(),
+            prices.len(),
+            vols_out.len(),
+            codes_out.len(),
+        ],
+    )?;
+    vols_out
+        .par_chunks_mut(CHUNK)
+        .zip(codes_out.par_chunks_mut(CHUNK))
+        .enumerate()
+        .try_for_each(|(c, (vols, codes))| {
+            let r = c * CHUNK..c * CHUNK + vols.len();
+            bsm_implied_vol_into(
+                &rights[r.clone()],
+                &spots[r.clone()],
+                &strikes[r.clone()],
+                &years[r.clone()],
+                &rates[r.clone()],
+                &dividend_yields[r.clone()],
+                &prices[r],
+                vols,
+                codes,
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalised_black_symmetries() {
+        let (x, s) = (0.3, 0.7);
+        let call = normalised_black(x, s, OptionRight::Call);
+        let put = normalised_black(x, s, OptionRight::Put);
+        // Put-call parity in normalised units: b_call − b_put = e^{x/2} − e^{−x/2}.
+        assert!((call - put - 2.0 * (0.5 * x).sinh()).abs() < 1e-15);
+        assert_eq!(put, normalised_black(-x, s, OptionRight::Call));
+        assert_eq!(normalised_black(x, 0.0, OptionRight::Put), 0.0);
+        assert_eq!(
+            normalised_black(-x, f64::INFINITY, OptionRight::Call),
+            (-0.5 * x).exp()
+        );
+        assert!(normalised_black(f64::NAN, s, OptionRight::Call).is_nan());
+    }
+
+    #[test]
+    fn mismatched_slices_are_an_error() {
+        let mut vols = [0.0; 2];
+        let mut codes = [ErrorCode::Ok; 2];
+        let err = bsm_implied_vol_into(
+            &[OptionRight::Call; 2],
+            &[100.0; 2],
+            &[100.0; 2],
+            &[1.0; 2],
+            &[0.0; 2],
+            &[0.0; 1],
+            &[10.0; 2],
+            &mut vols,
+            &mut codes,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            PricingError::InvalidInput {
+                name: "slice length",
+                ..
+            }
+        ));
+    }
+}
