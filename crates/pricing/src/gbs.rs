@@ -80,7 +80,11 @@ fn terms(o: &GbsInputs) -> Terms {
         // No diffusion left (expiry or zero volatility): the option is worth its discounted
         // forward intrinsic value and Φ(θd) collapses to an indicator of being in the money.
         let forward = o.s * (o.b * o.t).exp();
-        let itm = if theta_sign * (forward - o.k) > 0.0 { 1.0 } else { 0.0 };
+        let itm = if theta_sign * (forward - o.k) > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
         Terms {
             theta_sign,
             carry_df,
@@ -121,7 +125,8 @@ pub(crate) fn greeks(o: &GbsInputs) -> Greeks {
     } else {
         (0.0, 0.0, 0.0)
     };
-    let theta = diffusion_theta - t.theta_sign * (o.b - o.r) * spot_leg * t.cdf_d1
+    let theta = diffusion_theta
+        - t.theta_sign * (o.b - o.r) * spot_leg * t.cdf_d1
         - t.theta_sign * o.r * strike_leg * t.cdf_d2;
     // ∂V/∂b, the sensitivity to the cost of carry.
     let carry_rho = t.theta_sign * o.t * spot_leg * t.cdf_d1;
@@ -173,7 +178,11 @@ mod tests {
             k: 100.0,
             t: 0.75,
             r: 0.05,
-            b: if carry == Carry::Forward { 0.0 } else { 0.05 - 0.03 },
+            b: if carry == Carry::Forward {
+                0.0
+            } else {
+                0.05 - 0.03
+            },
             v: 0.25,
             carry,
         }
@@ -218,14 +227,34 @@ mod tests {
                     1e-5,
                 );
                 assert!(close(g.price, price(&o), 1e-15));
-                assert!(close(g.delta, d_s, 1e-8), "{right:?} delta {} fd {d_s}", g.delta);
-                assert!(close(g.gamma, g_s, 1e-7), "{right:?} gamma {} fd {g_s}", g.gamma);
-                assert!(close(g.vega, d_v, 1e-8), "{right:?} vega {} fd {d_v}", g.vega);
-                assert!(close(g.theta, d_t, 1e-7), "{right:?} theta {} fd {d_t}", g.theta);
+                assert!(
+                    close(g.delta, d_s, 1e-8),
+                    "{right:?} delta {} fd {d_s}",
+                    g.delta
+                );
+                assert!(
+                    close(g.gamma, g_s, 1e-7),
+                    "{right:?} gamma {} fd {g_s}",
+                    g.gamma
+                );
+                assert!(
+                    close(g.vega, d_v, 1e-8),
+                    "{right:?} vega {} fd {d_v}",
+                    g.vega
+                );
+                assert!(
+                    close(g.theta, d_t, 1e-7),
+                    "{right:?} theta {} fd {d_t}",
+                    g.theta
+                );
                 assert!(close(g.rho, d_r, 1e-7), "{right:?} rho {} fd {d_r}", g.rho);
                 if carry == Carry::FollowsRate {
                     let d_q = central(|q| p(&|x| x.b = o.r - q), q, 1e-5);
-                    assert!(close(g.dividend_rho, d_q, 1e-7), "phi {} fd {d_q}", g.dividend_rho);
+                    assert!(
+                        close(g.dividend_rho, d_q, 1e-7),
+                        "phi {} fd {d_q}",
+                        g.dividend_rho
+                    );
                 } else {
                     assert_eq!(g.dividend_rho, 0.0);
                 }
@@ -250,25 +279,55 @@ mod tests {
                 let speed = central(|s| g(&|x| x.s = s).gamma, o.s, 1e-5);
                 let zomma = central(|v| g(&|x| x.v = v).gamma, o.v, 1e-5);
                 let colour = -central(|t| g(&|x| x.t = t).gamma, o.t, 1e-5);
-                assert!(close(s2.vanna, vanna, 1e-7), "vanna {} fd {vanna}", s2.vanna);
-                assert!(close(s2.volga, volga, 1e-7), "volga {} fd {volga}", s2.volga);
-                assert!(close(s2.charm, charm, 1e-7), "{right:?} charm {} fd {charm}", s2.charm);
-                assert!(close(s2.speed, speed, 1e-7), "speed {} fd {speed}", s2.speed);
-                assert!(close(s2.zomma, zomma, 1e-7), "zomma {} fd {zomma}", s2.zomma);
-                assert!(close(s2.colour, colour, 1e-7), "colour {} fd {colour}", s2.colour);
+                assert!(
+                    close(s2.vanna, vanna, 1e-7),
+                    "vanna {} fd {vanna}",
+                    s2.vanna
+                );
+                assert!(
+                    close(s2.volga, volga, 1e-7),
+                    "volga {} fd {volga}",
+                    s2.volga
+                );
+                assert!(
+                    close(s2.charm, charm, 1e-7),
+                    "{right:?} charm {} fd {charm}",
+                    s2.charm
+                );
+                assert!(
+                    close(s2.speed, speed, 1e-7),
+                    "speed {} fd {speed}",
+                    s2.speed
+                );
+                assert!(
+                    close(s2.zomma, zomma, 1e-7),
+                    "zomma {} fd {zomma}",
+                    s2.zomma
+                );
+                assert!(
+                    close(s2.colour, colour, 1e-7),
+                    "colour {} fd {colour}",
+                    s2.colour
+                );
             }
         }
     }
 
     #[test]
     fn without_diffusion_the_value_is_the_discounted_forward_intrinsic() {
-        let o = GbsInputs { v: 0.0, ..option(OptionRight::Call, Carry::FollowsRate) };
+        let o = GbsInputs {
+            v: 0.0,
+            ..option(OptionRight::Call, Carry::FollowsRate)
+        };
         let forward = o.s * (o.b * o.t).exp();
         let g = greeks(&o);
         assert!(close(g.price, (-o.r * o.t).exp() * (forward - o.k), 1e-15));
         assert!(close(g.delta, ((o.b - o.r) * o.t).exp(), 1e-15));
         assert_eq!((g.gamma, g.vega), (0.0, 0.0));
-        let otm_put = GbsInputs { right: OptionRight::Put, ..o };
+        let otm_put = GbsInputs {
+            right: OptionRight::Put,
+            ..o
+        };
         assert_eq!(price(&otm_put), 0.0);
         let expired = GbsInputs { t: 0.0, ..o };
         assert_eq!(price(&expired), 5.0);

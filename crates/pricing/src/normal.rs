@@ -20,20 +20,20 @@ const X_HUGE: f64 = 6.71e7;
 /// Above this x, 1/(x√π) itself underflows (Cody's `XMAX`).
 const X_MAX: f64 = 2.53e307;
 
-const A: [f64; 5] = [
+pub(crate) const A: [f64; 5] = [
     3.16112374387056560e00,
     1.13864154151050156e02,
     3.77485237685302021e02,
     3.20937758913846947e03,
     1.85777706184603153e-1,
 ];
-const B: [f64; 4] = [
+pub(crate) const B: [f64; 4] = [
     2.36012909523441209e01,
     2.44024637934444173e02,
     1.28261652607737228e03,
     2.84423683343917062e03,
 ];
-const C: [f64; 9] = [
+pub(crate) const C: [f64; 9] = [
     5.64188496988670089e-1,
     8.88314979438837594e00,
     6.61191906371416295e01,
@@ -44,7 +44,7 @@ const C: [f64; 9] = [
     1.23033935479799725e03,
     2.15311535474403846e-8,
 ];
-const D: [f64; 8] = [
+pub(crate) const D: [f64; 8] = [
     1.57449261107098347e01,
     1.17693950891312499e02,
     5.37181101862009858e02,
@@ -54,7 +54,7 @@ const D: [f64; 8] = [
     3.43936767414372164e03,
     1.23033935480374942e03,
 ];
-const P: [f64; 6] = [
+pub(crate) const P: [f64; 6] = [
     3.05326634961232344e-1,
     3.60344899949804439e-1,
     1.25781726111229246e-1,
@@ -62,7 +62,7 @@ const P: [f64; 6] = [
     6.58749161529837803e-4,
     1.63153871373020978e-2,
 ];
-const Q: [f64; 5] = [
+pub(crate) const Q: [f64; 5] = [
     2.56852019228982242e00,
     1.87295284992346047e00,
     5.27905102951428412e-1,
@@ -107,7 +107,11 @@ fn erfcx_middle(y: f64) -> f64 {
 #[inline]
 fn erfcx_large(y: f64) -> f64 {
     if y >= X_HUGE {
-        return if y >= X_MAX { 0.0 } else { ONE_OVER_SQRT_PI / y };
+        return if y >= X_MAX {
+            0.0
+        } else {
+            ONE_OVER_SQRT_PI / y
+        };
     }
     let ysq = 1.0 / (y * y);
     let mut num = P[5] * ysq;
@@ -203,9 +207,17 @@ pub(crate) fn norm_cdf_with_exp(x: f64, exp_minus_half_x_squared: f64) -> f64 {
     if y <= 0.46875 {
         return 0.5 + 0.5 * x * FRAC_1_SQRT_2 * erf_small_ratio(y);
     }
-    let scaled = if y <= 4.0 { erfcx_middle(y) } else { erfcx_large(y) };
+    let scaled = if y <= 4.0 {
+        erfcx_middle(y)
+    } else {
+        erfcx_large(y)
+    };
     let lower_tail = 0.5 * scaled * exp_minus_half_x_squared;
-    if x < 0.0 { lower_tail } else { 1.0 - lower_tail }
+    if x < 0.0 {
+        lower_tail
+    } else {
+        1.0 - lower_tail
+    }
 }
 
 /// The standard normal density φ(x) = e^{-x²/2}/√(2π).
@@ -248,7 +260,11 @@ mod tests {
             (-1.0, 1.8427007929497148693),
         ];
         for (x, want) in cases {
-            assert!(rel(erfc(x), want) < 2e-15, "erfc({x}) = {} want {want}", erfc(x));
+            assert!(
+                rel(erfc(x), want) < 2e-15,
+                "erfc({x}) = {} want {want}",
+                erfc(x)
+            );
         }
     }
 
@@ -262,7 +278,11 @@ mod tests {
             (-2.0, 108.94090438997797241),
         ];
         for (x, want) in cases {
-            assert!(rel(erfcx(x), want) < 2e-15, "erfcx({x}) = {} want {want}", erfcx(x));
+            assert!(
+                rel(erfcx(x), want) < 2e-15,
+                "erfcx({x}) = {} want {want}",
+                erfcx(x)
+            );
         }
     }
 
@@ -276,7 +296,11 @@ mod tests {
             (-37.0, 5.7255712225245768e-300),
         ];
         for (x, want) in cases {
-            assert!(rel(norm_cdf(x), want) < 1e-13, "Φ({x}) = {} want {want}", norm_cdf(x));
+            assert!(
+                rel(norm_cdf(x), want) < 1e-13,
+                "Φ({x}) = {} want {want}",
+                norm_cdf(x)
+            );
         }
     }
 

@@ -169,7 +169,13 @@ impl FuturesOption {
     ///
     /// # Errors
     /// [`PricingError::InvalidInput`](crate::PricingError) naming the first bad field.
-    pub fn try_new(right: OptionRight, forward: f64, strike: f64, years: f64, rate: f64) -> Result<Self> {
+    pub fn try_new(
+        right: OptionRight,
+        forward: f64,
+        strike: f64,
+        years: f64,
+        rate: f64,
+    ) -> Result<Self> {
         let v = Self {
             right,
             forward,
