@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("scalar_reference", |b| {
         b.iter(|| {
-            reference::bsm_prices_into(black_box(&inputs), &mut outs[0], &mut codes).unwrap()
+            reference::bsm_prices_into(black_box(&inputs), &mut outs[0], &mut codes).unwrap();
         });
     });
     group.finish();

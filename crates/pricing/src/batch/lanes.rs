@@ -10,6 +10,11 @@
 //! No fused multiply-add is used (Rust never contracts `a * b + c`), so the results are the
 //! same bits whatever instruction set the dispatcher picked.
 
+#![expect(
+    clippy::inline_always,
+    reason = "pulp enables the SIMD target features on `with_simd` only; the kernel must be inlined into it to be compiled with them"
+)]
+
 use std::f64::consts::{FRAC_1_SQRT_2, LOG2_E};
 
 use crate::normal::{A, B, C, D, ONE_OVER_SQRT_TWO_PI, P, Q};
@@ -202,6 +207,10 @@ pub(crate) struct LaneGreeks {
 /// finite and ≥ 0, rate and carry finite, vol finite and ≥ 0. Non-short-circuit `&` keeps it a
 /// chain of vector compares.
 #[inline(always)]
+#[expect(
+    clippy::needless_bitwise_bool,
+    reason = "`&` keeps the checks branch-free (vector compares)"
+)]
 pub(crate) fn is_valid(o: &Lane) -> bool {
     let finite = |x: f64| x.abs() < f64::INFINITY;
     (o.s > 0.0)
@@ -321,7 +330,9 @@ mod tests {
         if a == b {
             return 0;
         }
-        (a.to_bits() as i64).abs_diff(b.to_bits() as i64)
+        a.to_bits()
+            .cast_signed()
+            .abs_diff(b.to_bits().cast_signed())
     }
 
     #[test]

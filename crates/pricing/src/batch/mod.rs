@@ -67,6 +67,11 @@
 //! # }
 //! ```
 
+#![expect(
+    clippy::inline_always,
+    reason = "pulp enables the SIMD target features on `with_simd` only; the kernel must be inlined into it to be compiled with them"
+)]
+
 mod lanes;
 pub mod reference;
 
