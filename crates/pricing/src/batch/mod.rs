@@ -230,7 +230,9 @@ trait Rows: Sync {
     /// Black-76 (forward fixed) rather than Black-Scholes-Merton.
     const FORWARD: bool;
     fn len(&self) -> usize;
-    fn lane(&self, i: usize) -> Lane;
+    /// Rows `start..start + n` (n ≤ [`LANES`]) in the kernel's format, the other lanes
+    /// padded (see [`column`]).
+    fn load(&self, start: usize, n: usize) -> ChunkIn;
     fn code(&self, i: usize) -> ErrorCode;
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self)
@@ -261,15 +263,17 @@ impl Rows for BatchInputs<'_> {
         self.rights.len()
     }
     #[inline(always)]
-    fn lane(&self, i: usize) -> Lane {
-        Lane {
-            theta: self.rights[i].sign(),
-            s: self.spots[i],
-            k: self.strikes[i],
-            t: self.years[i],
-            r: self.rates[i],
-            b: self.rates[i] - self.dividend_yields[i],
-            v: self.vols[i],
+    fn load(&self, start: usize, n: usize) -> ChunkIn {
+        let r = column(self.rates, start, n, 0.0);
+        let q = column(self.dividend_yields, start, n, 0.0);
+        ChunkIn {
+            theta: signs(self.rights, start, n),
+            s: column(self.spots, start, n, 1.0),
+            k: column(self.strikes, start, n, 1.0),
+            t: column(self.years, start, n, 0.0),
+            r,
+            b: std::array::from_fn(|j| r[j] - q[j]),
+            v: column(self.vols, start, n, 0.0),
         }
     }
     #[inline(always)]
@@ -324,15 +328,15 @@ impl Rows for FuturesBatchInputs<'_> {
         self.rights.len()
     }
     #[inline(always)]
-    fn lane(&self, i: usize) -> Lane {
-        Lane {
-            theta: self.rights[i].sign(),
-            s: self.forwards[i],
-            k: self.strikes[i],
-            t: self.years[i],
-            r: self.rates[i],
-            b: 0.0,
-            v: self.vols[i],
+    fn load(&self, start: usize, n: usize) -> ChunkIn {
+        ChunkIn {
+            theta: signs(self.rights, start, n),
+            s: column(self.forwards, start, n, 1.0),
+            k: column(self.strikes, start, n, 1.0),
+            t: column(self.years, start, n, 0.0),
+            r: column(self.rates, start, n, 0.0),
+            b: [0.0; LANES],
+            v: column(self.vols, start, n, 0.0),
         }
     }
     #[inline(always)]
@@ -395,35 +399,48 @@ struct ChunkOut {
     theta: [f64; LANES],
     rho: [f64; LANES],
     dividend_rho: [f64; LANES],
+    /// Whether each lane's inputs were valid.
+    valid: [bool; LANES],
+}
+
+/// `x[start..start + n]` as a chunk, lanes `n..` set to `pad`. Called with `n = LANES` for
+/// all but the last chunk, where (after inlining) it is one bounds check and a fixed-size
+/// copy; the padded lanes hold an at-the-money option with no time left, which is valid and
+/// cheap, and whose results are never stored.
+#[inline(always)]
+fn column(x: &[f64], start: usize, n: usize, pad: f64) -> [f64; LANES] {
+    let mut c = [pad; LANES];
+    if n == LANES {
+        c.copy_from_slice(&x[start..start + LANES]);
+    } else {
+        c[..n].copy_from_slice(&x[start..start + n]);
+    }
+    c
+}
+
+/// ±1 for the calls and puts in `rights[start..start + n]`, as [`column`].
+#[inline(always)]
+fn signs(rights: &[OptionRight], start: usize, n: usize) -> [f64; LANES] {
+    let rights = &rights[start..start + n];
+    std::array::from_fn(|j| rights.get(j).map_or(1.0, |r| r.sign()))
+}
+
+/// `src[..n]` to `dst[start..start + n]`, with a fixed-size copy when `n = LANES`.
+#[inline(always)]
+fn put(dst: &mut [f64], start: usize, n: usize, src: &[f64; LANES]) {
+    if n == LANES {
+        dst[start..start + LANES].copy_from_slice(src);
+    } else {
+        dst[start..start + n].copy_from_slice(&src[..n]);
+    }
 }
 
 impl ChunkIn {
-    /// Rows `start..start + n` (n ≤ LANES); the remaining lanes hold an at-the-money option
-    /// with no time left, which is valid and cheap, and whose results are never stored.
-    #[inline(always)]
-    fn load<R: Rows>(rows: &R, start: usize, n: usize) -> Self {
-        let mut c = Self {
-            theta: [1.0; LANES],
-            s: [1.0; LANES],
-            k: [1.0; LANES],
-            t: [0.0; LANES],
-            r: [0.0; LANES],
-            b: [0.0; LANES],
-            v: [0.0; LANES],
-        };
-        for j in 0..n {
-            let l = rows.lane(start + j);
-            (c.theta[j], c.s[j], c.k[j], c.t[j], c.r[j], c.b[j], c.v[j]) =
-                (l.theta, l.s, l.k, l.t, l.r, l.b, l.v);
-        }
-        c
-    }
-
     /// Runs the kernel on every lane. `forward` selects Black-76; `greeks = false` stores the
     /// price only. Both are constants after inlining, so the greeks' arithmetic is then dead
     /// code.
     #[inline(always)]
-    fn eval(&self, forward: bool, greeks: bool, out: &mut ChunkOut) {
+    fn eval<const F: bool>(&self, forward: bool, greeks: bool, out: &mut ChunkOut) {
         for j in 0..LANES {
             let lane = Lane {
                 theta: self.theta[j],
@@ -434,8 +451,9 @@ impl ChunkIn {
                 b: self.b[j],
                 v: self.v[j],
             };
-            let g: LaneGreeks = lanes::gbs(&lane, forward);
+            let g: LaneGreeks = lanes::gbs::<F>(&lane, forward);
             out.price[j] = g.price;
+            out.valid[j] = g.valid;
             if greeks {
                 out.delta[j] = g.delta;
                 out.gamma[j] = g.gamma;
@@ -453,7 +471,7 @@ trait Sink: Send {
     const GREEKS: bool;
     /// Stores lanes `0..n` of `out` at rows `start..start + n`.
     fn store(&mut self, start: usize, n: usize, out: &ChunkOut);
-    fn set_code(&mut self, i: usize, code: ErrorCode);
+    fn codes(&mut self) -> &mut [ErrorCode];
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self)
     where
@@ -470,11 +488,11 @@ impl Sink for PricesOut<'_> {
     const GREEKS: bool = false;
     #[inline(always)]
     fn store(&mut self, start: usize, n: usize, out: &ChunkOut) {
-        self.prices[start..start + n].copy_from_slice(&out.price[..n]);
+        put(self.prices, start, n, &out.price);
     }
     #[inline(always)]
-    fn set_code(&mut self, i: usize, code: ErrorCode) {
-        self.codes[i] = code;
+    fn codes(&mut self) -> &mut [ErrorCode] {
+        self.codes
     }
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -494,18 +512,17 @@ impl Sink for GreeksOut<'_> {
     const GREEKS: bool = true;
     #[inline(always)]
     fn store(&mut self, start: usize, n: usize, out: &ChunkOut) {
-        let rows = start..start + n;
-        self.price[rows.clone()].copy_from_slice(&out.price[..n]);
-        self.delta[rows.clone()].copy_from_slice(&out.delta[..n]);
-        self.gamma[rows.clone()].copy_from_slice(&out.gamma[..n]);
-        self.vega[rows.clone()].copy_from_slice(&out.vega[..n]);
-        self.theta[rows.clone()].copy_from_slice(&out.theta[..n]);
-        self.rho[rows.clone()].copy_from_slice(&out.rho[..n]);
-        self.dividend_rho[rows].copy_from_slice(&out.dividend_rho[..n]);
+        put(self.price, start, n, &out.price);
+        put(self.delta, start, n, &out.delta);
+        put(self.gamma, start, n, &out.gamma);
+        put(self.vega, start, n, &out.vega);
+        put(self.theta, start, n, &out.theta);
+        put(self.rho, start, n, &out.rho);
+        put(self.dividend_rho, start, n, &out.dividend_rho);
     }
     #[inline(always)]
-    fn set_code(&mut self, i: usize, code: ErrorCode) {
-        self.codes[i] = code;
+    fn codes(&mut self) -> &mut [ErrorCode] {
+        self.codes
     }
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -542,40 +559,78 @@ impl Sink for GreeksOut<'_> {
     }
 }
 
-/// The whole batch on one core: chunk by chunk, kernel then codes.
+/// One chunk, rows `start..start + n`: kernel, results, codes. The codes are written per row
+/// only in a chunk with an invalid row; otherwise the chunk's codes are all `Ok`.
 #[inline(always)]
-fn run<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
+fn chunk<R: Rows, K: Sink, const F: bool>(
+    rows: &R,
+    sink: &mut K,
+    out: &mut ChunkOut,
+    start: usize,
+    n: usize,
+) {
+    rows.load(start, n).eval::<F>(R::FORWARD, K::GREEKS, out);
+    sink.store(start, n, out);
+    let codes = &mut sink.codes()[start..start + n];
+    if out.valid.iter().fold(true, |all, &v| all & v) {
+        codes.fill(ErrorCode::Ok);
+    } else {
+        for (i, code) in codes.iter_mut().enumerate() {
+            *code = rows.code(start + i);
+        }
+    }
+}
+
+/// The whole batch on one core, chunk by chunk; `F`: the instruction set has FMA.
+#[inline(always)]
+fn run<R: Rows, K: Sink, const F: bool>(rows: &R, sink: &mut K) {
     let len = rows.len();
+    let full = len - len % LANES;
     let mut out = ChunkOut::default();
     let mut start = 0;
-    while start < len {
-        let n = LANES.min(len - start);
-        ChunkIn::load(rows, start, n).eval(R::FORWARD, K::GREEKS, &mut out);
-        sink.store(start, n, &out);
-        for i in start..start + n {
-            sink.set_code(i, rows.code(i));
-        }
-        start += n;
+    while start < full {
+        chunk::<R, K, F>(rows, sink, &mut out, start, LANES);
+        start += LANES;
+    }
+    if full < len {
+        chunk::<R, K, F>(rows, sink, &mut out, full, len - full);
     }
 }
 
 /// `run` as a `pulp` operation, so that it is compiled once per instruction set and the
 /// best one available is picked at runtime.
-struct Job<'r, 'k, R, K> {
+struct Job<'r, 'k, R, K, const F: bool> {
     rows: &'r R,
     sink: &'k mut K,
 }
 
-impl<R: Rows, K: Sink> pulp::WithSimd for Job<'_, '_, R, K> {
+impl<R: Rows, K: Sink, const F: bool> pulp::WithSimd for Job<'_, '_, R, K, F> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
-        run(self.rows, self.sink);
+        run::<R, K, F>(self.rows, self.sink);
     }
 }
 
+/// Whether the baseline instruction set of a target without runtime-detected extensions has
+/// fused multiply-add (aarch64's does; x86-64's SSE2 does not).
+const BASELINE_FMA: bool = cfg!(target_arch = "aarch64");
+
+/// Runs the batch with the best instruction set of this CPU: AVX-512 (x86-64-v4) or AVX2
+/// (x86-64-v3), both with FMA, where available; else the target's baseline.
 fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
-    pulp::Arch::new().dispatch(Job { rows, sink });
+    let arch = pulp::Arch::new();
+    #[cfg(target_arch = "x86_64")]
+    match arch {
+        pulp::Arch::V4(simd) => {
+            return pulp::Simd::vectorize(simd, Job::<R, K, true> { rows, sink });
+        }
+        pulp::Arch::V3(simd) => {
+            return pulp::Simd::vectorize(simd, Job::<R, K, true> { rows, sink });
+        }
+        _ => {}
+    }
+    arch.dispatch(Job::<R, K, BASELINE_FMA> { rows, sink });
 }
 
 /// Rows per rayon task: large enough to amortise the task, a multiple of [`LANES`].
