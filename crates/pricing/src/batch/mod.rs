@@ -14,25 +14,33 @@
 //! [`ErrorCode::Ok`]. The call itself fails only when the slices have different lengths.
 //!
 //! # How it is vectorised
-//! The options are processed in chunks of eight. Each chunk runs one branch-free kernel (the
-//! generalised Black-Scholes formula of Haug 2007, §1.1.6, the same operations as the scalar
-//! kernel) over eight lanes: exponentials and logarithms are evaluated in-line (Cody-Waite
-//! reduction and polynomials, ≤ 1 ulp), Φ evaluates all three of Cody's rational forms for
-//! erfc and picks one per lane by mask, and the zero-diffusion case (years = 0 or vol = 0) is
-//! blended in the same way. With no branches and no library calls in the loop body, LLVM
-//! vectorises it. The instruction set is chosen at runtime by [`pulp::Arch::dispatch`]
-//! (AVX2 + FMA where the CPU has them, else SSE2 on x86-64; NEON on aarch64), so no
-//! `RUSTFLAGS` or `target-cpu` is needed. Tails shorter than a chunk are padded with a
-//! harmless option whose outputs are discarded. There is no `unsafe` code.
+//! The options are processed in chunks of eight (one 512-bit vector). Each chunk runs one
+//! branch-free kernel (the generalised Black-Scholes formula of Haug 2007, §1.1.6) over eight
+//! lanes: exponentials and logarithms are evaluated in-line (Cody-Waite reduction and
+//! polynomials, ≤ 1 ulp), Φ evaluates all three of Cody's rational forms for erfc and picks
+//! one per lane by mask, and the zero-diffusion case (years = 0 or vol = 0) is blended in the
+//! same way. With no branches and no library calls in the loop body, LLVM vectorises it.
+//! Divisions, the slowest vector operations, are shared: five per option for the greeks (S/K,
+//! one inside ln, 1/σ√T, one for both Φ values, and gamma's 1/S), four for the price. The
+//! instruction set is chosen at runtime by [`pulp::Arch`]: AVX-512 (x86-64-v4) or AVX2
+//! (x86-64-v3), both with FMA, where the CPU has them, else SSE2 on x86-64; NEON on aarch64;
+//! so no `RUSTFLAGS` or `target-cpu` is needed. Full chunks are read and written with
+//! fixed-size copies; the last, shorter chunk is padded with a harmless option whose outputs
+//! are discarded. Error codes are looked up row by row only in a chunk that has an invalid
+//! row. There is no `unsafe` code.
 //!
 //! # Accuracy
-//! The kernel performs the scalar kernel's operations in the same order except for `exp`,
-//! `ln` and the far-tail shortcut in erfcx, which differ from the standard library by at
-//! most 1 ulp. Outputs therefore match the scalar reference ([`reference`]) to a few ulp in
-//! general; where the formula amplifies rounding (deep out of the money prices, whose relative
-//! error grows like d²·ulp, and greeks that are differences of two legs) the agreement is
-//! ~1e-13 relative to the option's scale (see `tests/batch.rs`). Results do not depend on the
-//! instruction set chosen: no fused multiply-add is used, so every path computes the same bits.
+//! The kernel evaluates the scalar kernel's formulas with in-line `exp` and `ln` (≤ 1 ulp from
+//! the standard library), Cody's rational functions with one shared division, reciprocals
+//! in place of some divisions, and fused multiply-adds in the polynomials where the CPU has
+//! them. Outputs therefore match the scalar reference ([`reference`]) to a few ulp in general;
+//! where the formula amplifies rounding (deep out of the money prices, whose relative error
+//! grows like d²·ulp, and greeks that are differences of two legs) the agreement is ~1e-13
+//! relative to the option's scale (see `tests/batch.rs`). The bits depend on whether the
+//! instruction set has FMA (AVX2/AVX-512 and NEON do, SSE2 does not) but not on anything
+//! else: a given machine always gives the same results, and the `par_*` functions give the
+//! single-core ones. σ√T below the smallest normal double (2.2e-308) is treated as zero
+//! diffusion.
 //!
 //! # Multi-core
 //! With the `rayon` feature, the `par_*` functions split the batch into blocks and run the
