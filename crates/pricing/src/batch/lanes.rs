@@ -64,20 +64,21 @@ fn pow2(n: f64) -> f64 {
     f64::from_bits(n_bits.wrapping_add(1023) << 52)
 }
 
-/// Taylor coefficients 1/j! of eˣ for j = 13 down to 0.
-const EXP_TAYLOR: [f64; 14] = [
-    1.0 / 6_227_020_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 39_916_800.0,
-    1.0 / 3_628_800.0,
-    1.0 / 362_880.0,
-    1.0 / 40_320.0,
-    1.0 / 5_040.0,
-    1.0 / 720.0,
-    1.0 / 120.0,
-    1.0 / 24.0,
-    1.0 / 6.0,
-    0.5,
+/// e^r on |r| ≤ ln2/2 by a degree-11 polynomial, highest power first: the Chebyshev
+/// interpolant of e^r on that interval (near-minimax, computed with mpmath's `chebyfit` at 50
+/// digits), whose error with the coefficients rounded to doubles is below 1.7e-17 relative —
+/// as accurate as the degree-13 Taylor series in two fewer multiply-adds.
+const EXP_POLY: [f64; 12] = [
+    2.511_003_760_596_377_7e-08,
+    2.763_263_963_904_103e-07,
+    2.755_724_091_857_897e-06,
+    2.480_148_548_232_849_4e-05,
+    0.000_198_412_698_900_471_13,
+    0.001_388_888_895_231_477_5,
+    0.008_333_333_333_319_601,
+    0.041_666_666_666_488_1,
+    0.166_666_666_666_666_8,
+    0.500_000_000_000_001_9,
     1.0,
     1.0,
 ];
@@ -85,8 +86,8 @@ const EXP_TAYLOR: [f64; 14] = [
 /// e^x to about 1 ulp, branch-free, with IEEE behaviour at the ends: +∞ above ~709.78, 0
 /// (through the subnormals) below ~−745.1, NaN for NaN.
 ///
-/// Cody-Waite reduction x = n·ln 2 + r, |r| ≤ ln2/2, then e^r by its Taylor series to r¹³
-/// (truncation error r¹⁴/14! < 5e-18 relative), and the scale 2ⁿ applied as 2^⌊n/2⌉·2^(n−⌊n/2⌉)
+/// Cody-Waite reduction x = n·ln 2 + r, |r| ≤ ln2/2, then e^r by the polynomial
+/// [`EXP_POLY`] (error < 1.7e-17 relative), and the scale 2ⁿ applied as 2^⌊n/2⌉·2^(n−⌊n/2⌉)
 /// so that results in the subnormal range and overflow to +∞ come out right.
 #[inline(always)]
 pub(crate) fn exp<const F: bool>(x: f64) -> f64 {
@@ -95,7 +96,7 @@ pub(crate) fn exp<const F: bool>(x: f64) -> f64 {
     let n = round_to_int(xc * LOG2_E);
     // n·LN2_HI is exact, so the first step is exact with or without fusing.
     let r = madd::<F>(-n, LN2_LO, madd::<F>(-n, LN2_HI, xc));
-    let p = horner::<F, 14>(r, EXP_TAYLOR);
+    let p = horner::<F, 12>(r, EXP_POLY);
     let half = round_to_int(n * 0.5);
     let y = p * pow2(half) * pow2(n - half);
     if x.is_nan() { x } else { y }

@@ -33,7 +33,7 @@
 //! The kernel evaluates the scalar kernel's formulas with in-line `exp` and `ln` (≤ 1 ulp from
 //! the standard library), Cody's rational functions with one shared division, reciprocals
 //! in place of some divisions, and fused multiply-adds in the polynomials where the CPU has
-//! them. Outputs therefore match the scalar reference ([`reference`]) to a few ulp in general;
+//! them. Outputs therefore match the scalar reference ([`reference`](mod@reference)) to a few ulp in general;
 //! where the formula amplifies rounding (deep out of the money prices, whose relative error
 //! grows like d²·ulp, and greeks that are differences of two legs) the agreement is ~1e-13
 //! relative to the option's scale (see `tests/batch.rs`). The bits depend on whether the
