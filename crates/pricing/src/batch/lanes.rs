@@ -296,8 +296,9 @@ pub(crate) fn gbs<const F: bool>(input: &Lane, forward: bool) -> LaneGreeks {
         pick(input.b, 0.0),
         pick(input.v, 0.0),
     );
-    let bt = b * t;
-    let growth = exp::<F>(bt);
+    // Black-76 has b = 0: e^{bT} = 1 without an exponential.
+    let bt = if forward { 0.0 } else { b * t };
+    let growth = if forward { 1.0 } else { exp::<F>(bt) };
     let df = exp::<F>(-r * t);
     let carry_df = growth * df;
     let sqrt_t = t.sqrt();
@@ -333,21 +334,28 @@ pub(crate) fn gbs<const F: bool>(input: &Lane, forward: bool) -> LaneGreeks {
 
     let spot_leg = s * carry_df;
     let strike_leg = k * df;
-    let price = (theta_sign * (spot_leg * cdf_d1 - strike_leg * cdf_d2)).max(0.0);
-    let delta = theta_sign * carry_df * cdf_d1;
+    // The two legs' values, θ·S·e^{(b−r)T}·Φ(θd1) and θ·K·e^{−rT}·Φ(θd2) (θ = ±1 exactly):
+    // the price is their difference and theta and the rhos are multiples of them.
+    let signed_cdf_d1 = theta_sign * cdf_d1;
+    let spot_value = signed_cdf_d1 * spot_leg;
+    let strike_value = theta_sign * cdf_d2 * strike_leg;
+    let price = (spot_value - strike_value).max(0.0);
+    let delta = signed_cdf_d1 * carry_df;
     // pdf_d1 = 0 without diffusion, so these vanish there as in the scalar kernel.
     let gamma = carry_df * pdf_d1 * inv_vst / s;
     let vega = spot_leg * pdf_d1 * sqrt_t;
     // S·e^{(b−r)T}·φ(d1)·σ/(2√T), with σ/√T = σ²/(σ√T).
     let diffusion_theta = -0.5 * spot_leg * pdf_d1 * (v * (v * inv_vst));
-    let theta = diffusion_theta
-        - theta_sign * (b - r) * spot_leg * cdf_d1
-        - theta_sign * r * strike_leg * cdf_d2;
-    let carry_rho = theta_sign * t * spot_leg * cdf_d1;
+    let theta = madd::<F>(
+        -(b - r),
+        spot_value,
+        madd::<F>(-r, strike_value, diffusion_theta),
+    );
+    let carry_rho = t * spot_value;
     let (rho, dividend_rho) = if forward {
         (-t * price, 0.0)
     } else {
-        (theta_sign * t * strike_leg * cdf_d2, -carry_rho)
+        (t * strike_value, -carry_rho)
     };
     let out = |x: f64| if valid { x } else { f64::NAN };
     LaneGreeks {
