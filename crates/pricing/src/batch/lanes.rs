@@ -261,17 +261,16 @@ pub(crate) struct LaneGreeks {
     reason = "`&` keeps the checks branch-free (vector compares)"
 )]
 pub(crate) fn is_valid(o: &Lane) -> bool {
+    // A NaN fails every comparison; `x < ∞` suffices for finiteness once x ≥ 0.
+    let in_range =
+        |x: f64, positive: bool| (if positive { x > 0.0 } else { x >= 0.0 }) & (x < f64::INFINITY);
     let finite = |x: f64| x.abs() < f64::INFINITY;
-    (o.s > 0.0)
-        & finite(o.s)
-        & (o.k > 0.0)
-        & finite(o.k)
-        & (o.t >= 0.0)
-        & finite(o.t)
+    in_range(o.s, true)
+        & in_range(o.k, true)
+        & in_range(o.t, false)
         & finite(o.r)
         & finite(o.b)
-        & (o.v >= 0.0)
-        & finite(o.v)
+        & in_range(o.v, false)
 }
 
 /// Price and first-order greeks of one option: the formulas of `gbs::greeks` (Haug 2007,
