@@ -771,3 +771,88 @@ pub fn par_black76_greeks_into(
     par_dispatch(inputs, out.reborrow());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// splitmix64 (Steele, Lea & Flood 2014), for seeded test inputs.
+    fn uniform(state: &mut u64, lo: f64, hi: f64) -> f64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        lo + (hi - lo) * ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// All seven outputs of `run::<_, _, F>` on `inputs`, whatever this CPU's dispatch picks.
+    fn run_with<const F: bool>(inputs: &BatchInputs<'_>) -> [Vec<f64>; 7] {
+        let n = inputs.rights.len();
+        let mut cols: [Vec<f64>; 7] = std::array::from_fn(|_| vec![0.0; n]);
+        let mut codes = vec![ErrorCode::Ok; n];
+        let [price, delta, gamma, vega, theta, rho, dividend_rho] = &mut cols;
+        let mut out = GreeksOut {
+            price,
+            delta,
+            gamma,
+            vega,
+            theta,
+            rho,
+            dividend_rho,
+            codes: &mut codes,
+        };
+        run::<_, _, F>(inputs, &mut out);
+        cols
+    }
+
+    /// The dispatcher picks the FMA kernel on AVX2/AVX-512 machines and the plain one
+    /// elsewhere, and the integration tests check whichever the test machine runs against the
+    /// scalar reference. Here both are run directly (`mul_add` without the FMA target feature
+    /// is a correct, slow library call) and must agree to the integration tests' tolerance:
+    /// 1e-13 of max(|value|, S + K), with S + K over S²σ√T for gamma.
+    #[test]
+    fn fused_and_unfused_kernels_agree() {
+        let mut state = 7;
+        let n = 203;
+        let rights: Vec<_> = (0..n)
+            .map(|i| {
+                if i % 3 == 0 {
+                    OptionRight::Put
+                } else {
+                    OptionRight::Call
+                }
+            })
+            .collect();
+        let mut col =
+            |lo, hi| -> Vec<f64> { (0..n).map(|_| uniform(&mut state, lo, hi)).collect() };
+        let (spots, strikes, years) = (col(50.0, 150.0), col(40.0, 180.0), col(0.0, 3.0));
+        let (rates, dividend_yields, vols) = (col(-0.01, 0.08), col(0.0, 0.05), col(0.0, 0.8));
+        let inputs = BatchInputs {
+            rights: &rights,
+            spots: &spots,
+            strikes: &strikes,
+            years: &years,
+            rates: &rates,
+            dividend_yields: &dividend_yields,
+            vols: &vols,
+        };
+        let (fused, plain) = (run_with::<true>(&inputs), run_with::<false>(&inputs));
+        for (c, (a, b)) in fused.iter().zip(&plain).enumerate() {
+            for i in 0..n {
+                let money = spots[i] + strikes[i];
+                let scale = if c == 2 {
+                    money / (spots[i] * spots[i] * (vols[i] * years[i].sqrt()).max(1e-3))
+                } else {
+                    money
+                };
+                let tol = 1e-13 * a[i].abs().max(scale);
+                assert!(
+                    (a[i] - b[i]).abs() <= tol,
+                    "output {c} row {i}: {} vs {}",
+                    a[i],
+                    b[i]
+                );
+            }
+        }
+    }
+}
