@@ -31,16 +31,16 @@
 //!
 //! # Accuracy
 //! The kernel evaluates the scalar kernel's formulas with in-line `exp` and `ln` (≤ 1 ulp from
-//! the standard library), Cody's rational functions with one shared division, reciprocals
-//! in place of some divisions, and fused multiply-adds in the polynomials where the CPU has
-//! them. Outputs therefore match the scalar reference ([`reference`](mod@reference)) to a few ulp in general;
-//! where the formula amplifies rounding (deep out of the money prices, whose relative error
-//! grows like d²·ulp, and greeks that are differences of two legs) the agreement is ~1e-13
-//! relative to the option's scale (see `tests/batch.rs`). The bits depend on whether the
-//! instruction set has FMA (AVX2/AVX-512 and NEON do, SSE2 does not) but not on anything
-//! else: a given machine always gives the same results, and the `par_*` functions give the
-//! single-core ones. σ√T below the smallest normal double (2.2e-308) is treated as zero
-//! diffusion.
+//! the standard library), Cody's rational functions with one shared division, reciprocals in
+//! place of some divisions, and fused multiply-adds in the polynomials where the CPU has them.
+//! Outputs therefore match the scalar reference ([`reference`](mod@reference)) to a few ulp
+//! in general; where the formula amplifies rounding (deep out of the money prices, whose
+//! relative error grows like d²·ulp, and greeks that are differences of two legs) the
+//! agreement is ~1e-13 relative to the option's scale (see `tests/batch.rs`). The bits depend
+//! on whether the instruction set has FMA (AVX2/AVX-512 and NEON do, SSE2 does not) but not on
+//! anything else: a given machine always gives the same results, and the `par_*` functions
+//! give the single-core ones. σ√T below the smallest normal double (2.2e-308) is treated as
+//! zero diffusion.
 //!
 //! # Multi-core
 //! With the `rayon` feature, the `par_*` functions split the batch into blocks and run the
@@ -233,7 +233,7 @@ fn check_len(n: usize, lens: &[usize]) -> Result<()> {
     }
 }
 
-/// Rows of a batch: loads one option into the kernel's lane format and validates it.
+/// Rows of a batch: loads chunks of options into the kernel's format and gives a row's error code.
 trait Rows: Sync {
     /// Black-76 (forward fixed) rather than Black-Scholes-Merton.
     const FORWARD: bool;
