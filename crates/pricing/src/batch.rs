@@ -1,1 +1,0 @@
-//! Batch pricing over slices (structure of arrays), SIMD kernels.
