@@ -33,6 +33,7 @@
 use std::sync::LazyLock;
 
 use super::bivariate::FixedCorrelation;
+use super::fast_exp::{EXP_MAX_ARG, exp_nonpositive, norm_cdf as fast_norm_cdf};
 use super::{IMPLIED_VOL_LATTICE_STEPS, Prepared, european_price, lattice, prepare};
 use crate::error::Result;
 use crate::normal::{erfcx, norm_cdf};
@@ -118,16 +119,19 @@ fn call(s: f64, x: f64, t: f64, r: f64, b: f64, v: f64) -> f64 {
     let a1 = i1 - x;
     let a2 = i2 - x;
     let first = a2 * (beta * (l.s - l.i2)).exp();
-    let phis = -a2 * phi(t1, beta, l.i2, l.i2, l.i2, &l, m)
-        + s * phi(t1, 1.0, l.i2, l.i2, l.s, &l, m)
-        - s * phi(t1, 1.0, l.i1, l.i2, l.s, &l, m)
-        - x * phi(t1, 0.0, l.i2, l.i2, 0.0, &l, m)
-        + x * phi(t1, 0.0, l.i1, l.i2, 0.0, &l, m)
-        + a1 * phi(t1, beta, l.i1, l.i2, l.i1, &l, m);
-    let psis = -a1 * psi(t, t1, beta, l.i1, l.i1, &l, m) + s * psi(t, t1, 1.0, l.i1, l.s, &l, m)
-        - s * psi(t, t1, 1.0, l.x, l.s, &l, m)
-        - x * psi(t, t1, 0.0, l.i1, 0.0, &l, m)
-        + x * psi(t, t1, 0.0, l.x, 0.0, &l, m);
+    // The terms come in three exponents γ ∈ {β, 1, 0}; within one γ every φ has I = I₂ and
+    // every ψ the same e₁..e₄ (they do not depend on H), so those are computed once per γ.
+    let terms = |gamma: f64, psi_ref: f64| Terms::new(gamma, t, t1, psi_ref, &l, m);
+    let power = terms(beta, l.i1);
+    let linear = terms(1.0, l.s);
+    let constant = terms(0.0, 0.0);
+    let phis = -a2 * power.phi(l.i2, l.i2)
+        + a1 * power.phi(l.i1, l.i1)
+        + s * (linear.phi(l.i2, l.s) - linear.phi(l.i1, l.s))
+        + x * (constant.phi(l.i1, 0.0) - constant.phi(l.i2, 0.0));
+    let psis = -a1 * power.psi(l.i1)
+        + s * (linear.psi(l.i1) - linear.psi(l.x))
+        + x * (constant.psi(l.x) - constant.psi(l.i1));
     first + phis + psis
 }
 
@@ -149,59 +153,160 @@ fn log_norm_cdf(x: f64) -> f64 {
     }
 }
 
-/// e^{a}·m for m ≥ 0 without overflow in e^{a} when the product is representable.
+/// Beyond this a log-coefficient is not exponentiated on its own (e^{700} ≈ 1e304).
+const SAFE_LOG: f64 = EXP_MAX_ARG;
+
+/// A ψ term whose coefficient times the upper bound min(Φ(a), Φ(b)) of its bivariate normal is
+/// below this is dropped: ψ is multiplied by S, X or αᵢIᵢ^β, so the error is under 1e-17 of
+/// the price scale, far below the final sum's rounding (2.2e-16 of it).
+const NEGLIGIBLE: f64 = 1e-17;
+
+/// e^{a}·m for 0 ≤ m ≤ 1 without overflow in e^{a} when the product is representable: the
+/// product directly when e^{a} is finite (the usual case, one exponential), through logarithms
+/// otherwise (small volatilities: a ~ 2b/σ² can be in the thousands, with m tiny).
 #[inline]
 fn exp_times(a: f64, m: f64) -> f64 {
-    if m <= 0.0 { 0.0 } else { (a + m.ln()).exp() }
+    if a <= SAFE_LOG {
+        exp_nonpositive(a) * m
+    } else if m <= 0.0 {
+        0.0
+    } else {
+        (a + m.ln()).exp()
+    }
 }
 
-/// φ(S, T, γ, H, I)·ref^{−γ} (Haug 2007, §3.3.3), from the logarithms of H, I and ref:
-/// φ = e^{λT} S^γ [Φ(d) − (I/S)^κ Φ(d − 2 ln(I/S)/(σ√T))], with
-/// λ = −r + γb + ½γ(γ − 1)σ², d = −[ln(S/H) + (b + (γ − ½)σ²)T]/(σ√T), κ = 2b/σ² + 2γ − 1.
-fn phi(t: f64, gamma: f64, ln_h: f64, ln_i: f64, ln_ref: f64, l: &Logs, m: Market) -> f64 {
-    let Market { r, b, v } = m;
-    let v2 = v * v;
-    let v_sqrt_t = v * t.sqrt();
-    let lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
-    let kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
-    let d = -((l.s - ln_h) + (b + (gamma - 0.5) * v2) * t) / v_sqrt_t;
-    let log_i_over_s = ln_i - l.s;
-    let log_front = lambda * t + gamma * (l.s - ln_ref);
-    (log_front + log_norm_cdf(d)).exp()
-        - (log_front + kappa * log_i_over_s + log_norm_cdf(d - 2.0 * log_i_over_s / v_sqrt_t)).exp()
+/// e^{a}·Φ(d), robust in the same way, with Φ's far tail taken in log space.
+#[inline]
+fn exp_times_cdf(a: f64, d: f64) -> f64 {
+    // Φ(−37) ≈ 5.7e-300 is still a normal double.
+    if a <= SAFE_LOG && d > -37.0 {
+        exp_nonpositive(a) * fast_norm_cdf(d)
+    } else {
+        (a + log_norm_cdf(d)).exp()
+    }
 }
 
-/// ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} (Haug 2007, §3.3.3), from the logarithms of H and ref:
-/// ψ = e^{λT} S^γ [M(−e₁, −f₁, ρ) − (I₂/S)^κ M(−e₂, −f₂, ρ) − (I₁/S)^κ M(−e₃, −f₃, −ρ)
-///      + (I₁/I₂)^κ M(−e₄, −f₄, −ρ)], ρ = √(t₁/T), with e₁..e₄ over t₁ and f₁..f₄ over T:
-/// e₁,₃ = [ln(S/I₁) ± μt₁]/(σ√t₁), e₂,₄ = [ln(I₂²/(SI₁)) ± μt₁]/(σ√t₁),
+/// The parts of φ and ψ shared by every term with the same exponent γ (Haug 2007, §3.3.3).
+///
+/// φ(S, T, γ, H, I)·ref^{−γ} = e^{λt₁}(S/ref)^γ [Φ(d) − (I/S)^κ Φ(d − 2 ln(I/S)/(σ√t₁))] at
+/// t₁ with I = I₂, where λ = −r + γb + ½γ(γ − 1)σ², d = −[ln(S/H) + (b + (γ − ½)σ²)t₁]/(σ√t₁),
+/// κ = 2b/σ² + 2γ − 1.
+///
+/// ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} = e^{λT}(S/ref)^γ [M(−e₁, −f₁, ρ) − (I₂/S)^κ M(−e₂, −f₂, ρ)
+/// − (I₁/S)^κ M(−e₃, −f₃, −ρ) + (I₁/I₂)^κ M(−e₄, −f₄, −ρ)], ρ = √(t₁/T), with e₁..e₄ over t₁
+/// and f₁..f₄ over T: e₁,₃ = [ln(S/I₁) ± μt₁]/(σ√t₁), e₂,₄ = [ln(I₂²/(SI₁)) ± μt₁]/(σ√t₁),
 /// f₁ = [ln(S/H) + μT]/(σ√T), f₂ = [ln(I₂²/(SH)) + μT]/(σ√T), f₃ = [ln(I₁²/(SH)) + μT]/(σ√T),
 /// f₄ = [ln(SI₁²/(HI₂²)) + μT]/(σ√T), μ = b + (γ − ½)σ².
-fn psi(t: f64, t1: f64, gamma: f64, ln_h: f64, ln_ref: f64, l: &Logs, m: Market) -> f64 {
-    let Market { r, b, v } = m;
-    let v2 = v * v;
-    let drift = b + (gamma - 0.5) * v2;
-    let (s1, s2) = (v * t1.sqrt(), v * t.sqrt());
-    let ln_s_i1 = l.s - l.i1;
-    let ln_i2sq_s_i1 = 2.0 * l.i2 - l.s - l.i1;
-    let e1 = (ln_s_i1 + drift * t1) / s1;
-    let e2 = (ln_i2sq_s_i1 + drift * t1) / s1;
-    let e3 = (ln_s_i1 - drift * t1) / s1;
-    let e4 = (ln_i2sq_s_i1 - drift * t1) / s1;
-    let f1 = ((l.s - ln_h) + drift * t) / s2;
-    let f2 = ((2.0 * l.i2 - l.s - ln_h) + drift * t) / s2;
-    let f3 = ((2.0 * l.i1 - l.s - ln_h) + drift * t) / s2;
-    let f4 = ((l.s + 2.0 * l.i1 - ln_h - 2.0 * l.i2) + drift * t) / s2;
-    // ρ = √(t₁/T) is the same for every option (t₁ is a fixed fraction of T).
-    let [plus, minus] = &*CORRELATION;
-    let lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
-    let kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
-    let log_front = lambda * t + gamma * (l.s - ln_ref);
-    exp_times(log_front, plus.cdf(-e1, -f1))
-        - exp_times(log_front + kappa * (l.i2 - l.s), plus.cdf(-e2, -f2))
-        - exp_times(log_front + kappa * (l.i1 - l.s), minus.cdf(-e3, -f3))
-        + exp_times(log_front + kappa * (l.i1 - l.i2), minus.cdf(-e4, -f4))
+struct Terms<'a> {
+    l: &'a Logs,
+    t: f64,
+    t1: f64,
+    gamma: f64,
+    lambda: f64,
+    drift: f64,
+    /// σ√t₁ and σ√T.
+    s1: f64,
+    s2: f64,
+    /// κ·ln(I₂/S) and 2 ln(I₂/S)/(σ√t₁), for φ's second term.
+    phi_log_power: f64,
+    phi_shift: f64,
+    /// Φ(−e₁) … Φ(−e₄) and the arguments −e₁ … −e₄.
+    minus_e: [f64; 4],
+    cdf_minus_e: [f64; 4],
+    /// ln of ψ's four coefficients e^{λT}(S/ref)^γ·{1, (I₂/S)^κ, (I₁/S)^κ, (I₁/I₂)^κ}, and the
+    /// coefficients themselves (∞ where the logarithm exceeds [`SAFE_LOG`]).
+    psi_log_coef: [f64; 4],
+    psi_coef: [f64; 4],
 }
+
+impl<'a> Terms<'a> {
+    fn new(gamma: f64, t: f64, t1: f64, psi_ref: f64, l: &'a Logs, m: Market) -> Self {
+        let Market { r, b, v } = m;
+        let v2 = v * v;
+        let drift = b + (gamma - 0.5) * v2;
+        let (s1, s2) = (v * t1.sqrt(), v * t.sqrt());
+        let lambda = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v2;
+        let kappa = 2.0 * b / v2 + 2.0 * gamma - 1.0;
+        let ln_s_i1 = l.s - l.i1;
+        let ln_i2sq_s_i1 = 2.0 * l.i2 - l.s - l.i1;
+        let minus_e = [
+            -(ln_s_i1 + drift * t1) / s1,
+            -(ln_i2sq_s_i1 + drift * t1) / s1,
+            -(ln_s_i1 - drift * t1) / s1,
+            -(ln_i2sq_s_i1 - drift * t1) / s1,
+        ];
+        let log_front = lambda * t + gamma * (l.s - psi_ref);
+        let psi_log_coef = [
+            log_front,
+            log_front + kappa * (l.i2 - l.s),
+            log_front + kappa * (l.i1 - l.s),
+            log_front + kappa * (l.i1 - l.i2),
+        ];
+        Self {
+            l,
+            t,
+            t1,
+            gamma,
+            lambda,
+            drift,
+            s1,
+            s2,
+            phi_log_power: kappa * (l.i2 - l.s),
+            phi_shift: 2.0 * (l.i2 - l.s) / s1,
+            minus_e,
+            cdf_minus_e: minus_e.map(fast_norm_cdf),
+            psi_log_coef,
+            psi_coef: psi_log_coef.map(|a| {
+                if a <= SAFE_LOG {
+                    exp_nonpositive(a)
+                } else {
+                    f64::INFINITY
+                }
+            }),
+        }
+    }
+
+    /// φ(S, t₁, γ, H, I₂)·ref^{−γ} from ln H and ln ref.
+    fn phi(&self, ln_h: f64, ln_ref: f64) -> f64 {
+        let log_front = self.lambda * self.t1 + self.gamma * (self.l.s - ln_ref);
+        let d = -((self.l.s - ln_h) + self.drift * self.t1) / self.s1;
+        exp_times_cdf(log_front, d)
+            - exp_times_cdf(log_front + self.phi_log_power, d - self.phi_shift)
+    }
+
+    /// ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} from ln H, with the ref given to [`Terms::new`].
+    fn psi(&self, ln_h: f64) -> f64 {
+        let l = self.l;
+        let f = |ln_num: f64| -(ln_num - ln_h + self.drift * self.t) / self.s2;
+        let minus_f = [
+            f(l.s),
+            f(2.0 * l.i2 - l.s),
+            f(2.0 * l.i1 - l.s),
+            f(l.s + 2.0 * l.i1 - 2.0 * l.i2),
+        ];
+        // ρ = √(t₁/T) is the same for every option (t₁ is a fixed fraction of T).
+        let [plus, minus] = &*CORRELATION;
+        let mut sum = 0.0;
+        for j in 0..4 {
+            let table = if j < 2 { plus } else { minus };
+            let (cdf_e, cdf_f) = (self.cdf_minus_e[j], fast_norm_cdf(minus_f[j]));
+            let coef = self.psi_coef[j];
+            if coef * cdf_e.min(cdf_f) < NEGLIGIBLE {
+                // M(a, b; ±ρ) ≤ min(Φ(a), Φ(b)): the term is provably negligible.
+                continue;
+            }
+            let m = table.cdf_with_margins(self.minus_e[j], minus_f[j], cdf_e, cdf_f);
+            let term = if coef.is_finite() {
+                coef * m
+            } else {
+                exp_times(self.psi_log_coef[j], m)
+            };
+            sum += if j == 0 || j == 3 { term } else { -term };
+        }
+        sum
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
