@@ -123,6 +123,7 @@ impl FixedCorrelation {
     /// evaluations. The exponentials are the inline [`exp_nonpositive`] (every exponent
     /// −(h² + k² − 2hk·sin θ)/(2cos² θ) is ≤ 0), computed into an array first so that the
     /// compiler can vectorise them; the sum is then taken in node order.
+    #[inline(never)]
     pub(crate) fn cdf_with_margins(&self, a: f64, b: f64, cdf_a: f64, cdf_b: f64) -> f64 {
         if !(a.is_finite() && b.is_finite()) {
             return bivariate_norm_cdf(a, b, self.rho);
@@ -130,15 +131,9 @@ impl FixedCorrelation {
         let (h, k) = (-a, -b);
         let hk = h * k;
         let hs = 0.5 * (h * h + k * k);
-        let mut terms = [0.0; NODES];
-        for (((t, &w), &sn), &inv) in terms
-            .iter_mut()
-            .zip(&self.scaled_w)
-            .zip(&self.sin)
-            .zip(&self.inv_cos2)
-        {
-            *t = w * exp_nonpositive((sn * hk - hs) * inv);
-        }
+        let terms: [f64; NODES] = std::array::from_fn(|i| {
+            self.scaled_w[i] * exp_nonpositive((self.sin[i] * hk - hs) * self.inv_cos2[i])
+        });
         let sum = terms.iter().fold(0.0, |acc, t| acc + t);
         (sum + cdf_a * cdf_b).clamp(0.0, 1.0)
     }

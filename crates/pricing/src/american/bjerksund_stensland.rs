@@ -120,15 +120,16 @@ fn call(s: f64, x: f64, t: f64, r: f64, b: f64, v: f64) -> f64 {
     let a2 = i2 - x;
     let first = a2 * (beta * (l.s - l.i2)).exp();
     // The terms come in three exponents γ ∈ {β, 1, 0}; within one γ every φ has I = I₂ and
-    // every ψ the same e₁..e₄ (they do not depend on H), so those are computed once per γ.
+    // every ψ the same e₁..e₄ (they do not depend on H), so those are computed once per γ, and
+    // the φ with H = I₁ reuses Φ(−e₁), Φ(−e₂).
     let terms = |gamma: f64, psi_ref: f64| Terms::new(gamma, t, t1, psi_ref, &l, m);
     let power = terms(beta, l.i1);
     let linear = terms(1.0, l.s);
     let constant = terms(0.0, 0.0);
-    let phis = -a2 * power.phi(l.i2, l.i2)
-        + a1 * power.phi(l.i1, l.i1)
-        + s * (linear.phi(l.i2, l.s) - linear.phi(l.i1, l.s))
-        + x * (constant.phi(l.i1, 0.0) - constant.phi(l.i2, 0.0));
+    let phis = -a2 * power.phi_i2(l.i2)
+        + a1 * power.phi_i1(l.i1)
+        + s * (linear.phi_i2(l.s) - linear.phi_i1(l.s))
+        + x * (constant.phi_i1(0.0) - constant.phi_i2(0.0));
     let psis = -a1 * power.psi(l.i1)
         + s * (linear.psi(l.i1) - linear.psi(l.x))
         + x * (constant.psi(l.x) - constant.psi(l.i1));
@@ -175,12 +176,12 @@ fn exp_times(a: f64, m: f64) -> f64 {
     }
 }
 
-/// e^{a}·Φ(d), robust in the same way, with Φ's far tail taken in log space.
+/// e^{a}·Φ(d) given Φ(d), robust in the same way, with Φ's far tail taken in log space.
 #[inline]
-fn exp_times_cdf(a: f64, d: f64) -> f64 {
+fn exp_times_cdf(a: f64, d: f64, cdf_d: f64) -> f64 {
     // Φ(−37) ≈ 5.7e-300 is still a normal double.
     if a <= SAFE_LOG && d > -37.0 {
-        exp_nonpositive(a) * fast_norm_cdf(d)
+        exp_nonpositive(a) * cdf_d
     } else {
         (a + log_norm_cdf(d)).exp()
     }
@@ -266,12 +267,32 @@ impl<'a> Terms<'a> {
         }
     }
 
-    /// φ(S, t₁, γ, H, I₂)·ref^{−γ} from ln H and ln ref.
-    fn phi(&self, ln_h: f64, ln_ref: f64) -> f64 {
+    /// φ(S, t₁, γ, I₁, I₂)·ref^{−γ}: its normal arguments d = −[ln(S/I₁) + μt₁]/(σ√t₁) and
+    /// d − 2 ln(I₂/S)/(σ√t₁) = −[ln(I₂²/(SI₁)) + μt₁]/(σ√t₁) are ψ's −e₁ and −e₂.
+    fn phi_i1(&self, ln_ref: f64) -> f64 {
+        let [d, d_shifted, ..] = self.minus_e;
+        let [cdf, cdf_shifted, ..] = self.cdf_minus_e;
+        self.phi(ln_ref, d, cdf, d_shifted, cdf_shifted)
+    }
+
+    /// φ(S, t₁, γ, I₂, I₂)·ref^{−γ}.
+    fn phi_i2(&self, ln_ref: f64) -> f64 {
+        let d = -((self.l.s - self.l.i2) + self.drift * self.t1) / self.s1;
+        let d_shifted = d - self.phi_shift;
+        self.phi(
+            ln_ref,
+            d,
+            fast_norm_cdf(d),
+            d_shifted,
+            fast_norm_cdf(d_shifted),
+        )
+    }
+
+    /// φ·ref^{−γ} from its two normal arguments and their Φ.
+    fn phi(&self, ln_ref: f64, d: f64, cdf: f64, d_shifted: f64, cdf_shifted: f64) -> f64 {
         let log_front = self.lambda * self.t1 + self.gamma * (self.l.s - ln_ref);
-        let d = -((self.l.s - ln_h) + self.drift * self.t1) / self.s1;
-        exp_times_cdf(log_front, d)
-            - exp_times_cdf(log_front + self.phi_log_power, d - self.phi_shift)
+        exp_times_cdf(log_front, d, cdf)
+            - exp_times_cdf(log_front + self.phi_log_power, d_shifted, cdf_shifted)
     }
 
     /// ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} from ln H, with the ref given to [`Terms::new`].
@@ -287,6 +308,10 @@ impl<'a> Terms<'a> {
         // ρ = √(t₁/T) is the same for every option (t₁ is a fixed fraction of T).
         let [plus, minus] = &*CORRELATION;
         let mut sum = 0.0;
+        #[expect(
+            clippy::needless_range_loop,
+            reason = "five parallel per-term arrays, and j picks the sign and the table"
+        )]
         for j in 0..4 {
             let table = if j < 2 { plus } else { minus };
             let (cdf_e, cdf_f) = (self.cdf_minus_e[j], fast_norm_cdf(minus_f[j]));

@@ -120,7 +120,7 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
 /// e^{−x²/2} to about 1 ulp whatever |x|: x² is split exactly into p + e (Dekker's product,
 /// no FMA needed) so that the rounding of x² — x²/2 ulp of the exponent, 1e-14 relative at
 /// |x| = 8 — does not reach the result: e^{−(p+e)/2} = e^{−p/2}·(1 − e/2).
-#[inline(always)]
+#[inline]
 pub(crate) fn exp_minus_half_square(x: f64) -> f64 {
     // Beyond 40 the result is 0 anyway; the clamp keeps the split below from overflowing.
     let x = x.clamp(-40.0, 40.0);
