@@ -25,6 +25,14 @@
 //! Powers such as S^β and (I/S)^κ are evaluated in log space and combined with log Φ, so that
 //! small volatilities (β, κ ~ 2b/σ² large) neither overflow nor produce ∞·0.
 //!
+//! Cost (about 1.5 µs, 14 000 instructions per option): the terms are grouped by their exponent
+//! γ ∈ {β, 1, 0}, within which every ψ shares e₁..e₄ (and their Φ), the φ with H = I₁ reuses
+//! Φ(−e₁), Φ(−e₂), and the ψ coefficients are exponentiated once; a bivariate term whose
+//! coefficient times its bound min(Φ(a), Φ(b)) is below 1e-17 is skipped; the 19-20 remaining
+//! bivariate normals use a 12-node quadrature table at the fixed correlation with an inline
+//! exponential (`fast_exp`). The result equals a direct transcription of Haug's formulas to
+//! ~1e-13 on a strike of 100 (tested).
+//!
 //! The one case outside the formula's domain — a transformed call with r < 0 and b ≥ r (a call
 //! with r < 0 ≤ −q, or a put with q < 0 and r ≤ 0), where early exercise is driven by negative
 //! rates and β has no root above 1 — is priced on the Leisen-Reimer lattice with
@@ -334,7 +342,87 @@ impl<'a> Terms<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::bivariate::bivariate_norm_cdf;
     use super::*;
+
+    /// Haug's (2007, §3.3.3) formulas transcribed directly: plain powers, the general 20-point
+    /// bivariate normal and the crate's Φ — no grouping, sharing, skipping or log space.
+    fn call_reference(s: f64, x: f64, t: f64, r: f64, b: f64, v: f64) -> f64 {
+        let v2 = v * v;
+        let beta = (0.5 - b / v2) + ((b / v2 - 0.5).powi(2) + 2.0 * r / v2).sqrt();
+        let b_inf = beta / (beta - 1.0) * x;
+        let b_0 = x.max(r / (r - b) * x);
+        let t1 = 0.5 * (5.0_f64.sqrt() - 1.0) * t;
+        let trigger = |u: f64| {
+            b_0 + (b_inf - b_0)
+                * (1.0 - (-(b * u + 2.0 * v * u.sqrt()) * x * x / ((b_inf - b_0) * b_0)).exp())
+        };
+        let (i1, i2) = (trigger(t1), trigger(t));
+        if s >= i2 {
+            return s - x;
+        }
+        let (alpha1, alpha2) = ((i1 - x) * i1.powf(-beta), (i2 - x) * i2.powf(-beta));
+        let lam = |g: f64| -r + g * b + 0.5 * g * (g - 1.0) * v2;
+        let kap = |g: f64| 2.0 * b / v2 + 2.0 * g - 1.0;
+        let phi = |tt: f64, g: f64, h: f64, i: f64| {
+            let d = -((s / h).ln() + (b + (g - 0.5) * v2) * tt) / (v * tt.sqrt());
+            (lam(g) * tt).exp()
+                * s.powf(g)
+                * (norm_cdf(d)
+                    - (i / s).powf(kap(g)) * norm_cdf(d - 2.0 * (i / s).ln() / (v * tt.sqrt())))
+        };
+        let psi = |g: f64, h: f64| {
+            let mu = b + (g - 0.5) * v2;
+            let (s1, s2) = (v * t1.sqrt(), v * t.sqrt());
+            let e = |num: f64, sign: f64| (num.ln() + sign * mu * t1) / s1;
+            let f = |num: f64| (num.ln() + mu * t) / s2;
+            let rho = (t1 / t).sqrt();
+            let m = |a: f64, c: f64, rho: f64| bivariate_norm_cdf(-a, -c, rho);
+            (lam(g) * t).exp()
+                * s.powf(g)
+                * (m(e(s / i1, 1.0), f(s / h), rho)
+                    - (i2 / s).powf(kap(g))
+                        * m(e(i2 * i2 / (s * i1), 1.0), f(i2 * i2 / (s * h)), rho)
+                    - (i1 / s).powf(kap(g)) * m(e(s / i1, -1.0), f(i1 * i1 / (s * h)), -rho)
+                    + (i1 / i2).powf(kap(g))
+                        * m(
+                            e(i2 * i2 / (s * i1), -1.0),
+                            f(s * i1 * i1 / (h * i2 * i2)),
+                            -rho,
+                        ))
+        };
+        alpha2 * s.powf(beta) - alpha2 * phi(t1, beta, i2, i2) + phi(t1, 1.0, i2, i2)
+            - phi(t1, 1.0, i1, i2)
+            - x * phi(t1, 0.0, i2, i2)
+            + x * phi(t1, 0.0, i1, i2)
+            + alpha1 * phi(t1, beta, i1, i2)
+            - alpha1 * psi(beta, i1)
+            + psi(1.0, i1)
+            - psi(1.0, x)
+            - x * psi(0.0, i1)
+            + x * psi(0.0, x)
+    }
+
+    /// The optimised evaluation (terms grouped by exponent, shared margins, negligible terms
+    /// skipped, inline exponentials, 12-point quadrature) equals the direct transcription.
+    #[test]
+    fn call_matches_the_direct_transcription() {
+        let mut worst = 0.0_f64;
+        for s in [70.0, 95.0, 100.0, 120.0] {
+            for t in [0.05, 0.5, 3.0] {
+                for (r, b) in [(0.05, 0.0), (0.08, -0.04), (0.03, 0.01), (0.1, -0.2)] {
+                    for v in [0.12, 0.3, 0.7] {
+                        let got = call(s, 100.0, t, r, b, v);
+                        let want = call_reference(s, 100.0, t, r, b, v);
+                        worst = worst.max((got - want).abs());
+                    }
+                }
+            }
+        }
+        // Absolute, on a strike of 100 (observed: 1e-13, the rounding of the reference's
+        // separately evaluated powers and its 20-point quadrature).
+        assert!(worst < 1e-12, "{worst:e}");
+    }
 
     #[test]
     fn log_norm_cdf_is_continuous_and_accurate_in_the_tail() {
