@@ -21,10 +21,11 @@
 //! Typical error against an accurate lattice: a few cents at S = 100 for maturities up to a
 //! year, growing for long maturities (the quadratic approximation drops a time-derivative term).
 
+use super::fast_exp::{exp_minus_half_square, norm_cdf as fast_norm_cdf};
 use super::{Inputs, Prepared, prepare};
 use crate::error::{PricingError, Result};
 use crate::gbs;
-use crate::normal::{norm_cdf, norm_pdf};
+use crate::normal::{ONE_OVER_SQRT_TWO_PI, norm_cdf, norm_cdf_with_exp};
 use crate::types::Vanilla;
 
 /// Barone-Adesi-Whaley value of the American option at volatility `vol` (per √year).
@@ -120,13 +121,21 @@ fn critical_price(o: &Inputs, q: f64, m_over_k: f64) -> Result<Option<f64>> {
         s = x;
     }
     let carry_df = ((b - r) * t).exp();
-    // f and f′ of the smooth-pasting condition.
+    let df = (-r * t).exp();
+    let v_sqrt_t = v * sqrt_t;
+    let drift = (b + 0.5 * v2) * t;
+    // f and f′ of the smooth-pasting condition, with the European value written out
+    // (θ[S e^{(b−r)T} Φ(θd₁) − X e^{−rT} Φ(θd₂)], as `gbs::price`) so that the discount factors,
+    // Φ(θd₁) and e^{−d₁²/2} (for φ(d₁)) are computed once per step, with the inline exponential.
     let eval = |s: f64| {
-        let d1 = d1(s, x, t, b, v);
-        let cdf = norm_cdf(theta * d1);
-        let f = theta * (s - x) - gbs_price(o, s) - theta * (1.0 - carry_df * cdf) * s / q;
+        let d1 = ((s / x).ln() + drift) / v_sqrt_t;
+        let e1 = exp_minus_half_square(d1);
+        let cdf = norm_cdf_with_exp(theta * d1, e1);
+        let cdf2 = fast_norm_cdf(theta * (d1 - v_sqrt_t));
+        let european = (theta * (s * carry_df * cdf - x * df * cdf2)).max(0.0);
+        let f = theta * (s - x) - european - theta * (1.0 - carry_df * cdf) * s / q;
         let df = theta - theta * carry_df * cdf - theta * (1.0 - carry_df * cdf) / q
-            + carry_df * norm_pdf(d1) / (v * sqrt_t * q);
+            + carry_df * ONE_OVER_SQRT_TWO_PI * e1 / (v_sqrt_t * q);
         (f, df)
     };
     // Fast path: plain Newton from the seed, which converges in a handful of steps in all but
