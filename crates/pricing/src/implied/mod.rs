@@ -41,6 +41,7 @@
 //! discounted strike (put). A price exactly at the lower bound has volatility 0.
 
 mod black;
+mod fitted;
 mod lbr;
 mod rational;
 
