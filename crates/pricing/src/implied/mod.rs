@@ -20,11 +20,14 @@
 //!    (LBR §§4, 6).
 //! 4. **At most two Householder steps** of third order on a branch-specific objective
 //!    (1/ln b on the lowest branch, ln(`b_max` − b) on the highest) reach machine precision
-//!    (LBR §5); the second step is skipped when the first one moved s by less than 2e-6
+//!    (LBR §5); the second step is skipped when the first one moved s by less than 1e-5
 //!    relative, since the error left after a third-order step is then of order 1e-18.
 //!
-//! The code is this crate's own; it follows the paper, and the 2024 revision of Jäckel's reference
-//! implementation was consulted for the branch structure only.
+//! The code is this crate's own; it follows the paper and, for the prices at the branch points
+//! `s_l` and `s_u`, Jäckel's 2024 revision of "Let's Be Rational", whose fitted rational
+//! approximations of b(`s_l`)/`b_max` and b(`s_u`)/`b_max` in `s_c` replace two full Black
+//! evaluations (coefficients cross-checked against the `implied-vol` crate 2.1; see
+//! `fitted.rs`). The 2024 revision's branch structure was also consulted.
 //!
 //! # Accuracy
 //! Over |ln(F/K)| ≤ 700 and σ√T from 1e-8 until the price reaches its upper bound in double
@@ -41,6 +44,7 @@
 //! discounted strike (put). A price exactly at the lower bound has volatility 0.
 
 mod black;
+mod fitted;
 mod lbr;
 mod rational;
 
@@ -157,24 +161,51 @@ pub(crate) fn solve(
     years: f64,
     right: OptionRight,
 ) -> Result<f64> {
-    let intrinsic = right.intrinsic(forward, strike);
-    let lower = df * intrinsic;
-    if price < lower {
-        return Err(PricingError::PriceBelowLowerBound {
+    // The error path rebuilds the bound it reports; the hot path carries one byte of status.
+    solve_code(price, df, forward, strike, years, right).map_err(|code| match code {
+        ErrorCode::PriceBelowLowerBound => PricingError::PriceBelowLowerBound {
             price,
-            bound: lower,
-        });
+            bound: df * right.intrinsic(forward, strike),
+        },
+        ErrorCode::PriceAboveUpperBound => PricingError::PriceAboveUpperBound {
+            price,
+            bound: df * upper_bound(forward, strike, right),
+        },
+        _ => PricingError::NoConvergence {
+            solver: "implied volatility (Let's Be Rational)",
+            reason: format!(
+                "no finite volatility for price {price:e} (forward {forward:e}, strike {strike:e})"
+            ),
+        },
+    })
+}
+
+/// The undiscounted upper price bound: F for a call, K for a put.
+#[inline]
+fn upper_bound(forward: f64, strike: f64, right: OptionRight) -> f64 {
+    match right {
+        OptionRight::Call => forward,
+        OptionRight::Put => strike,
     }
-    let upper = df
-        * match right {
-            OptionRight::Call => forward,
-            OptionRight::Put => strike,
-        };
-    if price >= upper {
-        return Err(PricingError::PriceAboveUpperBound {
-            price,
-            bound: upper,
-        });
+}
+
+/// [`solve`] with the outcome as an [`ErrorCode`]: no allocation and no error payload, for the
+/// slice APIs' inner loop.
+#[inline]
+fn solve_code(
+    price: f64,
+    df: f64,
+    forward: f64,
+    strike: f64,
+    years: f64,
+    right: OptionRight,
+) -> std::result::Result<f64, ErrorCode> {
+    let intrinsic = right.intrinsic(forward, strike);
+    if price < df * intrinsic {
+        return Err(ErrorCode::PriceBelowLowerBound);
+    }
+    if price >= df * upper_bound(forward, strike, right) {
+        return Err(ErrorCode::PriceAboveUpperBound);
     }
     let time_value = price / df - intrinsic;
     if time_value <= 0.0 {
@@ -188,24 +219,17 @@ pub(crate) fn solve(
     } else {
         sqrt_k / sqrt_f
     };
-    let half_x_exp = (e, 1.0 / e);
     let beta = time_value / (sqrt_f * sqrt_k);
-    if beta >= half_x_exp.0 {
+    if beta >= e {
         // Within rounding of the upper bound: no finite volatility.
-        return Err(PricingError::PriceAboveUpperBound {
-            price,
-            bound: upper,
-        });
+        return Err(ErrorCode::PriceAboveUpperBound);
     }
-    let s = lbr::implied_normalised_otm(beta, x, half_x_exp);
+    let s = lbr::implied_normalised_otm(beta, x, (e, 1.0 / e));
     let vol = s / years.sqrt();
     if vol.is_finite() && vol >= 0.0 {
         Ok(vol)
     } else {
-        Err(PricingError::NoConvergence {
-            solver: "implied volatility (Let's Be Rational)",
-            reason: format!("no finite volatility for normalised price {beta:e} at x = {x:e}"),
-        })
+        Err(ErrorCode::NoConvergence)
     }
 }
 
@@ -230,6 +254,42 @@ pub(crate) fn bsm_row(
     let df = (-rate * years).exp();
     let forward = spot * ((rate - dividend_yield) * years).exp();
     solve(price, df, forward, strike, years, right)
+}
+
+/// [`bsm_row`] with an [`ErrorCode`] outcome: the same checks in the same order (the first
+/// failing field is reported), without building a [`PricingError`].
+#[inline]
+fn bsm_row_code(
+    right: OptionRight,
+    spot: f64,
+    strike: f64,
+    years: f64,
+    rate: f64,
+    dividend_yield: f64,
+    price: f64,
+) -> std::result::Result<f64, ErrorCode> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let code = if !positive(spot) {
+        ErrorCode::InvalidSpot
+    } else if !positive(strike) {
+        ErrorCode::InvalidStrike
+    } else if !positive(years) {
+        ErrorCode::InvalidYears
+    } else if !rate.is_finite() {
+        ErrorCode::InvalidRate
+    } else if !dividend_yield.is_finite() {
+        ErrorCode::InvalidDividendYield
+    } else if !(price.is_finite() && price >= 0.0) {
+        ErrorCode::InvalidPrice
+    } else {
+        ErrorCode::Ok
+    };
+    if code != ErrorCode::Ok {
+        return Err(code);
+    }
+    let df = (-rate * years).exp();
+    let forward = spot * ((rate - dividend_yield) * years).exp();
+    solve_code(price, df, forward, strike, years, right)
 }
 
 /// Implied volatilities of many BSM options (spot, continuous dividend yield) at once: row i of
@@ -268,8 +328,12 @@ pub fn bsm_implied_vol_into(
             codes_out.len(),
         ],
     )?;
+    // Re-slicing to the common length lets the compiler drop the bounds checks in the loop.
+    let (rights, spots, strikes, years) = (&rights[..n], &spots[..n], &strikes[..n], &years[..n]);
+    let (rates, dividend_yields, prices) = (&rates[..n], &dividend_yields[..n], &prices[..n]);
+    let (vols_out, codes_out) = (&mut vols_out[..n], &mut codes_out[..n]);
     for i in 0..n {
-        let row = bsm_row(
+        let row = bsm_row_code(
             rights[i],
             spots[i],
             strikes[i],
@@ -280,7 +344,7 @@ pub fn bsm_implied_vol_into(
         );
         (vols_out[i], codes_out[i]) = match row {
             Ok(v) => (v, ErrorCode::Ok),
-            Err(e) => (f64::NAN, ErrorCode::from(&e)),
+            Err(code) => (f64::NAN, code),
         };
     }
     Ok(())
