@@ -72,10 +72,11 @@ impl std::fmt::Display for CliError {
 
 impl From<csv::Error> for CliError {
     fn from(e: csv::Error) -> Self {
-        match e.into_kind() {
-            csv::ErrorKind::Io(io) => Self::Io(io),
-            kind => Self::Csv(csv::Error::from(kind)),
+        if let csv::ErrorKind::Io(io) = e.kind() {
+            // Keep the I/O kind (a closed pipe is not a malformed file).
+            return Self::Io(io::Error::new(io.kind(), io.to_string()));
         }
+        Self::Csv(e)
     }
 }
 
