@@ -8,9 +8,9 @@ Run through run.sh (which makes the venv). Steps:
    is the one the Rust benches price: every option has a dividend yield q != 0 and q != r.
 2. Volta: run the `price_csv` example on the CSV (price + greeks), then on the prices in
    `--implied` mode; its answers are the reference every peer is checked against.
-   Volta's ns/option: criterion's mean for `european/greeks_1e6_loop` etc., read from
+   Volta's ns/option: criterion's mean for `peers/greeks/volta` etc., read from
    target/criterion/<group>/<bench>/new/estimates.json divided by the loop length, when those
-   benches have been run (`cargo bench -p volta-pricing --bench european`); otherwise the
+   benches have been run (`cargo bench -p volta-pricing --bench peers`; run.sh does); otherwise the
    example's wall time, which also counts process start and CSV parsing/formatting, so it
    flatters the peers. The table says which one it used.
 3. Peers, timed per option in a plain Python loop (the way a researcher calls them; the
@@ -241,7 +241,10 @@ def main():
         if rows:
             volta["implied"] = [float(r["vol"]) if r.get("vol") not in (None, "") else math.nan for r in rows]
             volta_ns["implied"] = ("example wall time incl. CSV I/O", secs * 1e9 / args.n)
-    for op, bench in [("price", "european/price_1e6_loop"), ("greeks", "european/greeks_1e6_loop")]:
+    # Criterion's figures for the same one-million-option book (benches/peers.rs), scalar API
+    # called once per option like the peers; the group "peers/price" is stored as "peers_price".
+    for op, bench in [("price", "peers_price/volta"), ("greeks", "peers_greeks/volta"),
+                      ("implied", "peers_implied_vol/volta")]:
         ns = criterion_ns_per_option(args.criterion, bench, 1_000_000) if args.criterion else None
         if ns is not None:
             volta_ns[op] = (f"criterion {bench}", ns)

@@ -27,6 +27,10 @@ fi
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --quiet --release -p volta-pricing --example price_csv
+# Volta's own timings come from the criterion bench over the same book.
+if [[ ! -f "$target/criterion/peers_implied_vol/volta/new/estimates.json" ]]; then
+    cargo bench -p volta-pricing --bench peers
+fi
 exec "$venv/bin/python" "$here/peers.py" --n "$n" --workdir "$here" \
     --volta "$target/release/examples/price_csv" \
     --criterion "$target/criterion" "${@:2}"

@@ -1,9 +1,13 @@
 //! Volta beside the best Rust crates, in one process, on the same seeded random options
 //! (q ≠ 0, q ≠ r; see `support/random_options.rs`).
 //!
-//! - `peers/price/{volta, blackscholes, blackscholes_rational, implied_vol}`
-//! - `peers/greeks/{volta, blackscholes}`: price and every first-order greek.
-//! - `peers/implied_vol/{implied_vol}`: implied volatility from Volta's prices.
+//! - `peers/price/{volta, volta_batch, blackscholes, blackscholes_rational, implied_vol}`
+//! - `peers/greeks/{volta, volta_batch, blackscholes}`: price and every first-order greek.
+//! - `peers/implied_vol/{volta, volta_batch, implied_vol}`: implied volatility from Volta's
+//!   prices.
+//!
+//! `volta` is the scalar API called once per option; `volta_batch` is the batch API over the
+//! whole sample (structure of arrays, SIMD where the kernel has it).
 //!
 //! Each iteration handles the whole sample, so with `Throughput::Elements` criterion reports
 //! options per second; ns/option is the reciprocal.
@@ -23,12 +27,14 @@ use std::hint::black_box;
 use blackscholes::{Greeks as _, Inputs, OptionType, Pricing as _};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use implied_vol::{DefaultSpecialFn, ImpliedBlackVolatility, PriceBlackScholes};
-use volta_pricing::{OptionRight, Vanilla, bsm};
+use volta_pricing::batch::{self, BatchInputs, GreeksOut, QuoteInputs};
+use volta_pricing::{ErrorCode, OptionRight, Vanilla, bsm};
 
 #[path = "support/random_options.rs"]
 mod random_options;
 
-const SAMPLE: usize = 10_000;
+/// The sample: one million options.
+const SAMPLE: usize = 1_000_000;
 
 /// Agreement asked of `f64` peers.
 const F64_REL: f64 = 1e-9;
@@ -200,6 +206,18 @@ fn check_agreement(rows: &[Row]) {
         worst <= F64_REL,
         "implied-vol does not recover Volta's volatility"
     );
+    let volta_iv = conditioned
+        .iter()
+        .map(|r| (bsm::implied_vol(&r.option, r.price).unwrap_or(f64::NAN) - r.vol).abs() / r.vol)
+        .fold(0.0_f64, f64::max);
+    println!(
+        "agreement {:<40} max rel diff {volta_iv:.2e}",
+        "volta iv, well-conditioned"
+    );
+    assert!(
+        volta_iv <= F64_REL,
+        "Volta's implied vol does not recover the volatility"
+    );
 
     println!(
         "note: blackscholes 0.24 computes in f32; 1e-9 is out of its reach, it is held to {F32_REL:.0e}"
@@ -257,13 +275,142 @@ fn greek_scale(row: &Row, k: usize) -> f64 {
     }
 }
 
+/// The sample's terms as columns, for the batch API.
+struct Terms {
+    rights: Vec<OptionRight>,
+    spots: Vec<f64>,
+    strikes: Vec<f64>,
+    years: Vec<f64>,
+    rates: Vec<f64>,
+    dividend_yields: Vec<f64>,
+    vols: Vec<f64>,
+    prices: Vec<f64>,
+}
+
+impl Terms {
+    fn batch(&self) -> BatchInputs<'_> {
+        BatchInputs {
+            rights: &self.rights,
+            spots: &self.spots,
+            strikes: &self.strikes,
+            years: &self.years,
+            rates: &self.rates,
+            dividend_yields: &self.dividend_yields,
+            vols: &self.vols,
+        }
+    }
+
+    fn quotes(&self) -> QuoteInputs<'_> {
+        QuoteInputs {
+            rights: &self.rights,
+            spots: &self.spots,
+            strikes: &self.strikes,
+            years: &self.years,
+            rates: &self.rates,
+            dividend_yields: &self.dividend_yields,
+            prices: &self.prices,
+        }
+    }
+}
+
+/// The columns and preallocated outputs.
+struct Columns {
+    terms: Terms,
+    out: [Vec<f64>; 7],
+    codes: Vec<ErrorCode>,
+}
+
+impl Columns {
+    fn new(rows: &[Row]) -> Self {
+        let col = |f: fn(&Row) -> f64| rows.iter().map(f).collect::<Vec<_>>();
+        Self {
+            terms: Terms {
+                rights: rows.iter().map(|r| r.option.right).collect(),
+                spots: col(|r| r.option.spot),
+                strikes: col(|r| r.option.strike),
+                years: col(|r| r.option.years),
+                rates: col(|r| r.option.rate),
+                dividend_yields: col(|r| r.option.dividend_yield),
+                vols: col(|r| r.vol),
+                prices: col(|r| r.price),
+            },
+            out: std::array::from_fn(|_| vec![0.0; rows.len()]),
+            codes: vec![ErrorCode::Ok; rows.len()],
+        }
+    }
+
+    fn prices_into(&mut self) {
+        batch::bsm_prices_into(&self.terms.batch(), &mut self.out[0], &mut self.codes)
+            .expect("equal lengths");
+    }
+
+    fn greeks_into(&mut self) {
+        let [price, delta, gamma, vega, theta, rho, dividend_rho] = &mut self.out;
+        let mut out = GreeksOut {
+            price,
+            delta,
+            gamma,
+            vega,
+            theta,
+            rho,
+            dividend_rho,
+            codes: &mut self.codes,
+        };
+        batch::bsm_greeks_into(&self.terms.batch(), &mut out).expect("equal lengths");
+    }
+
+    fn implied_vols_into(&mut self) {
+        batch::bsm_implied_vols_into(&self.terms.quotes(), &mut self.out[0], &mut self.codes)
+            .expect("equal lengths");
+    }
+}
+
+/// The batch API must give the scalar API's answers before it is timed.
+fn check_batch_agreement(rows: &[Row], columns: &mut Columns) {
+    columns.greeks_into();
+    let worst = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (columns.out[0][i] - r.price).abs() / price_scale(r))
+        .fold(0.0_f64, f64::max);
+    println!(
+        "agreement {:<40} max rel diff {worst:.2e}",
+        "volta batch price vs scalar"
+    );
+    assert!(
+        worst <= F64_REL,
+        "the batch price disagrees with the scalar one"
+    );
+    columns.implied_vols_into();
+    let worst = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let scalar = bsm::implied_vol(&r.option, r.price).unwrap_or(f64::NAN);
+            (columns.out[0][i] - scalar).abs() / scalar
+        })
+        .fold(0.0_f64, f64::max);
+    println!(
+        "agreement {:<40} max rel diff {worst:.2e}",
+        "volta batch iv vs scalar"
+    );
+    assert!(
+        worst == 0.0,
+        "the batch implied vol disagrees with the scalar one"
+    );
+}
+
 fn peers(c: &mut Criterion) {
     let rows = rows();
     check_agreement(&rows);
+    let mut columns = Columns::new(&rows);
+    check_batch_agreement(&rows, &mut columns);
     let elements = Throughput::Elements(SAMPLE as u64);
 
     let mut group = c.benchmark_group("peers/price");
+    group.sample_size(10);
     group.throughput(elements.clone());
+    group.bench_function("volta_batch", |b| b.iter(|| columns.prices_into()));
     group.bench_function("volta", |b| {
         b.iter(|| {
             for r in &rows {
@@ -295,7 +442,9 @@ fn peers(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("peers/greeks");
+    group.sample_size(10);
     group.throughput(elements.clone());
+    group.bench_function("volta_batch", |b| b.iter(|| columns.greeks_into()));
     group.bench_function("volta", |b| {
         b.iter(|| {
             for r in &rows {
@@ -313,7 +462,16 @@ fn peers(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("peers/implied_vol");
+    group.sample_size(10);
     group.throughput(elements);
+    group.bench_function("volta", |b| {
+        b.iter(|| {
+            for r in &rows {
+                black_box(bsm::implied_vol(black_box(&r.option), r.price).ok());
+            }
+        });
+    });
+    group.bench_function("volta_batch", |b| b.iter(|| columns.implied_vols_into()));
     group.bench_function("implied_vol", |b| {
         b.iter(|| {
             for r in &rows {

@@ -772,6 +772,74 @@ pub fn par_black76_greeks_into(
     Ok(())
 }
 
+/// A batch of quoted European options for implied volatility: the terms of [`BatchInputs`]
+/// with each option's price in place of its volatility.
+#[derive(Debug, Clone, Copy)]
+pub struct QuoteInputs<'a> {
+    /// Call or put.
+    pub rights: &'a [OptionRight],
+    /// Spot prices, > 0.
+    pub spots: &'a [f64],
+    /// Strikes, > 0.
+    pub strikes: &'a [f64],
+    /// Times to expiry in years, > 0.
+    pub years: &'a [f64],
+    /// Continuously compounded risk-free rates per year.
+    pub rates: &'a [f64],
+    /// Continuously compounded dividend yields per year.
+    pub dividend_yields: &'a [f64],
+    /// Option prices (discounted, as quoted), within their no-arbitrage bounds.
+    pub prices: &'a [f64],
+}
+
+/// Black-Scholes-Merton implied volatilities of a batch of quotes, one pass, no allocation: the
+/// scalar [`bsm::implied_vol`](crate::bsm::implied_vol) per row (Let's Be Rational is branchy,
+/// so rows run one after another). A row that cannot be solved gets NaN and its
+/// [`ErrorCode`] (e.g. [`ErrorCode::PriceAboveUpperBound`]).
+///
+/// # Errors
+/// [`PricingError::InvalidInput`] named `slice length` when the slices differ in length.
+pub fn bsm_implied_vols_into(
+    quotes: &QuoteInputs<'_>,
+    vols: &mut [f64],
+    codes: &mut [ErrorCode],
+) -> Result<()> {
+    crate::implied::bsm_implied_vol_into(
+        quotes.rights,
+        quotes.spots,
+        quotes.strikes,
+        quotes.years,
+        quotes.rates,
+        quotes.dividend_yields,
+        quotes.prices,
+        vols,
+        codes,
+    )
+}
+
+/// [`bsm_implied_vols_into`] over rayon's global pool; the same results, bit for bit.
+///
+/// # Errors
+/// As [`bsm_implied_vols_into`].
+#[cfg(feature = "rayon")]
+pub fn par_bsm_implied_vols_into(
+    quotes: &QuoteInputs<'_>,
+    vols: &mut [f64],
+    codes: &mut [ErrorCode],
+) -> Result<()> {
+    crate::implied::par_bsm_implied_vol_into(
+        quotes.rights,
+        quotes.spots,
+        quotes.strikes,
+        quotes.years,
+        quotes.rates,
+        quotes.dividend_yields,
+        quotes.prices,
+        vols,
+        codes,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
