@@ -227,27 +227,19 @@ mod tests {
                     1e-5,
                 );
                 assert!(close(g.price, price(&o), 1e-15));
-                assert!(
-                    close(g.delta, d_s, 1e-8),
-                    "{right:?} delta {} fd {d_s}",
-                    g.delta
-                );
-                assert!(
-                    close(g.gamma, g_s, 1e-7),
-                    "{right:?} gamma {} fd {g_s}",
-                    g.gamma
-                );
-                assert!(
-                    close(g.vega, d_v, 1e-8),
-                    "{right:?} vega {} fd {d_v}",
-                    g.vega
-                );
-                assert!(
-                    close(g.theta, d_t, 1e-7),
-                    "{right:?} theta {} fd {d_t}",
-                    g.theta
-                );
-                assert!(close(g.rho, d_r, 1e-7), "{right:?} rho {} fd {d_r}", g.rho);
+                let cases = [
+                    ("delta", g.delta, d_s, 1e-8),
+                    ("gamma", g.gamma, g_s, 1e-7),
+                    ("vega", g.vega, d_v, 1e-8),
+                    ("theta", g.theta, d_t, 1e-7),
+                    ("rho", g.rho, d_r, 1e-7),
+                ];
+                for (name, analytic, finite_difference, tolerance) in cases {
+                    assert!(
+                        close(analytic, finite_difference, tolerance),
+                        "{carry:?} {right:?} {name}: analytic {analytic}, finite difference {finite_difference}"
+                    );
+                }
                 if carry == Carry::FollowsRate {
                     let d_q = central(|q| p(&|x| x.b = o.r - q), q, 1e-5);
                     assert!(
@@ -279,36 +271,20 @@ mod tests {
                 let speed = central(|s| g(&|x| x.s = s).gamma, o.s, 1e-5);
                 let zomma = central(|v| g(&|x| x.v = v).gamma, o.v, 1e-5);
                 let colour = -central(|t| g(&|x| x.t = t).gamma, o.t, 1e-5);
-                assert!(
-                    close(s2.vanna, vanna, 1e-7),
-                    "vanna {} fd {vanna}",
-                    s2.vanna
-                );
-                assert!(
-                    close(s2.volga, volga, 1e-7),
-                    "volga {} fd {volga}",
-                    s2.volga
-                );
-                assert!(
-                    close(s2.charm, charm, 1e-7),
-                    "{right:?} charm {} fd {charm}",
-                    s2.charm
-                );
-                assert!(
-                    close(s2.speed, speed, 1e-7),
-                    "speed {} fd {speed}",
-                    s2.speed
-                );
-                assert!(
-                    close(s2.zomma, zomma, 1e-7),
-                    "zomma {} fd {zomma}",
-                    s2.zomma
-                );
-                assert!(
-                    close(s2.colour, colour, 1e-7),
-                    "colour {} fd {colour}",
-                    s2.colour
-                );
+                let cases = [
+                    ("vanna", s2.vanna, vanna),
+                    ("volga", s2.volga, volga),
+                    ("charm", s2.charm, charm),
+                    ("speed", s2.speed, speed),
+                    ("zomma", s2.zomma, zomma),
+                    ("colour", s2.colour, colour),
+                ];
+                for (name, analytic, finite_difference) in cases {
+                    assert!(
+                        close(analytic, finite_difference, 1e-7),
+                        "{carry:?} {right:?} {name}: analytic {analytic}, finite difference {finite_difference}"
+                    );
+                }
             }
         }
     }
