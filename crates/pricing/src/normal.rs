@@ -329,15 +329,21 @@ pub fn inverse_norm_cdf(p: f64) -> f64 {
             f64::INFINITY
         };
     }
-    let r = (-tail.ln()).sqrt();
-    let z = if r <= 5.0 {
+    let z = inverse_norm_cdf_tail((-tail.ln()).sqrt());
+    if q < 0.0 { -z } else { z }
+}
+
+/// |Φ⁻¹(p)| in the tails of AS241 (min(p, 1 − p) < 0.075) from r = √(−ln min(p, 1 − p)) > 1.6:
+/// for callers that know ln p more cheaply than p itself.
+#[inline]
+pub(crate) fn inverse_norm_cdf_tail(r: f64) -> f64 {
+    if r <= 5.0 {
         let r = r - 1.6;
         poly7(&AS241_C, r) / poly7(&AS241_D, r)
     } else {
         let r = r - 5.0;
         poly7(&AS241_E, r) / poly7(&AS241_F, r)
-    };
-    if q < 0.0 { -z } else { z }
+    }
 }
 
 /// erfcx(x) for the implied-volatility hot loop: the same Cody approximations as [`erfcx`],
@@ -345,9 +351,17 @@ pub fn inverse_norm_cdf(p: f64) -> f64 {
 #[inline]
 #[must_use]
 pub(crate) fn erfcx_inline(x: f64) -> f64 {
+    erfcx_inline_with_exp(x, f64::exp)
+}
+
+/// [`erfcx_inline`] with the exponential of its central interval (|x| ≤ 0.46875) supplied by
+/// the caller: an initial guess can trade a few digits there for a cheaper e^{x²}.
+#[inline]
+#[must_use]
+pub(crate) fn erfcx_inline_with_exp(x: f64, exp: impl Fn(f64) -> f64) -> f64 {
     let y = x.abs();
     if y <= 0.46875 {
-        return (x * x).exp() * (1.0 - x * erf_small_ratio(y));
+        return exp(x * x) * (1.0 - x * erf_small_ratio(y));
     }
     if x < 0.0 {
         return erfcx(x);

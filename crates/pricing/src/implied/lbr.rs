@@ -20,7 +20,8 @@ use super::black::{SQRT_PI_OVER_2, otm_black, scaled_otm_black};
 use super::fitted::{b_l_over_b_max, b_u_over_b_max};
 use super::rational::{Side, control_parameter, interpolate};
 use crate::normal::{
-    ONE_OVER_SQRT_TWO_PI, SQRT_TWO_PI, erfc, erfcx_inline as erfcx, inverse_norm_cdf,
+    ONE_OVER_SQRT_TWO_PI, SQRT_TWO_PI, erfc, erfcx_inline as erfcx, erfcx_inline_with_exp,
+    inverse_norm_cdf, inverse_norm_cdf_tail,
 };
 use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
 
@@ -34,6 +35,8 @@ const LN_SQRT_TWO_PI: f64 = 0.918_938_533_204_672_8;
 const TWO_PI_OVER_3: f64 = 2.094_395_102_393_195_5;
 /// √(2/π).
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+/// 0.075³: for p below 0.075, Φ⁻¹(p) is in AS241's tail.
+const AS241_TAIL_CUBED: f64 = 0.075 * 0.075 * 0.075;
 /// Householder steps after the rational guess (Jäckel 2015, §7: two reach machine precision).
 const MAX_STEPS: usize = 2;
 /// A first Householder step shorter than this (relative to s) leaves an error of order
@@ -77,7 +80,9 @@ pub(crate) fn implied_normalised_otm(beta: f64, x: f64, half_x_exp: (f64, f64)) 
     let sqrt_ax = (-x).sqrt();
     let s_c = SQRT_2 * sqrt_ax;
     // b(x, s_c) = b_max·(1 − erfcx(√|x|))/2 and b'(s_c) = b_max/√(2π) (eq. (4.5)).
-    let ome = 1.0 - erfcx(sqrt_ax);
+    // Only the guess and the choice of branch depend on b_c (every branch's iteration converges
+    // from either side of a boundary), so e^{x²} in erfcx may be the cheap one.
+    let ome = 1.0 - erfcx_for_guess(sqrt_ax);
     let b_c = 0.5 * b_max * ome;
     let inv_vega_c = SQRT_TWO_PI / b_max;
     let guess = if beta < b_c {
@@ -140,10 +145,10 @@ fn lowest_branch(beta: f64, x: f64, s_l: f64, b_l: f64) -> f64 {
     let z = FRAC_1_SQRT_3 * h;
     // Y(z) = Φ(z)/φ(z), so that φ(z)/Φ(z) = 1/Y(z) without underflow, and Φ(z) = φ(z)·Y(z)
     // with a single exponential.
-    let mills_z = SQRT_PI_OVER_2 * erfcx(-FRAC_1_SQRT_2 * z);
+    let mills_z = SQRT_PI_OVER_2 * erfcx_for_guess(-FRAC_1_SQRT_2 * z);
     // e^{−z²/2} = e^{−h²/6}; with e^{q} = e^{h²/2 + s²/8} it also gives e^{h²/3 + s²/8}.
-    let exp_minus_half_z2 = (-0.5 * z * z).exp();
-    let exp_q = (0.5 * h * h + 0.125 * s_l * s_l).exp();
+    let exp_minus_half_z2 = exp_for_guess(-0.5 * z * z);
+    let exp_q = exp_for_guess(0.5 * h * h + 0.125 * s_l * s_l);
     let cdf_z = ONE_OVER_SQRT_TWO_PI * exp_minus_half_z2 * mills_z;
     let f_l = TWO_PI_OVER_SQRT_27 * (-x) * cdf_z * cdf_z * cdf_z;
     // f'(β) = f'(s)/b'(s) = (2π/3)·h²·Φ(z)²·e^{h²/3 + s²/8}.
@@ -157,8 +162,16 @@ fn lowest_branch(beta: f64, x: f64, s_l: f64, b_l: f64) -> f64 {
         let u = beta / b_l;
         f = (f_l * u + b_l * (1.0 - u)) * u;
     }
-    // Invert f: Φ(z) = (f/((2π/√27)|x|))^{1/3}, s = x/(√3 z) (eq. (6.9)).
-    let z = inverse_norm_cdf(guess_cbrt(f / (TWO_PI_OVER_SQRT_27 * -x)));
+    // Invert f: Φ(z) = (f/((2π/√27)|x|))^{1/3} =: p, s = x/(√3 z) (eq. (6.9)). In AS241's
+    // tail (p < 0.075, i.e. p³ < 0.075³) Φ⁻¹ needs only ln p = ln(p³)/3, not p itself.
+    let p3 = f / (TWO_PI_OVER_SQRT_27 * -x);
+    let z = if p3 <= 0.0 {
+        f64::NEG_INFINITY
+    } else if p3 < AS241_TAIL_CUBED {
+        -inverse_norm_cdf_tail((p3.ln() * (-1.0 / 3.0)).sqrt())
+    } else {
+        inverse_norm_cdf(guess_cbrt(p3))
+    };
     let mut s = (x * FRAC_1_SQRT_3 / z).abs();
 
     let ln_beta = beta.ln();
@@ -209,6 +222,48 @@ fn highest_branch_guess(beta: f64, x: f64, s_u: f64, b_u: f64, b_max: f64) -> f6
         f = (f_u * (1.0 - u) + 0.5 * width * u) * (1.0 - u);
     }
     -2.0 * inverse_norm_cdf(f)
+}
+
+/// erfcx to about 1e-9 relative, with [`exp_for_guess`] on Cody's central interval.
+#[inline]
+fn erfcx_for_guess(x: f64) -> f64 {
+    erfcx_inline_with_exp(x, exp_for_guess)
+}
+
+/// e^v to about 1e-9 relative, for the lowest-branch guess only (whose interpolation error is
+/// of order 1e-2, so this is invisible after the Householder steps) and several times cheaper
+/// than `f64::exp`: v = n·ln 2 + r with |r| ≤ ln2/2, e^r by its degree-8 Taylor polynomial
+/// (remainder below 0.35⁹/9! < 3e-10), and 2ⁿ put into the exponent bits. Outside ±700 (2ⁿ
+/// would leave the normal range) it defers to `f64::exp`.
+#[inline]
+fn exp_for_guess(v: f64) -> f64 {
+    // Adding 1.5·2⁵² rounds to an integer, which the low mantissa bits then hold.
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
+    if v.is_nan() || v.abs() > 700.0 {
+        return v.exp();
+    }
+    let shifted = v * std::f64::consts::LOG2_E + ROUNDER;
+    let n = shifted - ROUNDER;
+    let r = v - n * std::f64::consts::LN_2;
+    let mut p = 1.0 / 40_320.0;
+    for c in [
+        1.0 / 5040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    // 2ⁿ: n + 1023 into the exponent field (|n| ≤ 1010, so the biased exponent is in 13..2033).
+    let biased = shifted
+        .to_bits()
+        .wrapping_sub(ROUNDER.to_bits())
+        .wrapping_add(1023);
+    p * f64::from_bits(biased << 52)
 }
 
 /// ∛v to about 1e-12 relative, enough for an initial guess and several times cheaper than
@@ -269,5 +324,19 @@ mod tests {
             assert!(((y - v.cbrt()) / v.cbrt()).abs() < 1e-12, "∛{v}: {y}");
         }
         assert_eq!(guess_cbrt(0.0), 0.0);
+    }
+
+    #[test]
+    fn exp_for_guess_is_accurate_for_a_guess() {
+        for v in [
+            -745.0, -700.0, -123.456, -1.0, -0.3, 0.0, 1e-9, 0.346, 2.5, 57.0, 699.9, 710.0,
+        ] {
+            let (got, want) = (exp_for_guess(v), v.exp());
+            assert!(
+                got == want || ((got - want) / want).abs() < 1e-9,
+                "e^{v}: {got} vs {want}"
+            );
+        }
+        assert!(exp_for_guess(f64::NAN).is_nan());
     }
 }
