@@ -4,7 +4,7 @@
 //! answers only 2020-2030 and gets NYSE's observance wrong in places (it closes on Monday after
 //! a Saturday New Year's Day, and on Juneteenth 2021); the tests cross-check it over 2020-2030
 //! and list the differences. The history follows NYSE's own record as transcribed by
-//! `pandas_market_calendars` (holidays_nyse.py, from the NYSE "Closings" document).
+//! `pandas_market_calendars` (`holidays_nyse.py`, from the NYSE "Closings" document).
 //!
 //! Full-day holidays (weekdays only; a holiday on a weekend is observed as stated):
 //! - New Year's Day, 1 Jan; on a Sunday, the Monday after. **On a Saturday, no holiday**: NYSE

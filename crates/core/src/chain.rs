@@ -12,7 +12,7 @@ use crate::quote::OptionQuote;
 
 /// Quotes for all listed expiries of one underlying, taken at one moment.
 ///
-/// The timestamp is a [`NaiveDateTime`] in **exchange time (America/New_York)**: the session
+/// The timestamp is a [`NaiveDateTime`] in **exchange time (`America/New_York`)**: the session
 /// times the calendar gives (09:30, 16:00, 13:00) compare with it directly, every vendor file
 /// we read dates its rows that way, and no trading hour falls in the ambiguous hour at the end
 /// of daylight saving time. Convert to UTC at the edges (broker API, database) where a

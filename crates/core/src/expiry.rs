@@ -1,7 +1,7 @@
 //! Option expiry dates: standard monthlies, weeklies and the daily (0DTE) expiries of SPX,
 //! SPY, QQQ and IWM, on the NYSE calendar.
 //!
-//! Each listed series is a row of [`series`]: its root, its nominal weekday (or the monthly
+//! Each listed series is a row of the table below: its root, its nominal weekday (or the monthly
 //! third Friday), its first nominal expiry and the source for that date. A nominal date that is
 //! not a session moves to the previous session, except Monday series, which move to the next
 //! (Cboe's terms for Monday Weeklys: "If the Monday … coincides with an Exchange holiday, the
@@ -24,7 +24,7 @@
 //! | SPXW | Thursday | 2022-05-19 | Cboe, 2022: Thursdays listed from 2022-05-11; first expiry approximate |
 //! | SPY | monthly | 2005-01-21 | SPY options listed January 2005 |
 //! | SPY | Friday | 2010-06-04 | Weeklys extended to ETFs in 2010; exact first date approximate |
-//! | SPY | Wednesday | 2016-09-07 | earliest evidenced (OptionsHouse note, Sept 2016); may have started earlier in 2016 |
+//! | SPY | Wednesday | 2016-09-07 | earliest evidenced (`OptionsHouse` note, Sept 2016); may have started earlier in 2016 |
 //! | SPY | Monday | 2018-02-26 | Cboe, listing from 2018-02-16 (Traders Magazine); first expiry approximate |
 //! | SPY, QQQ, IWM | Tuesday, Thursday | 2022-11-15 / 2022-11-17 | Cboe rule filing SR-CBOE-2022-059 of 2022-11-14 (87 FR 70875) and Nasdaq ISE approval (87 FR 68769); first expiries approximate, IWM's least certain |
 //! | QQQ | monthly | 1999-04-16 | QQQ listed March 1999; options shortly after (approximate) |

@@ -7,7 +7,7 @@
 //!
 //! It is not a data source, a store or a pricing library: it holds and validates values, and
 //! answers calendar questions by rule, with no I/O, no wall clock and no randomness.
-//! Timestamps are exchange time (America/New_York) as [`chrono::NaiveDateTime`]; see
+//! Timestamps are exchange time (`America/New_York`) as [`chrono::NaiveDateTime`]; see
 //! [`ChainSnapshot`] for why.
 //!
 //! ```

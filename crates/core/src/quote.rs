@@ -217,6 +217,10 @@ mod tests {
     use super::*;
     use rstest::rstest;
 
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "builds the Option<Price> sides of the case table"
+    )]
     fn p(s: &str) -> Option<Price> {
         Some(s.parse().unwrap())
     }
