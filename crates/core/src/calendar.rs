@@ -8,7 +8,7 @@
 //!
 //! Full-day holidays (weekdays only; a holiday on a weekend is observed as stated):
 //! - New Year's Day, 1 Jan; on a Sunday, the Monday after. **On a Saturday, no holiday**: NYSE
-//!   does not close on Friday 31 Dec (its rule 7.2), as in 1994, 2000, 2005, 2011 and 2022.
+//!   does not close on Friday 31 Dec, as in 1994, 2000, 2005, 2011 and 2022.
 //! - Martin Luther King Jr. Day, third Monday of January, from 1998.
 //! - Washington's Birthday (Presidents' Day), third Monday of February.
 //! - Good Friday, two days before Easter Sunday (Gregorian computus).
