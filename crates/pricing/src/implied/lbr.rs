@@ -22,7 +22,7 @@ use super::black::{SQRT_PI_OVER_2, otm_black, scaled_otm_black};
 use super::fitted::{b_l_over_b_max, b_u_over_b_max};
 use super::rational::{Side, control_parameter, interpolate};
 use crate::normal::{
-    ONE_OVER_SQRT_TWO_PI, SQRT_TWO_PI, erfc, erfcx_inline as erfcx, erfcx_inline_with_exp,
+    ONE_OVER_SQRT_TWO_PI, SQRT_TWO_PI, erfc, erfcx_inline as erfcx, erfcx_inline_with_exp, estrin7,
     inverse_norm_cdf, inverse_norm_cdf_tail,
 };
 use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
@@ -213,7 +213,10 @@ fn lowest_branch_step(
 
 /// The rational guess on the lowest branch (Jäckel 2015, eqs. (6.5)–(6.9)).
 fn lowest_branch_guess(beta: f64, x: f64, s_l: f64, b_l: f64) -> f64 {
-    let h = x / s_l;
+    // 1/s_l and 1/(2π/√27·|x|) are off the dependent chain; the chain then multiplies.
+    let inv_s_l = 1.0 / s_l;
+    let inv_f_scale = 1.0 / (TWO_PI_OVER_SQRT_27 * -x);
+    let h = x * inv_s_l;
     let z = FRAC_1_SQRT_3 * h;
     // Y(z) = Φ(z)/φ(z), so that φ(z)/Φ(z) = 1/Y(z) without underflow, and Φ(z) = φ(z)·Y(z)
     // with a single exponential.
@@ -226,7 +229,7 @@ fn lowest_branch_guess(beta: f64, x: f64, s_l: f64, b_l: f64) -> f64 {
     // f'(β) = f'(s)/b'(s) = (2π/3)·h²·Φ(z)²·e^{h²/3 + s²/8}.
     let d1 = TWO_PI_OVER_3 * h * h * cdf_z * cdf_z * (exp_q * exp_minus_half_z2);
     // f''(β) = (∂ ln f'(β)/∂s)·f'(β)/b'(s).
-    let dlog = (-2.0 - 2.0 * z / mills_z - (2.0 / 3.0) * h * h) / s_l + 0.25 * s_l;
+    let dlog = (-2.0 - 2.0 * z / mills_z - (2.0 / 3.0) * h * h) * inv_s_l + 0.25 * s_l;
     let d2 = d1 * dlog * (SQRT_TWO_PI * exp_q);
     let r = control_parameter(Side::Right, b_l, f_l, (1.0, d1), d2, true);
     let mut f = interpolate(beta, b_l, (0.0, f_l), (1.0, d1), r);
@@ -236,7 +239,7 @@ fn lowest_branch_guess(beta: f64, x: f64, s_l: f64, b_l: f64) -> f64 {
     }
     // Invert f: Φ(z) = (f/((2π/√27)|x|))^{1/3} =: p, s = x/(√3 z) (eq. (6.9)). In AS241's
     // tail (p < 0.075, i.e. p³ < 0.075³) Φ⁻¹ needs only ln p = ln(p³)/3, not p itself.
-    let p3 = f / (TWO_PI_OVER_SQRT_27 * -x);
+    let p3 = f * inv_f_scale;
     let z = if p3 <= 0.0 {
         f64::NEG_INFINITY
     } else if p3 < AS241_TAIL_CUBED {
@@ -290,19 +293,20 @@ fn exp_for_guess(v: f64) -> f64 {
     let shifted = v * std::f64::consts::LOG2_E + ROUNDER;
     let n = shifted - ROUNDER;
     let r = v - n * std::f64::consts::LN_2;
-    let mut p = 1.0 / 40_320.0;
-    for c in [
-        1.0 / 5040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
+    // Estrin's scheme: the guess is latency-bound, and this halves the polynomial's chain.
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let taylor = [
+        1.0,
+        1.0,
         0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+    ];
+    let p = estrin7(&taylor, r, r2, r4) + (1.0 / 40_320.0) * (r4 * r4);
     // 2ⁿ: n + 1023 into the exponent field (|n| ≤ 1010, so the biased exponent is in 13..2033).
     let biased = shifted
         .to_bits()
@@ -332,10 +336,10 @@ fn ln_for_guess(v: f64) -> f64 {
     }
     let u = (m - 1.0) / (m + 1.0);
     let u2 = u * u;
-    let mut p = 1.0 / 11.0;
-    for c in [1.0 / 9.0, 1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0] {
-        p = p * u2 + c;
-    }
+    let u4 = u2 * u2;
+    // Σ u²ᵏ/(2k+1) for k ≤ 5 by Estrin's scheme (the pre-step is latency-bound).
+    let p = (1.0 + u2 * (1.0 / 3.0))
+        + u4 * ((1.0 / 5.0 + u2 * (1.0 / 7.0)) + u4 * (1.0 / 9.0 + u2 * (1.0 / 11.0)));
     #[expect(clippy::cast_precision_loss, reason = "|e| < 1100 is exact")]
     let e = e as f64;
     e * std::f64::consts::LN_2 + 2.0 * u * p
