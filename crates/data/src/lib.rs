@@ -1,0 +1,12 @@
+//! # volta-data
+//!
+//! Market data for Volta: file importers, the deterministic synthetic market, and the store
+//! (SQLite by default). Everything above this layer reads market data through it.
+#![deny(missing_docs)]
+
+mod error;
+pub mod import;
+pub mod store;
+pub mod synthetic;
+
+pub use error::{DataError, Result};
