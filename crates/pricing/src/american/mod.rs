@@ -42,7 +42,6 @@
 pub mod baw;
 mod bivariate;
 pub mod bjerksund_stensland;
-mod fast_exp;
 mod implied;
 pub mod lattice;
 
