@@ -7,6 +7,11 @@
 //! Computing 14 (his `BVND`): Gauss-Legendre quadrature of Plackett's identity in
 //! arcsin(ρ) for |ρ| < 0.925, and of an asymptotic expansion of the singular part for larger
 //! |ρ|. Accuracy about 1e-15 absolute (Genz's figure), at 6, 12 or 20 nodes chosen by |ρ|.
+//!
+//! Bjerksund-Stensland needs only the correlations ±√((√5 − 1)/2), where the 12-point Plackett
+//! rule suffices: [`FixedCorrelation`] precomputes its nodes and evaluates many M(a, b; ±ρ) in
+//! one vectorised pass. The general routine (`bivariate_norm_cdf`) is the independent
+//! reference it is tested against.
 
 #![expect(
     clippy::inline_always,
