@@ -78,10 +78,14 @@ pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
                 // Negative-rate corner outside the formula's domain (module notes).
                 return lattice::price_inputs(&o, IMPLIED_VOL_LATTICE_STEPS);
             }
-            let value = call(s, x, o.years, r, b, o.vol);
-            Ok(value
-                .max(european_price(&o))
-                .max(o.right.intrinsic(o.spot, o.strike)))
+            let value = match call(s, x, o.years, r, b, o.vol) {
+                // The European value of the transformed call is the option's own (put-call
+                // symmetry holds exactly for European options).
+                Some(v) => v.american.max(v.european),
+                // At or beyond the trigger: exercise now.
+                None => (s - x).max(european_price(&o)),
+            };
+            Ok(value.max(o.right.intrinsic(o.spot, o.strike)))
         }
     }
 }
@@ -93,7 +97,8 @@ static CORRELATION: LazyLock<FixedCorrelation> =
     LazyLock::new(|| FixedCorrelation::twelve_point((0.5 * (5.0_f64.sqrt() - 1.0)).sqrt()));
 
 /// The 2002 call for b < r (Haug 2007, §3.3.3), with the instruction set picked at runtime.
-fn call(s: f64, x: f64, t: f64, r: f64, b: f64, v: f64) -> f64 {
+/// `None` when S ≥ I₂ (the value is then S − X).
+fn call(s: f64, x: f64, t: f64, r: f64, b: f64, v: f64) -> Option<Valuation> {
     fastmath::dispatch(Call { s, x, t, r, b, v })
 }
 
@@ -109,10 +114,16 @@ struct Call {
     v: f64,
 }
 
+/// The approximation and, computed alongside from spare vector lanes, the European value.
+struct Valuation {
+    american: f64,
+    european: f64,
+}
+
 impl Kernel for Call {
-    type Output = f64;
+    type Output = Option<Valuation>;
     #[inline(always)]
-    fn run<const F: bool>(self) -> f64 {
+    fn run<const F: bool>(self) -> Option<Valuation> {
         self.value::<F>()
     }
 }
@@ -184,16 +195,19 @@ const PSI_TERMS: [(usize, bool); 5] = [
 ];
 
 /// Φ arguments: −f₁ … −f₄ of each ψ term (20), −e₁ … −e₄ of each group (12), φ(·, I₂, I₂)'s
-/// two arguments of each group (6); padded with zeros to a multiple of the vector width.
+/// two arguments of each group (6), and the European d₁, d₂ (2): five AVX-512 vectors.
 const CDF_LANES: usize = 40;
 const CDF_E: usize = 20;
 const CDF_PHI_I2: usize = 32;
+const CDF_EUROPEAN: usize = 38;
 
 /// Exponentials: ψ's four log-coefficients of each group (12), the two log-coefficients of
-/// each group's two φ (12), and the first term (1); padded with zeros.
+/// each group's two φ (12), the first term (1) and the European discount factors e^{(b−r)T},
+/// e^{−rT} (2); padded with zeros.
 const EXP_LANES: usize = 32;
 const EXP_PHI: usize = 12;
 const EXP_FIRST: usize = 24;
+const EXP_EUROPEAN: usize = 25;
 
 /// ψ's bivariate normals M(−eⱼ, −fⱼ; ±ρ), four per ψ term (ρ for j = 1, 2, −ρ for j = 3, 4),
 /// padded to a multiple of the vector width. Their second arguments are the first Φ
@@ -243,13 +257,11 @@ impl Call {
     /// normals are then evaluated together ([`FixedCorrelation::cdf_many`]); a scalar pass
     /// combines the terms.
     #[inline(always)]
-    fn value<const F: bool>(self) -> f64 {
-        let Some(boundary) = self.boundary::<F>() else {
-            return self.s - self.x;
-        };
+    fn value<const F: bool>(self) -> Option<Valuation> {
+        let boundary = self.boundary::<F>()?;
         let mut args = self.arguments(&boundary);
         let values = args.evaluate::<F>();
-        self.combine(&boundary, &args, &values)
+        Some(self.combine(&boundary, &args, &values))
     }
 
     /// β, the triggers I₁ = I(t₁), I₂ = I(T) and the logs; `None` when S ≥ I₂ (exercise now).
@@ -327,6 +339,14 @@ impl Call {
         }
         pairs.b.copy_from_slice(&cdf[..PAIRS]);
         exp[EXP_FIRST] = beta * (l.s - l.i2);
+        // The European call (Haug 2007, §1.1.6): d₁ = [ln(S/X) + (b + σ²/2)T]/(σ√T), d₂ = d₁ − σ√T.
+        let Self { t, r, b, v, .. } = *self;
+        let v_sqrt_t = v * t.sqrt();
+        let d1 = (l.s - l.x + (b + 0.5 * v * v) * t) / v_sqrt_t;
+        cdf[CDF_EUROPEAN] = d1;
+        cdf[CDF_EUROPEAN + 1] = d1 - v_sqrt_t;
+        exp[EXP_EUROPEAN] = (b - r) * t;
+        exp[EXP_EUROPEAN + 1] = -r * t;
         Arguments {
             groups,
             cdf,
@@ -337,7 +357,7 @@ impl Call {
 
     /// The formula's sum from the evaluated Φ, exponentials and bivariate normals.
     #[inline(always)]
-    fn combine(&self, boundary: &Boundary, args: &Arguments, values: &Values) -> f64 {
+    fn combine(&self, boundary: &Boundary, args: &Arguments, values: &Values) -> Valuation {
         let (s, x) = (self.s, self.x);
         let (a1, a2) = (boundary.i1 - x, boundary.i2 - x);
         // ψ(S, T, γ, H, I₂, I₁, t₁)·ref^{−γ} of term k from its four bivariate normals.
@@ -383,7 +403,11 @@ impl Call {
             + s * (phi(LINEAR, false) - phi(LINEAR, true))
             + x * (phi(CONSTANT, true) - phi(CONSTANT, false));
         let psis = -a1 * psi(0) + s * (psi(1) - psi(2)) + x * (psi(3) - psi(4));
-        first + phis + psis
+        let (cdf, exp) = (&values.cdf[CDF_EUROPEAN..], &values.exp[EXP_EUROPEAN..]);
+        Valuation {
+            american: first + phis + psis,
+            european: (s * exp[0] * cdf[0] - x * exp[1] * cdf[1]).max(0.0),
+        }
     }
 }
 
@@ -574,7 +598,7 @@ mod tests {
             for t in [0.05, 0.5, 3.0] {
                 for (r, b) in [(0.05, 0.0), (0.08, -0.04), (0.03, 0.01), (0.1, -0.2)] {
                     for v in [0.12, 0.3, 0.7] {
-                        let got = call(s, 100.0, t, r, b, v);
+                        let got = call(s, 100.0, t, r, b, v).map_or(s - 100.0, |v| v.american);
                         let want = call_reference(s, 100.0, t, r, b, v);
                         worst = worst.max((got - want).abs());
                     }
@@ -584,6 +608,42 @@ mod tests {
         // Absolute, on a strike of 100 (observed: 1e-13, the rounding of the reference's
         // separately evaluated powers and its 20-point quadrature).
         assert!(worst < 1e-12, "{worst:e}");
+    }
+
+    /// The European value computed in the kernel's spare lanes is the Black-Scholes-Merton
+    /// price of the option, for calls and (through the put-call symmetry) puts.
+    #[test]
+    fn in_kernel_european_value_is_the_bsm_price() {
+        let mut checked = 0;
+        for spot in [80.0, 100.0, 115.0] {
+            for t in [0.1, 1.0, 3.0] {
+                for (r, q) in [(0.05, 0.03), (0.08, 0.12), (0.02, 0.0)] {
+                    for v in [0.15, 0.4] {
+                        for right in [OptionRight::Call, OptionRight::Put] {
+                            let option = Vanilla::try_new(right, spot, 100.0, t, r, q).unwrap();
+                            let (s, x, rate, b) = match right {
+                                OptionRight::Call => (spot, 100.0, r, r - q),
+                                OptionRight::Put => (100.0, spot, q, q - r),
+                            };
+                            if b >= rate {
+                                continue;
+                            }
+                            let Some(value) = call(s, x, t, rate, b, v) else {
+                                continue;
+                            };
+                            let want = crate::bsm::price(&option, v).unwrap();
+                            assert!(
+                                (value.european - want).abs() < 1e-12 * want.max(1.0),
+                                "{right:?} S={spot} T={t} r={r} q={q} v={v}: {} vs {want}",
+                                value.european
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 40, "{checked}");
     }
 
     #[test]
