@@ -34,6 +34,7 @@ pub mod batch;
 pub mod black76;
 pub mod bsm;
 mod error;
+mod fastmath;
 mod gbs;
 mod greeks;
 pub mod implied;

@@ -21,9 +21,9 @@
 //! Typical error against an accurate lattice: a few cents at S = 100 for maturities up to a
 //! year, growing for long maturities (the quadratic approximation drops a time-derivative term).
 
-use super::fast_exp::{exp_minus_half_square, norm_cdf as fast_norm_cdf};
 use super::{Inputs, Prepared, prepare};
 use crate::error::{PricingError, Result};
+use crate::fastmath::{SCALAR_FMA, exp_minus_half_square, norm_cdf_scalar as fast_norm_cdf};
 use crate::gbs;
 use crate::normal::{ONE_OVER_SQRT_TWO_PI, norm_cdf, norm_cdf_with_exp};
 use crate::types::Vanilla;
@@ -129,7 +129,7 @@ fn critical_price(o: &Inputs, q: f64, m_over_k: f64) -> Result<Option<f64>> {
     // Φ(θd₁) and e^{−d₁²/2} (for φ(d₁)) are computed once per step, with the inline exponential.
     let eval = |s: f64| {
         let d1 = ((s / x).ln() + drift) / v_sqrt_t;
-        let e1 = exp_minus_half_square(d1);
+        let e1 = exp_minus_half_square::<SCALAR_FMA>(d1);
         let cdf = norm_cdf_with_exp(theta * d1, e1);
         let cdf2 = fast_norm_cdf(theta * (d1 - v_sqrt_t));
         let european = (theta * (s * carry_df * cdf - x * df * cdf2)).max(0.0);

@@ -7,21 +7,32 @@
 //! Computing 14 (his `BVND`): Gauss-Legendre quadrature of Plackett's identity in
 //! arcsin(ρ) for |ρ| < 0.925, and of an asymptotic expansion of the singular part for larger
 //! |ρ|. Accuracy about 1e-15 absolute (Genz's figure), at 6, 12 or 20 nodes chosen by |ρ|.
+//!
+//! Bjerksund-Stensland needs only the correlations ±√((√5 − 1)/2), where the 12-point Plackett
+//! rule suffices: [`FixedCorrelation`] precomputes its nodes and evaluates many M(a, b; ±ρ) in
+//! one vectorised pass. The general routine (`bivariate_norm_cdf`) is the independent
+//! reference it is tested against.
 
-use super::fast_exp::exp_nonpositive;
+#![expect(
+    clippy::inline_always,
+    reason = "the kernels run under `fastmath::dispatch`, which enables the SIMD target features on its entry point only; they must be inlined into it to be compiled with them"
+)]
+
+use crate::fastmath::{exp_flush_subnormal, madd};
 #[cfg(test)]
-use super::fast_exp::norm_cdf as fast_norm_cdf;
 use crate::normal::norm_cdf;
 
 const TWO_PI: f64 = std::f64::consts::TAU;
 
 /// Gauss-Legendre nodes on (−1, 1), the negative half (the positive half by symmetry), and
 /// weights, for 6, 12 and 20 points (Abramowitz & Stegun, Table 25.4).
+#[cfg(test)]
 const GL6_X: [f64; 3] = [
     -0.9324695142031522,
     -0.6612093864662647,
     -0.2386191860831970,
 ];
+#[cfg(test)]
 const GL6_W: [f64; 3] = [0.1713244923791705, 0.3607615730481384, 0.4679139345726904];
 const GL12_X: [f64; 6] = [
     -0.9815606342467191,
@@ -39,6 +50,7 @@ const GL12_W: [f64; 6] = [
     0.2334925365383547,
     0.2491470458134029,
 ];
+#[cfg(test)]
 const GL20_X: [f64; 10] = [
     -0.9931285991850949,
     -0.9639719272779138,
@@ -51,6 +63,7 @@ const GL20_X: [f64; 10] = [
     -0.2277858511416451,
     -0.07652652113349733,
 ];
+#[cfg(test)]
 const GL20_W: [f64; 10] = [
     0.01761400713915212,
     0.04060142980038694,
@@ -64,6 +77,7 @@ const GL20_W: [f64; 10] = [
     0.1527533871307259,
 ];
 
+#[cfg(test)]
 fn rule(abs_rho: f64) -> (&'static [f64], &'static [f64]) {
     if abs_rho < 0.3 {
         (&GL6_X, &GL6_W)
@@ -79,10 +93,9 @@ fn rule(abs_rho: f64) -> (&'static [f64], &'static [f64]) {
 const NODES: usize = 12;
 
 /// Plackett-quadrature nodes for one fixed |ρ| < 0.925: sin(arcsin(ρ)(1 + xᵢ)/2) and
-/// 1/(1 − sin²) precomputed, so that each M(a, b; ρ) costs only the exponentials. Used by
+/// 1/(1 − sin²) precomputed, so that each M(a, b; ±ρ) costs only the exponentials. Used by
 /// Bjerksund-Stensland 2002, whose correlation is always ±√(t₁/T) = ±√((√5 − 1)/2).
 pub(crate) struct FixedCorrelation {
-    rho: f64,
     /// arcsin(ρ)/(4π) times the weight.
     scaled_w: [f64; NODES],
     sin: [f64; NODES],
@@ -96,7 +109,6 @@ impl FixedCorrelation {
         debug_assert!(rho.abs() < 0.925);
         let asr = rho.asin();
         let mut me = Self {
-            rho,
             scaled_w: [0.0; NODES],
             sin: [0.0; NODES],
             inv_cos2: [0.0; NODES],
@@ -116,35 +128,78 @@ impl FixedCorrelation {
     /// M(a, b; ρ), as [`bivariate_norm_cdf`] to a few ulp.
     #[cfg(test)]
     pub(crate) fn cdf(&self, a: f64, b: f64) -> f64 {
-        self.cdf_with_margins(a, b, fast_norm_cdf(a), fast_norm_cdf(b))
+        use crate::fastmath::norm_cdf_scalar;
+        self.cdf_many::<false, 1>(&BivariateArgs {
+            a: [a],
+            b: [b],
+            cdf_a: [norm_cdf_scalar(a)],
+            cdf_b: [norm_cdf_scalar(b)],
+            negate: [false],
+        })[0]
     }
 
-    /// M(a, b; ρ) given the margins Φ(a) and Φ(b), which Bjerksund-Stensland shares between
-    /// evaluations. The exponentials are the inline [`exp_nonpositive`] (every exponent
-    /// −(h² + k² − 2hk·sin θ)/(2cos² θ) is ≤ 0), computed into an array first so that the
-    /// compiler can vectorise them; the sum is then taken in node order.
-    #[inline(never)]
-    pub(crate) fn cdf_with_margins(&self, a: f64, b: f64, cdf_a: f64, cdf_b: f64) -> f64 {
-        if !(a.is_finite() && b.is_finite()) {
-            return bivariate_norm_cdf(a, b, self.rho);
+    /// M(aₚ, bₚ; ±ρ) for `N` argument pairs at once, given the margins Φ(aₚ), Φ(bₚ) (which
+    /// Bjerksund-Stensland shares between evaluations). Branch-free: the quadrature runs node
+    /// by node over all pairs, an inner loop that LLVM vectorises 4 or 8 wide under
+    /// [`crate::fastmath::dispatch`]; each pair's terms are still summed in node order.
+    ///
+    /// M(a, b; −ρ) uses the same tables: arcsin and sin are odd, so negating ρ negates every
+    /// weight and sine, which is negating hk = ab and the sum. Every exponent
+    /// −(h² + k² − 2hk·sin θ)/(2cos² θ) is ≤ 0. A pair with an infinite argument, or one so
+    /// large that its square overflows, gets M = Φ(a)Φ(b) — exact in those limits (M is 0, or
+    /// the other margin).
+    #[inline(always)]
+    pub(crate) fn cdf_many<const F: bool, const N: usize>(
+        &self,
+        args: &BivariateArgs<N>,
+    ) -> [f64; N] {
+        let mut hk = [0.0; N];
+        let mut hs = [0.0; N];
+        for p in 0..N {
+            let (a, b) = (args.a[p], args.b[p]);
+            let half_sq = 0.5 * madd::<F>(a, a, b * b);
+            let regular = half_sq < f64::INFINITY;
+            let ab = if args.negate[p] { -a * b } else { a * b };
+            hk[p] = if regular { ab } else { 0.0 };
+            hs[p] = if regular { half_sq } else { f64::INFINITY };
         }
-        let (h, k) = (-a, -b);
-        let hk = h * k;
-        let hs = 0.5 * (h * h + k * k);
-        let terms: [f64; NODES] = std::array::from_fn(|i| {
-            self.scaled_w[i] * exp_nonpositive((self.sin[i] * hk - hs) * self.inv_cos2[i])
-        });
-        let sum = terms.iter().fold(0.0, |acc, t| acc + t);
-        (sum + cdf_a * cdf_b).clamp(0.0, 1.0)
+        let mut sum = [0.0; N];
+        for i in 0..NODES {
+            let (w, sn, ic) = (self.scaled_w[i], self.sin[i], self.inv_cos2[i]);
+            for p in 0..N {
+                let z = madd::<F>(sn, hk[p], -hs[p]) * ic;
+                sum[p] = madd::<F>(w, exp_flush_subnormal::<F>(z), sum[p]);
+            }
+        }
+        // Loops rather than `array::from_fn`, whose closure might not be inlined into the
+        // kernel (and would then call the software `fma`).
+        let mut m = [0.0; N];
+        for p in 0..N {
+            let signed = if args.negate[p] { -sum[p] } else { sum[p] };
+            m[p] = madd::<F>(args.cdf_a[p], args.cdf_b[p], signed).clamp(0.0, 1.0);
+        }
+        m
     }
 }
 
+/// Arguments of [`FixedCorrelation::cdf_many`]: pairs (aₚ, bₚ), their margins Φ(aₚ), Φ(bₚ),
+/// and whether M(aₚ, bₚ; −ρ) rather than M(aₚ, bₚ; ρ) is wanted.
+pub(crate) struct BivariateArgs<const N: usize> {
+    pub(crate) a: [f64; N],
+    pub(crate) b: [f64; N],
+    pub(crate) cdf_a: [f64; N],
+    pub(crate) cdf_b: [f64; N],
+    pub(crate) negate: [bool; N],
+}
+
 /// M(a, b; ρ) = P(X ≤ a, Y ≤ b), ρ ∈ [−1, 1]. Infinite limits are allowed.
+#[cfg(test)]
 pub(crate) fn bivariate_norm_cdf(a: f64, b: f64, rho: f64) -> f64 {
     // Genz's BVND computes the upper orthant P(X > h, Y > k); M(a, b) is that at h = −a, k = −b.
     upper_orthant(-a, -b, rho.clamp(-1.0, 1.0)).clamp(0.0, 1.0)
 }
 
+#[cfg(test)]
 fn upper_orthant(h: f64, k: f64, r: f64) -> f64 {
     if h.is_infinite() || k.is_infinite() {
         // One margin is degenerate: the probability is 0 or the other margin's tail.
@@ -329,6 +384,56 @@ mod tests {
                     "rho={rho} a={a} b={b}: {m} vs {g}"
                 );
             }
+        }
+    }
+
+    /// The batched form, as Bjerksund-Stensland calls it: pairs at +ρ and −ρ from the one
+    /// table, with and without fused multiply-adds, against the general routine; and the
+    /// degenerate pairs (infinite or overflowing arguments), which give Φ(a)Φ(b) exactly.
+    #[test]
+    fn batched_pairs_match_the_general_routine_at_both_signs() {
+        use crate::fastmath::norm_cdf_scalar;
+        const N: usize = 16;
+        let rho = (0.5 * (5.0_f64.sqrt() - 1.0)).sqrt();
+        let table = FixedCorrelation::twelve_point(rho);
+        let a: [f64; N] = std::array::from_fn(|p| -6.0 + 0.77 * p as f64);
+        let b: [f64; N] = std::array::from_fn(|p| 5.0 - 0.61 * p as f64);
+        let args = BivariateArgs {
+            a,
+            b,
+            cdf_a: a.map(norm_cdf_scalar),
+            cdf_b: b.map(norm_cdf_scalar),
+            negate: std::array::from_fn(|p| p % 3 == 1),
+        };
+        for m in [
+            table.cdf_many::<false, N>(&args),
+            table.cdf_many::<true, N>(&args),
+        ] {
+            for p in 0..N {
+                let r = if args.negate[p] { -rho } else { rho };
+                let want = bivariate_norm_cdf(a[p], b[p], r);
+                assert!((m[p] - want).abs() < 5e-15, "p={p}: {} vs {want}", m[p]);
+            }
+        }
+        let big = 1e200;
+        let a = [f64::INFINITY, f64::NEG_INFINITY, big, -big, 0.3, big];
+        let b = [0.4, 0.4, -0.2, 1.0, f64::INFINITY, big];
+        let args = BivariateArgs {
+            a,
+            b,
+            cdf_a: a.map(norm_cdf_scalar),
+            cdf_b: b.map(norm_cdf_scalar),
+            negate: [false, true, true, false, true, false],
+        };
+        let m = table.cdf_many::<false, 6>(&args);
+        let want = [norm_cdf(0.4), 0.0, norm_cdf(-0.2), 0.0, norm_cdf(0.3), 1.0];
+        for p in 0..6 {
+            assert!(
+                (m[p] - want[p]).abs() < 1e-16,
+                "p={p}: {} vs {}",
+                m[p],
+                want[p]
+            );
         }
     }
 
