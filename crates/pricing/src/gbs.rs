@@ -53,16 +53,19 @@ struct Terms {
 fn terms(o: &GbsInputs) -> Terms {
     let theta_sign = o.right.sign();
     let df = (-o.r * o.t).exp();
-    let carry_df = ((o.b - o.r) * o.t).exp();
+    // e^{bT}: with e^{−rT} it gives e^{(b−r)T} and F/K without two more exponentials.
+    let growth = (o.b * o.t).exp();
+    let carry_df = growth * df;
     let sqrt_t = o.t.sqrt();
     let v_sqrt_t = o.v * sqrt_t;
     if v_sqrt_t > 0.0 {
-        let log_moneyness = (o.s / o.k).ln() + o.b * o.t;
+        let spot_over_strike = o.s / o.k;
+        let log_moneyness = spot_over_strike.ln() + o.b * o.t;
         let d1 = log_moneyness / v_sqrt_t + 0.5 * v_sqrt_t;
         let d2 = d1 - v_sqrt_t;
         let e1 = (-0.5 * d1 * d1).exp();
         // φ(d2) = φ(d1)·F/K: one exponential serves both tails (Haug 2007, eq. 1.6 identity).
-        let forward_over_strike = log_moneyness.exp();
+        let forward_over_strike = spot_over_strike * growth;
         let e2 = e1 * forward_over_strike;
         Terms {
             theta_sign,
@@ -79,7 +82,7 @@ fn terms(o: &GbsInputs) -> Terms {
     } else {
         // No diffusion left (expiry or zero volatility): the option is worth its discounted
         // forward intrinsic value and Φ(θd) collapses to an indicator of being in the money.
-        let forward = o.s * (o.b * o.t).exp();
+        let forward = o.s * growth;
         let itm = if theta_sign * (forward - o.k) > 0.0 {
             1.0
         } else {
