@@ -2,13 +2,14 @@
 //!
 //! - `implied_vol/scalar/{atm,otm,deep_otm}`: one BSM option per iteration (`bsm::implied_vol`),
 //!   with the `implied-vol` crate on the same undiscounted Black input beside it for reference.
-//! - `implied_vol/batch_1e6`: `bsm_implied_vol_into` over random options with q ≠ 0; the sample
+//! - `implied_vol/batch_1e6`: `batch::bsm_implied_vols_into` over random options with q ≠ 0; the sample
 //!   is 2^16 options (the per-option cost does not depend on the batch size, and 1e6 rows would
 //!   make the smoke run slow); throughput is reported per option.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use volta_pricing::implied::{bsm_implied_vol_into, implied_black_volatility};
+use volta_pricing::batch::{self, QuoteInputs};
+use volta_pricing::implied::implied_black_volatility;
 use volta_pricing::{ErrorCode, OptionRight, Vanilla, bsm};
 
 /// splitmix64 mapped to [0, 1): seeded, reproducible inputs.
@@ -114,13 +115,18 @@ fn batch(c: &mut Criterion) {
     let mut codes = vec![ErrorCode::Ok; N];
     let mut group = c.benchmark_group("implied_vol/batch_1e6");
     group.throughput(Throughput::Elements(N as u64));
-    group.bench_function("bsm_implied_vol_into", |b| {
+    let quotes = QuoteInputs {
+        rights: &t.rights,
+        spots: &t.spots,
+        strikes: &t.strikes,
+        years: &t.years,
+        rates: &t.rates,
+        dividend_yields: &t.yields,
+        prices: &t.prices,
+    };
+    group.bench_function("bsm_implied_vols_into", |b| {
         b.iter(|| {
-            bsm_implied_vol_into(
-                &t.rights, &t.spots, &t.strikes, &t.years, &t.rates, &t.yields, &t.prices,
-                &mut vols, &mut codes,
-            )
-            .unwrap();
+            batch::bsm_implied_vols_into(&quotes, &mut vols, &mut codes).unwrap();
             black_box(&vols);
         });
     });

@@ -4,9 +4,8 @@
 
 use proptest::prelude::*;
 use rstest::rstest;
-use volta_pricing::implied::{
-    black_price, bsm_implied_vol_into, implied_black_volatility, normalised_black,
-};
+use volta_pricing::batch::{self, QuoteInputs};
+use volta_pricing::implied::{black_price, implied_black_volatility, normalised_black};
 use volta_pricing::{ErrorCode, FuturesOption, OptionRight, PricingError, Vanilla, black76, bsm};
 
 const CALL: OptionRight = OptionRight::Call;
@@ -428,10 +427,16 @@ fn slice_api_matches_the_scalar_api_and_flags_bad_rows() {
     }
     let mut vols = [0.0; 6];
     let mut codes = [ErrorCode::Ok; 6];
-    bsm_implied_vol_into(
-        &rights, &spots, &strikes, &years, &rates, &yields, &prices, &mut vols, &mut codes,
-    )
-    .unwrap();
+    let quotes = QuoteInputs {
+        rights: &rights,
+        spots: &spots,
+        strikes: &strikes,
+        years: &years,
+        rates: &rates,
+        dividend_yields: &yields,
+        prices: &prices,
+    };
+    batch::bsm_implied_vols_into(&quotes, &mut vols, &mut codes).unwrap();
     assert!(rel(vols[0], 0.3) < 1e-14 && rel(vols[1], 0.3) < 1e-14);
     assert_eq!(codes[..2], [ErrorCode::Ok; 2]);
     let expected = [
@@ -447,18 +452,7 @@ fn slice_api_matches_the_scalar_api_and_flags_bad_rows() {
     {
         let mut par_vols = [0.0; 6];
         let mut par_codes = [ErrorCode::Ok; 6];
-        volta_pricing::implied::par_bsm_implied_vol_into(
-            &rights,
-            &spots,
-            &strikes,
-            &years,
-            &rates,
-            &yields,
-            &prices,
-            &mut par_vols,
-            &mut par_codes,
-        )
-        .unwrap();
+        batch::par_bsm_implied_vols_into(&quotes, &mut par_vols, &mut par_codes).unwrap();
         assert_eq!(par_codes, codes);
         assert!(
             par_vols

@@ -792,10 +792,30 @@ pub struct QuoteInputs<'a> {
     pub prices: &'a [f64],
 }
 
+impl QuoteInputs<'_> {
+    /// The number of quotes, after checking that every slice (and each output) has it.
+    fn len_checked(&self, outputs: &[usize]) -> Result<usize> {
+        let n = self.rights.len();
+        check_len(
+            n,
+            &[
+                self.spots.len(),
+                self.strikes.len(),
+                self.years.len(),
+                self.rates.len(),
+                self.dividend_yields.len(),
+                self.prices.len(),
+            ],
+        )?;
+        check_len(n, outputs)?;
+        Ok(n)
+    }
+}
+
 /// Black-Scholes-Merton implied volatilities of a batch of quotes, one pass, no allocation: the
-/// scalar [`bsm::implied_vol`](crate::bsm::implied_vol) per row (Let's Be Rational is branchy,
-/// so rows run one after another). A row that cannot be solved gets NaN and its
-/// [`ErrorCode`] (e.g. [`ErrorCode::PriceAboveUpperBound`]).
+/// scalar solver of [`bsm::implied_vol`](crate::bsm::implied_vol) per row (Let's Be Rational
+/// branches on moneyness, so rows run one after another). A row that cannot be solved gets NaN
+/// and its [`ErrorCode`] (the first bad input, or the no-arbitrage bound it crosses).
 ///
 /// # Errors
 /// [`PricingError::InvalidInput`] named `slice length` when the slices differ in length.
@@ -804,20 +824,37 @@ pub fn bsm_implied_vols_into(
     vols: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    crate::implied::bsm_implied_vol_into(
-        quotes.rights,
-        quotes.spots,
-        quotes.strikes,
-        quotes.years,
-        quotes.rates,
-        quotes.dividend_yields,
-        quotes.prices,
-        vols,
-        codes,
-    )
+    let n = quotes.len_checked(&[vols.len(), codes.len()])?;
+    let rows = quotes
+        .rights
+        .iter()
+        .zip(quotes.spots)
+        .zip(quotes.strikes)
+        .zip(quotes.years)
+        .zip(quotes.rates)
+        .zip(quotes.dividend_yields)
+        .zip(quotes.prices);
+    for ((((((((&right, &spot), &strike), &years), &rate), &dividend_yield), &price), vol), code) in
+        rows.zip(&mut vols[..n]).zip(&mut codes[..n])
+    {
+        (*vol, *code) = match crate::implied::bsm_row_code(
+            right,
+            spot,
+            strike,
+            years,
+            rate,
+            dividend_yield,
+            price,
+        ) {
+            Ok(v) => (v, ErrorCode::Ok),
+            Err(e) => (f64::NAN, e),
+        };
+    }
+    Ok(())
 }
 
-/// [`bsm_implied_vols_into`] over rayon's global pool; the same results, bit for bit.
+/// [`bsm_implied_vols_into`] over rayon's global pool, in blocks of 4096 quotes; the same
+/// results, bit for bit.
 ///
 /// # Errors
 /// As [`bsm_implied_vols_into`].
@@ -827,17 +864,25 @@ pub fn par_bsm_implied_vols_into(
     vols: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    crate::implied::par_bsm_implied_vol_into(
-        quotes.rights,
-        quotes.spots,
-        quotes.strikes,
-        quotes.years,
-        quotes.rates,
-        quotes.dividend_yields,
-        quotes.prices,
-        vols,
-        codes,
-    )
+    use rayon::prelude::*;
+    const BLOCK: usize = 4096;
+    quotes.len_checked(&[vols.len(), codes.len()])?;
+    vols.par_chunks_mut(BLOCK)
+        .zip(codes.par_chunks_mut(BLOCK))
+        .enumerate()
+        .try_for_each(|(block, (vols, codes))| {
+            let r = block * BLOCK..block * BLOCK + vols.len();
+            let part = QuoteInputs {
+                rights: &quotes.rights[r.clone()],
+                spots: &quotes.spots[r.clone()],
+                strikes: &quotes.strikes[r.clone()],
+                years: &quotes.years[r.clone()],
+                rates: &quotes.rates[r.clone()],
+                dividend_yields: &quotes.dividend_yields[r.clone()],
+                prices: &quotes.prices[r],
+            };
+            bsm_implied_vols_into(&part, vols, codes)
+        })
 }
 
 #[cfg(test)]

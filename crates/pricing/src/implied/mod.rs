@@ -259,7 +259,7 @@ pub(crate) fn bsm_row(
 /// [`bsm_row`] with an [`ErrorCode`] outcome: the same checks in the same order (the first
 /// failing field is reported), without building a [`PricingError`].
 #[inline]
-fn bsm_row_code(
+pub(crate) fn bsm_row_code(
     right: OptionRight,
     spot: f64,
     strike: f64,
@@ -292,131 +292,6 @@ fn bsm_row_code(
     solve_code(price, df, forward, strike, years, right)
 }
 
-/// Implied volatilities of many BSM options (spot, continuous dividend yield) at once: row i of
-/// the input slices is one option, its volatility goes to `vols_out[i]` and its status to
-/// `codes_out[i]` ([`ErrorCode::Ok`], or the reason with NaN in `vols_out[i]`). No allocation
-/// per option.
-///
-/// # Errors
-/// [`PricingError::InvalidInput`] named `slice length` if the slices differ in length; bad rows
-/// are reported through `codes_out`, not as an error.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one slice per column of the option table"
-)]
-pub fn bsm_implied_vol_into(
-    rights: &[OptionRight],
-    spots: &[f64],
-    strikes: &[f64],
-    years: &[f64],
-    rates: &[f64],
-    dividend_yields: &[f64],
-    prices: &[f64],
-    vols_out: &mut [f64],
-    codes_out: &mut [ErrorCode],
-) -> Result<()> {
-    let n = check_lengths(
-        rights.len(),
-        &[
-            spots.len(),
-            strikes.len(),
-            years.len(),
-            rates.len(),
-            dividend_yields.len(),
-            prices.len(),
-            vols_out.len(),
-            codes_out.len(),
-        ],
-    )?;
-    // Re-slicing to the common length lets the compiler drop the bounds checks in the loop.
-    let (rights, spots, strikes, years) = (&rights[..n], &spots[..n], &strikes[..n], &years[..n]);
-    let (rates, dividend_yields, prices) = (&rates[..n], &dividend_yields[..n], &prices[..n]);
-    let (vols_out, codes_out) = (&mut vols_out[..n], &mut codes_out[..n]);
-    for i in 0..n {
-        let row = bsm_row_code(
-            rights[i],
-            spots[i],
-            strikes[i],
-            years[i],
-            rates[i],
-            dividend_yields[i],
-            prices[i],
-        );
-        (vols_out[i], codes_out[i]) = match row {
-            Ok(v) => (v, ErrorCode::Ok),
-            Err(code) => (f64::NAN, code),
-        };
-    }
-    Ok(())
-}
-
-/// All slices must have the length of the first.
-fn check_lengths(n: usize, others: &[usize]) -> Result<usize> {
-    match others.iter().find(|&&m| m != n) {
-        None => Ok(n),
-        Some(&m) => Err(PricingError::InvalidInput {
-            name: "slice length",
-            value: m as f64,
-            requirement: "equal to the length of `rights`",
-        }),
-    }
-}
-
-/// [`bsm_implied_vol_into`] spread over rayon's global thread pool, in chunks of 4096 rows.
-///
-/// # Errors
-/// As [`bsm_implied_vol_into`].
-#[cfg(feature = "rayon")]
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one slice per column of the option table"
-)]
-pub fn par_bsm_implied_vol_into(
-    rights: &[OptionRight],
-    spots: &[f64],
-    strikes: &[f64],
-    years: &[f64],
-    rates: &[f64],
-    dividend_yields: &[f64],
-    prices: &[f64],
-    vols_out: &mut [f64],
-    codes_out: &mut [ErrorCode],
-) -> Result<()> {
-    use rayon::prelude::*;
-    const CHUNK: usize = 4096;
-    check_lengths(
-        rights.len(),
-        &[
-            spots.len(),
-            strikes.len(),
-            years.len(),
-            rates.len(),
-            dividend_yields.len(),
-            prices.len(),
-            vols_out.len(),
-            codes_out.len(),
-        ],
-    )?;
-    vols_out
-        .par_chunks_mut(CHUNK)
-        .zip(codes_out.par_chunks_mut(CHUNK))
-        .enumerate()
-        .try_for_each(|(c, (vols, codes))| {
-            let r = c * CHUNK..c * CHUNK + vols.len();
-            bsm_implied_vol_into(
-                &rights[r.clone()],
-                &spots[r.clone()],
-                &strikes[r.clone()],
-                &years[r.clone()],
-                &rates[r.clone()],
-                &dividend_yields[r.clone()],
-                &prices[r],
-                vols,
-                codes,
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,18 +316,16 @@ mod tests {
     fn mismatched_slices_are_an_error() {
         let mut vols = [0.0; 2];
         let mut codes = [ErrorCode::Ok; 2];
-        let err = bsm_implied_vol_into(
-            &[OptionRight::Call; 2],
-            &[100.0; 2],
-            &[100.0; 2],
-            &[1.0; 2],
-            &[0.0; 2],
-            &[0.0; 1],
-            &[10.0; 2],
-            &mut vols,
-            &mut codes,
-        )
-        .unwrap_err();
+        let quotes = crate::batch::QuoteInputs {
+            rights: &[OptionRight::Call; 2],
+            spots: &[100.0; 2],
+            strikes: &[100.0; 2],
+            years: &[1.0; 2],
+            rates: &[0.0; 2],
+            dividend_yields: &[0.0; 1],
+            prices: &[10.0; 2],
+        };
+        let err = crate::batch::bsm_implied_vols_into(&quotes, &mut vols, &mut codes).unwrap_err();
         assert!(matches!(
             err,
             PricingError::InvalidInput {
