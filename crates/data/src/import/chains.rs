@@ -327,7 +327,8 @@ fn right_of(cell: &Cell<'_>) -> Result<OptionRight> {
 /// has 17 such rows on expiry days, and a crossed quote is information about the market, not
 /// damage). Kept without a flag: an expiration column one day before the symbol's date
 /// (monthlies before 2015 carry the Saturday in the OCC symbol; the key keeps the symbol's
-/// date); vendor IVs of 0 or above 5 on deep ITM/OTM rows.
+/// date); vendor IVs of 0 or above 5 on deep ITM/OTM rows. iVolatility's IV of exactly −1 is
+/// its "no IV" sentinel and reads as `None`.
 ///
 /// # Errors
 /// [`DataError::UnknownFormat`] for another header; [`DataError::InvalidRequest`] for a
@@ -478,7 +479,11 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
             .transpose()?
             .flatten()
             .filter(|p| *p != Price::ZERO);
-        let iv = cell(c_iv).opt_f64()?;
+        let mut iv = cell(c_iv).opt_f64()?;
+        if spec.format == ChainFormat::IVolatility && iv == Some(-1.0) {
+            // iVolatility's "no IV" sentinel (168 SPXPM rows of the 2011 SPX file).
+            iv = None;
+        }
         if iv.is_some_and(|v| v < 0.0) {
             return Err(cell(c_iv).bad("an implied volatility ≥ 0"));
         }

@@ -55,7 +55,7 @@ pub fn import_index(path: &Path, format: Option<IndexFormat>) -> Result<Imported
 }
 
 /// Parses a CBOE index history. OHLC rows whose high/low do not bracket open/close are kept
-/// and flagged: CBOE published 47 such VIX rows (1990s) and one VIX3M row, and rejecting
+/// and flagged: CBOE published 47 such VIX rows (1992–2006), and rejecting
 /// them would lose the whole history over a vendor's known error. Everything else is an
 /// error.
 ///

@@ -12,11 +12,12 @@
 //! |---|---|---|
 //! | leading space in ` exchange` (VXX) | accepted: headers are trimmed | a formatting artefact, no ambiguity |
 //! | DTB3 holiday rows with an empty value (186) | kept as `None`, flagged [`FlagKind::MissingValue`] | FRED publishes them so; 0 would be a false rate |
-//! | 47 VIX rows (and 1 VIX3M row) whose high/low do not bracket open/close | kept, flagged [`FlagKind::OhlcInconsistent`] | CBOE published them; the close is still right, and failing would lose the whole history |
+//! | 47 VIX rows (1992–2006) whose high/low do not bracket open/close | kept, flagged [`FlagKind::OhlcInconsistent`] | CBOE published them; the close is still right, and failing would lose the whole history |
 //! | O = H = L = C rows (VIX before 1992, ^GSPC before 1962) | accepted silently | consistent bars: only the close was recorded |
 //! | SPY sample rows with bid > ask (17) | kept, flagged [`FlagKind::Crossed`]; [`volta_core::OptionQuote::flags`] also reports them | a crossed quote is market information on expiry days |
 //! | expiration column a day before the OCC symbol's date (VXX, iVolatility SPX before 2015) | accepted; the symbol's date is the key | pre-2015 monthlies carry the Saturday in the symbol |
 //! | vendor IV of 0 or > 5 on deep ITM/OTM rows (CBOE) | accepted as published | the vendor's raw output, kept for comparison only |
+//! | iVolatility IV of −1 (168 SPXPM rows, 2011) | read as no IV (`None`) | the vendor's sentinel; any other negative IV is an error |
 //! | last price 0 in chains | read as no last trade (`None`) | no option trades at 0 |
 //! | blank open interest (QuantConnect) | read as 0 | the vendor's way of writing none |
 //! | the 2014-08-08 rows of the AAPL iVolatility file are labelled `SPY` (symbol and option symbols) with AAPL's price | error unless the caller allows `SPY` ([`DataError::UnknownSymbol`]) | the importer cannot know the label is wrong; the caller decides |
