@@ -87,7 +87,9 @@ pub enum DataError {
         path: PathBuf,
     },
     /// A row whose key (a date, or a date and contract) repeats an earlier row's.
-    #[error("{path}:{line}: column {column_index} `{column}`: duplicate {key} (first on line {first_line})")]
+    #[error(
+        "{path}:{line}: column {column_index} `{column}`: duplicate {key} (first on line {first_line})"
+    )]
     Duplicate {
         /// The file.
         path: PathBuf,
@@ -103,7 +105,9 @@ pub enum DataError {
         first_line: u64,
     },
     /// A date earlier than the previous row's in a file that must be ascending.
-    #[error("{path}:{line}: column {column_index} `{column}`: {date} comes after {previous} (line {previous_line}): dates must ascend")]
+    #[error(
+        "{path}:{line}: column {column_index} `{column}`: {date} comes after {previous} (line {previous_line}): dates must ascend"
+    )]
     OutOfOrder {
         /// The file.
         path: PathBuf,
@@ -122,7 +126,9 @@ pub enum DataError {
     },
     /// A symbol (underlying or option root) the caller did not allow or the importer does not
     /// know.
-    #[error("{path}:{line}: column {column_index} `{column}`: unknown symbol `{symbol}`: expected {expected}")]
+    #[error(
+        "{path}:{line}: column {column_index} `{column}`: unknown symbol `{symbol}`: expected {expected}"
+    )]
     UnknownSymbol {
         /// The file.
         path: PathBuf,

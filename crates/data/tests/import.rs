@@ -12,8 +12,8 @@ use volta_core::{Price, QualityPolicy, QuoteFlag, Underlying};
 use volta_data::DataError;
 use volta_data::import::{
     BarFormat, ChainFormat, ChainRequest, FlagKind, IndexFormat, PriceBasis, RateSeries,
-    import_bars, import_chains, import_index, import_put_call_ratios, import_rates,
-    known_splits, parse_bars, parse_chains, parse_index, parse_rates, split_adjust,
+    import_bars, import_chains, import_index, import_put_call_ratios, import_rates, known_splits,
+    parse_bars, parse_chains, parse_index, parse_rates, split_adjust,
 };
 
 fn d(s: &str) -> NaiveDate {
@@ -34,14 +34,62 @@ fn allow(symbols: &[&str]) -> ChainRequest {
 // ---------------------------------------------------------------- real files: bars
 
 #[rstest]
-#[case("underlying/SPY_daily_unadjusted.csv", BarFormat::AlphaVantageDaily, 6045, "1999-11-01", "2023-11-08")]
-#[case("underlying/QQQ_daily_unadjusted.csv", BarFormat::AlphaVantageDaily, 6045, "1999-11-01", "2023-11-08")]
-#[case("underlying/IWM_daily_unadjusted.csv", BarFormat::AlphaVantageDaily, 5901, "2000-05-26", "2023-11-08")]
-#[case("underlying/SPY_tiingo_2021.csv", BarFormat::Tiingo, 252, "2021-01-04", "2021-12-31")]
-#[case("underlying/GSPC_daily_ohlc.csv", BarFormat::OhlcNoVolume, 24080, "1927-12-30", "2023-11-08")]
-#[case("underlying/NDX_daily_ohlc.csv", BarFormat::OhlcNoVolume, 9605, "1985-10-01", "2023-11-08")]
-#[case("underlying/GSPC_daily_ohlcv_arch_1999_2018.csv", BarFormat::Yahoo, 5031, "1999-01-04", "2018-12-31")]
-#[case("underlying/IXIC_daily_ohlcv_arch_1999_2018.csv", BarFormat::Yahoo, 5031, "1999-01-04", "2018-12-31")]
+#[case(
+    "underlying/SPY_daily_unadjusted.csv",
+    BarFormat::AlphaVantageDaily,
+    6045,
+    "1999-11-01",
+    "2023-11-08"
+)]
+#[case(
+    "underlying/QQQ_daily_unadjusted.csv",
+    BarFormat::AlphaVantageDaily,
+    6045,
+    "1999-11-01",
+    "2023-11-08"
+)]
+#[case(
+    "underlying/IWM_daily_unadjusted.csv",
+    BarFormat::AlphaVantageDaily,
+    5901,
+    "2000-05-26",
+    "2023-11-08"
+)]
+#[case(
+    "underlying/SPY_tiingo_2021.csv",
+    BarFormat::Tiingo,
+    252,
+    "2021-01-04",
+    "2021-12-31"
+)]
+#[case(
+    "underlying/GSPC_daily_ohlc.csv",
+    BarFormat::OhlcNoVolume,
+    24080,
+    "1927-12-30",
+    "2023-11-08"
+)]
+#[case(
+    "underlying/NDX_daily_ohlc.csv",
+    BarFormat::OhlcNoVolume,
+    9605,
+    "1985-10-01",
+    "2023-11-08"
+)]
+#[case(
+    "underlying/GSPC_daily_ohlcv_arch_1999_2018.csv",
+    BarFormat::Yahoo,
+    5031,
+    "1999-01-04",
+    "2018-12-31"
+)]
+#[case(
+    "underlying/IXIC_daily_ohlcv_arch_1999_2018.csv",
+    BarFormat::Yahoo,
+    5031,
+    "1999-01-04",
+    "2018-12-31"
+)]
 fn every_bar_file_imports(
     #[case] file: &str,
     #[case] format: BarFormat,
@@ -49,7 +97,9 @@ fn every_bar_file_imports(
     #[case] first: &str,
     #[case] last: &str,
 ) {
-    let Some(path) = common::data_file(file) else { return };
+    let Some(path) = common::data_file(file) else {
+        return;
+    };
     let got = import_bars(&path, None).unwrap();
     assert_eq!(got.format, format);
     assert_eq!(got.bars.len(), rows);
@@ -60,7 +110,9 @@ fn every_bar_file_imports(
 
 #[test]
 fn spy_spot_values() {
-    let Some(path) = common::data_file("underlying/SPY_daily_unadjusted.csv") else { return };
+    let Some(path) = common::data_file("underlying/SPY_daily_unadjusted.csv") else {
+        return;
+    };
     let got = import_bars(&path, None).unwrap();
     assert_eq!(got.basis, PriceBasis::Raw);
     let first = got.bars[0].ohlcv;
@@ -80,7 +132,9 @@ fn spy_spot_values() {
 
 #[test]
 fn tiingo_names_its_symbol() {
-    let Some(path) = common::data_file("underlying/SPY_tiingo_2021.csv") else { return };
+    let Some(path) = common::data_file("underlying/SPY_tiingo_2021.csv") else {
+        return;
+    };
     let got = import_bars(&path, None).unwrap();
     assert_eq!(got.symbol, Some(u("SPY")));
     assert_eq!(got.bars[0].ohlcv.close(), "368.79".parse().unwrap());
@@ -90,7 +144,12 @@ fn tiingo_names_its_symbol() {
 /// Close-to-close returns of a series.
 fn returns(bars: &[volta_core::DailyBar]) -> Vec<(NaiveDate, f64)> {
     bars.windows(2)
-        .map(|w| (w[1].date, w[1].ohlcv.close().to_f64() / w[0].ohlcv.close().to_f64() - 1.0))
+        .map(|w| {
+            (
+                w[1].date,
+                w[1].ohlcv.close().to_f64() / w[0].ohlcv.close().to_f64() - 1.0,
+            )
+        })
         .collect()
 }
 
@@ -104,13 +163,18 @@ fn split_adjustment_removes_the_split_day_drop(
     #[case] raw_return: f64,
     #[case] adjusted_return: f64,
 ) {
-    let Some(path) = common::data_file(file) else { return };
+    let Some(path) = common::data_file(file) else {
+        return;
+    };
     let raw = import_bars(&path, None).unwrap();
     assert_eq!(raw.basis, PriceBasis::Raw);
     let at = |r: &[(NaiveDate, f64)]| r.iter().find(|(t, _)| *t == d(split)).unwrap().1;
     let before = returns(&raw.bars);
     assert!((at(&before) - raw_return).abs() < 1e-12);
-    assert!(at(&before) < -0.49, "the raw file shows the split as a −50 % day");
+    assert!(
+        at(&before) < -0.49,
+        "the raw file shows the split as a −50 % day"
+    );
     let adjusted = split_adjust(&u(symbol), &raw.bars, &known_splits()).unwrap();
     let after = returns(&adjusted);
     assert!((at(&after) - adjusted_return).abs() < 1e-12);
@@ -120,7 +184,10 @@ fn split_adjustment_removes_the_split_day_drop(
     assert!(worst < 0.3, "largest adjusted move {worst}");
     // Volume before the split doubles; after, unchanged.
     let i = raw.bars.iter().position(|b| b.date == d(split)).unwrap();
-    assert_eq!(adjusted[i - 1].ohlcv.volume(), 2 * raw.bars[i - 1].ohlcv.volume());
+    assert_eq!(
+        adjusted[i - 1].ohlcv.volume(),
+        2 * raw.bars[i - 1].ohlcv.volume()
+    );
     assert_eq!(adjusted[i..], raw.bars[i..]);
 }
 
@@ -139,33 +206,61 @@ fn every_index_file_imports(
     #[case] rows: usize,
     #[case] flagged: usize,
 ) {
-    let Some(path) = common::data_file(file) else { return };
+    let Some(path) = common::data_file(file) else {
+        return;
+    };
     let got = import_index(&path, None).unwrap();
     assert_eq!(got.format, format);
     assert_eq!(got.name.as_deref(), name);
     assert_eq!(got.records.len(), rows);
     assert_eq!(got.flags.len(), flagged);
-    assert!(got.flags.iter().all(|f| matches!(f.kind, FlagKind::OhlcInconsistent { .. })));
+    assert!(
+        got.flags
+            .iter()
+            .all(|f| matches!(f.kind, FlagKind::OhlcInconsistent { .. }))
+    );
 }
 
 #[test]
 fn vix_spot_values() {
-    let Some(path) = common::data_file("vol/VIX_History.csv") else { return };
+    let Some(path) = common::data_file("vol/VIX_History.csv") else {
+        return;
+    };
     let got = import_index(&path, None).unwrap();
-    let max = got.records.iter().max_by(|a, b| a.close.total_cmp(&b.close)).unwrap();
+    let max = got
+        .records
+        .iter()
+        .max_by(|a, b| a.close.total_cmp(&b.close))
+        .unwrap();
     assert_eq!((max.date, max.close), (d("2020-03-16"), 82.69));
-    let min = got.records.iter().map(|r| r.close).fold(f64::INFINITY, f64::min);
+    let min = got
+        .records
+        .iter()
+        .map(|r| r.close)
+        .fold(f64::INFINITY, f64::min);
     assert_eq!(min, 9.14);
     // Flagged rows are kept as published; they run from 1992 to 2006 (counted with awk).
-    assert!(got.flags.iter().all(|f| f.date >= d("1992-01-01") && f.date < d("2007-01-01")));
-    assert_eq!(got.flags.iter().filter(|f| f.date < d("1995-01-01")).count(), 34);
+    assert!(
+        got.flags
+            .iter()
+            .all(|f| f.date >= d("1992-01-01") && f.date < d("2007-01-01"))
+    );
+    assert_eq!(
+        got.flags
+            .iter()
+            .filter(|f| f.date < d("1995-01-01"))
+            .count(),
+        34
+    );
     let first = &got.records[0];
     assert_eq!((first.open, first.close), (Some(17.24), 17.24));
 }
 
 #[test]
 fn put_call_ratios_import() {
-    let Some(path) = common::data_file("vol/CBOE_put_call_ratios.csv") else { return };
+    let Some(path) = common::data_file("vol/CBOE_put_call_ratios.csv") else {
+        return;
+    };
     let got = import_put_call_ratios(&path).unwrap();
     assert_eq!(got.days.len(), 1031);
     assert_eq!(got.columns.len(), 23);
@@ -179,29 +274,49 @@ fn put_call_ratios_import() {
 
 #[test]
 fn dtb3_imports_with_missing_holidays() {
-    let Some(path) = common::data_file("rates/DTB3.csv") else { return };
+    let Some(path) = common::data_file("rates/DTB3.csv") else {
+        return;
+    };
     let got = import_rates(&path, None).unwrap();
     assert_eq!(got.series, RateSeries::Dtb3);
     assert_eq!(got.observations.len(), 4598);
     assert_eq!(got.flags.len(), 186);
-    let missing = got.observations.iter().filter(|o| o.published_percent.is_none());
+    let missing = got
+        .observations
+        .iter()
+        .filter(|o| o.published_percent.is_none());
     assert_eq!(missing.clone().count(), 186);
     assert!(missing.clone().all(|o| o.continuous.is_none()));
-    let values: Vec<f64> = got.observations.iter().filter_map(|o| o.published_percent).collect();
+    let values: Vec<f64> = got
+        .observations
+        .iter()
+        .filter_map(|o| o.published_percent)
+        .collect();
     assert_eq!(values.iter().copied().fold(f64::INFINITY, f64::min), -0.05);
-    assert_eq!(values.iter().copied().fold(f64::NEG_INFINITY, f64::max), 5.36);
+    assert_eq!(
+        values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        5.36
+    );
     // Last row 2023-11-08, 5.28 % discount: P = 1 − 0.0528·91/360, r = −ln P·365/91
     // = 0.05389379 (bc -l).
     let last = got.observations.last().unwrap();
-    assert_eq!((last.date, last.published_percent), (d("2023-11-08"), Some(5.28)));
+    assert_eq!(
+        (last.date, last.published_percent),
+        (d("2023-11-08"), Some(5.28))
+    );
     assert!((last.continuous.unwrap() - 0.053_893_790).abs() < 1e-9);
 }
 
 #[test]
 fn dff_imports_when_named() {
-    let Some(path) = common::data_file("rates/DFF.csv") else { return };
+    let Some(path) = common::data_file("rates/DFF.csv") else {
+        return;
+    };
     // `date,value` names no series: detection refuses to guess.
-    assert!(matches!(import_rates(&path, None), Err(DataError::UnknownFormat { .. })));
+    assert!(matches!(
+        import_rates(&path, None),
+        Err(DataError::UnknownFormat { .. })
+    ));
     let got = import_rates(&path, Some(RateSeries::Dff)).unwrap();
     assert_eq!(got.observations.len(), 25333);
     assert!(got.flags.is_empty());
@@ -223,7 +338,10 @@ fn cboe_delayed_spx_every_day_imports() {
     assert_eq!(plain.format, ChainFormat::CboeDelayed);
     assert_eq!(plain.days.len(), 1);
     assert_eq!(plain.days[0].quotes.len(), 13340);
-    assert_eq!(plain.days[0].underlying_price, Some("2919.04".parse().unwrap()));
+    assert_eq!(
+        plain.days[0].underlying_price,
+        Some("2919.04".parse().unwrap())
+    );
     // The gzipped copy of the same day reads identically.
     let gz = import_chains(&dir.join("SPX_20190425.csv.gz"), &allow(&["SPX"])).unwrap();
     assert_eq!(gz, plain);
@@ -261,7 +379,14 @@ fn spy_sample_keeps_and_flags_crossed_rows() {
     assert_eq!(first.underlying_price, Some("368.79".parse().unwrap()));
     let q = &first.quotes[0];
     assert_eq!(q.key.to_string(), "SPY   210129P00345000");
-    assert_eq!((q.bid, q.ask, q.last), (Some("2.76".parse().unwrap()), Some("2.78".parse().unwrap()), Some("2.71".parse().unwrap())));
+    assert_eq!(
+        (q.bid, q.ask, q.last),
+        (
+            Some("2.76".parse().unwrap()),
+            Some("2.78".parse().unwrap()),
+            Some("2.71".parse().unwrap())
+        )
+    );
     assert_eq!((q.volume, q.open_interest), (7424, 48199));
     assert_eq!(q.vendor.unwrap().implied_vol, Some(0.28804));
     // The quote model agrees: every flagged row is Crossed under the core's flags.
@@ -270,29 +395,44 @@ fn spy_sample_keeps_and_flags_crossed_rows() {
         .iter()
         .flat_map(|d| &d.quotes)
         .filter(|q| {
-            q.flags(d("2021-01-04").and_hms_opt(16, 0, 0).unwrap(), &QualityPolicy::default())
-                .contains(QuoteFlag::Crossed)
+            q.flags(
+                d("2021-01-04").and_hms_opt(16, 0, 0).unwrap(),
+                &QualityPolicy::default(),
+            )
+            .contains(QuoteFlag::Crossed)
         })
         .count();
     assert_eq!(crossed, 17);
     // A day converts to a snapshot.
-    let snap = first.snapshot(d("2021-01-04").and_hms_opt(16, 0, 0).unwrap()).unwrap();
+    let snap = first
+        .snapshot(d("2021-01-04").and_hms_opt(16, 0, 0).unwrap())
+        .unwrap();
     assert_eq!(snap.underlying(), &u("SPY"));
 }
 
 #[test]
 fn ivolatility_spx_imports() {
-    let Some(path) = common::data_file("options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv") else {
+    let Some(path) = common::data_file("options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv")
+    else {
         return;
     };
     let got = import_chains(&path, &allow(&["SPX"])).unwrap();
     assert_eq!(got.format, ChainFormat::IVolatility);
     let per_day: Vec<usize> = got.days.iter().map(|d| d.quotes.len()).collect();
     assert_eq!(per_day, [1936, 1942, 1942, 2006]);
-    assert_eq!(got.days[0].underlying_price, Some("1271.87".parse().unwrap()));
+    assert_eq!(
+        got.days[0].underlying_price,
+        Some("1271.87".parse().unwrap())
+    );
     // iVolatility writes ask before bid; make sure they are not swapped.
     let q = &got.days[0].quotes[0];
-    assert_eq!((q.bid, q.ask), (Some("217.1".parse().unwrap()), Some("220.6".parse().unwrap())));
+    assert_eq!(
+        (q.bid, q.ask),
+        (
+            Some("217.1".parse().unwrap()),
+            Some("220.6".parse().unwrap())
+        )
+    );
     // IV −1 is iVolatility's "no IV": 168 rows, all SPXPM.
     let no_iv: Vec<_> = got
         .days
@@ -306,7 +446,8 @@ fn ivolatility_spx_imports() {
 
 #[test]
 fn ivolatility_aapl_second_day_is_labelled_spy() {
-    let Some(path) = common::data_file("options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv") else {
+    let Some(path) = common::data_file("options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv")
+    else {
         return;
     };
     // The file's 1823rd data row (line 1824) is the first of the second day, labelled SPY.
@@ -322,20 +463,33 @@ fn ivolatility_aapl_second_day_is_labelled_spy() {
         .iter()
         .map(|d| (d.underlying.to_string(), d.quote_date, d.quotes.len()))
         .collect();
-    assert_eq!(days, [("AAPL".into(), d("2014-08-07"), 1822), ("SPY".into(), d("2014-08-08"), 1822)]);
+    assert_eq!(
+        days,
+        [
+            ("AAPL".into(), d("2014-08-07"), 1822),
+            ("SPY".into(), d("2014-08-08"), 1822)
+        ]
+    );
 }
 
 #[test]
 fn historicaloptiondata_files_import() {
-    let Some(vxx) = common::data_file("options/VXX_historicaloptiondata_2016-12-01_to_2016-12-29.csv") else {
+    let Some(vxx) =
+        common::data_file("options/VXX_historicaloptiondata_2016-12-01_to_2016-12-29.csv")
+    else {
         return;
     };
     let got = import_chains(&vxx, &allow(&["VXX"])).unwrap();
     assert_eq!(got.format, ChainFormat::HistoricalOptionData);
     assert_eq!(got.days.len(), 19);
     assert!(!got.days.iter().any(|x| x.quote_date == d("2016-12-08")));
-    assert_eq!(got.days.iter().map(|d| d.quotes.len()).sum::<usize>(), 26694);
-    let Some(a) = common::data_file("options/A_historicaloptiondata_2016-01-05.csv") else { return };
+    assert_eq!(
+        got.days.iter().map(|d| d.quotes.len()).sum::<usize>(),
+        26694
+    );
+    let Some(a) = common::data_file("options/A_historicaloptiondata_2016-01-05.csv") else {
+        return;
+    };
     let got = import_chains(&a, &allow(&["A"])).unwrap();
     assert_eq!(got.format, ChainFormat::HistoricalOptionDataSample);
     assert_eq!(got.days.len(), 1);
@@ -347,7 +501,9 @@ fn historicaloptiondata_files_import() {
 #[case("options/SPX_quantconnect_universe_20151222.csv", "2015-12-22", 233)]
 #[case("options/SPX_quantconnect_universe_20151223.csv", "2015-12-23", 272)]
 fn quantconnect_universe_imports(#[case] file: &str, #[case] date: &str, #[case] rows: usize) {
-    let Some(path) = common::data_file(file) else { return };
+    let Some(path) = common::data_file(file) else {
+        return;
+    };
     // The file carries neither underlying nor date: the request must.
     assert!(matches!(
         import_chains(&path, &allow(&["SPX"])),
@@ -361,7 +517,11 @@ fn quantconnect_universe_imports(#[case] file: &str, #[case] date: &str, #[case]
     assert_eq!(got.format, ChainFormat::QuantConnectUniverse);
     assert_eq!(got.days[0].quotes.len(), rows);
     assert_eq!(got.days[0].underlying_price, None);
-    assert!(got.days[0].snapshot(d(date).and_hms_opt(16, 0, 0).unwrap()).is_err());
+    assert!(
+        got.days[0]
+            .snapshot(d(date).and_hms_opt(16, 0, 0).unwrap())
+            .is_err()
+    );
 }
 
 // ---------------------------------------------------------------- bad input
@@ -421,7 +581,10 @@ fn bad_bar_error_carries_the_fields() {
             ..
         }) => {
             assert_eq!(path, Path::new("bad.csv"));
-            assert_eq!((line, column.as_str(), column_index, text.as_str()), (3, "2. high", 2, "abc"));
+            assert_eq!(
+                (line, column.as_str(), column_index, text.as_str()),
+                (3, "2. high", 2, "abc")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -430,8 +593,16 @@ fn bad_bar_error_carries_the_fields() {
 #[test]
 fn tiingo_mixed_symbols_are_an_error() {
     let h = "symbol,date,close,high,low,open,volume,adjClose,adjHigh,adjLow,adjOpen,adjVolume,divCash,splitFactor\n";
-    let row = |s: &str, d: &str| format!("{s},{d},368.79,375.45,364.82,375.31,110210810,345.1,351.4,341.4,351.2,110210810,0.0,1.0\n");
-    let body = format!("{h}{}{}", row("SPY", "2021-01-04"), row("QQQ", "2021-01-05"));
+    let row = |s: &str, d: &str| {
+        format!(
+            "{s},{d},368.79,375.45,364.82,375.31,110210810,345.1,351.4,341.4,351.2,110210810,0.0,1.0\n"
+        )
+    };
+    let body = format!(
+        "{h}{}{}",
+        row("SPY", "2021-01-04"),
+        row("QQQ", "2021-01-05")
+    );
     assert_eq!(
         bars_err(&body),
         "bad.csv:3: column 0 `symbol`: unknown symbol `QQQ`: expected SPY (the symbol on line 2)"
@@ -442,26 +613,69 @@ fn tiingo_mixed_symbols_are_an_error() {
 fn index_flags_inconsistent_ohlc_but_rejects_damage() {
     let h = "DATE,OPEN,HIGH,LOW,CLOSE\n";
     // High below close, as in CBOE's early VIX rows: kept and flagged.
-    let ok = parse_index(Path::new("vix.csv"), format!("{h}01/02/1990,17.24,17.00,17.24,17.24\n").as_bytes(), None).unwrap();
+    let ok = parse_index(
+        Path::new("vix.csv"),
+        format!("{h}01/02/1990,17.24,17.00,17.24,17.24\n").as_bytes(),
+        None,
+    )
+    .unwrap();
     assert_eq!(ok.flags[0].line, 2);
-    assert_eq!(ok.flags[0].kind, FlagKind::OhlcInconsistent { field: "high" });
-    let err = parse_index(Path::new("vix.csv"), format!("{h}01/02/1990,17.24,17.24,-1,17.24\n").as_bytes(), None)
-        .unwrap_err();
-    assert_eq!(err.to_string(), "vix.csv:2: column 3 `LOW`: `-1` is not a positive number");
-    let err = parse_index(Path::new("vvix.csv"), b"DATE,VVIX\n03/06/2006,71.73\n03/15/2006,nan\n", None).unwrap_err();
-    assert_eq!(err.to_string(), "vvix.csv:3: column 1 `VVIX`: `nan` is not a finite number");
+    assert_eq!(
+        ok.flags[0].kind,
+        FlagKind::OhlcInconsistent { field: "high" }
+    );
+    let err = parse_index(
+        Path::new("vix.csv"),
+        format!("{h}01/02/1990,17.24,17.24,-1,17.24\n").as_bytes(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "vix.csv:2: column 3 `LOW`: `-1` is not a positive number"
+    );
+    let err = parse_index(
+        Path::new("vvix.csv"),
+        b"DATE,VVIX\n03/06/2006,71.73\n03/15/2006,nan\n",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "vvix.csv:3: column 1 `VVIX`: `nan` is not a finite number"
+    );
 }
 
 #[test]
 fn rates_keep_holidays_missing_and_reject_damage() {
-    let ok = parse_rates(Path::new("dtb3.csv"), b"observation_date,DTB3\n2006-04-13,4.62\n2006-04-14,\n", None).unwrap();
+    let ok = parse_rates(
+        Path::new("dtb3.csv"),
+        b"observation_date,DTB3\n2006-04-13,4.62\n2006-04-14,\n",
+        None,
+    )
+    .unwrap();
     assert_eq!(ok.observations[1].published_percent, None);
     assert_eq!(ok.flags[0].kind, FlagKind::MissingValue);
-    let err = parse_rates(Path::new("dtb3.csv"), b"observation_date,DTB3\n2006-04-13,4.62\n2006-04-14,4,6\n", None)
-        .unwrap_err();
-    assert_eq!(err.to_string(), "dtb3.csv:3: 3 fields where the header has 2");
-    let err = parse_rates(Path::new("dtb3.csv"), b"observation_date,DTB3\n2006-04-13,462\n", None).unwrap_err();
-    assert_eq!(err.to_string(), "dtb3.csv:2: column 1 `DTB3`: `462` is not a rate in percent within -5\u{2026}30");
+    let err = parse_rates(
+        Path::new("dtb3.csv"),
+        b"observation_date,DTB3\n2006-04-13,4.62\n2006-04-14,4,6\n",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dtb3.csv:3: 3 fields where the header has 2"
+    );
+    let err = parse_rates(
+        Path::new("dtb3.csv"),
+        b"observation_date,DTB3\n2006-04-13,462\n",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dtb3.csv:2: column 1 `DTB3`: `462` is not a rate in percent within -5\u{2026}30"
+    );
 }
 
 const SPY_H: &str = "underlying,underlying_last,optionroot,type,expiration,quotedate,strike,last,bid,ask,volume,openinterest,impliedvol,delta,gamma,theta,vega,optionalias\n";
@@ -497,7 +711,12 @@ fn bad_chains_name_file_line_and_column(#[case] rows: String, #[case] message: &
 #[test]
 fn crossed_quotes_are_flagged_not_rejected() {
     let crossed = SPY_ROW.replacen(",2.76,2.78,", ",2.80,2.78,", 1);
-    let got = parse_chains(Path::new("c.csv"), format!("{SPY_H}{crossed}").as_bytes(), &allow(&["SPY"])).unwrap();
+    let got = parse_chains(
+        Path::new("c.csv"),
+        format!("{SPY_H}{crossed}").as_bytes(),
+        &allow(&["SPY"]),
+    )
+    .unwrap();
     assert_eq!(got.flags.len(), 1);
     assert_eq!(got.flags[0].line, 2);
     assert_eq!(got.days[0].quotes.len(), 1);

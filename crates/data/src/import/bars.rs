@@ -40,9 +40,22 @@ impl BarFormat {
     const fn header(self) -> &'static [&'static str] {
         match self {
             Self::AlphaVantageDaily => &[
-                "date", "1. open", "2. high", "3. low", "4. close", "5. volume",
+                "date",
+                "1. open",
+                "2. high",
+                "3. low",
+                "4. close",
+                "5. volume",
             ],
-            Self::Yahoo => &["Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"],
+            Self::Yahoo => &[
+                "Date",
+                "Open",
+                "High",
+                "Low",
+                "Close",
+                "Adj Close",
+                "Volume",
+            ],
             Self::Tiingo => &[
                 "symbol",
                 "date",
@@ -124,6 +137,10 @@ pub fn import_bars(path: &Path, format: Option<BarFormat>) -> Result<ImportedBar
 /// vendors publish consistent bars, so an inconsistent one is damage);
 /// [`DataError::Duplicate`] / [`DataError::OutOfOrder`] for dates that do not strictly ascend;
 /// [`DataError::UnknownSymbol`] if a Tiingo file mixes symbols.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one linear pass over the columns of four layouts"
+)]
 pub fn parse_bars(path: &Path, bytes: &[u8], format: Option<BarFormat>) -> Result<ImportedBars> {
     let table = Table::parse(path, bytes)?;
     let format = match format {
@@ -244,7 +261,11 @@ pub fn parse_bars(path: &Path, bytes: &[u8], format: Option<BarFormat>) -> Resul
         bars.push(bar);
         lines.push(row.line);
     }
-    check_ascending(&table, date, lines.iter().copied().zip(bars.iter().map(|b| b.date)))?;
+    check_ascending(
+        &table,
+        date,
+        lines.iter().copied().zip(bars.iter().map(|b| b.date)),
+    )?;
     Ok(ImportedBars {
         format,
         symbol: symbol.map(|(s, _)| s),
@@ -307,11 +328,21 @@ pub fn known_splits() -> Vec<Split> {
 /// # Errors
 /// [`DataError::InvalidRequest`] for a split with a zero share count;
 /// [`DataError::Core`] if an adjusted bar overflows.
-pub fn split_adjust(symbol: &Underlying, bars: &[DailyBar], splits: &[Split]) -> Result<Vec<DailyBar>> {
-    let mine: Vec<&Split> = splits.iter().filter(|s| s.symbol == symbol.as_str()).collect();
+pub fn split_adjust(
+    symbol: &Underlying,
+    bars: &[DailyBar],
+    splits: &[Split],
+) -> Result<Vec<DailyBar>> {
+    let mine: Vec<&Split> = splits
+        .iter()
+        .filter(|s| s.symbol == symbol.as_str())
+        .collect();
     if let Some(s) = mine.iter().find(|s| s.new_shares == 0 || s.old_shares == 0) {
         return Err(DataError::InvalidRequest {
-            reason: format!("split of {} on {} has a zero share count", s.symbol, s.effective),
+            reason: format!(
+                "split of {} on {} has a zero share count",
+                s.symbol, s.effective
+            ),
         });
     }
     bars.iter()
@@ -377,8 +408,24 @@ mod tests {
         let d = |m, dd| NaiveDate::from_ymd_opt(2000, m, dd).unwrap();
         let p = |s: &str| s.parse::<Price>().unwrap();
         let bars = [
-            DailyBar::try_new(d(3, 17), p("216"), p("222.1"), p("215.9"), p("221.6"), 15_711_200).unwrap(),
-            DailyBar::try_new(d(3, 20), p("111"), p("111.5"), p("106.3"), p("107.7"), 10_583_600).unwrap(),
+            DailyBar::try_new(
+                d(3, 17),
+                p("216"),
+                p("222.1"),
+                p("215.9"),
+                p("221.6"),
+                15_711_200,
+            )
+            .unwrap(),
+            DailyBar::try_new(
+                d(3, 20),
+                p("111"),
+                p("111.5"),
+                p("106.3"),
+                p("107.7"),
+                10_583_600,
+            )
+            .unwrap(),
         ];
         let qqq = Underlying::try_new("QQQ").unwrap();
         let adj = split_adjust(&qqq, &bars, &known_splits()).unwrap();

@@ -34,7 +34,7 @@ pub enum ChainFormat {
     /// iVolatility (`symbol,exchange,company_name,date,stock_price_close,option_symbol,…`),
     /// dates `MM/DD/YYYY` or `M/D/YYYY`.
     IVolatility,
-    /// QuantConnect Lean option universe (`#expiry,strike,right,open,high,low,close,…`): no
+    /// `QuantConnect` Lean option universe (`#expiry,strike,right,open,high,low,close,…`): no
     /// underlying, quote date or underlying price in the file; the caller supplies the first
     /// two in [`ChainRequest`].
     QuantConnectUniverse,
@@ -70,9 +70,23 @@ const SPECS: [Spec; 6] = [
         format: ChainFormat::CboeDelayed,
         name: "CBOE delayed quotes",
         header: &[
-            "underlying", "underlying_last", "exchange", "optionroot", "type", "expiration",
-            "quotedate", "strike", "last", "net", "bid", "ask", "volume", "openinterest",
-            "impliedvol", "delta", "gamma",
+            "underlying",
+            "underlying_last",
+            "exchange",
+            "optionroot",
+            "type",
+            "expiration",
+            "quotedate",
+            "strike",
+            "last",
+            "net",
+            "bid",
+            "ask",
+            "volume",
+            "openinterest",
+            "impliedvol",
+            "delta",
+            "gamma",
         ],
         underlying: Some("underlying"),
         underlying_price: Some("underlying_last"),
@@ -97,9 +111,24 @@ const SPECS: [Spec; 6] = [
         format: ChainFormat::LambdaclassSample,
         name: "lambdaclass SPY sample",
         header: &[
-            "underlying", "underlying_last", "optionroot", "type", "expiration", "quotedate",
-            "strike", "last", "bid", "ask", "volume", "openinterest", "impliedvol", "delta",
-            "gamma", "theta", "vega", "optionalias",
+            "underlying",
+            "underlying_last",
+            "optionroot",
+            "type",
+            "expiration",
+            "quotedate",
+            "strike",
+            "last",
+            "bid",
+            "ask",
+            "volume",
+            "openinterest",
+            "impliedvol",
+            "delta",
+            "gamma",
+            "theta",
+            "vega",
+            "optionalias",
         ],
         underlying: Some("underlying"),
         underlying_price: Some("underlying_last"),
@@ -124,9 +153,26 @@ const SPECS: [Spec; 6] = [
         format: ChainFormat::HistoricalOptionData,
         name: "historicaloptiondata",
         header: &[
-            "underlying", "underlying_last", "exchange", "optionroot", "optionext", "type",
-            "expiration", "quotedate", "strike", "last", "bid", "ask", "volume",
-            "openinterest", "impliedvol", "delta", "gamma", "theta", "vega", "optionalias",
+            "underlying",
+            "underlying_last",
+            "exchange",
+            "optionroot",
+            "optionext",
+            "type",
+            "expiration",
+            "quotedate",
+            "strike",
+            "last",
+            "bid",
+            "ask",
+            "volume",
+            "openinterest",
+            "impliedvol",
+            "delta",
+            "gamma",
+            "theta",
+            "vega",
+            "optionalias",
         ],
         underlying: Some("underlying"),
         underlying_price: Some("underlying_last"),
@@ -151,9 +197,27 @@ const SPECS: [Spec; 6] = [
         format: ChainFormat::HistoricalOptionDataSample,
         name: "historicaloptiondata sample",
         header: &[
-            "UnderlyingSymbol", "UnderlyingPrice", "Flags", "OptionSymbol", "Type",
-            "Expiration", "DataDate", "Strike", "Last", "Bid", "Ask", "Volume", "OpenInterest",
-            "T1OpenInterest", "IVMean", "IVBid", "IVAsk", "Delta", "Gamma", "Theta", "Vega",
+            "UnderlyingSymbol",
+            "UnderlyingPrice",
+            "Flags",
+            "OptionSymbol",
+            "Type",
+            "Expiration",
+            "DataDate",
+            "Strike",
+            "Last",
+            "Bid",
+            "Ask",
+            "Volume",
+            "OpenInterest",
+            "T1OpenInterest",
+            "IVMean",
+            "IVBid",
+            "IVAsk",
+            "Delta",
+            "Gamma",
+            "Theta",
+            "Vega",
             "AKA",
         ],
         underlying: Some("UnderlyingSymbol"),
@@ -179,10 +243,31 @@ const SPECS: [Spec; 6] = [
         format: ChainFormat::IVolatility,
         name: "iVolatility",
         header: &[
-            "symbol", "exchange", "company_name", "date", "stock_price_close", "option_symbol",
-            "option_expiration", "strike", "call/put", "style", "ask", "bid", "mean_price",
-            "settlement", "iv", "volume", "open_interest", "stock_price_for_iv",
-            "forward_price", "isinterpolated", "delta", "vega", "gamma", "theta", "rho",
+            "symbol",
+            "exchange",
+            "company_name",
+            "date",
+            "stock_price_close",
+            "option_symbol",
+            "option_expiration",
+            "strike",
+            "call/put",
+            "style",
+            "ask",
+            "bid",
+            "mean_price",
+            "settlement",
+            "iv",
+            "volume",
+            "open_interest",
+            "stock_price_for_iv",
+            "forward_price",
+            "isinterpolated",
+            "delta",
+            "vega",
+            "gamma",
+            "theta",
+            "rho",
         ],
         underlying: Some("symbol"),
         underlying_price: Some("stock_price_close"),
@@ -207,8 +292,21 @@ const SPECS: [Spec; 6] = [
         format: ChainFormat::QuantConnectUniverse,
         name: "QuantConnect universe",
         header: &[
-            "#expiry", "strike", "right", "open", "high", "low", "close", "volume",
-            "open_interest", "implied_volatility", "delta", "gamma", "vega", "theta", "rho",
+            "#expiry",
+            "strike",
+            "right",
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "open_interest",
+            "implied_volatility",
+            "delta",
+            "gamma",
+            "vega",
+            "theta",
+            "rho",
         ],
         underlying: None,
         underlying_price: None,
@@ -242,7 +340,7 @@ pub struct ChainRequest {
     /// ([`DataError::UnknownSymbol`]). For [`ChainFormat::QuantConnectUniverse`] exactly one,
     /// which is the chain's underlying (and option root).
     pub allowed: Vec<Underlying>,
-    /// The quote date, for formats that do not carry one (QuantConnect, whose file name holds
+    /// The quote date, for formats that do not carry one (`QuantConnect`, whose file name holds
     /// it). Ignored otherwise.
     pub quote_date: Option<NaiveDate>,
 }
@@ -254,7 +352,7 @@ pub struct ChainDay {
     pub underlying: Underlying,
     /// The quote date.
     pub quote_date: NaiveDate,
-    /// The underlying's price as the file gives it; `None` if it does not (QuantConnect).
+    /// The underlying's price as the file gives it; `None` if it does not (`QuantConnect`).
     pub underlying_price: Option<Price>,
     /// The quotes, in file order. Last price 0 (no trade) is `None`; blank open interest is 0.
     pub quotes: Vec<OptionQuote>,
@@ -270,12 +368,14 @@ impl ChainDay {
     /// [`DataError::Core`] as [`ChainSnapshot::try_new`] (duplicates are rejected on import,
     /// so this does not happen for imported days).
     pub fn snapshot(&self, as_of: NaiveDateTime) -> Result<ChainSnapshot> {
-        let price = self.underlying_price.ok_or_else(|| DataError::InvalidRequest {
-            reason: format!(
-                "the {} chain of {} has no underlying price",
-                self.underlying, self.quote_date
-            ),
-        })?;
+        let price = self
+            .underlying_price
+            .ok_or_else(|| DataError::InvalidRequest {
+                reason: format!(
+                    "the {} chain of {} has no underlying price",
+                    self.underlying, self.quote_date
+                ),
+            })?;
         Ok(ChainSnapshot::try_new(
             as_of,
             self.underlying.clone(),
@@ -302,6 +402,12 @@ pub struct ImportedChains {
 /// As [`parse_chains`], and [`DataError::Io`].
 pub fn import_chains(path: &Path, request: &ChainRequest) -> Result<ImportedChains> {
     parse_chains(path, &read_file(path)?, request)
+}
+
+/// One day's quotes while reading: the underlying price with its first line.
+struct Day {
+    price: Option<(Price, u64)>,
+    quotes: Vec<OptionQuote>,
 }
 
 /// Option roots that trade on an underlying under another name.
@@ -332,18 +438,23 @@ fn right_of(cell: &Cell<'_>) -> Result<OptionRight> {
 ///
 /// # Errors
 /// [`DataError::UnknownFormat`] for another header; [`DataError::InvalidRequest`] for a
-/// QuantConnect file without one allowed underlying and a quote date;
+/// `QuantConnect` file without one allowed underlying and a quote date;
 /// [`DataError::UnknownSymbol`] for an underlying not in `request.allowed` or a root that
 /// does not belong to the row's underlying; [`DataError::BadValue`] for bad dates, numbers,
 /// NaN, negative prices, IV or counts, an unparsable option symbol, or a symbol whose right
 /// or strike contradicts the row's columns, or an underlying price that differs within one
 /// day; [`DataError::Duplicate`] for a contract quoted twice on one day; the damaged-file
 /// errors of [`super::parse_bars`].
-#[expect(clippy::too_many_lines, reason = "one linear pass over the row's columns")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one linear pass over the row's columns"
+)]
 pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result<ImportedChains> {
     let table = Table::parse(path, bytes)?;
     let spec = match request.format {
-        Some(f) => SPECS.iter().find(|s| s.format == f && table.header_is(s.header)),
+        Some(f) => SPECS
+            .iter()
+            .find(|s| s.format == f && table.header_is(s.header)),
         None => SPECS.iter().find(|s| table.header_is(s.header)),
     }
     .ok_or_else(|| DataError::UnknownFormat {
@@ -409,10 +520,6 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
         expected,
     };
 
-    struct Day {
-        price: Option<(Price, u64)>,
-        quotes: Vec<OptionQuote>,
-    }
     let mut days: BTreeMap<(Underlying, NaiveDate), Day> = BTreeMap::new();
     let mut seen: HashMap<(Underlying, NaiveDate, ContractKey), u64> = HashMap::new();
     let mut flags = Vec::new();
@@ -425,7 +532,14 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
                 let u = Underlying::try_new(c.trimmed())
                     .ok()
                     .filter(|u| request.allowed.contains(u))
-                    .ok_or_else(|| unknown(row.line, cu, c.trimmed(), format!("one of [{}]", allowed_text())))?;
+                    .ok_or_else(|| {
+                        unknown(
+                            row.line,
+                            cu,
+                            c.trimmed(),
+                            format!("one of [{}]", allowed_text()),
+                        )
+                    })?;
                 (u, cell(cd).date_any(spec.dates)?)
             }
             _ => unreachable_columns(spec.name)?,
@@ -436,7 +550,10 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
             .map_err(|_| strike_cell.bad("a strike > 0 below 100000 with at most 3 decimals"))?;
         let key = if let Some(cs) = c_symbol {
             let c = cell(cs);
-            let key: ContractKey = c.trimmed().parse().map_err(|_| c.bad("an OCC option symbol"))?;
+            let key: ContractKey = c
+                .trimmed()
+                .parse()
+                .map_err(|_| c.bad("an OCC option symbol"))?;
             if !root_allowed(underlying.as_str(), key.root()) {
                 return Err(unknown(
                     row.line,
@@ -487,7 +604,11 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
         if iv.is_some_and(|v| v < 0.0) {
             return Err(cell(c_iv).bad("an implied volatility ≥ 0"));
         }
-        let of = |c: Option<Col>| c.map(|c| cell(c).opt_f64()).transpose().map(Option::flatten);
+        let of = |c: Option<Col>| {
+            c.map(|c| cell(c).opt_f64())
+                .transpose()
+                .map(Option::flatten)
+        };
         let mut quote = OptionQuote::new(key, bid, ask);
         quote.last = last;
         quote.volume = cell(c_volume).count_or_zero()?;
@@ -499,28 +620,28 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
             theta: of(c_theta)?,
             vega: of(c_vega)?,
         });
-        if let (Some(b), Some(a)) = (bid, ask) {
-            if b > a {
-                flags.push(RowFlag {
-                    line: row.line,
-                    date,
-                    kind: FlagKind::Crossed {
-                        contract: quote.key.to_string(),
-                    },
-                });
-            }
+        if let (Some(b), Some(a)) = (bid, ask)
+            && b > a
+        {
+            flags.push(RowFlag {
+                line: row.line,
+                date,
+                kind: FlagKind::Crossed {
+                    contract: quote.key.to_string(),
+                },
+            });
         }
         let price = c_uprice.map(|c| cell(c).positive_price()).transpose()?;
         let day = days.entry((underlying, date)).or_insert(Day {
             price: price.map(|p| (p, row.line)),
             quotes: Vec::new(),
         });
-        if let (Some(p), Some((first, first_line)), Some(c)) = (price, day.price, c_uprice) {
-            if p != first {
-                return Err(cell(c).bad(format!(
-                    "the day's underlying price {first} (line {first_line})"
-                )));
-            }
+        if let (Some(p), Some((first, first_line)), Some(c)) = (price, day.price, c_uprice)
+            && p != first
+        {
+            return Err(cell(c).bad(format!(
+                "the day's underlying price {first} (line {first_line})"
+            )));
         }
         day.quotes.push(quote);
     }

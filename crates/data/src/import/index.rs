@@ -63,12 +63,17 @@ pub fn import_index(path: &Path, format: Option<IndexFormat>) -> Result<Imported
 /// [`DataError::UnknownFormat`] for another header; [`DataError::BadValue`] for a bad date,
 /// a non-number, NaN or a value ≤ 0; [`DataError::Duplicate`] / [`DataError::OutOfOrder`]
 /// for dates that do not strictly ascend; the damaged-file errors of [`super::parse_bars`].
-pub fn parse_index(path: &Path, bytes: &[u8], format: Option<IndexFormat>) -> Result<ImportedIndex> {
+pub fn parse_index(
+    path: &Path,
+    bytes: &[u8],
+    format: Option<IndexFormat>,
+) -> Result<ImportedIndex> {
     const OHLC: [&str; 5] = ["DATE", "OPEN", "HIGH", "LOW", "CLOSE"];
     let table = Table::parse(path, bytes)?;
     let detected = if table.header_is(&OHLC) {
         Some(IndexFormat::Ohlc)
-    } else if table.headers.len() == 2 && table.headers[0] == "DATE" && !table.headers[1].is_empty() {
+    } else if table.headers.len() == 2 && table.headers[0] == "DATE" && !table.headers[1].is_empty()
+    {
         Some(IndexFormat::CloseOnly)
     } else {
         None
@@ -107,7 +112,9 @@ pub fn parse_index(path: &Path, bytes: &[u8], format: Option<IndexFormat>) -> Re
                 // Name the column as the file does (`VVIX`), not by its role.
                 cell.col.name = "";
             }
-            *x = cell.positive_f64().map_err(|e| rename(e, name.as_deref()))?;
+            *x = cell
+                .positive_f64()
+                .map_err(|e| rename(e, name.as_deref()))?;
         }
         let rec = match format {
             IndexFormat::Ohlc => {
@@ -147,7 +154,11 @@ pub fn parse_index(path: &Path, bytes: &[u8], format: Option<IndexFormat>) -> Re
     check_ascending(
         &table,
         date,
-        table.rows.iter().map(|r| r.line).zip(records.iter().map(|r| r.date)),
+        table
+            .rows
+            .iter()
+            .map(|r| r.line)
+            .zip(records.iter().map(|r| r.date)),
     )?;
     Ok(ImportedIndex {
         format,
@@ -160,14 +171,17 @@ pub fn parse_index(path: &Path, bytes: &[u8], format: Option<IndexFormat>) -> Re
 /// Puts the file's own column name into an error from a close-only file.
 fn rename(e: DataError, name: Option<&str>) -> DataError {
     match (e, name) {
-        (DataError::BadValue {
-            path,
-            line,
-            column_index,
-            text,
-            expected,
-            ..
-        }, Some(n)) => DataError::BadValue {
+        (
+            DataError::BadValue {
+                path,
+                line,
+                column_index,
+                text,
+                expected,
+                ..
+            },
+            Some(n),
+        ) => DataError::BadValue {
             path,
             line,
             column: n.to_owned(),
@@ -218,7 +232,9 @@ pub fn parse_put_call_ratios(path: &Path, bytes: &[u8]) -> Result<PutCallRatios>
     let table = Table::parse(path, bytes)?;
     let ok = table.headers.len() >= 2
         && matches!(table.headers[0].as_str(), "Fecha" | "DATE" | "date")
-        && table.headers[1..].iter().all(|h| h.ends_with("_PUT_CALL_RATIO"));
+        && table.headers[1..]
+            .iter()
+            .all(|h| h.ends_with("_PUT_CALL_RATIO"));
     if !ok {
         return Err(DataError::UnknownFormat {
             path: path.to_owned(),
@@ -240,7 +256,9 @@ pub fn parse_put_call_ratios(path: &Path, bytes: &[u8]) -> Result<PutCallRatios>
         let mut ratios = Vec::with_capacity(table.headers.len() - 1);
         for index in 1..table.headers.len() {
             let c = table.cell(row, Col { index, name: "" });
-            let x = c.opt_f64().map_err(|e| rename(e, Some(&table.headers[index])))?;
+            let x = c
+                .opt_f64()
+                .map_err(|e| rename(e, Some(&table.headers[index])))?;
             if x.is_some_and(|x| x < 0.0) {
                 return Err(rename(c.bad("a ratio ≥ 0"), Some(&table.headers[index])));
             }
@@ -248,7 +266,15 @@ pub fn parse_put_call_ratios(path: &Path, bytes: &[u8]) -> Result<PutCallRatios>
         }
         days.push(PutCallDay { date: d, ratios });
     }
-    check_ascending(&table, date, table.rows.iter().map(|r| r.line).zip(days.iter().map(|d| d.date)))?;
+    check_ascending(
+        &table,
+        date,
+        table
+            .rows
+            .iter()
+            .map(|r| r.line)
+            .zip(days.iter().map(|d| d.date)),
+    )?;
     Ok(PutCallRatios {
         columns: table.headers[1..].to_vec(),
         days,

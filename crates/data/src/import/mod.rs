@@ -19,8 +19,8 @@
 //! | vendor IV of 0 or > 5 on deep ITM/OTM rows (CBOE) | accepted as published | the vendor's raw output, kept for comparison only |
 //! | iVolatility IV of −1 (168 SPXPM rows, 2011) | read as no IV (`None`) | the vendor's sentinel; any other negative IV is an error |
 //! | last price 0 in chains | read as no last trade (`None`) | no option trades at 0 |
-//! | blank open interest (QuantConnect) | read as 0 | the vendor's way of writing none |
-//! | the 2014-08-08 rows of the AAPL iVolatility file are labelled `SPY` (symbol and option symbols) with AAPL's price | error unless the caller allows `SPY` ([`DataError::UnknownSymbol`]) | the importer cannot know the label is wrong; the caller decides |
+//! | blank open interest (`QuantConnect`) | read as 0 | the vendor's way of writing none |
+//! | the 2014-08-08 rows of the AAPL iVolatility file are labelled `SPY` (symbol and option symbols) with AAPL's price | error unless the caller allows `SPY` ([`crate::DataError::UnknownSymbol`]) | the importer cannot know the label is wrong; the caller decides |
 //! | raw prices across a split (QQQ 2000, IWM 2005) | returned raw with [`PriceBasis::Raw`]; [`split_adjust`] with [`known_splits`] adjusts | the file says it is raw; adjustment is an explicit step |
 //!
 //! Always errors: a missing or unknown column, a non-number, `NaN`/`inf`, a negative price
@@ -39,8 +39,7 @@ mod rates;
 mod table;
 
 pub use bars::{
-    BarFormat, ImportedBars, PriceBasis, Split, import_bars, known_splits, parse_bars,
-    split_adjust,
+    BarFormat, ImportedBars, PriceBasis, Split, import_bars, known_splits, parse_bars, split_adjust,
 };
 pub use chains::{
     ChainDay, ChainFormat, ChainRequest, ImportedChains, import_chains, parse_chains,
@@ -50,7 +49,7 @@ pub use index::{
     import_put_call_ratios, parse_index, parse_put_call_ratios,
 };
 pub use rates::{
-    DTB3_DAYS, ImportedRates, RateObservation, RateSeries, discount_to_continuous,
-    import_rates, overnight_to_continuous, parse_rates,
+    DTB3_DAYS, ImportedRates, RateObservation, RateSeries, discount_to_continuous, import_rates,
+    overnight_to_continuous, parse_rates,
 };
 pub use table::{FlagKind, RowFlag};

@@ -51,7 +51,7 @@ pub struct ImportedRates {
 /// `discount_percent` with `days` to maturity.
 ///
 /// Treasury bills are quoted on a bank discount basis: price per 1 of face
-/// P = 1 − d·t/360 (TreasuryDirect, "Understanding Pricing and Interest Rates"; Fabozzi,
+/// P = 1 − d·t/360 (treasurydirect.gov, "Understanding Pricing and Interest Rates"; Fabozzi,
 /// *Bond Markets, Analysis and Strategies*, ch. on money-market instruments). The continuously
 /// compounded rate that grows P to 1 over t days on an ACT/365 basis is r = −ln(P)·365/t.
 #[must_use]
@@ -155,7 +155,11 @@ pub fn parse_rates(path: &Path, bytes: &[u8], series: Option<RateSeries>) -> Res
     check_ascending(
         &table,
         date,
-        table.rows.iter().map(|r| r.line).zip(observations.iter().map(|o| o.date)),
+        table
+            .rows
+            .iter()
+            .map(|r| r.line)
+            .zip(observations.iter().map(|o| o.date)),
     )?;
     Ok(ImportedRates {
         series,

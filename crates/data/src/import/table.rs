@@ -66,7 +66,7 @@ impl Table {
             return Err(DataError::Empty { path });
         }
         if bytes.last() != Some(&b'\n') {
-            let line = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let line = bytes.split(|&b| b == b'\n').count() as u64;
             return Err(DataError::Truncated { path, line });
         }
         let mut reader = csv::ReaderBuilder::new()
@@ -205,7 +205,8 @@ impl Cell<'_> {
 
     /// A date in `fmt`.
     pub(crate) fn date(&self, fmt: DateFmt) -> Result<NaiveDate> {
-        NaiveDate::parse_from_str(self.trimmed(), fmt.pattern()).map_err(|_| self.bad(fmt.describe()))
+        NaiveDate::parse_from_str(self.trimmed(), fmt.pattern())
+            .map_err(|_| self.bad(fmt.describe()))
     }
 
     /// A date in the first of `fmts` that parses.
@@ -296,7 +297,9 @@ impl Cell<'_> {
         // 2^53: beyond it f64 no longer holds every integer.
         t.parse::<f64>()
             .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0 && x.fract() == 0.0 && *x <= 9_007_199_254_740_992.0)
+            .filter(|x| {
+                x.is_finite() && *x >= 0.0 && x.fract() == 0.0 && *x <= 9_007_199_254_740_992.0
+            })
             .map(|x| x as u64)
             .ok_or_else(|| self.bad("a non-negative whole number"))
     }
