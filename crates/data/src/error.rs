@@ -21,6 +21,145 @@ pub enum DataError {
     /// A pricing computation failed (from volta-pricing).
     #[error(transparent)]
     Pricing(#[from] volta_pricing::PricingError),
+
+    /// A file whose header matches none of the formats the importer knows (or not the one
+    /// asked for).
+    #[error("{path}:1: unrecognised header `{header}`: expected {expected}")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+        /// The header line as read.
+        header: String,
+        /// The formats that were tried.
+        expected: String,
+    },
+    /// The header lacks a column the format needs.
+    #[error("{path}:1: missing column `{column}` (format {format})")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column's name.
+        column: &'static str,
+        /// The format being read.
+        format: &'static str,
+    },
+    /// A cell that does not parse or fails a check: a non-number, NaN, a negative price, a bad
+    /// date, an empty required value, an inconsistent bar.
+    #[error("{path}:{line}: column {column_index} `{column}`: `{text}` is not {expected}")]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// The line, 1-based (the header is line 1).
+        line: u64,
+        /// The column's name, as in the header (trimmed).
+        column: String,
+        /// The column's index, 0-based.
+        column_index: usize,
+        /// The offending text, as read.
+        text: String,
+        /// What the cell must be.
+        expected: String,
+    },
+    /// A row with the wrong number of fields.
+    #[error("{path}:{line}: {found} fields where the header has {expected}")]
+    FieldCount {
+        /// The file.
+        path: PathBuf,
+        /// The line, 1-based.
+        line: u64,
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in the row.
+        found: usize,
+    },
+    /// The file does not end with a newline: its last line was cut off mid-write.
+    #[error("{path}:{line}: truncated: the last line has no terminating newline")]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// The last line, 1-based.
+        line: u64,
+    },
+    /// A file with a header and no data rows.
+    #[error("{path}: no data rows")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A row whose key (a date, or a date and contract) repeats an earlier row's.
+    #[error(
+        "{path}:{line}: column {column_index} `{column}`: duplicate {key} (first on line {first_line})"
+    )]
+    Duplicate {
+        /// The file.
+        path: PathBuf,
+        /// The line of the repeat, 1-based.
+        line: u64,
+        /// The key column's name.
+        column: String,
+        /// The key column's index, 0-based.
+        column_index: usize,
+        /// The repeated key.
+        key: String,
+        /// The line where the key first appeared.
+        first_line: u64,
+    },
+    /// A date earlier than the previous row's in a file that must be ascending.
+    #[error(
+        "{path}:{line}: column {column_index} `{column}`: {date} comes after {previous} (line {previous_line}): dates must ascend"
+    )]
+    OutOfOrder {
+        /// The file.
+        path: PathBuf,
+        /// The line, 1-based.
+        line: u64,
+        /// The date column's name.
+        column: String,
+        /// The date column's index, 0-based.
+        column_index: usize,
+        /// The row's date.
+        date: chrono::NaiveDate,
+        /// The previous row's date.
+        previous: chrono::NaiveDate,
+        /// The previous row's line.
+        previous_line: u64,
+    },
+    /// A symbol (underlying or option root) the caller did not allow or the importer does not
+    /// know.
+    #[error(
+        "{path}:{line}: column {column_index} `{column}`: unknown symbol `{symbol}`: expected {expected}"
+    )]
+    UnknownSymbol {
+        /// The file.
+        path: PathBuf,
+        /// The line, 1-based.
+        line: u64,
+        /// The column's name.
+        column: String,
+        /// The column's index, 0-based.
+        column_index: usize,
+        /// The symbol read.
+        symbol: String,
+        /// What was allowed.
+        expected: String,
+    },
+    /// The CSV reader failed (invalid UTF-8, unbalanced quotes).
+    #[error("{path}:{line}: malformed CSV: {source}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The line, 1-based (0 if unknown).
+        line: u64,
+        /// The reader's error.
+        source: csv::Error,
+    },
+    /// A caller's request the importer cannot satisfy (a split table out of order, a format
+    /// that needs context the caller did not give).
+    #[error("invalid import request: {reason}")]
+    InvalidRequest {
+        /// What was wrong.
+        reason: String,
+    },
 }
 
 /// `Result` with [`DataError`].
