@@ -21,6 +21,16 @@ pub enum DataError {
     /// A pricing computation failed (from volta-pricing).
     #[error(transparent)]
     Pricing(#[from] volta_pricing::PricingError),
+    /// A synthetic-market setting is out of its domain.
+    #[error("synthetic market setting `{field}` = {value}: must be {requirement}")]
+    InvalidSyntheticConfig {
+        /// The [`crate::synthetic::SyntheticConfig`] field (dotted path, e.g. `model.kappa`).
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What the field must be.
+        requirement: &'static str,
+    },
 }
 
 /// `Result` with [`DataError`].
