@@ -199,3 +199,233 @@ fn zero_dte_on_daily_expiry_days() {
         assert_eq!(zero_dte, expected, "{}", day.bar.date);
     }
 }
+
+/// Sessions to inspect: a spread over 2014-2023 plus the most and least volatile days.
+fn sample_days(m: &SyntheticMarket) -> Vec<usize> {
+    let vix = |i: usize| m.days()[i].vix;
+    let n = m.days().len();
+    let mut days: Vec<usize> = (0..n).step_by(97).collect();
+    days.push((0..n).max_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap());
+    days.push((0..n).min_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap());
+    days.push(n - 1);
+    days
+}
+
+fn ten_years() -> SyntheticMarket {
+    SyntheticMarket::generate(&SyntheticConfig::default()).unwrap()
+}
+
+/// No static arbitrage within a quote, between strikes, or against the bounds:
+/// bid ≤ ask, bid ≥ 0; for calls K₁ < K₂ the K₂ bid never exceeds the K₁ ask (a free call
+/// spread), for puts the reverse; the ask is at least the lower bound max(±(S·e^{−qT} −
+/// K·e^{−rT}), 0) and the bid below the upper bound (S·e^{−qT} call, K·e^{−rT} put); the model
+/// prices behind the quotes are monotone and convex in strike.
+#[test]
+fn chains_have_no_static_arbitrage() {
+    let m = ten_years();
+    let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let mut checked = 0;
+    for i in sample_days(&m) {
+        let chain = m.chain(i).unwrap();
+        let smile = m.smile(i).unwrap();
+        let s = chain.underlying_price().to_f64();
+        let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
+        for expiry in chain.expiries() {
+            let years = rows.iter().find(|row| row.quote.key.expiry() == expiry).unwrap().years;
+            for right in [OptionRight::Call, OptionRight::Put] {
+                let side: Vec<_> = rows
+                    .iter()
+                    .filter(|row| row.quote.key.expiry() == expiry && row.quote.key.right() == right)
+                    .collect();
+                let mut model = Vec::new();
+                for row in &side {
+                    let (bid, ask) = (row.quote.bid.unwrap().to_f64(), row.quote.ask.unwrap().to_f64());
+                    let k = row.quote.key.strike().to_f64();
+                    assert!(bid <= ask && bid >= 0.0, "{}", row.quote.key);
+                    assert!(!row.flags.contains(QuoteFlag::Crossed));
+                    let (lower, upper) = match right {
+                        OptionRight::Call => (s * (-q * years).exp() - k * (-r * years).exp(), s * (-q * years).exp()),
+                        OptionRight::Put => (k * (-r * years).exp() - s * (-q * years).exp(), k * (-r * years).exp()),
+                    };
+                    assert!(ask >= lower.max(0.0) - 1e-9, "{} ask {ask} < {lower}", row.quote.key);
+                    assert!(bid <= upper, "{} bid {bid} > {upper}", row.quote.key);
+                    let option = Vanilla { right, spot: s, strike: k, years, rate: r, dividend_yield: q };
+                    model.push((k, bsm::price(&option, smile.vol(k, years)).unwrap(), bid, ask));
+                    checked += 1;
+                }
+                for w in model.windows(2) {
+                    let ((k1, p1, b1, a1), (k2, p2, b2, a2)) = (w[0], w[1]);
+                    assert!(k1 < k2);
+                    match right {
+                        OptionRight::Call => {
+                            assert!(p2 <= p1 + 1e-12, "call prices rise at {k2} on {expiry}");
+                            assert!(b2 <= a1, "free call spread {k1}/{k2} on {expiry}");
+                        }
+                        OptionRight::Put => {
+                            assert!(p2 + 1e-12 >= p1, "put prices fall at {k2} on {expiry}");
+                            assert!(b1 <= a2, "free put spread {k1}/{k2} on {expiry}");
+                        }
+                    }
+                }
+                for w in model.windows(3) {
+                    let ((k1, p1, ..), (k2, p2, ..), (k3, p3, ..)) = (w[0], w[1], w[2]);
+                    // Butterfly: the middle price lies below the chord.
+                    let chord = p1 + (p3 - p1) * (k2 - k1) / (k3 - k1);
+                    assert!(p2 <= chord + 1e-9 * s, "butterfly {k1}/{k2}/{k3} {right:?} on {expiry}: {p2} > {chord}");
+                }
+            }
+        }
+    }
+    assert!(checked > 100_000, "{checked} quotes checked");
+}
+
+/// The vendor IV is stripped and recomputed from the mid with volta-pricing: it reproduces the
+/// smile to within the IV of half a tick (the most rounding moves the mid), for every quote
+/// with a bid; and the risk reversal is negative: the 0.95·F put's IV is above the 1.05·F call's.
+#[test]
+fn recomputed_iv_reproduces_the_smile() {
+    let m = ten_years();
+    let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let (mut compared, mut within_half_point) = (0, 0);
+    for i in sample_days(&m) {
+        let chain = m.chain(i).unwrap();
+        let smile = m.smile(i).unwrap();
+        let s = chain.underlying_price().to_f64();
+        let stripped = volta_core::ChainSnapshot::try_new(
+            chain.as_of(),
+            chain.underlying().clone(),
+            chain.underlying_price(),
+            chain.iter().cloned().map(|mut quote| {
+                quote.vendor = None;
+                quote
+            }),
+        )
+        .unwrap();
+        for row in chain_rows(&stripped, r, q, &QualityPolicy::default()) {
+            let k = row.quote.key.strike().to_f64();
+            let model = smile.vol(k, row.years);
+            let option = Vanilla { right: row.quote.key.right(), spot: s, strike: k, years: row.years, rate: r, dividend_yield: q };
+            let greeks = bsm::greeks(&option, model).unwrap();
+            let lower = match option.right {
+                OptionRight::Call => s * (-q * row.years).exp() - k * (-r * row.years).exp(),
+                OptionRight::Put => k * (-r * row.years).exp() - s * (-q * row.years).exp(),
+            };
+            // A zero bid, or less than a tick of time value: the quote does not pin the IV
+            // down (the mid may even sit below intrinsic); such rows may say Unavailable.
+            if row.quote.bid.unwrap().to_f64() == 0.0 || greeks.price - lower.max(0.0) < 0.01 {
+                assert!(matches!(row.iv_source, IvSource::Recomputed | IvSource::Unavailable));
+                continue;
+            }
+            assert_eq!(row.iv_source, IvSource::Recomputed, "{}", row.quote.key);
+            let iv = row.implied_vol.unwrap();
+            // Bid and ask are rounded outwards to the cent, so the mid is within half a tick
+            // of the model price: the recomputed IV lies between the IVs of price ± ½ tick.
+            let iv_at = |price: f64| bsm::implied_vol(&option, price).unwrap_or(0.0);
+            let (lo, hi) = (iv_at(greeks.price - 0.005), iv_at(greeks.price + 0.005));
+            assert!(
+                iv >= lo - 1e-9 && iv <= hi + 1e-9,
+                "{}: IV {iv} vs smile {model} ({lo}..{hi})",
+                row.quote.key
+            );
+            if (iv - model).abs() < 0.005 {
+                within_half_point += 1;
+            }
+            compared += 1;
+        }
+        // Risk reversal at ~30 days on the smile and on the quotes.
+        let years = 30.0 / 365.0;
+        let f = smile.forward(years);
+        assert!(smile.vol(0.95 * f, years) > smile.vol(1.05 * f, years) + 0.02);
+    }
+    assert!(compared > 50_000, "{compared} IVs compared");
+    // Most quotes are far from the tick's resolution.
+    assert!(within_half_point as f64 > 0.9 * compared as f64, "{within_half_point} of {compared}");
+}
+
+/// Spreads widen away from the money and in turbulent markets; open interest and volume fall
+/// off away from the money; far out-of-the-money quotes with a zero bid are kept and flagged.
+#[test]
+fn spreads_interest_and_flags_behave() {
+    let m = ten_years();
+    let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let n = m.days().len();
+    let vix = |i: usize| m.days()[i].vix;
+    let calm = (0..n).min_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap();
+    let wild = (0..n).max_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap();
+    assert!(vix(wild) > 2.0 * vix(calm), "VIX {} vs {}", vix(wild), vix(calm));
+    // At-the-money spread of the first monthly over 20 days out, as a fraction of spot.
+    let atm_spread = |i: usize| {
+        let chain = m.chain(i).unwrap();
+        let s = chain.underlying_price().to_f64();
+        let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
+        let row = rows
+            .iter()
+            .filter(|row| row.days_to_expiry > 20.0 && row.quote.key.right() == OptionRight::Call)
+            .min_by(|a, b| a.log_forward_moneyness.abs().total_cmp(&b.log_forward_moneyness.abs()))
+            .unwrap();
+        (row.quote.ask.unwrap().to_f64() - row.quote.bid.unwrap().to_f64()) / s
+    };
+    assert!(atm_spread(wild) > 1.5 * atm_spread(calm), "{} vs {}", atm_spread(wild), atm_spread(calm));
+
+    // Per session: mean open interest near and far, mean volume near and far (noisy per day,
+    // so compared over all sessions).
+    let mut interest = Vec::new();
+    for i in sample_days(&m) {
+        let chain = m.chain(i).unwrap();
+        let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
+        assert_eq!(rows.len(), chain.len(), "every quote keeps its row");
+        let expiry = chain.expiries().find(|e| (*e - chain.as_of().date()).num_days() >= 20).unwrap();
+        let side: Vec<_> = rows
+            .iter()
+            .filter(|row| row.quote.key.expiry() == expiry && row.quote.key.right() == OptionRight::Put)
+            .collect();
+        let atm = side
+            .iter()
+            .min_by(|a, b| a.log_forward_moneyness.abs().total_cmp(&b.log_forward_moneyness.abs()))
+            .unwrap();
+        let sd = atm.implied_vol.unwrap() * atm.years.sqrt();
+        let near: Vec<_> = side.iter().filter(|row| row.log_forward_moneyness.abs() < 0.02).collect();
+        let far: Vec<_> = side.iter().filter(|row| row.log_forward_moneyness < -2.0 * sd).collect();
+        assert!(!near.is_empty() && !far.is_empty());
+        let avg = |rows: &[&&volta_data::synthetic::ChainRow<'_>], f: &dyn Fn(&volta_data::synthetic::ChainRow<'_>) -> f64| {
+            rows.iter().map(|row| f(row)).sum::<f64>() / rows.len() as f64
+        };
+        let spread = |row: &volta_data::synthetic::ChainRow<'_>| row.spread_fraction.unwrap_or(2.0);
+        assert!(avg(&far, &spread) > avg(&near, &spread), "spread % widens out of the money");
+        let oi = |row: &volta_data::synthetic::ChainRow<'_>| row.quote.open_interest as f64;
+        let volume = |row: &volta_data::synthetic::ChainRow<'_>| row.quote.volume as f64;
+        interest.push([avg(&near, &oi), avg(&far, &oi), avg(&near, &volume), avg(&far, &volume)]);
+        for row in &rows {
+            if row.quote.bid == Some(volta_core::Price::ZERO) {
+                assert!(row.flags.contains(QuoteFlag::ZeroBid) && !row.is_usable());
+            }
+        }
+    }
+    let total = |j: usize| interest.iter().map(|x| x[j]).sum::<f64>();
+    assert!(total(0) > 2.0 * total(1), "open interest concentrates at the money");
+    assert!(total(2) > 2.0 * total(3), "so does volume");
+    let zero_bids = m.chain(calm).unwrap().iter().filter(|q| q.bid == Some(volta_core::Price::ZERO)).count();
+    assert!(zero_bids > 0, "far wings quote a zero bid");
+}
+
+/// Speed goal (issue 4 §6): ten years of daily chains in 30 s or less, release build.
+/// `cargo test --release -p volta-data --test synthetic -- --ignored --nocapture ten_years_of_chains`
+#[test]
+#[ignore = "timing; run in release"]
+#[expect(clippy::disallowed_methods, reason = "a timing test measures wall time")]
+fn ten_years_of_chains_timing() {
+    let started = std::time::Instant::now();
+    let m = ten_years();
+    let path = started.elapsed();
+    let mut quotes = 0;
+    for chain in m.chains() {
+        quotes += chain.unwrap().len();
+    }
+    let total = started.elapsed();
+    eprintln!(
+        "{} sessions, {quotes} quotes: path {path:?}, path + chains {total:?} ({:.0} ns/quote)",
+        m.days().len(),
+        total.as_nanos() as f64 / quotes as f64
+    );
+    assert!(total.as_secs_f64() <= 30.0, "{total:?}");
+}

@@ -19,11 +19,16 @@ pub(crate) const MINUTES_PER_YEAR: f64 = 365.0 * 24.0 * 60.0;
 /// The implied-volatility surface of one session: an ATM term structure from the model's
 /// risk-neutral expected variance, and a smile in standardised log-moneyness.
 ///
-/// σ(K, T) = σ_ATM(T) · max(1 + a·z + b·z², floor), z = ln(K/F) / (σ_ATM(T)·√T),
-/// with σ_ATM(T)² the risk-neutral expected average variance to T (see
-/// [`SyntheticMarket::smile`](super::SyntheticMarket::smile)), a the skew, b the curvature and
-/// F = S·e^{(r−q)T}. Measured in log-moneyness the skew is a/√T: steeper for short expiries, the
-/// 1/√T term structure of equity-index skew (Gatheral 2006, "The Volatility Surface", ch. 7).
+/// σ(K, T)² = σ_ATM(T)² · (1 + β(ρz + √(z² + c²) − c)), z = ln(K/F) / (σ_ATM(T)·√T):
+/// Gatheral's SVI (2004; Gatheral and Jacquier 2014) in standardised log-moneyness, with
+/// σ_ATM(T)² the risk-neutral expected average variance to T, F = S·e^{(r−q)T}, and β, ρ, c set
+/// from [`ChainParams::skew`](super::ChainParams::skew) (the slope of σ/σ_ATM in z at the
+/// money), [`ChainParams::curvature`](super::ChainParams::curvature) and
+/// [`ChainParams::wing_asymmetry`](super::ChainParams::wing_asymmetry). SVI's wings are linear
+/// in variance, so prices stay monotone and convex in strike far out (a polynomial in z is
+/// not: its call wing turns up and breaks monotonicity on short expiries). Measured in
+/// log-moneyness the skew is a/√T: steeper for short expiries, the 1/√T term structure of
+/// equity-index skew (Gatheral 2006, "The Volatility Surface", ch. 7).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Smile {
     /// Spot, US dollars.
@@ -60,8 +65,8 @@ impl Smile {
 
     fn vol_with_atm(&self, atm: f64, strike: f64, years: f64) -> f64 {
         let z = (strike / self.forward(years)).ln() / (atm * years.sqrt());
-        let c = &self.chain;
-        atm * (1.0 + c.skew * z + c.curvature * z * z).max(c.min_vol_ratio)
+        let (beta, rho, c) = self.chain.svi();
+        atm * (1.0 + beta * (rho * z + (z * z + c * c).sqrt() - c)).sqrt()
     }
 }
 
@@ -157,7 +162,13 @@ pub(crate) fn quotes(
                 * (-z * z / 8.0).exp()
                 * if monthly { 1.0 } else { 0.4 }
                 / (1.0 + e.days / 60.0);
-            let turnover = c.volume_turnover * (1.0 + 4.0 * (-e.days / 5.0).exp()) * vix / 20.0;
+            // Volume: a turnover of the open interest, higher near expiry, near the money
+            // and in turbulent markets.
+            let turnover = c.volume_turnover
+                * (1.0 + 4.0 * (-e.days / 5.0).exp())
+                * (-z * z / 8.0).exp()
+                * vix
+                / 20.0;
             for right in [OptionRight::Call, OptionRight::Put] {
                 let option = Vanilla {
                     right,

@@ -131,12 +131,13 @@ pub struct ChainParams {
     pub wide_step_multiple: u32,
     /// At least this many fine strikes each side of the money (short expiries).
     pub min_strikes_each_side: u32,
-    /// Skew: d(σ/σ_ATM)/dz with z = ln(K/F)/(σ_ATM√T); negative for equity indices.
+    /// Skew: d(σ/σ_ATM)/dz at the money, z = ln(K/F)/(σ_ATM√T); negative for equity indices.
     pub skew: f64,
-    /// Curvature: ½ d²(σ/σ_ATM)/dz².
+    /// Curvature: ½ d²(σ/σ_ATM)/dz² at the money.
     pub curvature: f64,
-    /// Floor of σ/σ_ATM in the wings.
-    pub min_vol_ratio: f64,
+    /// The SVI ρ of the smile (see [`Smile`](super::Smile)), in (−1, 1): how much steeper the
+    /// put wing is than the call wing. −1 makes the call wing flat in variance.
+    pub wing_asymmetry: f64,
     /// Quote tick in cents (SPY is in the penny program: 1).
     pub tick_cents: u32,
     /// Spread at the money for a zero-priced option, dollars.
@@ -168,7 +169,7 @@ impl Default for ChainParams {
             min_strikes_each_side: 5,
             skew: -0.29,
             curvature: 0.04,
-            min_vol_ratio: 0.5,
+            wing_asymmetry: -0.9,
             tick_cents: 1,
             spread_base: 0.01,
             spread_fraction: 0.004,
@@ -285,6 +286,20 @@ impl ModelParams {
 }
 
 impl ChainParams {
+    /// The SVI parameters (β, ρ, c) of the smile in z, from the skew a, the curvature b and ρ:
+    /// v(z) = σ²/σ²_ATM = 1 + β(ρz + √(z² + c²) − c) has v'(0) = βρ = 2a and
+    /// ½(√v)''(0) = β/(4c) − a²/2 = b, so β = 2a/ρ and c = β/(2(2b + a²)). With no skew the
+    /// smile is symmetric with c = 1 and β = 4b.
+    pub(crate) fn svi(&self) -> (f64, f64, f64) {
+        let (a, b, rho) = (self.skew, self.curvature, self.wing_asymmetry);
+        if a == 0.0 {
+            (4.0 * b, 0.0, 1.0)
+        } else {
+            let beta = 2.0 * a / rho;
+            (beta, rho, beta / (2.0 * (2.0 * b + a * a)))
+        }
+    }
+
     fn validate(&self) -> Result<()> {
         let c = self;
         if c.max_days_monthlies < c.max_days_all_expiries {
@@ -333,10 +348,19 @@ impl ChainParams {
             "in [0, 5)",
         )?;
         check(
-            "chain.min_vol_ratio",
-            c.min_vol_ratio,
-            c.min_vol_ratio > 0.0 && c.min_vol_ratio <= 1.0,
-            "in (0, 1]",
+            "chain.wing_asymmetry",
+            c.wing_asymmetry,
+            c.wing_asymmetry.abs() < 1.0 && (c.skew == 0.0 || c.skew * c.wing_asymmetry > 0.0),
+            "in (-1, 1), of the sign of chain.skew",
+        )?;
+        let (beta, _, width) = c.svi();
+        // The smile's lowest variance ratio, 1 − β·c·(1 − √(1 − ρ²)), must stay positive.
+        let min_ratio = 1.0 - beta * width * (1.0 - (1.0 - c.wing_asymmetry.powi(2)).sqrt());
+        check(
+            "chain.curvature",
+            c.curvature,
+            min_ratio > 0.01,
+            "large enough that the smile's variance stays positive (raise it, or lower |skew|)",
         )?;
         check("chain.spread_base", c.spread_base, c.spread_base >= 0.0, "non-negative")?;
         check(
