@@ -1,7 +1,7 @@
 //! # volta-data
 //!
 //! Market data for Volta: file importers, the deterministic synthetic market, and the store
-//! (SQLite by default). Everything above this layer reads market data through it.
+//! (`SQLite` by default). Everything above this layer reads market data through it.
 #![deny(missing_docs)]
 
 mod error;

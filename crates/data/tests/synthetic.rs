@@ -90,12 +90,29 @@ fn calibrated_to_spy_and_vix(#[case] seed: u64) {
     let s = stats(&market);
     eprintln!("seed {seed}: {s:?}");
     assert!((0.15..=0.20).contains(&s.vol), "annualised vol {}", s.vol);
-    assert!((18.0..=20.0).contains(&s.vix_mean), "VIX mean {}", s.vix_mean);
+    assert!(
+        (18.0..=20.0).contains(&s.vix_mean),
+        "VIX mean {}",
+        s.vix_mean
+    );
     assert!(s.vix_max > 40.0, "VIX max {}", s.vix_max);
+    assert!(
+        s.vix_over_40 > 0.001,
+        "share of days with VIX > 40: {}",
+        s.vix_over_40
+    );
     assert!(s.skew < 0.0, "skewness {}", s.skew);
-    assert!(s.excess_kurtosis > 3.0, "excess kurtosis {}", s.excess_kurtosis);
+    assert!(
+        s.excess_kurtosis > 3.0,
+        "excess kurtosis {}",
+        s.excess_kurtosis
+    );
     assert!(s.acf_abs > 0.1, "autocorrelation of |r| {}", s.acf_abs);
-    assert!(s.vix_realised_corr > 0.3, "corr(VIX, realised) {}", s.vix_realised_corr);
+    assert!(
+        s.vix_realised_corr > 0.3,
+        "corr(VIX, realised) {}",
+        s.vix_realised_corr
+    );
 }
 
 /// The targets are properties of the model, not of a lucky seed: over twenty 50-year paths,
@@ -138,7 +155,10 @@ fn same_seed_same_market_other_seed_other_market() {
     }
     // Bit for bit: the f64 state too.
     let bits = |m: &SyntheticMarket| -> Vec<u64> {
-        m.days().iter().flat_map(|d| [d.vix.to_bits(), d.variance.to_bits()]).collect()
+        m.days()
+            .iter()
+            .flat_map(|d| [d.vix.to_bits(), d.variance.to_bits()])
+            .collect()
     };
     assert_eq!(bits(&a), bits(&b));
     // Chains are a function of the session: building one out of order changes nothing.
@@ -172,13 +192,18 @@ fn bars_are_consistent_and_gap_overnight() {
     let mut gaps = 0;
     for w in m.days().windows(2) {
         let (prev, bar) = (w[0].bar.ohlcv, w[1].bar.ohlcv);
-        assert!(bar.high() >= bar.open().max(bar.close()) && bar.low() <= bar.open().min(bar.close()));
+        assert!(
+            bar.high() >= bar.open().max(bar.close()) && bar.low() <= bar.open().min(bar.close())
+        );
         assert!(bar.volume() > 0);
         if bar.open() != prev.close() {
             gaps += 1;
         }
     }
-    assert!(gaps > m.days().len() / 2, "opens gap from the previous close: {gaps}");
+    assert!(
+        gaps > m.days().len() / 2,
+        "opens gap from the previous close: {gaps}"
+    );
 }
 
 /// 0DTE: SPY listed an expiry every session from 2022-11-15 (Tuesdays and Thursdays added); in
@@ -188,14 +213,23 @@ fn zero_dte_on_daily_expiry_days() {
     let m = market(5, ymd(2023, 1, 3), ymd(2023, 2, 28));
     for (i, day) in m.days().iter().enumerate() {
         let chain = m.chain(i).unwrap();
-        assert_eq!(chain.expiries().next(), Some(day.bar.date), "0DTE on {}", day.bar.date);
-        assert!(chain.quotes(day.bar.date).len() >= 22, "at least 11 strikes on the 0DTE");
+        assert_eq!(
+            chain.expiries().next(),
+            Some(day.bar.date),
+            "0DTE on {}",
+            day.bar.date
+        );
+        assert!(
+            chain.quotes(day.bar.date).len() >= 22,
+            "at least 11 strikes on the 0DTE"
+        );
     }
     let m = market(5, ymd(2015, 3, 30), ymd(2015, 4, 10));
     for (i, day) in m.days().iter().enumerate() {
         let zero_dte = m.chain(i).unwrap().expiries().next() == Some(day.bar.date);
         // 2015-04-02: Thursday before Good Friday.
-        let expected = day.bar.date.format("%a").to_string() == "Fri" || day.bar.date == ymd(2015, 4, 2);
+        let expected =
+            day.bar.date.format("%a").to_string() == "Fri" || day.bar.date == ymd(2015, 4, 2);
         assert_eq!(zero_dte, expected, "{}", day.bar.date);
     }
 }
@@ -231,26 +265,57 @@ fn chains_have_no_static_arbitrage() {
         let s = chain.underlying_price().to_f64();
         let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
         for expiry in chain.expiries() {
-            let years = rows.iter().find(|row| row.quote.key.expiry() == expiry).unwrap().years;
+            let years = rows
+                .iter()
+                .find(|row| row.quote.key.expiry() == expiry)
+                .unwrap()
+                .years;
             for right in [OptionRight::Call, OptionRight::Put] {
                 let side: Vec<_> = rows
                     .iter()
-                    .filter(|row| row.quote.key.expiry() == expiry && row.quote.key.right() == right)
+                    .filter(|row| {
+                        row.quote.key.expiry() == expiry && row.quote.key.right() == right
+                    })
                     .collect();
                 let mut model = Vec::new();
                 for row in &side {
-                    let (bid, ask) = (row.quote.bid.unwrap().to_f64(), row.quote.ask.unwrap().to_f64());
+                    let (bid, ask) = (
+                        row.quote.bid.unwrap().to_f64(),
+                        row.quote.ask.unwrap().to_f64(),
+                    );
                     let k = row.quote.key.strike().to_f64();
                     assert!(bid <= ask && bid >= 0.0, "{}", row.quote.key);
                     assert!(!row.flags.contains(QuoteFlag::Crossed));
                     let (lower, upper) = match right {
-                        OptionRight::Call => (s * (-q * years).exp() - k * (-r * years).exp(), s * (-q * years).exp()),
-                        OptionRight::Put => (k * (-r * years).exp() - s * (-q * years).exp(), k * (-r * years).exp()),
+                        OptionRight::Call => (
+                            s * (-q * years).exp() - k * (-r * years).exp(),
+                            s * (-q * years).exp(),
+                        ),
+                        OptionRight::Put => (
+                            k * (-r * years).exp() - s * (-q * years).exp(),
+                            k * (-r * years).exp(),
+                        ),
                     };
-                    assert!(ask >= lower.max(0.0) - 1e-9, "{} ask {ask} < {lower}", row.quote.key);
+                    assert!(
+                        ask >= lower.max(0.0) - 1e-9,
+                        "{} ask {ask} < {lower}",
+                        row.quote.key
+                    );
                     assert!(bid <= upper, "{} bid {bid} > {upper}", row.quote.key);
-                    let option = Vanilla { right, spot: s, strike: k, years, rate: r, dividend_yield: q };
-                    model.push((k, bsm::price(&option, smile.vol(k, years)).unwrap(), bid, ask));
+                    let option = Vanilla {
+                        right,
+                        spot: s,
+                        strike: k,
+                        years,
+                        rate: r,
+                        dividend_yield: q,
+                    };
+                    model.push((
+                        k,
+                        bsm::price(&option, smile.vol(k, years)).unwrap(),
+                        bid,
+                        ask,
+                    ));
                     checked += 1;
                 }
                 for w in model.windows(2) {
@@ -271,7 +336,10 @@ fn chains_have_no_static_arbitrage() {
                     let ((k1, p1, ..), (k2, p2, ..), (k3, p3, ..)) = (w[0], w[1], w[2]);
                     // Butterfly: the middle price lies below the chord.
                     let chord = p1 + (p3 - p1) * (k2 - k1) / (k3 - k1);
-                    assert!(p2 <= chord + 1e-9 * s, "butterfly {k1}/{k2}/{k3} {right:?} on {expiry}: {p2} > {chord}");
+                    assert!(
+                        p2 <= chord + 1e-9 * s,
+                        "butterfly {k1}/{k2}/{k3} {right:?} on {expiry}: {p2} > {chord}"
+                    );
                 }
             }
         }
@@ -286,7 +354,7 @@ fn chains_have_no_static_arbitrage() {
 fn recomputed_iv_reproduces_the_smile() {
     let m = ten_years();
     let (r, q) = (m.config().rate, m.config().dividend_yield);
-    let (mut compared, mut within_half_point) = (0, 0);
+    let (mut compared, mut within_half_point) = (0_usize, 0_usize);
     for i in sample_days(&m) {
         let chain = m.chain(i).unwrap();
         let smile = m.smile(i).unwrap();
@@ -304,7 +372,14 @@ fn recomputed_iv_reproduces_the_smile() {
         for row in chain_rows(&stripped, r, q, &QualityPolicy::default()) {
             let k = row.quote.key.strike().to_f64();
             let model = smile.vol(k, row.years);
-            let option = Vanilla { right: row.quote.key.right(), spot: s, strike: k, years: row.years, rate: r, dividend_yield: q };
+            let option = Vanilla {
+                right: row.quote.key.right(),
+                spot: s,
+                strike: k,
+                years: row.years,
+                rate: r,
+                dividend_yield: q,
+            };
             let greeks = bsm::greeks(&option, model).unwrap();
             let lower = match option.right {
                 OptionRight::Call => s * (-q * row.years).exp() - k * (-r * row.years).exp(),
@@ -313,7 +388,10 @@ fn recomputed_iv_reproduces_the_smile() {
             // A zero bid, or less than a tick of time value: the quote does not pin the IV
             // down (the mid may even sit below intrinsic); such rows may say Unavailable.
             if row.quote.bid.unwrap().to_f64() == 0.0 || greeks.price - lower.max(0.0) < 0.01 {
-                assert!(matches!(row.iv_source, IvSource::Recomputed | IvSource::Unavailable));
+                assert!(matches!(
+                    row.iv_source,
+                    IvSource::Recomputed | IvSource::Unavailable
+                ));
                 continue;
             }
             assert_eq!(row.iv_source, IvSource::Recomputed, "{}", row.quote.key);
@@ -339,20 +417,27 @@ fn recomputed_iv_reproduces_the_smile() {
     }
     assert!(compared > 50_000, "{compared} IVs compared");
     // Most quotes are far from the tick's resolution.
-    assert!(within_half_point as f64 > 0.9 * compared as f64, "{within_half_point} of {compared}");
+    assert!(
+        within_half_point as f64 > 0.9 * compared as f64,
+        "{within_half_point} of {compared}"
+    );
 }
 
-/// Spreads widen away from the money and in turbulent markets; open interest and volume fall
-/// off away from the money; far out-of-the-money quotes with a zero bid are kept and flagged.
+/// At-the-money spreads (as a fraction of spot) widen in turbulent markets.
 #[test]
-fn spreads_interest_and_flags_behave() {
+fn spreads_widen_with_the_vix() {
     let m = ten_years();
     let (r, q) = (m.config().rate, m.config().dividend_yield);
     let n = m.days().len();
     let vix = |i: usize| m.days()[i].vix;
     let calm = (0..n).min_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap();
     let wild = (0..n).max_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap();
-    assert!(vix(wild) > 2.0 * vix(calm), "VIX {} vs {}", vix(wild), vix(calm));
+    assert!(
+        vix(wild) > 2.0 * vix(calm),
+        "VIX {} vs {}",
+        vix(wild),
+        vix(calm)
+    );
     // At-the-money spread of the first monthly over 20 days out, as a fraction of spot.
     let atm_spread = |i: usize| {
         let chain = m.chain(i).unwrap();
@@ -361,12 +446,32 @@ fn spreads_interest_and_flags_behave() {
         let row = rows
             .iter()
             .filter(|row| row.days_to_expiry > 20.0 && row.quote.key.right() == OptionRight::Call)
-            .min_by(|a, b| a.log_forward_moneyness.abs().total_cmp(&b.log_forward_moneyness.abs()))
+            .min_by(|a, b| {
+                a.log_forward_moneyness
+                    .abs()
+                    .total_cmp(&b.log_forward_moneyness.abs())
+            })
             .unwrap();
         (row.quote.ask.unwrap().to_f64() - row.quote.bid.unwrap().to_f64()) / s
     };
-    assert!(atm_spread(wild) > 1.5 * atm_spread(calm), "{} vs {}", atm_spread(wild), atm_spread(calm));
+    assert!(
+        atm_spread(wild) > 1.5 * atm_spread(calm),
+        "{} vs {}",
+        atm_spread(wild),
+        atm_spread(calm)
+    );
+}
 
+/// Spreads widen away from the money; open interest and volume fall off away from the money;
+/// far out-of-the-money quotes with a zero bid are kept and flagged.
+#[test]
+fn spreads_interest_and_flags_behave() {
+    let m = ten_years();
+    let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let n = m.days().len();
+    let calm = (0..n)
+        .min_by(|a, b| m.days()[*a].vix.total_cmp(&m.days()[*b].vix))
+        .unwrap();
     // Per session: mean open interest near and far, mean volume near and far (noisy per day,
     // so compared over all sessions).
     let mut interest = Vec::new();
@@ -374,27 +479,51 @@ fn spreads_interest_and_flags_behave() {
         let chain = m.chain(i).unwrap();
         let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
         assert_eq!(rows.len(), chain.len(), "every quote keeps its row");
-        let expiry = chain.expiries().find(|e| (*e - chain.as_of().date()).num_days() >= 20).unwrap();
+        let expiry = chain
+            .expiries()
+            .find(|e| (*e - chain.as_of().date()).num_days() >= 20)
+            .unwrap();
         let side: Vec<_> = rows
             .iter()
-            .filter(|row| row.quote.key.expiry() == expiry && row.quote.key.right() == OptionRight::Put)
+            .filter(|row| {
+                row.quote.key.expiry() == expiry && row.quote.key.right() == OptionRight::Put
+            })
             .collect();
         let atm = side
             .iter()
-            .min_by(|a, b| a.log_forward_moneyness.abs().total_cmp(&b.log_forward_moneyness.abs()))
+            .min_by(|a, b| {
+                a.log_forward_moneyness
+                    .abs()
+                    .total_cmp(&b.log_forward_moneyness.abs())
+            })
             .unwrap();
         let sd = atm.implied_vol.unwrap() * atm.years.sqrt();
-        let near: Vec<_> = side.iter().filter(|row| row.log_forward_moneyness.abs() < 0.02).collect();
-        let far: Vec<_> = side.iter().filter(|row| row.log_forward_moneyness < -2.0 * sd).collect();
+        let near: Vec<_> = side
+            .iter()
+            .filter(|row| row.log_forward_moneyness.abs() < 0.02)
+            .collect();
+        let far: Vec<_> = side
+            .iter()
+            .filter(|row| row.log_forward_moneyness < -2.0 * sd)
+            .collect();
         assert!(!near.is_empty() && !far.is_empty());
-        let avg = |rows: &[&&volta_data::synthetic::ChainRow<'_>], f: &dyn Fn(&volta_data::synthetic::ChainRow<'_>) -> f64| {
+        let avg = |rows: &[&&volta_data::synthetic::ChainRow<'_>],
+                   f: &dyn Fn(&volta_data::synthetic::ChainRow<'_>) -> f64| {
             rows.iter().map(|row| f(row)).sum::<f64>() / rows.len() as f64
         };
         let spread = |row: &volta_data::synthetic::ChainRow<'_>| row.spread_fraction.unwrap_or(2.0);
-        assert!(avg(&far, &spread) > avg(&near, &spread), "spread % widens out of the money");
+        assert!(
+            avg(&far, &spread) > avg(&near, &spread),
+            "spread % widens out of the money"
+        );
         let oi = |row: &volta_data::synthetic::ChainRow<'_>| row.quote.open_interest as f64;
         let volume = |row: &volta_data::synthetic::ChainRow<'_>| row.quote.volume as f64;
-        interest.push([avg(&near, &oi), avg(&far, &oi), avg(&near, &volume), avg(&far, &volume)]);
+        interest.push([
+            avg(&near, &oi),
+            avg(&far, &oi),
+            avg(&near, &volume),
+            avg(&far, &volume),
+        ]);
         for row in &rows {
             if row.quote.bid == Some(volta_core::Price::ZERO) {
                 assert!(row.flags.contains(QuoteFlag::ZeroBid) && !row.is_usable());
@@ -402,9 +531,17 @@ fn spreads_interest_and_flags_behave() {
         }
     }
     let total = |j: usize| interest.iter().map(|x| x[j]).sum::<f64>();
-    assert!(total(0) > 2.0 * total(1), "open interest concentrates at the money");
+    assert!(
+        total(0) > 2.0 * total(1),
+        "open interest concentrates at the money"
+    );
     assert!(total(2) > 2.0 * total(3), "so does volume");
-    let zero_bids = m.chain(calm).unwrap().iter().filter(|q| q.bid == Some(volta_core::Price::ZERO)).count();
+    let zero_bids = m
+        .chain(calm)
+        .unwrap()
+        .iter()
+        .filter(|q| q.bid == Some(volta_core::Price::ZERO))
+        .count();
     assert!(zero_bids > 0, "far wings quote a zero bid");
 }
 
@@ -412,7 +549,10 @@ fn spreads_interest_and_flags_behave() {
 /// `cargo test --release -p volta-data --test synthetic -- --ignored --nocapture ten_years_of_chains`
 #[test]
 #[ignore = "timing; run in release"]
-#[expect(clippy::disallowed_methods, reason = "a timing test measures wall time")]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a timing test measures wall time"
+)]
 fn ten_years_of_chains_timing() {
     let started = std::time::Instant::now();
     let m = ten_years();

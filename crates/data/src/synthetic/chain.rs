@@ -71,8 +71,8 @@ impl Smile {
 }
 
 /// `raw` rounded up to 1, 2.5 or 5 × 10ⁿ, at least $0.10, in thousandths of a dollar.
-fn nice_step_thousandths(raw: f64) -> u64 {
-    let mut unit: u64 = 100; // $0.10
+fn nice_step_thousandths(raw: f64) -> i64 {
+    let mut unit: i64 = 100; // $0.10
     loop {
         for mult in [10, 25, 50] {
             let step = unit * mult / 10;
@@ -89,7 +89,11 @@ fn to_ticks(x: f64, tick: u32, up: bool) -> i64 {
     let t = f64::from(tick);
     let n = x * 100.0 / t;
     // A relative nudge so that a price a rounding error off a tick stays on it.
-    let n = if up { (n - 1e-9).ceil() } else { (n + 1e-9).floor() };
+    let n = if up {
+        (n - 1e-9).ceil()
+    } else {
+        (n + 1e-9).floor()
+    };
     (n as i64) * i64::from(tick)
 }
 
@@ -115,10 +119,10 @@ pub(crate) fn quotes(
     let c = &smile.chain;
     let s = smile.spot;
     let fine = nice_step_thousandths(s * c.strike_step_fraction);
-    let wide = fine * u64::from(c.wide_step_multiple);
+    let wide = fine * i64::from(c.wide_step_multiple);
     let vix_factor = (vix / 20.0).max(0.1).powf(c.spread_vix_elasticity);
     let mut out = Vec::new();
-    let mut strikes: Vec<u64> = Vec::new();
+    let mut strikes: Vec<i64> = Vec::new();
     for e in expiries {
         let t = e.years;
         let f = smile.forward(t);
@@ -136,16 +140,16 @@ pub(crate) fn quotes(
         let wide_hi = (f_th * (c.wide_range_sd * sd).exp() / wide as f64).floor() as i64;
         strikes.clear();
         // Wide strikes below the dense range, the dense range, wide strikes above: ascending.
-        let (dense_lo_th, dense_hi_th) = (lo as u64 * fine, hi as u64 * fine);
+        let (dense_lo_th, dense_hi_th) = (lo * fine, hi * fine);
         for i in wide_lo..=wide_hi {
-            let k = i as u64 * wide;
+            let k = i * wide;
             if k < dense_lo_th {
                 strikes.push(k);
             }
         }
-        strikes.extend((lo..=hi).map(|i| i as u64 * fine));
+        strikes.extend((lo..=hi).map(|i| i * fine));
         for i in wide_lo..=wide_hi {
-            let k = i as u64 * wide;
+            let k = i * wide;
             if k > dense_hi_th {
                 strikes.push(k);
             }
@@ -156,12 +160,11 @@ pub(crate) fn quotes(
             let k = k_th as f64 / 1000.0;
             let vol = smile.vol_with_atm(atm, k, t);
             let z = (k / f).ln() / sd;
-            let strike = Strike::try_new(Decimal::new(k_th as i64, 3))?;
+            let strike = Strike::try_new(Decimal::new(k_th, 3))?;
             // Open interest: a bell in z (σ = 2), more on monthlies, less on far expiries.
-            let oi_mean = c.open_interest_scale
-                * (-z * z / 8.0).exp()
-                * if monthly { 1.0 } else { 0.4 }
-                / (1.0 + e.days / 60.0);
+            let oi_mean =
+                c.open_interest_scale * (-z * z / 8.0).exp() * if monthly { 1.0 } else { 0.4 }
+                    / (1.0 + e.days / 60.0);
             // Volume: a turnover of the open interest, higher near expiry, near the money
             // and in turbulent markets.
             let turnover = c.volume_turnover
@@ -185,7 +188,8 @@ pub(crate) fn quotes(
                 let bid = to_ticks(g.price - 0.5 * spread, c.tick_cents, false).max(0);
                 let ask = to_ticks(g.price + 0.5 * spread, c.tick_cents, true)
                     .max(i64::from(c.tick_cents));
-                let (z_oi, z_vol): (f64, f64) = (rng.sample(StandardNormal), rng.sample(StandardNormal));
+                let (z_oi, z_vol): (f64, f64) =
+                    (rng.sample(StandardNormal), rng.sample(StandardNormal));
                 // Lognormal noise of mean 1: σ = 0.5 for open interest, 0.7 for volume.
                 let oi = oi_mean * (0.5 * z_oi - 0.125).exp();
                 let volume = oi * turnover * (0.7 * z_vol - 0.245).exp();

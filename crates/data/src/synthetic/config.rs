@@ -189,7 +189,7 @@ const fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
     }
 }
 
-fn bad(field: &'static str, value: impl ToString, requirement: &'static str) -> DataError {
+fn bad(field: &'static str, value: &dyn ToString, requirement: &'static str) -> DataError {
     DataError::InvalidSyntheticConfig {
         field,
         value: value.to_string(),
@@ -202,7 +202,7 @@ fn check(field: &'static str, x: f64, ok: bool, requirement: &'static str) -> Re
     if x.is_finite() && ok {
         Ok(())
     } else {
-        Err(bad(field, x, requirement))
+        Err(bad(field, &x, requirement))
     }
 }
 
@@ -215,14 +215,19 @@ impl SyntheticConfig {
     pub fn validate(&self) -> Result<()> {
         Underlying::try_new(&self.symbol)?;
         if self.start > self.end {
-            return Err(bad("end", self.end, "on or after start"));
+            return Err(bad("end", &self.end, "on or after start"));
         }
         for (field, date) in [("start", self.start), ("end", self.end)] {
             if !(NyseCalendar::FIRST_DATE..=NyseCalendar::LAST_DATE).contains(&date) {
-                return Err(bad(field, date, "within the NYSE calendar, 1990-2099"));
+                return Err(bad(field, &date, "within the NYSE calendar, 1990-2099"));
             }
         }
-        check("initial_spot", self.initial_spot, self.initial_spot > 0.0, "positive")?;
+        check(
+            "initial_spot",
+            self.initial_spot,
+            self.initial_spot > 0.0,
+            "positive",
+        )?;
         check("rate", self.rate, self.rate.abs() < 1.0, "finite, |r| < 1")?;
         check(
             "dividend_yield",
@@ -238,10 +243,20 @@ impl SyntheticConfig {
 impl ModelParams {
     fn validate(&self) -> Result<()> {
         let m = self;
-        check("model.drift", m.drift, m.drift.abs() < 1.0, "finite, |μ| < 1")?;
+        check(
+            "model.drift",
+            m.drift,
+            m.drift.abs() < 1.0,
+            "finite, |μ| < 1",
+        )?;
         check("model.kappa", m.kappa, m.kappa > 0.0, "positive")?;
         check("model.theta", m.theta, m.theta > 0.0, "positive")?;
-        check("model.vol_of_vol", m.vol_of_vol, m.vol_of_vol >= 0.0, "non-negative")?;
+        check(
+            "model.vol_of_vol",
+            m.vol_of_vol,
+            m.vol_of_vol >= 0.0,
+            "non-negative",
+        )?;
         check("model.rho", m.rho, m.rho.abs() <= 1.0, "in [-1, 1]")?;
         check(
             "model.initial_variance",
@@ -261,8 +276,18 @@ impl ModelParams {
             m.jump_intensity_per_variance >= 0.0,
             "non-negative",
         )?;
-        check("model.jump_mean", m.jump_mean, m.jump_mean.abs() < 1.0, "|μ_J| < 1")?;
-        check("model.jump_std", m.jump_std, (0.0..1.0).contains(&m.jump_std), "in [0, 1)")?;
+        check(
+            "model.jump_mean",
+            m.jump_mean,
+            m.jump_mean.abs() < 1.0,
+            "|μ_J| < 1",
+        )?;
+        check(
+            "model.jump_std",
+            m.jump_std,
+            (0.0..1.0).contains(&m.jump_std),
+            "in [0, 1)",
+        )?;
         check(
             "model.variance_jump_mean",
             m.variance_jump_mean,
@@ -281,7 +306,12 @@ impl ModelParams {
             (0.0..1.0).contains(&m.overnight_variance_share),
             "in [0, 1)",
         )?;
-        check("model.base_volume", m.base_volume, m.base_volume >= 0.0, "non-negative")
+        check(
+            "model.base_volume",
+            m.base_volume,
+            m.base_volume >= 0.0,
+            "non-negative",
+        )
     }
 }
 
@@ -305,20 +335,20 @@ impl ChainParams {
         if c.max_days_monthlies < c.max_days_all_expiries {
             return Err(bad(
                 "chain.max_days_monthlies",
-                c.max_days_monthlies,
+                &c.max_days_monthlies,
                 "at least chain.max_days_all_expiries",
             ));
         }
         if c.tick_cents == 0 {
-            return Err(bad("chain.tick_cents", 0, "positive"));
+            return Err(bad("chain.tick_cents", &0, "positive"));
         }
         if c.wide_step_multiple == 0 {
-            return Err(bad("chain.wide_step_multiple", 0, "positive"));
+            return Err(bad("chain.wide_step_multiple", &0, "positive"));
         }
         if c.snapshot_minutes_before_close >= 6 * 60 {
             return Err(bad(
                 "chain.snapshot_minutes_before_close",
-                c.snapshot_minutes_before_close,
+                &c.snapshot_minutes_before_close,
                 "below 360 (within the session)",
             ));
         }
@@ -362,7 +392,12 @@ impl ChainParams {
             min_ratio > 0.01,
             "large enough that the smile's variance stays positive (raise it, or lower |skew|)",
         )?;
-        check("chain.spread_base", c.spread_base, c.spread_base >= 0.0, "non-negative")?;
+        check(
+            "chain.spread_base",
+            c.spread_base,
+            c.spread_base >= 0.0,
+            "non-negative",
+        )?;
         check(
             "chain.spread_fraction",
             c.spread_fraction,

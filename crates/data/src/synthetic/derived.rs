@@ -5,8 +5,8 @@
 use chrono::NaiveDateTime;
 use volta_core::calendar::{REGULAR_CLOSE, REGULAR_OPEN};
 use volta_core::{
-    ChainSnapshot, NyseCalendar, OptionContract, OptionQuote, QualityPolicy, QuoteFlag,
-    QuoteFlags, SettlementTime,
+    ChainSnapshot, NyseCalendar, OptionContract, OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags,
+    SettlementTime,
 };
 use volta_pricing::{Vanilla, bsm};
 
@@ -148,6 +148,10 @@ mod tests {
     use chrono::NaiveDate;
     use volta_core::Price;
 
+    #[expect(
+        clippy::unnecessary_wraps,
+        reason = "builds the Option<Price> sides of the quotes"
+    )]
     fn p(s: &str) -> Option<Price> {
         Some(s.parse().unwrap())
     }
@@ -159,9 +163,17 @@ mod tests {
             .unwrap()
             .and_hms_opt(15, 45, 0)
             .unwrap();
-        let mut good = OptionQuote::new("SPY   210129P00345000".parse().unwrap(), p("2.76"), p("2.78"));
+        let mut good = OptionQuote::new(
+            "SPY   210129P00345000".parse().unwrap(),
+            p("2.76"),
+            p("2.78"),
+        );
         good.volume = 10;
-        let crossed = OptionQuote::new("SPY   210129P00340000".parse().unwrap(), p("2.80"), p("2.70"));
+        let crossed = OptionQuote::new(
+            "SPY   210129P00340000".parse().unwrap(),
+            p("2.80"),
+            p("2.70"),
+        );
         let zero = OptionQuote::new("SPY   210129C00450000".parse().unwrap(), p("0"), p("0.01"));
         let chain = ChainSnapshot::try_new(
             as_of,

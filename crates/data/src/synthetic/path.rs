@@ -45,7 +45,7 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
 /// in drift and diffusion, keep the possibly negative v in the state); the log-price is exact
 /// given v⁺ over the step. Jumps: N ~ Poisson((λ₀ + λ₁v⁺)·dt); the log-price moves by
 /// Σ N(μ_J, σ_J²) and the variance by Σ Exp(μ_V) (Duffie, Pan and Singleton 2000). The drift is
-/// compensated so that E[S_{t+dt}/S_t] = e^{μ·dt}.
+/// compensated so that E\[S_{t+dt}/S_t\] = e^{μ·dt}.
 ///
 /// Intraday: the session's diffusive log-return D is split at the Brownian-bridge point
 /// ω (overnight share): night = ω·D + √(ω(1−ω)·v⁺dt)·Z, jumps are added overnight, and the
@@ -61,8 +61,7 @@ pub(crate) fn step(p: &ModelParams, rng: &mut ChaCha8Rng, ln_s: &mut f64, v: &mu
     let intensity = p.jump_intensity + p.jump_intensity_per_variance * vp;
     // E[e^J − 1] for J ~ N(μ_J, σ_J²): the jump compensator.
     let mean_jump = (p.jump_mean + 0.5 * p.jump_std * p.jump_std).exp() - 1.0;
-    let diffusive =
-        (p.drift - 0.5 * vp - intensity * mean_jump) * dt + (vp * dt).sqrt() * z_s;
+    let diffusive = (p.drift - 0.5 * vp - intensity * mean_jump) * dt + (vp * dt).sqrt() * z_s;
     let jumps = poisson(rng, intensity * dt);
     let (mut jump_return, mut variance_jump) = (0.0, 0.0);
     if jumps > 0 {
@@ -76,7 +75,8 @@ pub(crate) fn step(p: &ModelParams, rng: &mut ChaCha8Rng, ln_s: &mut f64, v: &mu
     }
     let omega = p.overnight_variance_share;
     let z_bridge: f64 = rng.sample(StandardNormal);
-    let night = omega * diffusive + (omega * (1.0 - omega) * vp * dt).sqrt() * z_bridge + jump_return;
+    let night =
+        omega * diffusive + (omega * (1.0 - omega) * vp * dt).sqrt() * z_bridge + jump_return;
     let day = diffusive + jump_return - night;
     let s2 = (1.0 - omega) * vp * dt;
     let (u_hi, u_lo): (f64, f64) = (rng.random(), rng.random());
@@ -102,10 +102,10 @@ pub(crate) fn step(p: &ModelParams, rng: &mut ChaCha8Rng, ln_s: &mut f64, v: &mu
 }
 
 /// Risk-neutral expected average variance per year over the next `years` from instantaneous
-/// variance `v`: (1 + premium) × [θ̄ + (v − θ̄)(1 − e^{−κT})/(κT) + jump variance], with the
-/// Heston conditional mean E[v_s] = θ̄ + (v − θ̄)e^{−κ̄s} (Heston 1993) with κ̄, θ̄ the reversion
+/// variance `v`: (1 + premium) × \[θ̄ + (v − θ̄)(1 − e^{−κ̄T})/(κ̄T) + jump variance\], with the
+/// Heston conditional mean E\[v_s\] = θ̄ + (v − θ̄)e^{−κ̄s} (Heston 1993) with κ̄, θ̄ the reversion
 /// speed and long-run mean including the variance jumps, and the jumps' contribution to the variance swap
-/// 2λ̄(E[e^J] − 1 − E[J]) (Carr and Wu 2009, "Variance risk premiums", eq. 9), λ̄ = λ₀ + λ₁·(mean
+/// 2λ̄(E\[e^J\] − 1 − E\[J\]) (Carr and Wu 2009, "Variance risk premiums", eq. 9), λ̄ = λ₀ + λ₁·(mean
 /// variance over the period).
 pub(crate) fn expected_variance(p: &ModelParams, v: f64, years: f64) -> f64 {
     // The variance jumps add a drift λ(v)·μ_V = (λ₀ + λ₁v)·μ_V per year: the variance reverts
@@ -114,11 +114,14 @@ pub(crate) fn expected_variance(p: &ModelParams, v: f64, years: f64) -> f64 {
         (p.kappa - p.jump_intensity_per_variance * p.variance_jump_mean).max(0.1 * p.kappa);
     let theta_bar = (p.kappa * p.theta + p.jump_intensity * p.variance_jump_mean) / kappa_bar;
     let kt = kappa_bar * years;
-    let decay = if kt < 1e-8 { 1.0 - 0.5 * kt } else { (1.0 - (-kt).exp()) / kt };
+    let decay = if kt < 1e-8 {
+        1.0 - 0.5 * kt
+    } else {
+        (1.0 - (-kt).exp()) / kt
+    };
     let mean_v = theta_bar + (v - theta_bar) * decay;
     let intensity = p.jump_intensity + p.jump_intensity_per_variance * mean_v;
-    let jump_var = 2.0
-        * intensity
-        * ((p.jump_mean + 0.5 * p.jump_std * p.jump_std).exp() - 1.0 - p.jump_mean);
+    let jump_var =
+        2.0 * intensity * ((p.jump_mean + 0.5 * p.jump_std * p.jump_std).exp() - 1.0 - p.jump_mean);
     (1.0 + p.variance_risk_premium) * (mean_v + jump_var).max(0.0)
 }
