@@ -569,3 +569,63 @@ fn ten_years_of_chains_timing() {
     );
     assert!(total.as_secs_f64() <= 30.0, "{total:?}");
 }
+
+/// Bad settings are refused with the field named, never a panic.
+#[rstest]
+#[case::spot(|c: &mut SyntheticConfig| c.initial_spot = -1.0, "initial_spot")]
+#[case::dates(|c: &mut SyntheticConfig| c.end = ymd(2013, 1, 1), "end")]
+#[case::early(|c: &mut SyntheticConfig| c.start = ymd(1980, 1, 1), "start")]
+#[case::kappa(|c: &mut SyntheticConfig| c.model.kappa = f64::NAN, "model.kappa")]
+#[case::rho(|c: &mut SyntheticConfig| c.model.rho = -1.5, "model.rho")]
+#[case::tick(|c: &mut SyntheticConfig| c.chain.tick_cents = 0, "chain.tick_cents")]
+#[case::wing(|c: &mut SyntheticConfig| c.chain.wing_asymmetry = 0.5, "chain.wing_asymmetry")]
+#[case::smile(|c: &mut SyntheticConfig| c.chain.curvature = 0.0, "chain.curvature")]
+fn refuses_bad_settings(#[case] change: fn(&mut SyntheticConfig), #[case] field: &str) {
+    let mut config = SyntheticConfig::default();
+    change(&mut config);
+    match SyntheticMarket::generate(&config) {
+        Err(volta_data::DataError::InvalidSyntheticConfig { field: f, .. }) => assert_eq!(f, field),
+        other => panic!("expected an error on {field}, got {other:?}"),
+    }
+    assert!(
+        SyntheticMarket::generate(&SyntheticConfig::default())
+            .unwrap()
+            .chain(99_999)
+            .is_err()
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Any seed, spot level and listed underlying: a week of chains builds, every quote has
+    /// bid ≤ ask and a positive strike, and the strike grid is centred on the spot.
+    #[test]
+    fn chains_build_at_any_scale(
+        seed in 0_u64..1_000_000,
+        spot in 5.0_f64..6000.0,
+        symbol in proptest::sample::select(vec!["SPY", "SPX", "QQQ", "IWM", "XYZ"]),
+    ) {
+        let config = SyntheticConfig {
+            seed,
+            symbol: symbol.to_owned(),
+            initial_spot: spot,
+            start: ymd(2023, 6, 12),
+            end: ymd(2023, 6, 16),
+            ..SyntheticConfig::default()
+        };
+        let m = SyntheticMarket::generate(&config).unwrap();
+        for (i, chain) in m.chains().enumerate() {
+            let chain = chain.unwrap();
+            proptest::prop_assert!(chain.len() > 50);
+            let s = m.days()[i].bar.ohlcv.close().to_f64();
+            let (mut below, mut above) = (0, 0);
+            for quote in chain.iter() {
+                proptest::prop_assert!(quote.bid.unwrap() <= quote.ask.unwrap());
+                let k = quote.key.strike().to_f64();
+                proptest::prop_assert!(k > 0.0);
+                if k < s { below += 1 } else { above += 1 }
+            }
+            proptest::prop_assert!(below > 10 && above > 10, "{below} strikes below, {above} above");
+        }
+    }
+}

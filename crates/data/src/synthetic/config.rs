@@ -53,14 +53,19 @@ impl Default for SyntheticConfig {
 /// variance (Duffie, Pan and Singleton 2000, "SVCJ"). Time is in years of 252 sessions.
 ///
 /// The defaults are calibrated, by simulation, so that the daily closes and the VIX-like index
-/// resemble SPY and VIX from 1990 to 2023 (see the module docs for targets and measured values).
+/// resemble SPY and VIX from 1990 to 2023 (see the module docs for targets and measured values):
+/// κ = 5 (a shock halves in seven weeks), θ = 0.024, ξ = 0.45, ρ = −0.7 (the leverage effect:
+/// daily ^GSPC log returns and VIX changes correlate at −0.79 over 1990-2023), λ(v) = 0.5 + 12v
+/// jumps a year of mean −3.5 % and deviation 3 % with a variance jump of mean 0.03, and a
+/// variance risk premium of 35 % (over 1990-2023 the mean of VIX² is 1.35 × the realised
+/// variance of ^GSPC: 0.0447 against 0.0332 per year).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ModelParams {
     /// Expected price return per year under the real-world measure (0.07 = 7 %).
     pub drift: f64,
     /// Speed of mean reversion κ of the variance, per year (half-life ln 2 / κ years).
     pub kappa: f64,
-    /// Long-run variance θ per year (0.02 ≈ 14 % volatility), before jumps.
+    /// Long-run variance θ per year (0.024 ≈ 15.5 % volatility), before jumps.
     pub theta: f64,
     /// Volatility of variance ξ, per √year.
     pub vol_of_vol: f64,

@@ -38,7 +38,7 @@
 //! Koekkoek and van Dijk 2010), so that v⁺ = max(v, 0) keeps the square roots real. Jumps are
 //! overnight gaps; the diffusion is split between night and day at a Brownian-bridge point,
 //! and the day's high and low come from the exact marginal laws of a Brownian bridge's extremes
-//! (see [`SyntheticDay`]). Randomness is ChaCha8 seeded by [`SyntheticConfig::seed`]: stream 0
+//! (Glasserman 2004, §6.4). Randomness is ChaCha8 seeded by [`SyntheticConfig::seed`]: stream 0
 //! drives the path, stream 1 + i the chain of session i, so chains can be built in any order
 //! and each is a pure function of the config and the session.
 //!
@@ -98,7 +98,7 @@
 //! Over twenty 50-year paths (seeds 0-19) realised vol ranged 16.2-19.3 % and skewness
 //! −0.61 to −0.14; the VIX mean had median 19.2 and ranged 18.2-20.7 (one path above 20: a
 //! 50-year mean of a persistent series still varies by about ±0.8 points). Tails are thinner
-//! than SPY's (excess kurtosis 4-8 against 11) and the largest spikes lower (VIX maxima 45-60
+//! than SPY's (excess kurtosis 4-8 against 11) and the largest spikes lower (VIX maxima 47-60
 //! against 2008's 80 and 2020's 83): a one-factor variance cannot produce both the calm years
 //! and the extremes without overshooting the mean.
 //!
