@@ -103,9 +103,9 @@
 //! and the extremes without overshooting the mean.
 //!
 //! Speed: ten years of daily SPY chains (2014-2023, 2516 sessions, 16.6 million quotes, with
-//! the daily expiries of 2023 giving about 13 000 quotes a session) take 10.8 s in a release
-//! build on one core (650 ns a quote, most of it in building `Decimal` prices and contract
-//! keys); the path alone takes about 1 ms. See `ten_years_of_chains_timing` in
+//! the daily expiries of 2023 giving about 13 000 quotes a session) take 6.9 s in a release
+//! build on one core (420 ns a quote, greeks, `Decimal` prices and contract keys included;
+//! 10.8 s when the core was shared with other builds); the path alone takes about 1 ms. See `ten_years_of_chains_timing` in
 //! `tests/synthetic.rs`.
 
 #![expect(

@@ -125,3 +125,59 @@ pub(crate) fn expected_variance(p: &ModelParams, v: f64, years: f64) -> f64 {
         2.0 * intensity * ((p.jump_mean + 0.5 * p.jump_std * p.jump_std).exp() - 1.0 - p.jump_mean);
     (1.0 + p.variance_risk_premium) * (mean_v + jump_var).max(0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn expected_variance_limits() {
+        let p = ModelParams::default();
+        let m = 1.0 + p.variance_risk_premium;
+        let jump = |v: f64| {
+            2.0 * (p.jump_intensity + p.jump_intensity_per_variance * v)
+                * ((p.jump_mean + 0.5 * p.jump_std * p.jump_std).exp() - 1.0 - p.jump_mean)
+        };
+        // Over no time: the current variance plus the jumps at the current intensity.
+        let v = 0.09;
+        assert!((expected_variance(&p, v, 0.0) - m * (v + jump(v))).abs() < 1e-12);
+        // Over a very long time: the long-run mean θ̄ = (κθ + λ₀μ_V)/(κ − λ₁μ_V).
+        let kappa_bar = p.kappa - p.jump_intensity_per_variance * p.variance_jump_mean;
+        let theta_bar = (p.kappa * p.theta + p.jump_intensity * p.variance_jump_mean) / kappa_bar;
+        let long = expected_variance(&p, v, 1e6);
+        assert!((long - m * (theta_bar + jump(theta_bar))).abs() < 1e-6);
+        // Mean reversion: from above and below, towards θ̄.
+        assert!(expected_variance(&p, 0.5, 1.0) < expected_variance(&p, 0.5, 0.1));
+        assert!(expected_variance(&p, 0.0, 1.0) > expected_variance(&p, 0.0, 0.1));
+    }
+
+    #[test]
+    fn bars_bracket_open_and_close_and_variance_stays_non_negative() {
+        let p = ModelParams {
+            vol_of_vol: 1.5,
+            ..ModelParams::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (mut ln_s, mut v) = (100f64.ln(), p.theta);
+        let mut truncated = 0;
+        for _ in 0..20_000 {
+            let s = step(&p, &mut rng, &mut ln_s, &mut v);
+            assert!(s.high >= s.open.max(s.close) && s.low <= s.open.min(s.close));
+            assert!(s.variance >= 0.0 && s.volume > 0.0);
+            truncated += usize::from(v < 0.0);
+        }
+        // ξ = 1.5 breaks the Feller condition hard: the state goes negative, the output not.
+        assert!(truncated > 0);
+    }
+
+    #[test]
+    fn poisson_matches_its_mean() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let n = 200_000;
+        let total: u32 = (0..n).map(|_| poisson(&mut rng, 0.3)).sum();
+        let mean = f64::from(total) / f64::from(n);
+        // Standard error √(0.3/n) ≈ 0.0012.
+        assert!((mean - 0.3).abs() < 0.005, "{mean}");
+    }
+}
