@@ -629,3 +629,76 @@ proptest::proptest! {
         }
     }
 }
+
+/// `$VOLTA_DATA_DIR/<relative>`, or `../../../shared/data` relative to this crate; `None` (with a
+/// message) when missing outside CI, a panic when `CI=true` (as volta-core's tests).
+fn data_file(relative: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("VOLTA_DATA_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        std::path::PathBuf::from,
+    );
+    let path = dir.join(relative);
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "data file {} is missing (set VOLTA_DATA_DIR)",
+        path.display()
+    );
+    eprintln!(
+        "skipped: data file {} is missing (set VOLTA_DATA_DIR)",
+        path.display()
+    );
+    None
+}
+
+/// Closing values of a Cboe/Yahoo history file whose date is `MM/DD/YYYY` in column 0 and whose
+/// close is in column `close`, from 1990 on.
+fn closes(path: &std::path::Path, close: usize) -> Vec<f64> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|row| row[0][6..].parse::<i32>().unwrap() >= 1990)
+        .map(|row| row[close].parse().unwrap())
+        .collect()
+}
+
+/// The default model against the real series: the synthetic VIX mean within a point of the
+/// real VIX's (19.6), realised vol within two points of ^GSPC's (18.2 % over 1990-2023), both
+/// skewed negatively.
+#[test]
+fn resembles_the_real_sp500_and_vix() {
+    let (Some(gspc), Some(vix)) = (
+        data_file("underlying/GSPC_daily_ohlc.csv"),
+        data_file("vol/VIX_History.csv"),
+    ) else {
+        return;
+    };
+    let gspc = closes(&gspc, 4);
+    let vix = closes(&vix, 4);
+    let r: Vec<f64> = gspc.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+    let real_vol = (r.iter().map(|x| x * x).sum::<f64>() / r.len() as f64 * 252.0).sqrt();
+    let m = mean(&r);
+    let sd = (r.iter().map(|x| (x - m).powi(2)).sum::<f64>() / r.len() as f64).sqrt();
+    let real_skew = r.iter().map(|x| ((x - m) / sd).powi(3)).sum::<f64>() / r.len() as f64;
+    let real_vix = mean(&vix);
+    assert!(
+        (real_vol - 0.182).abs() < 0.001 && (real_vix - 19.6).abs() < 0.05,
+        "{real_vol} {real_vix}"
+    );
+    let s = stats(&long_market(42));
+    assert!(
+        (s.vix_mean - real_vix).abs() < 1.0,
+        "VIX mean {} vs {real_vix}",
+        s.vix_mean
+    );
+    assert!(
+        (s.vol - real_vol).abs() < 0.02,
+        "vol {} vs {real_vol}",
+        s.vol
+    );
+    assert!(s.skew < 0.0 && real_skew < 0.0);
+    assert!(vix.iter().copied().fold(0.0, f64::max) > 80.0 && s.vix_max > 40.0);
+}
