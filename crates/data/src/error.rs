@@ -160,6 +160,16 @@ pub enum DataError {
         /// What was wrong.
         reason: String,
     },
+    /// A synthetic-market setting is out of its domain.
+    #[error("synthetic market setting `{field}` = {value}: must be {requirement}")]
+    InvalidSyntheticConfig {
+        /// The [`crate::synthetic::SyntheticConfig`] field (dotted path, e.g. `model.kappa`).
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What the field must be.
+        requirement: &'static str,
+    },
 }
 
 /// `Result` with [`DataError`].

@@ -1,0 +1,239 @@
+//! The option chains of the synthetic market: smile, strike grid, quotes, interest.
+
+use chrono::NaiveDateTime;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use rust_decimal::Decimal;
+use volta_core::expiry::Expiry;
+use volta_core::{ContractKey, OptionQuote, OptionRight, Price, Strike, VendorAnalytics};
+use volta_pricing::{Vanilla, bsm};
+
+use super::config::{ChainParams, ModelParams};
+use super::path::expected_variance;
+use crate::error::Result;
+
+/// Minutes in a 365-day year: option times to expiry are ACT/365 in minutes.
+pub(crate) const MINUTES_PER_YEAR: f64 = 365.0 * 24.0 * 60.0;
+
+/// The implied-volatility surface of one session: an ATM term structure from the model's
+/// risk-neutral expected variance, and a smile in standardised log-moneyness.
+///
+/// σ(K, T)² = σ_ATM(T)² · (1 + β(ρz + √(z² + c²) − c)), z = ln(K/F) / (σ_ATM(T)·√T):
+/// Gatheral's SVI (2004; Gatheral and Jacquier 2014) in standardised log-moneyness, with
+/// σ_ATM(T)² the risk-neutral expected average variance to T, F = S·e^{(r−q)T}, and β, ρ, c set
+/// from [`ChainParams::skew`](super::ChainParams::skew) (the slope of σ/σ_ATM in z at the
+/// money), [`ChainParams::curvature`](super::ChainParams::curvature) and
+/// [`ChainParams::wing_asymmetry`](super::ChainParams::wing_asymmetry). SVI's wings are linear
+/// in variance, so prices stay monotone and convex in strike far out (a polynomial in z is
+/// not: its call wing turns up and breaks monotonicity on short expiries). Measured in
+/// log-moneyness the skew is a/√T: steeper for short expiries, the 1/√T term structure of
+/// equity-index skew (Gatheral 2006, "The Volatility Surface", ch. 7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Smile {
+    /// Spot, US dollars.
+    pub spot: f64,
+    /// Risk-free rate per year, continuously compounded.
+    pub rate: f64,
+    /// Dividend yield per year, continuously compounded.
+    pub dividend_yield: f64,
+    /// Instantaneous variance of the model at the close, per year.
+    pub variance: f64,
+    pub(crate) model: ModelParams,
+    pub(crate) chain: ChainParams,
+}
+
+impl Smile {
+    /// Forward price for `years` to expiry, US dollars.
+    #[must_use]
+    pub fn forward(&self, years: f64) -> f64 {
+        self.spot * ((self.rate - self.dividend_yield) * years).exp()
+    }
+
+    /// At-the-money-forward implied volatility for `years` (ACT/365) to expiry, per √year.
+    #[must_use]
+    pub fn atm_vol(&self, years: f64) -> f64 {
+        expected_variance(&self.model, self.variance, years).sqrt()
+    }
+
+    /// Implied volatility per √year at `strike` (US dollars) for `years` to expiry.
+    #[must_use]
+    pub fn vol(&self, strike: f64, years: f64) -> f64 {
+        let atm = self.atm_vol(years);
+        self.vol_with_atm(atm, strike, years)
+    }
+
+    fn vol_with_atm(&self, atm: f64, strike: f64, years: f64) -> f64 {
+        let z = (strike / self.forward(years)).ln() / (atm * years.sqrt());
+        let (beta, rho, c) = self.chain.svi();
+        atm * (1.0 + beta * (rho * z + (z * z + c * c).sqrt() - c)).sqrt()
+    }
+}
+
+/// `raw` rounded up to 1, 2.5 or 5 × 10ⁿ, at least $0.10, in thousandths of a dollar.
+fn nice_step_thousandths(raw: f64) -> i64 {
+    let mut unit: i64 = 100; // $0.10
+    loop {
+        for mult in [10, 25, 50] {
+            let step = unit * mult / 10;
+            if step as f64 >= raw * 1000.0 || step >= 10_000_000 {
+                return step;
+            }
+        }
+        unit *= 10;
+    }
+}
+
+/// Rounds `x` dollars down (`up = false`) or up to a multiple of `tick` cents, in cents.
+fn to_ticks(x: f64, tick: u32, up: bool) -> i64 {
+    let t = f64::from(tick);
+    let n = x * 100.0 / t;
+    // A relative nudge so that a price a rounding error off a tick stays on it.
+    let n = if up {
+        (n - 1e-9).ceil()
+    } else {
+        (n + 1e-9).floor()
+    };
+    (n as i64) * i64::from(tick)
+}
+
+fn cents(c: i64) -> Result<Price> {
+    Ok(Price::try_new(Decimal::new(c.max(0), 2))?)
+}
+
+/// One expiry to quote.
+pub(crate) struct ExpiryToQuote<'a> {
+    pub(crate) expiry: &'a Expiry,
+    pub(crate) years: f64,
+    pub(crate) days: f64,
+}
+
+/// The quotes of one session's chain, in chain order (expiry, strike, call before put).
+pub(crate) fn quotes(
+    smile: &Smile,
+    vix: f64,
+    as_of: NaiveDateTime,
+    expiries: &[ExpiryToQuote<'_>],
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<OptionQuote>> {
+    let c = &smile.chain;
+    let s = smile.spot;
+    let fine = nice_step_thousandths(s * c.strike_step_fraction);
+    let wide = fine * i64::from(c.wide_step_multiple);
+    let vix_factor = (vix / 20.0).max(0.1).powf(c.spread_vix_elasticity);
+    let mut out = Vec::new();
+    let mut strikes: Vec<i64> = Vec::new();
+    for e in expiries {
+        let t = e.years;
+        let f = smile.forward(t);
+        let atm = smile.atm_vol(t);
+        let sd = atm * t.sqrt();
+        let f_th = f * 1000.0;
+        let atm_i = (f_th / fine as f64).round() as i64;
+        let min_each = i64::from(c.min_strikes_each_side);
+        let lo = ((f_th * (-c.dense_range_sd * sd).exp() / fine as f64).floor() as i64)
+            .min(atm_i - min_each)
+            .max(1);
+        let hi = ((f_th * (c.dense_range_sd * sd).exp() / fine as f64).ceil() as i64)
+            .max(atm_i + min_each);
+        let wide_lo = ((f_th * (-c.wide_range_sd * sd).exp() / wide as f64).ceil() as i64).max(1);
+        let wide_hi = (f_th * (c.wide_range_sd * sd).exp() / wide as f64).floor() as i64;
+        strikes.clear();
+        // Wide strikes below the dense range, the dense range, wide strikes above: ascending.
+        let (dense_lo_th, dense_hi_th) = (lo * fine, hi * fine);
+        for i in wide_lo..=wide_hi {
+            let k = i * wide;
+            if k < dense_lo_th {
+                strikes.push(k);
+            }
+        }
+        strikes.extend((lo..=hi).map(|i| i * fine));
+        for i in wide_lo..=wide_hi {
+            let k = i * wide;
+            if k > dense_hi_th {
+                strikes.push(k);
+            }
+        }
+        strikes.retain(|&k| k > 0 && k <= 99_999_999);
+        let monthly = e.expiry.kind == volta_core::expiry::ExpiryKind::Monthly;
+        for &k_th in &strikes {
+            let k = k_th as f64 / 1000.0;
+            let vol = smile.vol_with_atm(atm, k, t);
+            let z = (k / f).ln() / sd;
+            let strike = Strike::try_new(Decimal::new(k_th, 3))?;
+            // Open interest: a bell in z (σ = 2), more on monthlies, less on far expiries.
+            let oi_mean =
+                c.open_interest_scale * (-z * z / 8.0).exp() * if monthly { 1.0 } else { 0.4 }
+                    / (1.0 + e.days / 60.0);
+            // Volume: a turnover of the open interest, higher near expiry, near the money
+            // and in turbulent markets.
+            let turnover = c.volume_turnover
+                * (1.0 + 4.0 * (-e.days / 5.0).exp())
+                * (-z * z / 8.0).exp()
+                * vix
+                / 20.0;
+            for right in [OptionRight::Call, OptionRight::Put] {
+                let option = Vanilla {
+                    right,
+                    spot: s,
+                    strike: k,
+                    years: t,
+                    rate: smile.rate,
+                    dividend_yield: smile.dividend_yield,
+                };
+                let g = bsm::greeks(&option, vol)?;
+                let spread = (c.spread_base + c.spread_fraction * g.price)
+                    * (1.0 + c.spread_widening_per_sd * z.abs())
+                    * vix_factor;
+                let bid = to_ticks(g.price - 0.5 * spread, c.tick_cents, false).max(0);
+                let ask = to_ticks(g.price + 0.5 * spread, c.tick_cents, true)
+                    .max(i64::from(c.tick_cents));
+                let (z_oi, z_vol): (f64, f64) =
+                    (rng.sample(StandardNormal), rng.sample(StandardNormal));
+                // Lognormal noise of mean 1: σ = 0.5 for open interest, 0.7 for volume.
+                let oi = oi_mean * (0.5 * z_oi - 0.125).exp();
+                let volume = oi * turnover * (0.7 * z_vol - 0.245).exp();
+                let mut q = OptionQuote::new(
+                    ContractKey::try_new(&e.expiry.root, e.expiry.date, right, strike)?,
+                    Some(cents(bid)?),
+                    Some(cents(ask)?),
+                );
+                q.volume = volume as u64;
+                q.open_interest = oi as u64;
+                q.updated_at = Some(as_of);
+                q.vendor = Some(VendorAnalytics {
+                    implied_vol: Some(vol),
+                    delta: Some(g.delta),
+                    gamma: Some(g.gamma),
+                    theta: Some(g.theta_per_calendar_day()),
+                    vega: Some(g.vega_per_vol_point()),
+                });
+                out.push(q);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_nice() {
+        assert_eq!(nice_step_thousandths(450.0 * 0.0025), 2_500);
+        assert_eq!(nice_step_thousandths(0.9), 1_000);
+        assert_eq!(nice_step_thousandths(0.01), 100);
+        assert_eq!(nice_step_thousandths(4500.0 * 0.0025), 25_000);
+        assert_eq!(nice_step_thousandths(3.0), 5_000);
+    }
+
+    #[test]
+    fn ticks_round_outwards() {
+        assert_eq!(to_ticks(1.234, 1, false), 123);
+        assert_eq!(to_ticks(1.234, 1, true), 124);
+        assert_eq!(to_ticks(1.23, 1, true), 123);
+        assert_eq!(to_ticks(1.23, 5, true), 125);
+        assert_eq!(to_ticks(-0.004, 1, false), -1);
+    }
+}
