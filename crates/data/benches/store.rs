@@ -29,8 +29,9 @@ fn day_chain(day: u64) -> ChainSnapshot {
                 let strike = Strike::from_thousandths(1_000_000 + 5_000 * s).unwrap();
                 let key = ContractKey::try_new("SPXW", expiry, right, strike).unwrap();
                 let cents = (u64::from(s) * 37 + e * 11 + day) % 50_000;
-                let bid = Price::try_new(Decimal::new(cents as i64, 2)).unwrap();
-                let ask = Price::try_new(Decimal::new(cents as i64 + 10, 2)).unwrap();
+                let signed = i64::try_from(cents).unwrap();
+                let bid = Price::try_new(Decimal::new(signed, 2)).unwrap();
+                let ask = Price::try_new(Decimal::new(signed + 10, 2)).unwrap();
                 let mut q = OptionQuote::new(key, Some(bid), Some(ask));
                 q.last = Some(bid);
                 q.volume = cents;

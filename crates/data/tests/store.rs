@@ -128,8 +128,14 @@ fn synthetic_chain(underlying: &str, as_of: NaiveDateTime, n: usize, salt: u64) 
                 let strike = Strike::from_thousandths(1_000_000 + 5_000 * s as u32).unwrap();
                 let key = ContractKey::try_new(underlying, *expiry, right, strike).unwrap();
                 let cents = (s as u64 * 37 + e as u64 * 11 + salt) % 50_000;
-                let bid = Price::try_new(rust_decimal::Decimal::new(cents as i64, 2)).unwrap();
-                let ask = Price::try_new(rust_decimal::Decimal::new(cents as i64 + 10, 2)).unwrap();
+                let bid =
+                    Price::try_new(rust_decimal::Decimal::new(i64::try_from(cents).unwrap(), 2))
+                        .unwrap();
+                let ask = Price::try_new(rust_decimal::Decimal::new(
+                    i64::try_from(cents).unwrap() + 10,
+                    2,
+                ))
+                .unwrap();
                 let mut q = OptionQuote::new(key, (s % 7 != 0).then_some(bid), Some(ask));
                 q.volume = cents * 3;
                 q.open_interest = cents * 17;
@@ -691,7 +697,11 @@ fn the_journal_round_trips_and_money_reconciles_to_the_cent() {
     assert_eq!(fees, "650".parse().unwrap());
     let premium: Money = loaded
         .iter()
-        .map(|f| f.price.notional(100, f.quantity as i64).unwrap())
+        .map(|f| {
+            f.price
+                .notional(100, i64::try_from(f.quantity).unwrap())
+                .unwrap()
+        })
         .sum();
     assert_eq!(premium, "1000".parse().unwrap());
     // A different fill under a known id is refused, and nothing of its batch is kept.

@@ -25,7 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/
 /// The schema version this build writes and reads: the number of the last migration.
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// How long a writer waits for another connection's lock before giving up (SQLITE_BUSY).
+/// How long a writer waits for another connection's lock before giving up (`SQLITE_BUSY`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Timestamps as stored: sortable text that SQLite's date functions read. `%.f` writes the
@@ -558,7 +558,7 @@ impl SqliteStore {
 }
 
 /// Reads the quote columns starting at `first` (contract, bid, ask, last, volume,
-/// open_interest, updated_at, has_vendor, five vendor values).
+/// `open_interest`, `updated_at`, `has_vendor`, five vendor values).
 fn read_quote(row: &Row<'_>, first: usize, label: &str) -> Result<OptionQuote> {
     let reader = Reader {
         table: "option_quotes",
@@ -1300,7 +1300,7 @@ mod tests {
     #[test]
     fn migrations_are_numbered_in_order() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.0, i as i64 + 1);
+            assert_eq!(m.0, i64::try_from(i + 1).unwrap());
         }
         assert_eq!(MIGRATIONS.last().unwrap().0, SCHEMA_VERSION);
     }
