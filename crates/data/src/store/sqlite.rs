@@ -100,7 +100,7 @@ impl Reader {
         column: &'static str,
         key: &dyn Display,
     ) -> Result<Option<&'r str>> {
-        match row.get_ref(i).map_err(sql_err("read", key.to_string()))? {
+        match row.get_ref(i).map_err(sql_err("read", key))? {
             ValueRef::Null => Ok(None),
             ValueRef::Text(t) => std::str::from_utf8(t)
                 .map(Some)
@@ -211,7 +211,7 @@ impl Reader {
     }
 
     fn int(&self, row: &Row<'_>, i: usize, column: &'static str, key: &dyn Display) -> Result<i64> {
-        match row.get_ref(i).map_err(sql_err("read", key.to_string()))? {
+        match row.get_ref(i).map_err(sql_err("read", key))? {
             ValueRef::Integer(v) => Ok(v),
             other => Err(self.corrupt(column, key, &format!("{other:?}"), "an integer")),
         }
@@ -235,7 +235,7 @@ impl Reader {
         column: &'static str,
         key: &dyn Display,
     ) -> Result<Option<f64>> {
-        match row.get_ref(i).map_err(sql_err("read", key.to_string()))? {
+        match row.get_ref(i).map_err(sql_err("read", key))? {
             ValueRef::Null => Ok(None),
             ValueRef::Real(v) => Ok(Some(v)),
             // SQLite may store a whole REAL as an integer in an untyped expression.
