@@ -881,3 +881,63 @@ fn coverage_lists_bars_and_chains_per_symbol() {
         ]
     );
 }
+
+/// The real Cboe SPX chain of 2019-04-25 (13 340 quotes, SPX and SPXW): stored, read back
+/// equal, and re-imported without a change. The file's snapshot time was not recorded; the
+/// test stamps it 16:00.
+#[test]
+fn the_real_spx_chain_of_2019_04_25_round_trips() {
+    let Some(path) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
+        return;
+    };
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let mut spot = None;
+    let quotes: Vec<OptionQuote> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            spot = Some(p(&r[1]));
+            let mut q = OptionQuote::new(r[3].parse().unwrap(), Some(p(&r[10])), Some(p(&r[11])));
+            q.last = Some(p(&r[8]));
+            q.volume = r[12].parse().unwrap();
+            q.open_interest = r[13].parse().unwrap();
+            q.vendor = Some(VendorAnalytics {
+                implied_vol: Some(r[14].parse().unwrap()),
+                delta: Some(r[15].parse().unwrap()),
+                gamma: Some(r[16].parse().unwrap()),
+                theta: None,
+                vega: None,
+            });
+            q
+        })
+        .collect();
+    let t = at(2019, 4, 25, 16, 0);
+    let chain = ChainSnapshot::try_new(t, sym("SPX"), spot.unwrap(), quotes).unwrap();
+    assert_eq!(chain.len(), 13_340);
+    let (_dir, mut store) = fresh();
+    assert_eq!(
+        store.upsert_chains(std::slice::from_ref(&chain)).unwrap(),
+        13_341
+    );
+    let loaded = store
+        .chain_on(&sym("SPX"), date(2019, 4, 25))
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded, chain);
+    assert_eq!(loaded.underlying_price(), p("2919.04"));
+    // The file's first row, value for value.
+    let key: ContractKey = "SPXW190426C00800000".parse().unwrap();
+    let q = loaded.get(&key).unwrap();
+    assert_eq!((q.bid, q.ask), (Some(p("2109.9")), Some(p("2128.2"))));
+    assert_eq!(q.open_interest, 2);
+    assert_eq!(q.vendor.unwrap().implied_vol, Some(7.9432));
+    assert_eq!(q.vendor.unwrap().delta, Some(0.9985));
+    let changes = store.total_changes();
+    assert_eq!(store.upsert_chains(&[chain]).unwrap(), 0);
+    assert_eq!(store.total_changes(), changes);
+    let history = store
+        .contract_history(&key, date(2019, 4, 25), date(2019, 4, 25))
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].quote, *q);
+}
