@@ -1,6 +1,8 @@
 //! Importers against every real file of the shared data (counts and spot values from its
 //! README), bad-input cases with their exact locations, and all-or-nothing as a property.
 
+// The real-data helper is volta-core's, shared rather than copied.
+#[path = "../../core/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};

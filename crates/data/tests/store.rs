@@ -1,5 +1,7 @@
 //! Integration tests of the SQLite store, on real SQLite files in temporary directories.
 
+// The real-data helper is volta-core's, shared rather than copied.
+#[path = "../../core/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;

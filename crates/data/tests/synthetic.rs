@@ -1,5 +1,8 @@
 //! The synthetic market: calibration to SPY/VIX statistics, determinism, chain sanity.
 
+// The real-data helper is volta-core's, shared rather than copied.
+#[path = "../../core/tests/common/mod.rs"]
+mod common;
 use chrono::NaiveDate;
 use rstest::rstest;
 use volta_core::{NyseCalendar, OptionRight, QualityPolicy, QuoteFlag};
@@ -630,29 +633,6 @@ proptest::proptest! {
     }
 }
 
-/// `$VOLTA_DATA_DIR/<relative>`, or `../../../shared/data` relative to this crate; `None` (with a
-/// message) when missing outside CI, a panic when `CI=true` (as volta-core's tests).
-fn data_file(relative: &str) -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("VOLTA_DATA_DIR").map_or_else(
-        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        std::path::PathBuf::from,
-    );
-    let path = dir.join(relative);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "data file {} is missing (set VOLTA_DATA_DIR)",
-        path.display()
-    );
-    eprintln!(
-        "skipped: data file {} is missing (set VOLTA_DATA_DIR)",
-        path.display()
-    );
-    None
-}
-
 /// Closing values of a Cboe/Yahoo history file whose date is `MM/DD/YYYY` in column 0 and whose
 /// close is in column `close`, from 1990 on.
 fn closes(path: &std::path::Path, close: usize) -> Vec<f64> {
@@ -671,8 +651,8 @@ fn closes(path: &std::path::Path, close: usize) -> Vec<f64> {
 #[test]
 fn resembles_the_real_sp500_and_vix() {
     let (Some(gspc), Some(vix)) = (
-        data_file("underlying/GSPC_daily_ohlc.csv"),
-        data_file("vol/VIX_History.csv"),
+        common::data_file("underlying/GSPC_daily_ohlc.csv"),
+        common::data_file("vol/VIX_History.csv"),
     ) else {
         return;
     };
