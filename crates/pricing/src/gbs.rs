@@ -40,6 +40,8 @@ struct Terms {
     df: f64,
     sqrt_t: f64,
     v_sqrt_t: f64,
+    /// 1/(σ√T), or 0 without diffusion: one division shared by d1, gamma and theta.
+    inv_v_sqrt_t: f64,
     d1: f64,
     d2: f64,
     /// φ(d1).
@@ -61,7 +63,8 @@ fn terms(o: &GbsInputs) -> Terms {
     if v_sqrt_t > 0.0 {
         let spot_over_strike = o.s / o.k;
         let log_moneyness = spot_over_strike.ln() + o.b * o.t;
-        let d1 = log_moneyness / v_sqrt_t + 0.5 * v_sqrt_t;
+        let inv_v_sqrt_t = 1.0 / v_sqrt_t;
+        let d1 = log_moneyness * inv_v_sqrt_t + 0.5 * v_sqrt_t;
         let d2 = d1 - v_sqrt_t;
         let e1 = (-0.5 * d1 * d1).exp();
         // φ(d2) = φ(d1)·F/K: one exponential serves both tails (Haug 2007, eq. 1.6 identity).
@@ -73,6 +76,7 @@ fn terms(o: &GbsInputs) -> Terms {
             df,
             sqrt_t,
             v_sqrt_t,
+            inv_v_sqrt_t,
             d1,
             d2,
             pdf_d1: ONE_OVER_SQRT_TWO_PI * e1,
@@ -94,6 +98,7 @@ fn terms(o: &GbsInputs) -> Terms {
             df,
             sqrt_t,
             v_sqrt_t,
+            inv_v_sqrt_t: 0.0,
             d1: 0.0,
             d2: 0.0,
             pdf_d1: 0.0,
@@ -121,9 +126,10 @@ pub(crate) fn greeks(o: &GbsInputs) -> Greeks {
     let delta = t.theta_sign * t.carry_df * t.cdf_d1;
     let (gamma, vega, diffusion_theta) = if t.v_sqrt_t > 0.0 {
         (
-            t.carry_df * t.pdf_d1 / (o.s * t.v_sqrt_t),
+            t.carry_df * t.pdf_d1 * t.inv_v_sqrt_t / o.s,
             spot_leg * t.pdf_d1 * t.sqrt_t,
-            -spot_leg * t.pdf_d1 * o.v / (2.0 * t.sqrt_t),
+            // σ/(2√T) = σ²/(2σ√T), which avoids a division.
+            -0.5 * spot_leg * t.pdf_d1 * o.v * o.v * t.inv_v_sqrt_t,
         )
     } else {
         (0.0, 0.0, 0.0)
