@@ -25,7 +25,8 @@
 use std::hint::black_box;
 
 use blackscholes::{Greeks as _, Inputs, OptionType, Pricing as _};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use implied_vol::{DefaultSpecialFn, ImpliedBlackVolatility, PriceBlackScholes};
 use volta_pricing::batch::{self, BatchInputs, GreeksOut, QuoteInputs};
 use volta_pricing::{ErrorCode, OptionRight, Vanilla, bsm};
@@ -400,6 +401,22 @@ fn check_batch_agreement(rows: &[Row], columns: &mut Columns) {
     );
 }
 
+/// Times `f` over every row of the sample, one call per option (the way the peers are called).
+fn per_row<T>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    rows: &[Row],
+    f: impl Fn(&Row) -> T,
+) {
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            for r in rows {
+                black_box(f(black_box(r)));
+            }
+        });
+    });
+}
+
 fn peers(c: &mut Criterion) {
     let rows = rows();
     check_agreement(&rows);
@@ -411,74 +428,38 @@ fn peers(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(elements.clone());
     group.bench_function("volta_batch", |b| b.iter(|| columns.prices_into()));
-    group.bench_function("volta", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(bsm::price(black_box(&r.option), r.vol).ok());
-            }
-        });
+    per_row(&mut group, "volta", &rows, |r| {
+        bsm::price(&r.option, r.vol).ok()
     });
-    group.bench_function("blackscholes", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(black_box(&r.bs).calc_price().ok());
-            }
-        });
+    per_row(&mut group, "blackscholes", &rows, |r| {
+        r.bs.calc_price().ok()
     });
-    group.bench_function("blackscholes_rational", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(black_box(&r.bs).calc_rational_price().ok());
-            }
-        });
+    per_row(&mut group, "blackscholes_rational", &rows, |r| {
+        r.bs.calc_rational_price().ok()
     });
-    group.bench_function("implied_vol", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(implied_vol_price(black_box(r)));
-            }
-        });
-    });
+    per_row(&mut group, "implied_vol", &rows, implied_vol_price);
     group.finish();
 
     let mut group = c.benchmark_group("peers/greeks");
     group.sample_size(10);
     group.throughput(elements.clone());
     group.bench_function("volta_batch", |b| b.iter(|| columns.greeks_into()));
-    group.bench_function("volta", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(bsm::greeks(black_box(&r.option), r.vol).ok());
-            }
-        });
+    per_row(&mut group, "volta", &rows, |r| {
+        bsm::greeks(&r.option, r.vol).ok()
     });
-    group.bench_function("blackscholes", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(blackscholes_greeks(black_box(&r.bs)));
-            }
-        });
+    per_row(&mut group, "blackscholes", &rows, |r| {
+        blackscholes_greeks(&r.bs)
     });
     group.finish();
 
     let mut group = c.benchmark_group("peers/implied_vol");
     group.sample_size(10);
     group.throughput(elements);
-    group.bench_function("volta", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(bsm::implied_vol(black_box(&r.option), r.price).ok());
-            }
-        });
+    per_row(&mut group, "volta", &rows, |r| {
+        bsm::implied_vol(&r.option, r.price).ok()
     });
     group.bench_function("volta_batch", |b| b.iter(|| columns.implied_vols_into()));
-    group.bench_function("implied_vol", |b| {
-        b.iter(|| {
-            for r in &rows {
-                black_box(implied_vol_iv(black_box(r)));
-            }
-        });
-    });
+    per_row(&mut group, "implied_vol", &rows, implied_vol_iv);
     group.finish();
 }
 
