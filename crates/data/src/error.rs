@@ -240,6 +240,21 @@ pub enum DataError {
         /// The target file.
         path: PathBuf,
     },
+    /// A source does not have what was asked (a symbol it does not know, a date it cannot
+    /// serve, an expiry the chain does not list).
+    #[error("{source_name}: no {what}")]
+    NotAvailable {
+        /// The source's name ([`crate::source::MarketDataSource::name`]).
+        source_name: String,
+        /// What was asked for.
+        what: String,
+    },
+    /// Every source of a [`crate::source::FallbackSource`] failed; each one's error, in order.
+    #[error("every source failed: {}", .attempts.iter().map(|(s, e)| format!("{s}: {e}")).collect::<Vec<_>>().join("; "))]
+    AllSourcesFailed {
+        /// (source name, its error), in the order they were tried.
+        attempts: Vec<(String, Box<DataError>)>,
+    },
 }
 
 /// `Result` with [`DataError`].

@@ -6,6 +6,7 @@
 
 mod error;
 pub mod import;
+pub mod source;
 pub mod store;
 pub mod synthetic;
 
