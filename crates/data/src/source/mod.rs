@@ -16,6 +16,16 @@ use volta_core::{ChainSnapshot, DailyBar, Underlying};
 
 use crate::Result;
 
+mod cache;
+mod fallback;
+mod store;
+mod synthetic;
+
+pub use cache::{CacheStats, CachedSource};
+pub use fallback::FallbackSource;
+pub use store::StoreSource;
+pub use synthetic::SyntheticSource;
+
 /// Which chain a request means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChainDate {
@@ -46,8 +56,12 @@ pub trait MarketDataSource: Send + Sync {
     /// # Errors
     /// [`DataError::InvalidRequest`](crate::DataError::InvalidRequest) if `from > to`; the
     /// source's own errors (network, HTTP status, malformed reply, store).
-    fn daily_bars(&self, symbol: &Underlying, from: NaiveDate, to: NaiveDate)
-    -> Result<Vec<DailyBar>>;
+    fn daily_bars(
+        &self,
+        symbol: &Underlying,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyBar>>;
 
     /// The listed expiries of `symbol`'s options on `date`, ascending.
     ///
@@ -92,6 +106,12 @@ impl<S: MarketDataSource + ?Sized> MarketDataSource for Box<S> {
         expiries: ExpirySelection,
     ) -> Result<ChainSnapshot> {
         (**self).chain(symbol, date, expiries)
+    }
+}
+
+impl std::fmt::Debug for dyn MarketDataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MarketDataSource({})", self.name())
     }
 }
 

@@ -159,6 +159,10 @@ pub struct SyntheticMarket {
 /// Thirty calendar days in years: the VIX's horizon.
 const VIX_YEARS: f64 = 30.0 / 365.0;
 
+/// How old a VIX close may be, in calendar days, when [`SyntheticMarket::from_history`] finds
+/// none on a session (CBOE's history misses four NYSE sessions; a long weekend is 4 days).
+pub const MAX_VIX_STALENESS_DAYS: i64 = 5;
+
 fn round_cents(x: f64, up: Option<bool>) -> i64 {
     let c = x * 100.0;
     let c = match up {
@@ -209,17 +213,104 @@ impl SyntheticMarket {
                 jumps: step.jumps,
             });
         }
+        Self::with_days(config.clone(), underlying, days)
+    }
+
+    /// A market on a real history: the given daily bars and VIX closes drive the chains,
+    /// priced with the synthetic smile model (the reading of the issue's "chains priced from the
+    /// real underlying and VIX history"). Each session's instantaneous variance is the one whose
+    /// model VIX equals the real VIX close (the model's VIX is affine in the variance, so this
+    /// is exact), so the smile's level, skew and term structure follow the real volatility
+    /// regime while the bars are the real ones. Sessions have no simulated jumps.
+    ///
+    /// The config supplies the symbol, rates, model and chain settings and the seed of the
+    /// quotes' noise; its `start`, `end` and `initial_spot` are replaced by the bars' span.
+    ///
+    /// VIX policy: a session uses the VIX close of its date, or the last one before it if that
+    /// is at most [`MAX_VIX_STALENESS_DAYS`] calendar days older (CBOE's file misses a few
+    /// sessions); otherwise it is an error naming the session.
+    ///
+    /// # Errors
+    /// [`DataError::InvalidRequest`](crate::DataError) for no bars, bars not strictly ascending,
+    /// a session without a usable VIX close or a VIX that is not positive and finite;
+    /// the errors of [`SyntheticConfig::validate`].
+    pub fn from_history(
+        config: &SyntheticConfig,
+        bars: &[DailyBar],
+        vix: &[(NaiveDate, f64)],
+    ) -> Result<Self> {
+        let invalid = |reason: String| crate::DataError::InvalidRequest { reason };
+        let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
+            return Err(invalid(
+                "a market from history needs at least one bar".to_owned(),
+            ));
+        };
+        let mut config = config.clone();
+        config.start = first.date;
+        config.end = last.date;
+        config.initial_spot = first.ohlcv.close().to_f64();
+        config.validate()?;
+        let underlying = Underlying::try_new(&config.symbol)?;
+        if let Some(w) = bars.windows(2).find(|w| w[0].date >= w[1].date) {
+            return Err(invalid(format!(
+                "{} bars must ascend strictly: {} follows {}",
+                config.symbol, w[1].date, w[0].date
+            )));
+        }
+        if let Some(w) = vix.windows(2).find(|w| w[0].0 >= w[1].0) {
+            return Err(invalid(format!(
+                "VIX closes must ascend strictly: {} follows {}",
+                w[1].0, w[0].0
+            )));
+        }
+        let mut days = Vec::with_capacity(bars.len());
+        for bar in bars {
+            let at = vix.partition_point(|(d, _)| *d <= bar.date);
+            let close = at
+                .checked_sub(1)
+                .map(|i| vix[i])
+                .filter(|(d, _)| (bar.date - *d).num_days() <= MAX_VIX_STALENESS_DAYS)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "no VIX close on or up to {MAX_VIX_STALENESS_DAYS} days before {}",
+                        bar.date
+                    ))
+                })?
+                .1;
+            if !(close.is_finite() && close > 0.0) {
+                return Err(invalid(format!(
+                    "VIX close {close} for {} is not a positive number",
+                    bar.date
+                )));
+            }
+            let target = (close / 100.0).powi(2);
+            days.push(SyntheticDay {
+                bar: *bar,
+                vix: close,
+                variance: path::variance_for_expected(&config.model, target, VIX_YEARS),
+                jumps: 0,
+            });
+        }
+        Self::with_days(config, underlying, days)
+    }
+
+    /// Lists the expiries from the first session to the last plus the monthly horizon.
+    fn with_days(
+        config: SyntheticConfig,
+        underlying: Underlying,
+        days: Vec<SyntheticDay>,
+    ) -> Result<Self> {
         let expiries = match (days.first(), days.last()) {
             (Some(first), Some(last)) => {
                 let horizon = (last.bar.date
                     + chrono::Days::new(u64::from(config.chain.max_days_monthlies)))
                 .min(NyseCalendar::LAST_DATE);
-                expiries_between(cal, &config.symbol, first.bar.date, horizon)?
+                expiries_between(NyseCalendar, &config.symbol, first.bar.date, horizon)?
             }
             _ => Vec::new(),
         };
         Ok(Self {
-            config: config.clone(),
+            config,
             underlying,
             days,
             expiries,

@@ -126,10 +126,34 @@ pub(crate) fn expected_variance(p: &ModelParams, v: f64, years: f64) -> f64 {
     (1.0 + p.variance_risk_premium) * (mean_v + jump_var).max(0.0)
 }
 
+/// The instantaneous variance v whose [`expected_variance`] over `years` is `target`: the
+/// inverse used to drive the chains from a real VIX history. `expected_variance` is affine in
+/// v (the conditional mean of v is, and the jump term is linear in it), so the inverse is
+/// closed form; a target below what v = 0 gives returns 0 (full truncation, as the path does).
+pub(crate) fn variance_for_expected(p: &ModelParams, target: f64, years: f64) -> f64 {
+    let at_zero = expected_variance(p, 0.0, years);
+    let slope = expected_variance(p, 1.0, years) - at_zero;
+    if slope <= 0.0 || target <= at_zero {
+        return 0.0;
+    }
+    (target - at_zero) / slope
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn variance_for_expected_inverts_expected_variance() {
+        let p = ModelParams::default();
+        for v in [0.005, 0.02, 0.04, 0.1, 0.5] {
+            let target = expected_variance(&p, v, 30.0 / 365.0);
+            let back = variance_for_expected(&p, target, 30.0 / 365.0);
+            assert!((back - v).abs() < 1e-12 * v.max(1.0), "{v} -> {back}");
+        }
+        assert_eq!(variance_for_expected(&p, 0.0, 30.0 / 365.0), 0.0);
+    }
 
     #[test]
     fn expected_variance_limits() {
