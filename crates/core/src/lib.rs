@@ -48,6 +48,7 @@ mod contract;
 mod error;
 pub mod expiry;
 mod money;
+pub mod order;
 mod quote;
 
 pub use bar::{DailyBar, IntradayBar, Ohlcv};
