@@ -38,7 +38,7 @@
 //! assert!(order.is_credit());
 //! // Net price of the legs at 2.10 (the 400 put) and 0.80 (the 390 put): -1.30, a credit of 1.30.
 //! let net = order.net_price(&["2.10".parse()?, "0.80".parse()?])?;
-//! assert_eq!(net.to_string(), "-1.30");
+//! assert_eq!(net.to_string(), "-1.3");
 //! assert!(order.limit_reached(net)); // -1.30 <= -1.25: at least the credit asked
 //! // Filling at -1.30: 1.30 × 100 × 2 = $260 received.
 //! assert_eq!(order.cash_flow(net)?, "260".parse::<Money>()?);
