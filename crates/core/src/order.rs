@@ -297,6 +297,20 @@ impl ComboOrder {
         }
     }
 
+    /// The same order for another quantity (sizing).
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidValue`] if `quantity` is 0.
+    pub fn with_quantity(&self, quantity: u32) -> Result<Self> {
+        if quantity == 0 {
+            return Err(invalid("combo quantity", quantity, "at least 1"));
+        }
+        Ok(Self {
+            quantity,
+            ..self.clone()
+        })
+    }
+
     /// The order that closes what this one opens: the same legs and quantity, the other side.
     #[must_use]
     pub fn closing(&self, limit: Decimal) -> Self {
