@@ -57,6 +57,15 @@ use crate::contract::{ContractKey, OptionContract, Underlying};
 use crate::error::{CoreError, Result, invalid};
 use crate::money::{Money, Price};
 
+/// Dollar greeks of a position (or of one unit of a proposed combo).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DollarGreeks {
+    /// Σ delta × multiplier × quantity × spot: dollars gained per 100 % move, to first order.
+    pub dollar_delta: f64,
+    /// Σ vega × multiplier × quantity / 100: dollars gained per volatility point.
+    pub vega_per_point: f64,
+}
+
 /// Whether a leg is bought or sold when the combo is bought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LegAction {

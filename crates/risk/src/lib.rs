@@ -47,6 +47,6 @@ mod manager;
 pub use config::RiskConfig;
 pub use error::{Result, RiskError};
 pub use manager::{
-    Decision, DollarGreeks, KillSwitchEvent, OpenRisk, Portfolio, Proposal, RejectReason,
-    Rejection, RiskManager,
+    Decision, KillSwitchEvent, OpenRisk, Portfolio, Proposal, RejectReason, Rejection, RiskManager,
 };
+pub use volta_core::order::DollarGreeks;

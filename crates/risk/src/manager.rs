@@ -5,20 +5,11 @@ use std::fmt;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use volta_core::order::ComboOrder;
+use volta_core::order::{ComboOrder, DollarGreeks};
 use volta_core::{Money, Underlying};
 
 use crate::config::RiskConfig;
 use crate::error::{Result, RiskError};
-
-/// Dollar greeks of a position (or of one unit of a proposed combo).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct DollarGreeks {
-    /// Σ delta × multiplier × quantity × spot: dollars gained per 100 % move, to first order.
-    pub dollar_delta: f64,
-    /// Σ vega × multiplier × quantity / 100: dollars gained per volatility point.
-    pub vega_per_point: f64,
-}
 
 /// What an open position contributes to the portfolio's risk.
 #[derive(Debug, Clone, PartialEq)]
