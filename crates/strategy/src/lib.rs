@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod manage;
 pub mod select;
 pub mod structures;
 
