@@ -3,7 +3,7 @@
 //! [`MarketDataSource`] is the one abstraction every consumer reads through. Implementations:
 //! - `yahoo::YahooSource`: Yahoo Finance over HTTP (chart and options endpoints), rate limited
 //!   and retried;
-//! - [`StoreSource`]: what a [`MarketStore`] holds (imported files, earlier fetches);
+//! - [`StoreSource`]: what a [`MarketStore`](crate::MarketStore) holds (imported files, earlier fetches);
 //! - [`SyntheticSource`]: the deterministic synthetic market (the embedded default);
 //! - [`FallbackSource`]: tries its sources in order until one answers;
 //! - [`CachedSource`]: keeps what another source returned in a store and serves it from there.
