@@ -1,7 +1,7 @@
 //! Market-data sources: where bars, expirations and option chains come from.
 //!
 //! [`MarketDataSource`] is the one abstraction every consumer reads through. Implementations:
-//! - `yahoo::YahooSource`: Yahoo Finance over HTTP (chart and options endpoints), rate limited
+//! - [`YahooSource`]: Yahoo Finance over HTTP (chart and options endpoints), rate limited
 //!   and retried;
 //! - [`StoreSource`]: what a [`MarketStore`] holds (imported files, earlier fetches);
 //! - [`SyntheticSource`]: the deterministic synthetic market (the embedded default);
@@ -15,6 +15,10 @@ use chrono::NaiveDate;
 use volta_core::{ChainSnapshot, DailyBar, Underlying};
 
 use crate::Result;
+
+pub mod yahoo;
+
+pub use yahoo::{YahooConfig, YahooSource};
 
 /// Which chain a request means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,8 +50,12 @@ pub trait MarketDataSource: Send + Sync {
     /// # Errors
     /// [`DataError::InvalidRequest`](crate::DataError::InvalidRequest) if `from > to`; the
     /// source's own errors (network, HTTP status, malformed reply, store).
-    fn daily_bars(&self, symbol: &Underlying, from: NaiveDate, to: NaiveDate)
-    -> Result<Vec<DailyBar>>;
+    fn daily_bars(
+        &self,
+        symbol: &Underlying,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyBar>>;
 
     /// The listed expiries of `symbol`'s options on `date`, ascending.
     ///
