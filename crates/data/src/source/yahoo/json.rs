@@ -114,15 +114,13 @@ struct QuoteArrays {
 
 impl QuoteArrays {
     fn fields(&self) -> [(&'static str, &[Option<f64>]); 5] {
-        fn s(v: &Option<Vec<Option<f64>>>) -> &[Option<f64>] {
-            v.as_deref().unwrap_or(&[])
-        }
+        let empty: &[Option<f64>] = &[];
         [
-            ("open", s(&self.open)),
-            ("high", s(&self.high)),
-            ("low", s(&self.low)),
-            ("close", s(&self.close)),
-            ("volume", s(&self.volume)),
+            ("open", self.open.as_deref().unwrap_or(empty)),
+            ("high", self.high.as_deref().unwrap_or(empty)),
+            ("low", self.low.as_deref().unwrap_or(empty)),
+            ("close", self.close.as_deref().unwrap_or(empty)),
+            ("volume", self.volume.as_deref().unwrap_or(empty)),
         ]
     }
 }
@@ -215,6 +213,17 @@ pub(crate) fn parse_chart(
             )));
         }
     }
+    rows_to_bars(&timestamps, fields, gmtoffset, from, to)
+}
+
+/// The rows of aligned arrays (lengths already checked) dated `from..=to` as bars.
+fn rows_to_bars(
+    timestamps: &[i64],
+    fields: [(&'static str, &[Option<f64>]); 5],
+    gmtoffset: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<BarsFetch, Problem> {
     let [(_, open), (_, high), (_, low), (_, close), (_, volume)] = fields;
 
     let mut fetch = BarsFetch::default();

@@ -52,6 +52,9 @@ pub use self::json::BarsFetch;
 pub use self::rate_limit::{Clock, MonotonicClock, RateLimit, TokenBucket};
 pub use self::retry::RetryPolicy;
 
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
 /// The name this source reports ([`MarketDataSource::name`]).
 pub const SOURCE_NAME: &str = "yahoo";
 
@@ -144,6 +147,33 @@ impl YahooConfig {
 struct Session {
     cookie: String,
     crumb: String,
+}
+
+impl Session {
+    /// Every text that must not appear in an error: the crumb, the cookie header, and each
+    /// cookie's `name=value` and value (a server may echo any of them back).
+    fn secrets(&self) -> Vec<&str> {
+        let mut secrets = vec![self.crumb.as_str()];
+        secrets.extend(cookie_secrets(&self.cookie));
+        secrets
+    }
+}
+
+/// The cookie header, each `name=value` pair, and each value of four or more characters
+/// (shorter ones are flags such as `x`, not secrets, and redacting them would garble messages).
+fn cookie_secrets(cookie: &str) -> Vec<&str> {
+    let mut secrets = vec![cookie];
+    for pair in cookie.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        secrets.push(pair);
+        if let Some((_, value)) = pair.split_once('=')
+            && value.len() >= 4
+        {
+            secrets.push(value);
+        }
+    }
+    // Longest first, so that a pair is redacted whole before its value is looked for.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets
 }
 
 impl fmt::Debug for Session {
@@ -241,7 +271,6 @@ impl YahooSource {
         check_range(from, to)?;
         // A day's margin on each side covers exchanges east or west of UTC; the parser keeps
         // only the rows whose exchange date is in range. period2 is exclusive.
-        const DAY: i64 = 86_400;
         let path = format!("/v8/finance/chart/{}", encode(symbol.as_str()));
         let query = format!(
             "interval=1d&period1={}&period2={}&events={}&includePrePost=false",
@@ -297,7 +326,7 @@ impl YahooSource {
         loop {
             let session = self.session()?;
             let full = format!("{url}{separator}crumb={}", encode(&session.crumb));
-            let secrets = [session.crumb.as_str(), session.cookie.as_str()];
+            let secrets = session.secrets();
             let reply = self.send(&url, &full, Some(&session.cookie), true, &secrets)?;
             let auth_failed = matches!(reply.status, 401 | 403)
                 || (reply.body.len() < 4096 && reply.body.contains("Invalid Crumb"));
@@ -355,12 +384,13 @@ impl YahooSource {
             .collect::<Vec<_>>()
             .join("; ");
         let crumb_url = format!("{}{}", self.config.base_url, self.config.crumb_path);
-        let reply = self.send(&crumb_url, &crumb_url, Some(&cookie), true, &[&cookie])?;
+        let secrets = cookie_secrets(&cookie);
+        let reply = self.send(&crumb_url, &crumb_url, Some(&cookie), true, &secrets)?;
         if !(200..300).contains(&reply.status) {
             return Err(DataError::Http {
                 url: crumb_url,
                 status: reply.status,
-                body_excerpt: excerpt(&reply.body, &[&cookie]),
+                body_excerpt: excerpt(&reply.body, &secrets),
             });
         }
         let crumb = reply.body.trim();

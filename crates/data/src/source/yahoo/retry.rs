@@ -40,7 +40,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
             jitter: 0.5,
-            jitter_seed: 0x766f_6c74_61,
+            jitter_seed: 0x0076_6f6c_7461, // "volta" in ASCII
         }
     }
 }
@@ -122,7 +122,7 @@ mod tests {
         RetryPolicy {
             max_attempts: 6,
             base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1000),
+            max_delay: Duration::from_secs(1),
             jitter,
             jitter_seed: 7,
         }
@@ -136,7 +136,7 @@ mod tests {
             .collect();
         assert_eq!(ms, [100, 200, 400, 800, 1000, 1000]);
         // No overflow however many failures.
-        assert_eq!(p.exponential_delay(u32::MAX), Duration::from_millis(1000));
+        assert_eq!(p.exponential_delay(u32::MAX), Duration::from_secs(1));
     }
 
     #[test]
