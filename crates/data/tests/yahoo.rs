@@ -815,3 +815,36 @@ fn bad_configs_and_ranges_are_rejected_before_any_request() {
     let boxed: Box<dyn MarketDataSource> = Box::new(yahoo);
     assert_eq!(boxed.name(), "yahoo");
 }
+
+#[test]
+fn threads_share_one_session_and_one_rate_limit() {
+    let server = ReplayServer::start();
+    server.require_session();
+    server.route(
+        QQQ_CHART,
+        Reply::Fixture("chart-QQQ-2020-01-01-to-2020-01-03.json"),
+    );
+    let mut config = server.config();
+    config.rate_limit = RateLimit {
+        requests_per_second: 50.0,
+        burst: 1,
+    };
+    let yahoo = source(config);
+    let start = server.now();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..2 {
+                    assert_eq!(qqq_bars(&yahoo).unwrap().len(), 1);
+                }
+            });
+        }
+    });
+    // One cookie and one crumb for all four threads, then eight chart calls: ten requests
+    // through one bucket of 50/s with a burst of 1 take at least 9/50 s.
+    assert_eq!(server.requests("/cookie").len(), 1);
+    assert_eq!(server.requests("/v1/test/getcrumb").len(), 1);
+    assert_eq!(server.requests(QQQ_CHART).len(), 8);
+    let span = gap(server.log().iter().map(|l| l.at).max().unwrap(), start);
+    assert!(span >= Duration::from_millis(180), "{span:?}");
+}

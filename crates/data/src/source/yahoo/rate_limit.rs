@@ -263,6 +263,26 @@ pub(crate) mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// From a full bucket, N back-to-back acquisitions end exactly (N − burst)/rate later
+        /// (or at once when N ≤ burst), whatever the rate and burst.
+        #[test]
+        fn n_acquisitions_take_exactly_the_deficit_over_the_rate(
+            rate in 0.1_f64..1000.0,
+            burst in 1_u32..20,
+            n in 0_u32..60,
+        ) {
+            let (clock, bucket) = bucket(rate, burst);
+            for _ in 0..n {
+                bucket.acquire();
+            }
+            let expected = f64::from(n.saturating_sub(burst)) / rate;
+            let took = clock.now().as_secs_f64();
+            proptest::prop_assert!((took - expected).abs() <= 1e-6 * expected.max(1.0),
+                "took {took} s, expected {expected} s");
+        }
+    }
+
     #[test]
     fn rejects_a_zero_rate_or_burst() {
         let clock: Arc<dyn Clock> = Arc::new(FakeClock::default());
