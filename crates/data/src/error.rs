@@ -255,6 +255,71 @@ pub enum DataError {
         /// (source name, its error), in the order they were tried.
         attempts: Vec<(String, Box<DataError>)>,
     },
+    /// A source's configuration is out of its domain (a zero rate, a jitter above 1, a URL
+    /// that is not `http(s)://`).
+    #[error("source setting `{field}` = {value}: must be {requirement}")]
+    InvalidSourceConfig {
+        /// The setting (dotted path, e.g. `retry.max_attempts`).
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What the setting must be.
+        requirement: &'static str,
+    },
+    /// A server answered with an HTTP error status that is not worth retrying (or kept
+    /// answering a retryable one; see [`DataError::RetriesExhausted`]). URLs in errors never
+    /// carry credentials: the Yahoo source strips its crumb and cookie.
+    #[error("{url}: HTTP {status}: {body_excerpt}")]
+    Http {
+        /// The request, without credentials.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the reply's body (or the vendor's error description), for diagnosis.
+        body_excerpt: String,
+    },
+    /// The request got no HTTP answer: connection refused or dropped, DNS failure, TLS error,
+    /// or a timeout (`timed_out`).
+    #[error("{url}: {}: {reason}", if *.timed_out { "timed out" } else { "network error" })]
+    Network {
+        /// The request, without credentials.
+        url: String,
+        /// What the HTTP client reported.
+        reason: String,
+        /// Whether a connect, read or whole-request timeout expired.
+        timed_out: bool,
+    },
+    /// The server kept answering 429 Too Many Requests, or asked to wait longer
+    /// (`Retry-After`) than the retry policy allows.
+    #[error("{url}: rate limited (HTTP 429) after {attempts} attempt(s){}", .retry_after.map(|d| format!("; the server asks to retry after {} s", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// The request, without credentials.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last `Retry-After` the server sent, if any.
+        retry_after: Option<std::time::Duration>,
+    },
+    /// A reply that is not what the endpoint promises: malformed JSON, a missing field, arrays
+    /// of different lengths, a vendor error object.
+    #[error("{url}: bad reply: {reason}")]
+    BadReply {
+        /// The request, without credentials.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A request failed with a transient error (network, timeout, 5xx) on every attempt the
+    /// retry policy allows; `last` is the final failure.
+    #[error("{url}: gave up after {attempts} attempt(s): {last}")]
+    RetriesExhausted {
+        /// The request, without credentials.
+        url: String,
+        /// Attempts made.
+        attempts: u32,
+        /// The last attempt's error.
+        last: Box<DataError>,
+    },
 }
 
 /// `Result` with [`DataError`].

@@ -1,9 +1,10 @@
 //! Market-data sources: where bars, expirations and option chains come from.
 //!
 //! [`MarketDataSource`] is the one abstraction every consumer reads through. Implementations:
-//! - `yahoo::YahooSource`: Yahoo Finance over HTTP (chart and options endpoints), rate limited
+//! - [`YahooSource`]: Yahoo Finance over HTTP (chart and options endpoints), rate limited
 //!   and retried;
-//! - [`StoreSource`]: what a [`MarketStore`](crate::MarketStore) holds (imported files, earlier fetches);
+//! - [`StoreSource`]: what a [`MarketStore`](crate::store::MarketStore) holds (imported files, earlier
+//!   fetches);
 //! - [`SyntheticSource`]: the deterministic synthetic market (the embedded default);
 //! - [`FallbackSource`]: tries its sources in order until one answers;
 //! - [`CachedSource`]: keeps what another source returned in a store and serves it from there.
@@ -25,6 +26,10 @@ pub use cache::{CacheStats, CachedSource};
 pub use fallback::FallbackSource;
 pub use store::StoreSource;
 pub use synthetic::SyntheticSource;
+
+pub mod yahoo;
+
+pub use yahoo::{YahooConfig, YahooSource};
 
 /// Which chain a request means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
