@@ -46,8 +46,12 @@ pub trait MarketDataSource: Send + Sync {
     /// # Errors
     /// [`DataError::InvalidRequest`](crate::DataError::InvalidRequest) if `from > to`; the
     /// source's own errors (network, HTTP status, malformed reply, store).
-    fn daily_bars(&self, symbol: &Underlying, from: NaiveDate, to: NaiveDate)
-    -> Result<Vec<DailyBar>>;
+    fn daily_bars(
+        &self,
+        symbol: &Underlying,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyBar>>;
 
     /// The listed expiries of `symbol`'s options on `date`, ascending.
     ///
