@@ -18,10 +18,10 @@
 //! | `strike` | String | no | decimal, = the key's |
 //! | `right` | String | no | `C` or `P`, = the key's |
 //! | `bid`, `ask`, `last` | String | yes | decimal ≥ 0, US dollars per option share |
-//! | `volume`, `open_interest` | UInt64 | no | contracts |
+//! | `volume`, `open_interest` | `UInt64` | no | contracts |
 //! | `updated_at` | Datetime(ns) | yes | when the quote was last updated, exchange time |
 //! | `has_vendor` | Boolean | no | whether the vendor gave analytics at all |
-//! | `vendor_iv`, `vendor_delta`, `vendor_gamma`, `vendor_theta`, `vendor_vega` | Float64 | yes | vendor values as in [`VendorAnalytics`]; null when absent; never NaN |
+//! | `vendor_iv`, `vendor_delta`, `vendor_gamma`, `vendor_theta`, `vendor_vega` | `Float64` | yes | vendor values as in [`VendorAnalytics`]; null when absent; never NaN |
 //!
 //! Reading checks every column's presence and type and every value; the first failure is an
 //! error naming the file, the row (0-based) and the column. Datetime columns written in µs or
@@ -76,10 +76,6 @@ fn polars_err(path: &Path) -> impl FnOnce(polars::error::PolarsError) -> DataErr
 /// [`DataError::InvalidRequest`] for a NaN vendor value (it would not read back equal) or a
 /// time outside 1677-2262; [`DataError::Io`] / [`DataError::Parquet`] if the file cannot be
 /// written.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one column per field, built in one pass"
-)]
 pub fn write_chains_parquet(path: &Path, chains: &[ChainSnapshot]) -> Result<u64> {
     let n: usize = chains.iter().map(ChainSnapshot::len).sum();
     let mut quote_date = Vec::with_capacity(n);
