@@ -160,6 +160,50 @@ pub enum DataError {
         /// What was wrong.
         reason: String,
     },
+    /// A Parquet file that polars cannot read or write (not Parquet, damaged, I/O).
+    #[cfg(feature = "parquet")]
+    #[error("{path}: parquet: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// polars' error.
+        source: polars::error::PolarsError,
+    },
+    /// A Parquet file without a column the layout needs.
+    #[error("{path}: no column `{column}` (Volta Parquet chains need it)")]
+    ParquetMissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+    },
+    /// A Parquet column of the wrong type.
+    #[error("{path}: column `{column}` has type {found}: expected {expected}")]
+    ParquetType {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// The type found (polars' name for it).
+        found: String,
+        /// The type required.
+        expected: &'static str,
+    },
+    /// A Parquet cell that fails a check (a negative price, a null where a value is required,
+    /// a contract key that does not parse, a value that contradicts the contract key).
+    #[error("{path}: row {row} (0-based) column `{column}`: `{text}` is not {expected}")]
+    ParquetValue {
+        /// The file.
+        path: PathBuf,
+        /// The row, 0-based as polars and pyarrow count.
+        row: usize,
+        /// The column.
+        column: &'static str,
+        /// The offending value, as text.
+        text: String,
+        /// What the cell must be.
+        expected: String,
+    },
     /// A synthetic-market setting is out of its domain.
     #[error("synthetic market setting `{field}` = {value}: must be {requirement}")]
     InvalidSyntheticConfig {

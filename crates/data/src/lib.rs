@@ -6,6 +6,9 @@
 
 mod error;
 pub mod import;
+pub mod ingest;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod source;
 pub mod store;
 pub mod synthetic;

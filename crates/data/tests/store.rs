@@ -174,7 +174,10 @@ fn migrations_are_applied_on_open_and_not_again_on_reopen() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(rows, [(1, "init".to_owned())]);
+    assert_eq!(
+        rows,
+        [(1, "init".to_owned()), (2, "index_rates".to_owned())]
+    );
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -191,10 +194,12 @@ fn migrations_are_applied_on_open_and_not_again_on_reopen() {
         "chain_snapshots",
         "equity_curve",
         "fills",
+        "index_values",
         "option_quotes",
         "option_quotes_by_contract",
         "orders",
         "positions",
+        "rates",
         "runs",
         "schema_migrations",
         "signals",
@@ -942,4 +947,135 @@ fn the_real_spx_chain_of_2019_04_25_round_trips() {
         .unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].quote, *q);
+}
+
+#[test]
+fn index_values_round_trip_idempotently_and_atomically() {
+    use volta_data::import::IndexRecord;
+    let (dir, mut store) = fresh();
+    let vix = sym("VIX");
+    let rec = |d, close| IndexRecord {
+        date: d,
+        open: Some(57.83),
+        high: Some(83.56),
+        low: Some(57.83),
+        close,
+    };
+    let vvix = IndexRecord {
+        date: date(2020, 3, 16),
+        open: None,
+        high: None,
+        low: None,
+        close: 207.59,
+    };
+    let days = [rec(date(2020, 3, 16), 82.69), rec(date(2020, 3, 17), 75.91)];
+    assert_eq!(store.upsert_index_values(&vix, &days).unwrap(), 2);
+    assert_eq!(store.upsert_index_values(&vix, &days).unwrap(), 0);
+    assert_eq!(store.upsert_index_values(&sym("VVIX"), &[vvix]).unwrap(), 1);
+    assert_eq!(
+        store
+            .index_values(&vix, date(2020, 3, 17), date(2020, 12, 31))
+            .unwrap(),
+        [days[1]]
+    );
+    assert_eq!(
+        store
+            .index_values(&sym("VVIX"), date(2020, 1, 1), date(2020, 12, 31))
+            .unwrap(),
+        [vvix]
+    );
+    // A batch with one bad row (NaN, or a close the CHECK refuses) writes nothing.
+    let before = dump(&dir.path().join("volta.db"));
+    let nan = [
+        rec(date(2020, 3, 18), 76.45),
+        rec(date(2020, 3, 19), f64::NAN),
+    ];
+    assert!(matches!(
+        store.upsert_index_values(&vix, &nan),
+        Err(DataError::StoreValue { field: "close", .. })
+    ));
+    let zero = [rec(date(2020, 3, 18), 76.45), rec(date(2020, 3, 19), 0.0)];
+    assert!(matches!(
+        store.upsert_index_values(&vix, &zero),
+        Err(DataError::Store { .. })
+    ));
+    assert_eq!(dump(&dir.path().join("volta.db")), before);
+}
+
+#[test]
+fn rates_round_trip_with_missing_values_and_show_in_coverage() {
+    use volta_data::import::{IndexRecord, RateObservation, RateSeries};
+    let (_dir, mut store) = fresh();
+    let vix = |d, close| IndexRecord {
+        date: d,
+        open: None,
+        high: None,
+        low: None,
+        close,
+    };
+    let two = [vix(date(2020, 3, 16), 82.69), vix(date(2020, 3, 17), 75.91)];
+    store.upsert_index_values(&sym("VIX"), &two).unwrap();
+    store
+        .upsert_index_values(&sym("VVIX"), &[vix(date(2020, 3, 16), 207.59)])
+        .unwrap();
+    let obs = [
+        RateObservation {
+            date: date(2023, 11, 7),
+            published_percent: Some(5.27),
+            continuous: Some(0.053_79),
+        },
+        // A FRED holiday row: kept, both values missing.
+        RateObservation {
+            date: date(2023, 11, 10),
+            published_percent: None,
+            continuous: None,
+        },
+    ];
+    assert_eq!(store.upsert_rates(RateSeries::Dtb3, &obs).unwrap(), 2);
+    assert_eq!(store.upsert_rates(RateSeries::Dtb3, &obs).unwrap(), 0);
+    assert_eq!(
+        store
+            .rates(RateSeries::Dtb3, date(2023, 1, 1), date(2023, 12, 31))
+            .unwrap(),
+        obs
+    );
+    assert!(
+        store
+            .rates(RateSeries::Dff, date(2023, 1, 1), date(2023, 12, 31))
+            .unwrap()
+            .is_empty()
+    );
+    let c = |kind, s: &str, first, last, rows| Coverage {
+        kind,
+        symbol: sym(s),
+        first,
+        last,
+        rows,
+    };
+    assert_eq!(
+        store.coverage().unwrap(),
+        [
+            c(
+                DataKind::IndexValues,
+                "VIX",
+                date(2020, 3, 16),
+                date(2020, 3, 17),
+                2
+            ),
+            c(
+                DataKind::IndexValues,
+                "VVIX",
+                date(2020, 3, 16),
+                date(2020, 3, 16),
+                1
+            ),
+            c(
+                DataKind::Rates,
+                "DTB3",
+                date(2023, 11, 7),
+                date(2023, 11, 10),
+                2
+            ),
+        ]
+    );
 }

@@ -1,9 +1,9 @@
 //! End-of-day option chains from vendor CSVs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use volta_core::{
     ChainSnapshot, ContractKey, OptionQuote, OptionRight, Price, Strike, Underlying,
     VendorAnalytics,
@@ -12,8 +12,8 @@ use volta_core::{
 use super::table::{Cell, Col, DateFmt, FlagKind, RowFlag, Table, read_file};
 use crate::error::{DataError, Result};
 
-/// The option-chain layouts, recognised from the header. Parquet is not read (no Parquet
-/// dependency in this crate).
+/// The option-chain CSV layouts, recognised from the header. Parquet chains (Volta's own
+/// layout) are read by [`crate::parquet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ChainFormat {
@@ -343,6 +343,10 @@ pub struct ChainRequest {
     /// The quote date, for formats that do not carry one (`QuantConnect`, whose file name holds
     /// it). Ignored otherwise.
     pub quote_date: Option<NaiveDate>,
+    /// The underlying's price (US dollars, index points for an index), for formats that do not
+    /// carry one (`QuantConnect`): without it such a day cannot become a [`ChainSnapshot`].
+    /// Ignored for formats that carry a price.
+    pub underlying_price: Option<Price>,
 }
 
 /// The quotes of one underlying on one date.
@@ -368,19 +372,29 @@ impl ChainDay {
     /// [`DataError::Core`] as [`ChainSnapshot::try_new`] (duplicates are rejected on import,
     /// so this does not happen for imported days).
     pub fn snapshot(&self, as_of: NaiveDateTime) -> Result<ChainSnapshot> {
+        self.clone().into_snapshot(as_of)
+    }
+
+    /// As [`ChainDay::snapshot`], consuming the day: its quotes move into the snapshot
+    /// instead of being copied (a bulk import of a million quotes saves a million clones).
+    ///
+    /// # Errors
+    /// As [`ChainDay::snapshot`].
+    pub fn into_snapshot(self, as_of: NaiveDateTime) -> Result<ChainSnapshot> {
         let price = self
             .underlying_price
             .ok_or_else(|| DataError::InvalidRequest {
                 reason: format!(
-                    "the {} chain of {} has no underlying price",
+                    "the {} chain of {} has no underlying price (the file gives none: set \
+                     ChainRequest::underlying_price)",
                     self.underlying, self.quote_date
                 ),
             })?;
         Ok(ChainSnapshot::try_new(
             as_of,
-            self.underlying.clone(),
+            self.underlying,
             price,
-            self.quotes.iter().cloned(),
+            self.quotes,
         )?)
     }
 }
@@ -408,6 +422,8 @@ pub fn import_chains(path: &Path, request: &ChainRequest) -> Result<ImportedChai
 struct Day {
     price: Option<(Price, u64)>,
     quotes: Vec<OptionQuote>,
+    /// (packed contract key, line, index in `quotes`) of every quote, for the duplicate check.
+    keys: Vec<(u128, u64, usize)>,
 }
 
 /// Option roots that trade on an underlying under another name.
@@ -520,30 +536,46 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
         expected,
     };
 
-    let mut days: BTreeMap<(Underlying, NaiveDate), Day> = BTreeMap::new();
-    let mut seen: HashMap<(Underlying, NaiveDate, ContractKey), u64> = HashMap::new();
+    // Days in order of first appearance, with an index by (underlying, date); rows of one day
+    // come together in every vendor file, so the last row's day answers almost every lookup
+    // without hashing or allocating.
+    let mut day_keys: Vec<(Underlying, NaiveDate)> = Vec::new();
+    let mut day_data: Vec<Day> = Vec::new();
+    let mut day_of: HashMap<(Underlying, NaiveDate), usize> = HashMap::new();
+    let mut current: Option<usize> = None;
+    // The last underlying price text read and its value: a day repeats it on every row.
+    let mut last_price: Option<(&str, Price)> = None;
     let mut flags = Vec::new();
     for row in &table.rows {
         let cell = |c: Col| table.cell(row, c);
-        let (underlying, date) = match (&fixed, c_under, c_date) {
-            (Some((u, d)), _, _) => (u.clone(), *d),
-            (None, Some(cu), Some(cd)) => {
-                let c = cell(cu);
-                let u = Underlying::try_new(c.trimmed())
-                    .ok()
-                    .filter(|u| request.allowed.contains(u))
-                    .ok_or_else(|| {
-                        unknown(
-                            row.line,
-                            cu,
-                            c.trimmed(),
-                            format!("one of [{}]", allowed_text()),
-                        )
-                    })?;
-                (u, cell(cd).date_any(spec.dates)?)
-            }
+        let (text, date) = match (&fixed, c_under, c_date) {
+            (Some((u, d)), _, _) => (u.as_str(), *d),
+            (None, Some(cu), Some(cd)) => (cell(cu).text.trim(), cell(cd).date_any(spec.dates)?),
             _ => unreachable_columns(spec.name)?,
         };
+        let index = match current {
+            Some(i) if day_keys[i].1 == date && day_keys[i].0.as_str() == text => i,
+            _ => {
+                let u = Underlying::try_new(text)
+                    .ok()
+                    .filter(|u| fixed.is_some() || request.allowed.contains(u))
+                    .ok_or_else(|| {
+                        let cu = c_under.unwrap_or(c_strike);
+                        unknown(row.line, cu, text, format!("one of [{}]", allowed_text()))
+                    })?;
+                *day_of.entry((u.clone(), date)).or_insert_with(|| {
+                    day_keys.push((u, date));
+                    day_data.push(Day {
+                        price: None,
+                        quotes: Vec::new(),
+                        keys: Vec::new(),
+                    });
+                    day_keys.len() - 1
+                })
+            }
+        };
+        current = Some(index);
+        let underlying = &day_keys[index].0;
         let right = right_of(&cell(c_right))?;
         let strike_cell = cell(c_strike);
         let strike = Strike::from_f64(strike_cell.positive_f64()?)
@@ -577,17 +609,8 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
             ContractKey::try_new(underlying.as_str(), expiry, right, strike)
                 .map_err(|_| cell(c_expiry).bad("an expiry in 2000-2099"))?
         };
-        if let Some(first_line) = seen.insert((underlying.clone(), date, key.clone()), row.line) {
-            let c = c_symbol.unwrap_or(c_strike);
-            return Err(DataError::Duplicate {
-                path: path.to_owned(),
-                line: row.line,
-                column: c.name.to_owned(),
-                column_index: c.index,
-                key: format!("{key} on {date}"),
-                first_line,
-            });
-        }
+        let slot = day_data[index].quotes.len();
+        day_data[index].keys.push((packed(&key), row.line, slot));
         let bid = c_bid.map(|c| cell(c).opt_price()).transpose()?.flatten();
         let ask = c_ask.map(|c| cell(c).opt_price()).transpose()?.flatten();
         // A last of 0 is the vendors' "no trade", not a trade at zero.
@@ -631,20 +654,38 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
                 },
             });
         }
-        let price = c_uprice.map(|c| cell(c).positive_price()).transpose()?;
-        let day = days.entry((underlying, date)).or_insert(Day {
-            price: price.map(|p| (p, row.line)),
-            quotes: Vec::new(),
-        });
-        if let (Some(p), Some((first, first_line)), Some(c)) = (price, day.price, c_uprice)
-            && p != first
-        {
-            return Err(cell(c).bad(format!(
-                "the day's underlying price {first} (line {first_line})"
-            )));
+        let price = match c_uprice {
+            None => None,
+            Some(c) => {
+                let text = cell(c).text;
+                match last_price {
+                    Some((t, p)) if t == text => Some(p),
+                    _ => {
+                        let p = cell(c).positive_price()?;
+                        last_price = Some((text, p));
+                        Some(p)
+                    }
+                }
+            }
+        };
+        let day = &mut day_data[index];
+        if let (Some(p), Some(c)) = (price, c_uprice) {
+            match day.price {
+                None => day.price = Some((p, row.line)),
+                Some((first, first_line)) if p != first => {
+                    return Err(cell(c).bad(format!(
+                        "the day's underlying price {first} (line {first_line})"
+                    )));
+                }
+                Some(_) => {}
+            }
         }
         day.quotes.push(quote);
     }
+    duplicates(path, &day_keys, &mut day_data, c_symbol.unwrap_or(c_strike))?;
+    let mut days: Vec<((Underlying, NaiveDate), Day)> =
+        day_keys.into_iter().zip(day_data).collect();
+    days.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(ImportedChains {
         format: spec.format,
         days: days
@@ -652,12 +693,64 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
             .map(|((underlying, quote_date), d)| ChainDay {
                 underlying,
                 quote_date,
-                underlying_price: d.price.map(|(p, _)| p),
+                underlying_price: d
+                    .price
+                    .map(|(p, _)| p)
+                    .or(c_uprice.map_or(request.underlying_price, |_| None)),
                 quotes: d.quotes,
             })
             .collect(),
         flags,
     })
+}
+
+/// The duplicate check, after the rows are read: per day, the packed keys sorted, equal
+/// neighbours are a contract quoted twice. Of all repeats, the one on the earliest line is
+/// reported with the line of its first quote, as a scan in file order would (a sort is
+/// cheaper than hashing every row of a million-row file).
+fn duplicates(
+    path: &Path,
+    day_keys: &[(Underlying, NaiveDate)],
+    day_data: &mut [Day],
+    column: Col,
+) -> Result<()> {
+    let mut worst: Option<(u64, u64, usize, usize)> = None;
+    for (d, day) in day_data.iter_mut().enumerate() {
+        day.keys.sort_unstable();
+        for w in day.keys.windows(2) {
+            let ((a, first_line, _), (b, line, quote)) = (w[0], w[1]);
+            if a == b && worst.is_none_or(|(l, ..)| line < l) {
+                worst = Some((line, first_line, d, quote));
+            }
+        }
+    }
+    match worst {
+        None => Ok(()),
+        Some((line, first_line, d, quote)) => Err(DataError::Duplicate {
+            path: path.to_owned(),
+            line,
+            column: column.name.to_owned(),
+            column_index: column.index,
+            key: format!("{} on {}", day_data[d].quotes[quote].key, day_keys[d].1),
+            first_line,
+        }),
+    }
+}
+
+/// A contract key packed into 113 bits for the duplicate check: root (1-6 bytes of A-Z0-9,
+/// never 0, so zero padding keeps it injective) 48 bits, expiry day number 32, strike in
+/// thousandths 32, right 1.
+fn packed(key: &ContractKey) -> u128 {
+    let root = key
+        .root()
+        .bytes()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(b));
+    let expiry = u128::from(key.expiry().num_days_from_ce().cast_unsigned());
+    let right = match key.right() {
+        OptionRight::Call => 0,
+        OptionRight::Put => 1,
+    };
+    (root << 65) | (expiry << 33) | (u128::from(key.strike().thousandths()) << 1) | right
 }
 
 /// Every spec with an underlying column has a quote-date column; this is the error if a

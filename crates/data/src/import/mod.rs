@@ -30,7 +30,8 @@
 //! a truncated last line (no final newline) or a row with the wrong number of fields, and an
 //! underlying or option root the caller did not allow.
 //!
-//! Out of scope: Parquet chains (no Parquet dependency), Yahoo's JSON API responses.
+//! Parquet chains are read by [`crate::parquet`]; [`crate::ingest`] imports files into a
+//! store. Out of scope: Yahoo's JSON API responses.
 
 mod bars;
 mod chains;

@@ -24,6 +24,34 @@ pub enum RateSeries {
     Dff,
 }
 
+impl RateSeries {
+    /// Every series, in a fixed order.
+    pub const ALL: [Self; 2] = [Self::Dtb3, Self::Dff];
+
+    /// FRED's name of the series (`DTB3`, `DFF`): the key the store files it under.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Dtb3 => "DTB3",
+            Self::Dff => "DFF",
+        }
+    }
+
+    /// The series FRED names `name` (ASCII case ignored), if known.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Display for RateSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One observation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateObservation {

@@ -2,8 +2,9 @@
 //!
 //! Two traits describe what the layers above need, so that a PostgreSQL implementation can
 //! follow for users who outgrow one machine:
-//! - [`MarketStore`]: underlying daily bars and option chain snapshots (bulk, atomic,
-//!   idempotent upserts; a day's chain; a contract's history; coverage);
+//! - [`MarketStore`]: underlying daily bars, index histories (VIX, SKEW, …), risk-free rate
+//!   series and option chain snapshots (bulk, atomic, idempotent upserts; a day's chain; a
+//!   contract's history; coverage);
 //! - [`JournalStore`]: runs, signals, orders, fills, positions and the equity curve.
 //!
 //! [`SqliteStore`] implements both on one SQLite file (WAL mode, numbered migrations applied
@@ -39,10 +40,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::{ChainSnapshot, ContractKey, DailyBar, Money, OptionQuote, Price, Underlying};
 
 use crate::Result;
+use crate::import::{IndexRecord, RateObservation, RateSeries};
 
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
-/// Market data at rest: underlying bars and option chain snapshots.
+/// Market data at rest: underlying bars, index histories, rate series and option chain
+/// snapshots.
 ///
 /// Object safe: the layers above hold a `Box<dyn MarketStore>`.
 pub trait MarketStore {
@@ -109,6 +112,48 @@ pub trait MarketStore {
         to: NaiveDate,
     ) -> Result<Vec<ContractObservation>>;
 
+    /// Inserts or updates the daily values of the index `symbol` (`VIX`, `VVIX`, …), keyed by
+    /// (symbol, date), in one transaction. Returns the number of rows inserted or changed (0
+    /// when the store already held exactly these values).
+    ///
+    /// # Errors
+    /// [`DataError::StoreValue`](crate::DataError::StoreValue) for a NaN value,
+    /// [`DataError::Store`](crate::DataError::Store) if the database refuses a row (a close
+    /// ≤ 0); nothing of the batch is written then.
+    fn upsert_index_values(&mut self, symbol: &Underlying, values: &[IndexRecord]) -> Result<u64>;
+
+    /// The daily values of the index `symbol` from `from` to `to` (both inclusive), by date.
+    ///
+    /// # Errors
+    /// As [`MarketStore::daily_bars`].
+    fn index_values(
+        &self,
+        symbol: &Underlying,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<IndexRecord>>;
+
+    /// Inserts or updates observations of a rate series, keyed by (series, date), in one
+    /// transaction. A missing value (a FRED holiday row) is stored as such (NULL), not as 0.
+    /// Returns the number of rows inserted or changed.
+    ///
+    /// # Errors
+    /// As [`MarketStore::upsert_index_values`].
+    fn upsert_rates(&mut self, series: RateSeries, observations: &[RateObservation])
+    -> Result<u64>;
+
+    /// The observations of `series` from `from` to `to` (both inclusive), by date, missing
+    /// values included as `None`.
+    ///
+    /// # Errors
+    /// As [`MarketStore::daily_bars`].
+    fn rates(
+        &self,
+        series: RateSeries,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<RateObservation>>;
+
     /// What the store holds: per symbol and kind, the first and last date and the row count;
     /// sorted by kind, then symbol.
     ///
@@ -135,6 +180,11 @@ pub enum DataKind {
     DailyBars,
     /// Option chain snapshots; `rows` counts snapshots (not quotes).
     Chains,
+    /// Index values (VIX, SKEW, …); `rows` counts dates.
+    IndexValues,
+    /// Rate series (DTB3, DFF); the symbol is the series name; `rows` counts dates, missing
+    /// values included.
+    Rates,
 }
 
 /// The span of one kind of data for one symbol.
@@ -142,13 +192,13 @@ pub enum DataKind {
 pub struct Coverage {
     /// The kind of data.
     pub kind: DataKind,
-    /// The symbol (the underlying, for chains).
+    /// The symbol (the underlying, for chains; the series name, for rates).
     pub symbol: Underlying,
     /// First date held.
     pub first: NaiveDate,
     /// Last date held.
     pub last: NaiveDate,
-    /// Bars, or snapshots.
+    /// Bars, snapshots, index values or rate observations.
     pub rows: u64,
 }
 

@@ -17,13 +17,21 @@ use super::{
     IntegrityReport, JournalStore, MarketStore, OrderRecord, PositionRecord, RunRecord, Side,
     SignalRecord,
 };
+use crate::import::{IndexRecord, RateObservation, RateSeries};
 use crate::{DataError, Result};
 
 /// The numbered migrations, in order. Never edit one that has shipped: add the next number.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "index_rates",
+        include_str!("migrations/0002_index_rates.sql"),
+    ),
+];
 
 /// The schema version this build writes and reads: the number of the last migration.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// How long a writer waits for another connection's lock before giving up (`SQLITE_BUSY`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -592,6 +600,36 @@ fn read_quote(row: &Row<'_>, first: usize, label: &str) -> Result<OptionQuote> {
     })
 }
 
+/// The 21-character OCC form of `key`, exactly as its `Display` writes it
+/// (`SPXW  190517C02900000`), built without the formatting machinery: a bulk import writes a
+/// million of them.
+fn occ_text(key: &ContractKey) -> String {
+    use chrono::Datelike;
+    fn digits(out: &mut String, mut n: u32, width: usize) {
+        let mut buf = [b'0'; 10];
+        for slot in buf[..width].iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend(buf[..width].iter().map(|&b| char::from(b)));
+    }
+    let mut out = String::with_capacity(21);
+    out.push_str(key.root());
+    for _ in key.root().len()..6 {
+        out.push(' ');
+    }
+    let e = key.expiry();
+    digits(&mut out, (e.year() % 100).cast_unsigned(), 2);
+    digits(&mut out, e.month(), 2);
+    digits(&mut out, e.day(), 2);
+    out.push(match key.right() {
+        volta_core::OptionRight::Call => 'C',
+        volta_core::OptionRight::Put => 'P',
+    });
+    digits(&mut out, key.strike().thousandths(), 8);
+    out
+}
+
 fn opt_text<T: ToString>(v: Option<T>) -> Option<String> {
     v.map(|x| x.to_string())
 }
@@ -741,13 +779,19 @@ impl MarketStore for SqliteStore {
                     ids.insert((underlying.to_owned(), as_of), id);
                     id
                 };
-                for q in chain.iter() {
+                // Inserted in key order: the primary key (snapshot, contract) then grows at its
+                // end, SQLite's cheap append path, instead of splitting pages all over the
+                // snapshot's range (the chain's own order is expiry, strike, right, root).
+                let mut rows: Vec<(String, &OptionQuote)> =
+                    chain.iter().map(|q| (occ_text(&q.key), q)).collect();
+                rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                for (text, q) in &rows {
                     let key = &q.key;
                     let v = q.vendor.unwrap_or_default();
                     changed += quote
                         .execute(params![
                             id,
-                            key.to_string(),
+                            text,
                             opt_text(q.bid),
                             opt_text(q.ask),
                             opt_text(q.last),
@@ -856,6 +900,136 @@ impl MarketStore for SqliteStore {
         Ok(out)
     }
 
+    fn upsert_index_values(&mut self, symbol: &Underlying, values: &[IndexRecord]) -> Result<u64> {
+        self.in_transaction("upsert index values", |tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO index_values (symbol, date, open, high, low, close)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (symbol, date) DO UPDATE SET
+                         open = excluded.open, high = excluded.high, low = excluded.low,
+                         close = excluded.close
+                     WHERE open IS NOT excluded.open OR high IS NOT excluded.high
+                        OR low IS NOT excluded.low OR close IS NOT excluded.close",
+                )
+                .map_err(sql_err("upsert index values", symbol))?;
+            let mut changed = 0;
+            for v in values {
+                let key = format!("{symbol} {}", v.date);
+                changed +=
+                    stmt.execute(params![
+                        symbol.as_str(),
+                        fmt_date(v.date),
+                        not_nan(v.open, &key, "open")?,
+                        not_nan(v.high, &key, "high")?,
+                        not_nan(v.low, &key, "low")?,
+                        not_nan(Some(v.close), &key, "close")?,
+                    ])
+                    .map_err(sql_err("upsert index values", &key))? as u64;
+            }
+            Ok(changed)
+        })
+    }
+
+    fn index_values(
+        &self,
+        symbol: &Underlying,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<IndexRecord>> {
+        let reader = Reader {
+            table: "index_values",
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT date, open, high, low, close FROM index_values
+                  WHERE symbol = ?1 AND date >= ?2 AND date <= ?3 ORDER BY date",
+            )
+            .map_err(sql_err("load index values", symbol))?;
+        let mut rows = stmt
+            .query(params![symbol.as_str(), fmt_date(from), fmt_date(to)])
+            .map_err(sql_err("load index values", symbol))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err("load index values", symbol))? {
+            let date = reader.date(row, 0, "date", symbol)?;
+            let key = format!("{symbol} {date}");
+            out.push(IndexRecord {
+                date,
+                open: reader.opt_real(row, 1, "open", &key)?,
+                high: reader.opt_real(row, 2, "high", &key)?,
+                low: reader.opt_real(row, 3, "low", &key)?,
+                close: reader
+                    .opt_real(row, 4, "close", &key)?
+                    .ok_or_else(|| reader.corrupt("close", &key, "NULL", "a number"))?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn upsert_rates(
+        &mut self,
+        series: RateSeries,
+        observations: &[RateObservation],
+    ) -> Result<u64> {
+        self.in_transaction("upsert rates", |tx| {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rates (series, date, published_percent, continuous)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (series, date) DO UPDATE SET
+                         published_percent = excluded.published_percent,
+                         continuous = excluded.continuous
+                     WHERE published_percent IS NOT excluded.published_percent
+                        OR continuous IS NOT excluded.continuous",
+                )
+                .map_err(sql_err("upsert rates", series))?;
+            let mut changed = 0;
+            for o in observations {
+                let key = format!("{series} {}", o.date);
+                changed += stmt
+                    .execute(params![
+                        series.as_str(),
+                        fmt_date(o.date),
+                        not_nan(o.published_percent, &key, "published_percent")?,
+                        not_nan(o.continuous, &key, "continuous")?,
+                    ])
+                    .map_err(sql_err("upsert rates", &key))? as u64;
+            }
+            Ok(changed)
+        })
+    }
+
+    fn rates(
+        &self,
+        series: RateSeries,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<RateObservation>> {
+        let reader = Reader { table: "rates" };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT date, published_percent, continuous FROM rates
+                  WHERE series = ?1 AND date >= ?2 AND date <= ?3 ORDER BY date",
+            )
+            .map_err(sql_err("load rates", series))?;
+        let mut rows = stmt
+            .query(params![series.as_str(), fmt_date(from), fmt_date(to)])
+            .map_err(sql_err("load rates", series))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sql_err("load rates", series))? {
+            let date = reader.date(row, 0, "date", &series)?;
+            let key = format!("{series} {date}");
+            out.push(RateObservation {
+                date,
+                published_percent: reader.opt_real(row, 1, "published_percent", &key)?,
+                continuous: reader.opt_real(row, 2, "continuous", &key)?,
+            });
+        }
+        Ok(out)
+    }
+
     fn coverage(&self) -> Result<Vec<Coverage>> {
         let mut out = Vec::new();
         for (kind, table, sql) in [
@@ -870,6 +1044,18 @@ impl MarketStore for SqliteStore {
                 "chain_snapshots",
                 "SELECT underlying, substr(MIN(as_of), 1, 10), substr(MAX(as_of), 1, 10),
                         COUNT(*) FROM chain_snapshots GROUP BY underlying ORDER BY underlying",
+            ),
+            (
+                DataKind::IndexValues,
+                "index_values",
+                "SELECT symbol, MIN(date), MAX(date), COUNT(*) FROM index_values
+                  GROUP BY symbol ORDER BY symbol",
+            ),
+            (
+                DataKind::Rates,
+                "rates",
+                "SELECT series, MIN(date), MAX(date), COUNT(*) FROM rates
+                  GROUP BY series ORDER BY series",
             ),
         ] {
             let reader = Reader { table };
@@ -1294,6 +1480,21 @@ mod tests {
                 NaiveDateTime::parse_from_str(&s, DATETIME_FORMAT).unwrap(),
                 t
             );
+        }
+    }
+
+    #[test]
+    fn occ_text_is_the_display_form() {
+        for text in [
+            "SPXW  190517C02900000",
+            "SPY   250321P00450500",
+            "A     160115C00040000",
+            "SPXPM 110122P99999999",
+            "QQQ   000101C00000001",
+        ] {
+            let key: ContractKey = text.parse().unwrap();
+            assert_eq!(occ_text(&key), key.to_string());
+            assert_eq!(occ_text(&key), text);
         }
     }
 
