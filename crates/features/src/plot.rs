@@ -59,6 +59,8 @@ pub fn regime_svg(series: &RegimeSeries, title: &str, width: u32, height: u32) -
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .light_line_style(WHITE)
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .x_labels(18)
             .x_label_formatter(&|x| format!("{}", x.floor()))
             .y_desc("VIX close (points)")
