@@ -29,6 +29,12 @@ pub enum FeatureError {
         /// What it must be.
         requirement: &'static str,
     },
+    /// Drawing a chart failed (from plotters); `reason` is its message.
+    #[error("plot: {reason}")]
+    Plot {
+        /// The backend's message.
+        reason: String,
+    },
 }
 
 /// `Result` with [`FeatureError`].

@@ -7,5 +7,12 @@
 
 pub mod chain_metrics;
 mod error;
+pub mod plot;
+pub mod rank;
+pub mod realised;
+pub mod regime;
 
 pub use error::{FeatureError, Result};
+pub use rank::{RANK_WINDOW, RankedSeries, iv_percentile, iv_rank};
+pub use realised::{Estimator, OhlcSlices, realised_vol, realised_vol_bars};
+pub use regime::{Regime, RegimeConfig, RegimeDetector, RegimeInputs, RegimeSeries};
