@@ -8,4 +8,5 @@
 pub mod chain_metrics;
 mod error;
 
+pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
 pub use error::{FeatureError, Result};
