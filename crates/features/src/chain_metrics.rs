@@ -92,6 +92,13 @@
 //! still gets the gamma of its out-of-the-money twin. 100 is the contract multiplier. Slices
 //! without a smile point contribute nothing.
 //!
+//! # Speed
+//!
+//! `benches/chain_metrics.rs`: [`summarise`] of the Cboe SPX day of 2019-04-25 (13 340 quotes,
+//! 43 slices) takes 30-34 ms in a release build on a shared two-core machine, of which
+//! 18.6 ms is [`volta_data::synthetic::chain_rows`] (a contract and a calendar look-up per quote
+//! for the settlement instant) and the rest mostly the ~12 000 Black-76 IV solves.
+//!
 //! # Bad input
 //!
 //! Never a panic; a metric the chain cannot support is `None`:
