@@ -12,6 +12,7 @@ pub mod rank;
 pub mod realised;
 pub mod regime;
 
+pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
 pub use error::{FeatureError, Result};
 pub use rank::{RANK_WINDOW, RankedSeries, iv_percentile, iv_rank};
 pub use realised::{Estimator, OhlcSlices, realised_vol, realised_vol_bars};
