@@ -7,5 +7,11 @@
 
 pub mod chain_metrics;
 mod error;
+pub mod library;
+pub mod matrix;
+pub mod panel;
 
 pub use error::{FeatureError, Result};
+pub use library::{Family, FeatureSpec, compute, registry};
+pub use matrix::FeatureMatrix;
+pub use panel::{DailyPanel, Provenance};
