@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use volta_features::FeatureMatrix;
 use volta_features::library::{Family, compute_with, registry};
 use volta_features::matrix::META_PROVENANCE;
 use volta_features::panel::{LoadOptions, load_from_dir};
@@ -113,7 +114,18 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     bar.inc(1);
     bar.finish_with_message("done");
+    print_summary(&symbol, &matrix, &counts, panel.missing_sessions().len());
+    println!("wrote {}", out.display());
+    Ok(())
+}
 
+/// Rows, features and NaN share per family, and where each family's inputs came from.
+fn print_summary(
+    symbol: &str,
+    matrix: &FeatureMatrix,
+    counts: &BTreeMap<Family, usize>,
+    missing_sessions: usize,
+) {
     let specs = registry();
     println!(
         "{symbol}: {} rows ({} … {}), {} features, NaN share {:.1} %",
@@ -145,16 +157,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             matrix.metadata()[&format!("{META_PROVENANCE}{}", family.name())]
         );
     }
-    if !panel.missing_sessions().is_empty() {
-        println!(
-            "sessions without a bar (NaN rows): {}",
-            panel.missing_sessions().len()
-        );
+    if missing_sessions > 0 {
+        println!("sessions without a bar (NaN rows): {missing_sessions}");
     }
     println!(
         "feature set {}",
         matrix.metadata()["volta.feature_set_version"]
     );
-    println!("wrote {}", out.display());
-    Ok(())
 }

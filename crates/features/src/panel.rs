@@ -693,6 +693,10 @@ fn days_since_epoch(d: NaiveDate) -> i32 {
 ///
 /// # Errors
 /// [`FeatureError::Core`] outside the calendar's range.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the grid, column by column"
+)]
 pub fn calendar_columns(dates: &[NaiveDate]) -> Result<Vec<(&'static str, Vec<f64>)>> {
     let cal = NyseCalendar;
     let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {

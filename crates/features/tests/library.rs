@@ -305,10 +305,7 @@ fn a_vix_that_does_not_cover_the_range_leaves_nan_never_a_shift() {
     // Chains, peers, VIX3M were not given: their features are NaN everywhere.
     assert!(m.column("atm_iv_30d").unwrap().iter().all(|x| x.is_nan()));
     assert!(m.column("vix_vix3m").unwrap().iter().all(|x| x.is_nan()));
-    assert_eq!(
-        m.metadata()[&format!("{META_PROVENANCE}options")].contains("chains=none"),
-        true
-    );
+    assert!(m.metadata()[&format!("{META_PROVENANCE}options")].contains("chains=none"));
 }
 
 #[test]

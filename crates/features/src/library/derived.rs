@@ -138,7 +138,7 @@ pub(super) fn features() -> Vec<Feature> {
                 format!("ret_{n}d − (peer{slot}/peer{slot}[{n}] − 1)"),
                 n,
                 inputs,
-                col(format!("ret_{n}d")) - (p() / lag(p(), n as i64) - lit(1.0)),
+                col(format!("ret_{n}d")) - (p() / lag(p(), n) - lit(1.0)),
             );
             b.add(
                 format!("peer{slot}_corr_{n}d"),
@@ -172,7 +172,7 @@ pub(super) fn features() -> Vec<Feature> {
     }
     // Cross-sectional dispersion of the three underlyings' returns.
     let all3 = &[Source::Bars, Source::Peer1, Source::Peer2][..];
-    let ret = |x: Expr, n: i64| x.clone() / lag(x, n) - lit(1.0);
+    let ret = |x: Expr, n: usize| x.clone() / lag(x, n) - lit(1.0);
     let disp = |a: Expr, b2: Expr, c2: Expr| {
         let m = (a.clone() + b2.clone() + c2.clone()) / lit(3.0);
         ((sq(a - m.clone()) + sq(b2 - m.clone()) + sq(c2 - m)) / lit(2.0)).sqrt()

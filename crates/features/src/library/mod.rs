@@ -19,7 +19,7 @@
 //! 3. **Undefined arithmetic.** A value that is not finite (a ratio over a zero range or a
 //!    zero volume) is NaN in the output. Guards that give a defined value instead are in the
 //!    formulas (the close-location value of a bar with high = low is 0).
-//! 4. **Exponential averages** (MACD, the RiskMetrics volatility) skip missing rows and carry
+//! 4. **Exponential averages** (MACD, the `RiskMetrics` volatility) skip missing rows and carry
 //!    their state across them: their lookback is the warm-up (`min_periods`), not a window.
 //!
 //! No feature looks ahead: every expression uses rows at or before its own (shifts are
@@ -91,11 +91,10 @@ impl Family {
     pub const fn target(self) -> usize {
         match self {
             Self::Options => 40,
-            Self::Volatility => 30,
+            Self::Volatility | Self::DerivedCross => 30,
             Self::PriceMomentum => 50,
             Self::VolumeOpenInterest => 20,
             Self::Temporal => 15,
-            Self::DerivedCross => 30,
         }
     }
 }
@@ -308,8 +307,9 @@ pub(crate) fn sq(e: Expr) -> Expr {
     e.clone() * e
 }
 
-pub(crate) fn lag(e: Expr, k: i64) -> Expr {
-    e.shift(lit(k))
+/// `x[k]`: the value `k` sessions ago (a non-negative shift: never a future row).
+pub(crate) fn lag(e: Expr, k: usize) -> Expr {
+    e.shift(lit(k as u64))
 }
 
 pub(crate) fn mean(e: Expr, n: usize) -> Expr {

@@ -26,7 +26,7 @@ pub(super) fn features() -> Vec<Feature> {
             format!("(VIX − VIX[{n}]) / 100"),
             n,
             v,
-            vix() - lag(vix(), n as i64),
+            vix() - lag(vix(), n),
         );
     }
     b.add(
@@ -219,7 +219,7 @@ pub(super) fn features() -> Vec<Feature> {
             format!("atm_iv_30d − atm_iv_30d[{n}]"),
             n,
             ch,
-            iv() - lag(iv(), n as i64),
+            iv() - lag(iv(), n),
         );
     }
     b.add(

@@ -24,7 +24,7 @@ pub(super) fn features() -> Vec<Feature> {
             format!("c / c[{n}] − 1"),
             n,
             B,
-            c() / lag(c(), n as i64) - lit(1.0),
+            c() / lag(c(), n) - lit(1.0),
         );
     }
     for n in [5_usize, 10, 20, 50, 100, 200] {
@@ -220,7 +220,7 @@ pub(super) fn features() -> Vec<Feature> {
             format!("|c − c[{n}]| / sum_{n}(|Δc|) (Kaufman's efficiency ratio)"),
             n,
             B,
-            (c() - lag(c(), n as i64)).abs() / sum((c() - lag(c(), 1)).abs(), n),
+            (c() - lag(c(), n)).abs() / sum((c() - lag(c(), 1)).abs(), n),
         );
     }
     b.add(

@@ -7,6 +7,10 @@ use polars::prelude::*;
 
 use super::{Builder, Family, Feature, flag};
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one flat list of the family's features"
+)]
 pub(super) fn features() -> Vec<Feature> {
     let mut b = Builder::new(Family::Temporal);
     let none = &[][..];
