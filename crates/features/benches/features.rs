@@ -1,6 +1,6 @@
 //! 20 years of daily data for one underlying → every feature (goal ≤ 2 s in release).
 //!
-//! Inputs: the real SPY bars of 1999-11-01 … 2019-12-31 (5 071 sessions) with the CBOE
+//! Inputs: the real SPY bars of 1999-11-01 … 2019-12-31 (5 074 sessions) with the CBOE
 //! indices, DFF, QQQ and IWM closes and put/call ratios, from `$VOLTA_DATA_DIR` (default
 //! `../shared/data` relative to the workspace). Two measurements: `compute` alone (panel
 //! built once) and `load_and_compute` (CSV files → panel → matrix).
