@@ -19,6 +19,26 @@ pub enum FeatureError {
         /// What is wrong, with the date where it applies.
         reason: String,
     },
+    /// Polars failed while building or computing a frame (a bug or an exhausted resource,
+    /// not bad market data: inputs are validated before polars sees them).
+    #[error("polars: {0}")]
+    Polars(#[from] polars::prelude::PolarsError),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A feature-matrix file is not one this crate wrote, or not this version's.
+    #[error("feature matrix {path}: {reason}")]
+    BadMatrixFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A setting is out of its domain.
     #[error("setting `{field}` = {value}: must be {requirement}")]
     InvalidConfig {

@@ -7,6 +7,9 @@
 
 pub mod chain_metrics;
 mod error;
+pub mod library;
+pub mod matrix;
+pub mod panel;
 pub mod plot;
 pub mod rank;
 pub mod realised;
@@ -14,6 +17,9 @@ pub mod regime;
 
 pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
 pub use error::{FeatureError, Result};
+pub use library::{Family, FeatureSpec, compute, registry};
+pub use matrix::FeatureMatrix;
+pub use panel::{DailyPanel, Provenance};
 pub use rank::{RANK_WINDOW, RankedSeries, iv_percentile, iv_rank};
 pub use realised::{Estimator, OhlcSlices, realised_vol, realised_vol_bars};
 pub use regime::{Regime, RegimeConfig, RegimeDetector, RegimeInputs, RegimeSeries};

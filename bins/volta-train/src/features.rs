@@ -1,0 +1,167 @@
+//! `volta-train features`: panel from the data folder → every feature → Parquet.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use volta_features::FeatureMatrix;
+use volta_features::library::{Family, compute_with, registry};
+use volta_features::matrix::META_PROVENANCE;
+use volta_features::panel::{LoadOptions, load_from_dir};
+
+/// Where the options family's chain summaries come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Chains {
+    /// Summaries of the synthetic market's chains (no real chain history exists for SPY).
+    Synthetic,
+    /// No chains: the chain-based option features are NaN (provenance `none`).
+    None,
+}
+
+/// Arguments of `volta-train features`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The underlying: SPY, QQQ or IWM.
+    #[arg(long)]
+    symbol: String,
+    /// First date of the matrix (YYYY-MM-DD); earlier history is read for the warm-up.
+    #[arg(long)]
+    start: NaiveDate,
+    /// Last date of the matrix (YYYY-MM-DD).
+    #[arg(long)]
+    end: NaiveDate,
+    /// The market-data folder (see its README.md).
+    #[arg(long, env = "VOLTA_DATA_DIR", default_value = "../shared/data")]
+    data_dir: PathBuf,
+    /// Output file [default: features_<SYMBOL>_<START>_<END>.parquet].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Option-chain summaries for the options family.
+    #[arg(long, value_enum, default_value_t = Chains::None)]
+    chains: Chains,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
+    if args.start > args.end {
+        bail!("--start {} is after --end {}", args.start, args.end);
+    }
+    let symbol = args.symbol.to_uppercase();
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "features_{symbol}_{}_{}.parquet",
+            args.start, args.end
+        ))
+    });
+    let families = Family::ALL.len() as u64;
+    let bar = ProgressBar::new(families + 2);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            .context("progress bar template")?
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar.set_message(format!("loading {symbol} from {}", args.data_dir.display()));
+    let panel = load_from_dir(
+        &args.data_dir,
+        &symbol,
+        args.end,
+        &LoadOptions::full(&symbol),
+    )
+    .with_context(|| {
+        format!(
+            "loading the {symbol} panel from {}",
+            args.data_dir.display()
+        )
+    })?;
+    if args.chains == Chains::Synthetic {
+        bar.println(
+            "note: synthetic chain summaries are not wired into volta-train yet \
+             (chain_metrics::summarise is pending): chain-based option features are NaN, \
+             provenance \"none\"",
+        );
+    }
+    bar.inc(1);
+    let mut counts: BTreeMap<Family, usize> = BTreeMap::new();
+    let matrix = compute_with(&panel, &mut |family, n| {
+        counts.insert(family, n);
+        bar.set_message(format!("{} ({n} features)", family.name()));
+        bar.inc(1);
+    })
+    .context("computing the features")?
+    .slice(args.start, args.end);
+    if matrix.dates().is_empty() {
+        bail!(
+            "no {symbol} sessions between {} and {} (the bars run {} … {})",
+            args.start,
+            args.end,
+            panel
+                .dates()
+                .first()
+                .map_or_else(String::new, ToString::to_string),
+            panel
+                .dates()
+                .last()
+                .map_or_else(String::new, ToString::to_string),
+        );
+    }
+    bar.set_message(format!("writing {}", out.display()));
+    matrix
+        .write_parquet(&out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    bar.inc(1);
+    bar.finish_with_message("done");
+    print_summary(&symbol, &matrix, &counts, panel.missing_sessions().len());
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Rows, features and NaN share per family, and where each family's inputs came from.
+fn print_summary(
+    symbol: &str,
+    matrix: &FeatureMatrix,
+    counts: &BTreeMap<Family, usize>,
+    missing_sessions: usize,
+) {
+    let specs = registry();
+    println!(
+        "{symbol}: {} rows ({} … {}), {} features, NaN share {:.1} %",
+        matrix.dates().len(),
+        matrix.dates()[0],
+        matrix.dates()[matrix.dates().len() - 1],
+        matrix.names().len(),
+        100.0 * matrix.nan_share()
+    );
+    println!("{:<22} {:>8} {:>8}  sources", "family", "features", "NaN %");
+    for family in Family::ALL {
+        let names: Vec<&str> = specs
+            .iter()
+            .filter(|s| s.family == family)
+            .map(|s| s.name.as_str())
+            .collect();
+        let (mut nan, mut cells) = (0_usize, 0_usize);
+        for n in &names {
+            if let Some(c) = matrix.column(n) {
+                nan += c.iter().filter(|x| x.is_nan()).count();
+                cells += c.len();
+            }
+        }
+        println!(
+            "{:<22} {:>8} {:>8.1}  {}",
+            family.name(),
+            counts.get(&family).copied().unwrap_or(names.len()),
+            100.0 * nan as f64 / cells.max(1) as f64,
+            matrix.metadata()[&format!("{META_PROVENANCE}{}", family.name())]
+        );
+    }
+    if missing_sessions > 0 {
+        println!("sessions without a bar (NaN rows): {missing_sessions}");
+    }
+    println!(
+        "feature set {}",
+        matrix.metadata()["volta.feature_set_version"]
+    );
+}
