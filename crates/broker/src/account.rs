@@ -277,3 +277,61 @@ impl Book {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    fn p(s: &str) -> Price {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn partial_closes_realise_pro_rata_to_the_cent_and_the_last_close_takes_the_rest() {
+        let spy = Instrument::Stock("SPY".parse().unwrap());
+        let mut book = Book::default();
+        assert_eq!(book.trade(&spy, 3, p("33.3333")), Money::ZERO);
+        let pos = book.iter().next().unwrap().clone();
+        assert_eq!(pos.cost_basis, m("99.9999"));
+        // Sell 1 at 40: cost removed 33.33 (99.9999 / 3 to the cent), P&L 6.67.
+        assert_eq!(book.trade(&spy, -1, p("40")), m("6.67"));
+        assert_eq!(book.iter().next().unwrap().cost_basis, m("66.6699"));
+        // Sell 3 at 30: closes 2 (cost 66.6699, proceeds 60) and opens 1 short at 30.
+        assert_eq!(book.trade(&spy, -3, p("30")), m("-6.6699"));
+        let pos = book.iter().next().unwrap();
+        assert_eq!((pos.quantity, pos.cost_basis), (-1, m("-30")));
+        assert_eq!(pos.average_price(), "30".parse::<Decimal>().unwrap());
+        assert_eq!(pos.realised_pnl, m("0.0001"));
+        // Cover at 31: −1; the position is gone.
+        assert_eq!(book.trade(&spy, 1, p("31")), m("-1"));
+        assert_eq!(book.iter().count(), 0);
+    }
+
+    #[test]
+    fn unmarked_positions_count_at_cost() {
+        let spy = Instrument::Stock("SPY".parse().unwrap());
+        let mut book = Book::default();
+        book.trade(&spy, 10, p("500"));
+        let positions: Vec<Position> = book.iter().cloned().collect();
+        let account = Account {
+            starting_cash: m("10000"),
+            cash: m("5000"),
+            fees_paid: Money::ZERO,
+            realised_pnl: Money::ZERO,
+        };
+        let marked = account.marked(&positions, &Marks::new());
+        assert_eq!(marked.equity, m("10000"));
+        assert_eq!(marked.unmarked, std::slice::from_ref(&spy));
+        let mut marks = Marks::new();
+        marks.insert(&spy, p("510"));
+        let marked = account.marked(&positions, &marks);
+        assert_eq!(
+            (marked.equity, marked.unrealised_pnl),
+            (m("10100"), m("100"))
+        );
+    }
+}

@@ -80,8 +80,10 @@ impl FillModel {
     /// long is bought when the combo is bought, sold when it is sold). The net is rounded to
     /// the cent **against us** — up for a BUY (pay more, receive less), down for a SELL — and
     /// the rounding (under one cent per unit) is added to one leg's price in that same
-    /// direction, so the legs reproduce the net exactly (a bought leg whose ratio divides it
-    /// exactly is preferred; one is found for every combo of ratio-1 legs).
+    /// direction, so the legs reproduce the net exactly: the first leg bought in this trade
+    /// whose ratio divides the rounding exactly takes it (its price rises), else the first
+    /// leg sold that can (its price falls, staying ≥ 0). If no single leg can — only when
+    /// every leg is sold and priced under a cent — there is no fill on this snapshot.
     ///
     /// # Errors
     /// [`BrokerError::Core`] on decimal overflow.
@@ -153,4 +155,110 @@ fn absorb(order: &ComboOrder, legs: &mut [Price], residual: Decimal) -> bool {
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use volta_core::order::{Leg, LegAction};
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn leg(k: &str, action: LegAction, ratio: u32) -> Leg {
+        Leg::option(k.parse().unwrap(), action, ratio).unwrap()
+    }
+
+    fn chain(quotes: &[(&str, &str, &str)]) -> ChainSnapshot {
+        let when = NaiveDate::from_ymd_opt(2025, 3, 17)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let quotes = quotes.iter().map(|(k, b, a)| {
+            OptionQuote::new(
+                k.parse().unwrap(),
+                Some(b.parse().unwrap()),
+                Some(a.parse().unwrap()),
+            )
+        });
+        ChainSnapshot::try_new(when, "SPY".parse().unwrap(), "565".parse().unwrap(), quotes)
+            .unwrap()
+    }
+
+    fn legs(price: &ComboPrice) -> Vec<Decimal> {
+        price.legs.iter().map(|p| p.value()).collect()
+    }
+
+    const C560: &str = "SPY   250321C00560000";
+    const C570: &str = "SPY   250321C00570000";
+    const C580: &str = "SPY   250321C00580000";
+
+    #[test]
+    fn a_butterfly_rounds_up_and_the_first_bought_leg_takes_the_rounding() {
+        let order = ComboOrder::new(
+            vec![
+                leg(C560, LegAction::Buy, 1),
+                leg(C570, LegAction::Sell, 2),
+                leg(C580, LegAction::Buy, 1),
+            ],
+            ComboSide::Buy,
+            1,
+            d("3"),
+        )
+        .unwrap();
+        let chain = chain(&[
+            (C560, "12.00", "12.10"),
+            (C570, "6.00", "6.10"),
+            (C580, "2.00", "2.05"),
+        ]);
+        let price = FillModel::default()
+            .combo_price(&order, &chain)
+            .unwrap()
+            .unwrap();
+        // 12.075 − 2 × 6.025 + 2.0375 = 2.0625 → 2.07; the 560 call pays the 0.75¢.
+        assert_eq!(price.net, d("2.07"));
+        assert_eq!(legs(&price), [d("12.0825"), d("6.025"), d("2.0375")]);
+        assert_eq!(order.net_price(&price.legs).unwrap(), price.net);
+    }
+
+    #[test]
+    fn a_ratio_that_does_not_divide_the_rounding_passes_it_on() {
+        // Sell 1 × 560 call, buy 3 × 580 calls: the bought leg's ratio 3 cannot take 0.25¢.
+        let order = ComboOrder::new(
+            vec![leg(C560, LegAction::Sell, 1), leg(C580, LegAction::Buy, 3)],
+            ComboSide::Buy,
+            1,
+            d("0"),
+        )
+        .unwrap();
+        let chain = chain(&[(C560, "12.00", "12.10"), (C580, "2.00", "2.05")]);
+        let price = FillModel::default()
+            .combo_price(&order, &chain)
+            .unwrap()
+            .unwrap();
+        // −12.025 + 3 × 2.0375 = −5.9125 → −5.91: the 560 call sells for 0.25¢ less.
+        assert_eq!(price.net, d("-5.91"));
+        assert_eq!(legs(&price), [d("12.0225"), d("2.0375")]);
+        assert_eq!(order.net_price(&price.legs).unwrap(), price.net);
+    }
+
+    #[test]
+    fn sub_cent_sold_legs_that_cannot_take_the_rounding_do_not_fill() {
+        let order = ComboOrder::new(
+            vec![leg(C570, LegAction::Sell, 1), leg(C580, LegAction::Sell, 1)],
+            ComboSide::Buy,
+            1,
+            d("0"),
+        )
+        .unwrap();
+        // Each sells at 0.0025: net −0.005 rounds to 0.00, and neither leg can give 0.5¢.
+        let chain = chain(&[(C570, "0", "0.01"), (C580, "0", "0.01")]);
+        assert_eq!(
+            FillModel::default().combo_price(&order, &chain).unwrap(),
+            None
+        );
+    }
 }

@@ -287,8 +287,9 @@ impl SimBroker {
     /// working order on that underlying is tried against it, in id order.
     ///
     /// # Errors
-    /// [`BrokerError::TimeWentBackwards`] if the snapshot is older than the broker's clock;
-    /// [`BrokerError::Core`] on decimal overflow. Nothing changes on error.
+    /// [`BrokerError::TimeWentBackwards`] if the snapshot is older than the broker's clock
+    /// (nothing changes); [`BrokerError::Core`] on decimal overflow of an order's cash (beyond
+    /// ±7.9e28 dollars), which stops the call after the fills before it.
     pub fn on_quotes(&mut self, chain: &ChainSnapshot) -> Result<()> {
         self.advance(chain.as_of())?;
         let underlying = chain.underlying();
