@@ -1,0 +1,264 @@
+//! The fill model: the price a combo fills at against a chain's bid and ask.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use volta_core::order::{ComboOrder, ComboSide, Instrument};
+use volta_core::{ChainSnapshot, OptionQuote, Price};
+
+use crate::error::{BrokerError, Result};
+
+/// Where between mid and the touch a leg fills: buying pays `mid + f × half-spread`, selling
+/// receives `mid − f × half-spread`, with `f = spread_fraction` in [0, 1]. `f = 0` fills at
+/// mid, `f = 1` at the far touch (the ask when buying, the bid when selling). The default,
+/// 0.5, is halfway: a common allowance for the price improvement a patient combo limit order
+/// gets on liquid index and ETF options.
+///
+/// Quotes are taken as they are: no depth is modelled (any quantity fills at that price) and
+/// an order does not move the market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillModel {
+    spread_fraction: Decimal,
+}
+
+impl Default for FillModel {
+    fn default() -> Self {
+        Self {
+            spread_fraction: Decimal::new(5, 1),
+        }
+    }
+}
+
+/// A combo's achievable price: one price per leg and their net, on the cent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComboPrice {
+    /// Net price per combo unit (IB BAG convention), on the cent, rounded against us.
+    pub net: Decimal,
+    /// Per leg, in leg order, in dollars per share; they reproduce `net` exactly.
+    pub legs: Vec<Price>,
+}
+
+impl FillModel {
+    /// A model with fraction `spread_fraction` of the half-spread paid.
+    ///
+    /// # Errors
+    /// [`BrokerError::InvalidConfig`] unless 0 ≤ `spread_fraction` ≤ 1.
+    pub fn try_new(spread_fraction: Decimal) -> Result<Self> {
+        if spread_fraction < Decimal::ZERO || spread_fraction > Decimal::ONE {
+            return Err(BrokerError::InvalidConfig {
+                name: "spread_fraction",
+                value: spread_fraction.to_string(),
+                requirement: "between 0 and 1",
+            });
+        }
+        Ok(Self { spread_fraction })
+    }
+
+    /// The fraction of the half-spread paid.
+    #[must_use]
+    pub const fn spread_fraction(&self) -> Decimal {
+        self.spread_fraction
+    }
+
+    /// One leg's price when `buying` (else selling) against `quote`: `None` without both
+    /// sides or with a crossed quote (ask < bid).
+    #[must_use]
+    pub fn leg_price(&self, quote: &OptionQuote, buying: bool) -> Option<Price> {
+        let (bid, ask) = (quote.bid?.value(), quote.ask?.value());
+        if ask < bid {
+            return None;
+        }
+        let mid = (bid + ask) / Decimal::TWO;
+        let give = self.spread_fraction * (ask - bid) / Decimal::TWO;
+        // mid ± give stays within [bid, ask] since f ≤ 1, so it is non-negative.
+        Price::try_new(if buying { mid + give } else { mid - give }).ok()
+    }
+
+    /// The price an all-option combo fills at against `chain`, or `None` if a leg is missing
+    /// from the chain, lacks a side, is crossed, is a stock leg, or the chain is of another
+    /// underlying. The limit is not checked.
+    ///
+    /// Each leg is priced by [`FillModel::leg_price`] in the direction it trades (a leg held
+    /// long is bought when the combo is bought, sold when it is sold). The net is rounded to
+    /// the cent **against us** — up for a BUY (pay more, receive less), down for a SELL — and
+    /// the rounding (under one cent per unit) is added to one leg's price in that same
+    /// direction, so the legs reproduce the net exactly: the first leg bought in this trade
+    /// whose ratio divides the rounding exactly takes it (its price rises), else the first
+    /// leg sold that can (its price falls, staying ≥ 0). If no single leg can — only when
+    /// every leg is sold and priced under a cent — there is no fill on this snapshot.
+    ///
+    /// # Errors
+    /// [`BrokerError::Core`] on decimal overflow.
+    pub fn combo_price(
+        &self,
+        order: &ComboOrder,
+        chain: &ChainSnapshot,
+    ) -> Result<Option<ComboPrice>> {
+        if chain.underlying() != order.underlying() {
+            return Ok(None);
+        }
+        let mut legs = Vec::with_capacity(order.legs().len());
+        for leg in order.legs() {
+            let Instrument::Option(contract) = &leg.instrument else {
+                return Ok(None);
+            };
+            let Some(quote) = chain.get(contract.key()) else {
+                return Ok(None);
+            };
+            let buying = order.side().sign() * leg.action.sign() > 0;
+            let Some(price) = self.leg_price(quote, buying) else {
+                return Ok(None);
+            };
+            legs.push(price);
+        }
+        let raw = order.net_price(&legs)?;
+        let strategy = match order.side() {
+            ComboSide::Buy => RoundingStrategy::ToPositiveInfinity,
+            ComboSide::Sell => RoundingStrategy::ToNegativeInfinity,
+        };
+        let net = raw.round_dp_with_strategy(2, strategy);
+        let residual = net - raw;
+        if !residual.is_zero() && !absorb(order, &mut legs, residual) {
+            return Ok(None);
+        }
+        Ok(Some(ComboPrice { net, legs }))
+    }
+}
+
+/// Moves one leg's price so that the legs' net rises by `residual` (which has the sign of
+/// "worse for us"). Leg j changes by `residual / signed_ratio_j`: a rise for legs whose signed
+/// ratio has the residual's sign (those bought in this trade), a fall for the others. Prefers
+/// rises (a price never goes negative) and exact divisions. `false` if no leg can take it.
+fn absorb(order: &ComboOrder, legs: &mut [Price], residual: Decimal) -> bool {
+    let rises = |a: i64| (a > 0) == (residual > Decimal::ZERO);
+    let candidates = order
+        .legs()
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| rises(l.signed_ratio()))
+        .chain(
+            order
+                .legs()
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !rises(l.signed_ratio())),
+        );
+    for (j, leg) in candidates {
+        let a = Decimal::from(leg.signed_ratio());
+        let Some(delta) = residual.checked_div(a) else {
+            continue;
+        };
+        if delta * a != residual {
+            continue; // 1/3 of a cent does not terminate: the legs would not add up exactly
+        }
+        if let Ok(price) = Price::try_new(legs[j].value() + delta) {
+            legs[j] = price;
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use volta_core::order::{Leg, LegAction};
+
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn leg(k: &str, action: LegAction, ratio: u32) -> Leg {
+        Leg::option(k.parse().unwrap(), action, ratio).unwrap()
+    }
+
+    fn chain(quotes: &[(&str, &str, &str)]) -> ChainSnapshot {
+        let when = NaiveDate::from_ymd_opt(2025, 3, 17)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let quotes = quotes.iter().map(|(k, b, a)| {
+            OptionQuote::new(
+                k.parse().unwrap(),
+                Some(b.parse().unwrap()),
+                Some(a.parse().unwrap()),
+            )
+        });
+        ChainSnapshot::try_new(when, "SPY".parse().unwrap(), "565".parse().unwrap(), quotes)
+            .unwrap()
+    }
+
+    fn legs(price: &ComboPrice) -> Vec<Decimal> {
+        price.legs.iter().map(|p| p.value()).collect()
+    }
+
+    const C560: &str = "SPY   250321C00560000";
+    const C570: &str = "SPY   250321C00570000";
+    const C580: &str = "SPY   250321C00580000";
+
+    #[test]
+    fn a_butterfly_rounds_up_and_the_first_bought_leg_takes_the_rounding() {
+        let order = ComboOrder::new(
+            vec![
+                leg(C560, LegAction::Buy, 1),
+                leg(C570, LegAction::Sell, 2),
+                leg(C580, LegAction::Buy, 1),
+            ],
+            ComboSide::Buy,
+            1,
+            d("3"),
+        )
+        .unwrap();
+        let chain = chain(&[
+            (C560, "12.00", "12.10"),
+            (C570, "6.00", "6.10"),
+            (C580, "2.00", "2.05"),
+        ]);
+        let price = FillModel::default()
+            .combo_price(&order, &chain)
+            .unwrap()
+            .unwrap();
+        // 12.075 − 2 × 6.025 + 2.0375 = 2.0625 → 2.07; the 560 call pays the 0.75¢.
+        assert_eq!(price.net, d("2.07"));
+        assert_eq!(legs(&price), [d("12.0825"), d("6.025"), d("2.0375")]);
+        assert_eq!(order.net_price(&price.legs).unwrap(), price.net);
+    }
+
+    #[test]
+    fn a_ratio_that_does_not_divide_the_rounding_passes_it_on() {
+        // Sell 1 × 560 call, buy 3 × 580 calls: the bought leg's ratio 3 cannot take 0.25¢.
+        let order = ComboOrder::new(
+            vec![leg(C560, LegAction::Sell, 1), leg(C580, LegAction::Buy, 3)],
+            ComboSide::Buy,
+            1,
+            d("0"),
+        )
+        .unwrap();
+        let chain = chain(&[(C560, "12.00", "12.10"), (C580, "2.00", "2.05")]);
+        let price = FillModel::default()
+            .combo_price(&order, &chain)
+            .unwrap()
+            .unwrap();
+        // −12.025 + 3 × 2.0375 = −5.9125 → −5.91: the 560 call sells for 0.25¢ less.
+        assert_eq!(price.net, d("-5.91"));
+        assert_eq!(legs(&price), [d("12.0225"), d("2.0375")]);
+        assert_eq!(order.net_price(&price.legs).unwrap(), price.net);
+    }
+
+    #[test]
+    fn sub_cent_sold_legs_that_cannot_take_the_rounding_do_not_fill() {
+        let order = ComboOrder::new(
+            vec![leg(C570, LegAction::Sell, 1), leg(C580, LegAction::Sell, 1)],
+            ComboSide::Buy,
+            1,
+            d("0"),
+        )
+        .unwrap();
+        // Each sells at 0.0025: net −0.005 rounds to 0.00, and neither leg can give 0.5¢.
+        let chain = chain(&[(C570, "0", "0.01"), (C580, "0", "0.01")]);
+        assert_eq!(
+            FillModel::default().combo_price(&order, &chain).unwrap(),
+            None
+        );
+    }
+}
