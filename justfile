@@ -39,3 +39,24 @@ bench-peers:
 # Price a CSV of options (see crates/pricing/examples/price_csv.rs).
 price-csv *ARGS:
     cargo run --quiet --release -p volta-pricing --example price_csv -- {{ARGS}}
+
+# The store (VOLTA_STORE, default var/volta.db) created and filled with the synthetic market.
+data-init *ARGS:
+    cargo run --quiet --release -p volta-data-cli -- init
+    cargo run --quiet --release -p volta-data-cli -- synth {{ARGS}}
+
+# Every real file of the data folder (VOLTA_DATA_DIR, default ../shared/data) into the store.
+data-import:
+    VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-data-cli -- import dir
+
+# Any volta-data command, e.g. `just data validate`.
+data *ARGS:
+    cargo run --quiet --release -p volta-data-cli -- {{ARGS}}
+
+# The feature matrix of SYMBOL over its real history (synthetic chains for the option features).
+features SYMBOL="SPY" START="1999-11-01" END="2023-11-08":
+    VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-train -- features --symbol {{SYMBOL}} --start {{START}} --end {{END}}
+
+# docs/regime.svg: the VIX history coloured by regime.
+regime-plot:
+    VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-features --example regime_plot

@@ -1,7 +1,14 @@
 //! The `volta-data` binary end to end: real processes on real SQLite files.
 
+#[path = "../../../crates/core/tests/common/mod.rs"]
+mod common;
+#[path = "../../../crates/data/tests/support/mod.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
+
+use support::{ReplayServer, Reply};
 
 fn volta_data(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_volta-data"))
@@ -44,13 +51,13 @@ fn init_synth_validate_backup() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("9 sessions (9 bar rows written), 9 chains"),
+        text.contains("9 sessions (9 bar rows, 9 SYNVIX rows written), 9 chains"),
         "{text}"
     );
     // Again: the same seed writes nothing new.
     let out = volta_data(&store, &synth);
     assert!(
-        stdout(&out).contains("(0 bar rows written)"),
+        stdout(&out).contains("(0 bar rows, 0 SYNVIX rows written)"),
         "{}",
         stdout(&out)
     );
@@ -58,6 +65,24 @@ fn init_synth_validate_backup() {
         stdout(&out).contains("(0 rows written)"),
         "{}",
         stdout(&out)
+    );
+
+    // Another seed would replace the stored bars: refused, and the store is untouched.
+    let other_seed = [
+        "synth",
+        "--start",
+        "2023-01-09",
+        "--end",
+        "2023-01-20",
+        "--seed",
+        "8",
+    ];
+    let out = volta_data(&store, &other_seed);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("already holds other SPY bars"),
+        "{}",
+        stderr(&out)
     );
 
     // A TWS stand-in that accepts connections on 127.0.0.1.
@@ -121,5 +146,162 @@ fn commands_that_read_the_store_need_one() {
         stderr(&out).contains("on or after start"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// The shared data folder's real files through `import`: each kind, re-imports that change
+/// nothing, and a bad file that fails without touching the store.
+#[test]
+fn import_real_files() {
+    let (Some(spy), Some(vix), Some(dff), Some(spx)) = (
+        common::data_file("underlying/SPY_daily_unadjusted.csv"),
+        common::data_file("vol/VIX_History.csv"),
+        common::data_file("rates/DFF.csv"),
+        common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("real.db");
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let import = |args: &[&str]| {
+        let out = volta_data(&store, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    };
+    let text = import(&["import", "bars", &path(&spy)]);
+    assert!(text.contains("1 of 1 files imported"), "{text}");
+    // Every session from 1999-11-01 to 2023-11-08.
+    assert_eq!(rows_changed(&text), 6045, "{text}");
+    let text = import(&["import", "bars", &path(&spy)]);
+    assert!(
+        text.contains("0 rows inserted or changed"),
+        "re-import: {text}"
+    );
+    let text = import(&["import", "vix", &path(&vix)]);
+    // One row per line of CBOE's file (1990-01-02 to 2023-11-08).
+    assert_eq!(rows_changed(&text), 8538, "{text}");
+    let text = import(&["import", "rates", &path(&dff)]);
+    // FRED's daily federal funds rate, 1954-07-01 to 2023-11-08.
+    assert_eq!(rows_changed(&text), 25_333, "{text}");
+    let text = import(&["import", "chains", &path(&spx)]);
+    assert!(text.contains("1 of 1 files imported"), "{text}");
+
+    let before = stdout(&volta_data(&store, &["validate"]));
+    assert!(before.contains("DailyBars SPY: 1999-"), "{before}");
+    assert!(
+        before.contains("Chains SPX: 2019-04-25..2019-04-25 (1 rows)"),
+        "{before}"
+    );
+
+    // A bar file whose third data row has a negative close: the whole file is refused, named
+    // by line and column, and the store is exactly as before.
+    let bad = dir.path().join("SPY_bad.csv");
+    std::fs::write(
+        &bad,
+        "date,1. open,2. high,3. low,4. close,5. volume\n\
+         2030-01-02,100,101,99,100.5,1000\n\
+         2030-01-03,100,101,99,100.5,1000\n\
+         2030-01-04,100,101,99,-1,1000\n",
+    )
+    .unwrap();
+    let out = volta_data(&store, &["import", "bars", &path(&bad), &path(&spy)]);
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("SPY_bad.csv:4: column 4 `4. close`: `-1` is not a non-negative price"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 of 2 files imported"),
+        "the good file still goes in: {text}"
+    );
+    let after = stdout(&volta_data(&store, &["validate"]));
+    assert_eq!(before, after, "a failed file leaves the store as it was");
+}
+
+fn rows_changed(summary: &str) -> u64 {
+    let line = summary.lines().last().unwrap();
+    let (_, rest) = line.split_once("imported, ").unwrap();
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// `fetch` against Yahoo's recorded replies on a local server: bars and one expiry of the
+/// chain go into the store, and a second fetch of closed sessions is served from it.
+#[test]
+fn fetch_from_recorded_yahoo_replies() {
+    let server = ReplayServer::start();
+    server.require_session();
+    server.route(
+        "/v8/finance/chart/QQQ",
+        Reply::Fixture("chart-QQQ-2020-01-01-to-2020-01-03.json"),
+    );
+    server.route(
+        "/v7/finance/options/QQQ",
+        Reply::Fixture("options-QQQ.json"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("fetched.db");
+    let fetch = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_volta-data"))
+            .arg("--store")
+            .arg(&store)
+            .args(["fetch", "--symbol", "qqq"])
+            .args(args)
+            .env("VOLTA_YAHOO_URL", server.url())
+            .env("VOLTA_YAHOO_COOKIE_URL", format!("{}/cookie", server.url()))
+            .output()
+            .unwrap()
+    };
+    let out = fetch(&[
+        "--start",
+        "2020-01-01",
+        "--end",
+        "2020-01-03",
+        "--chains",
+        "--expiry",
+        "2025-02-24",
+    ]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("bars  QQQ: 1 sessions 2020-01-02..2020-01-02, last close 216.16"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "chain QQQ at 2025-02-21 16:00:00: 180 quotes in 1 expiries, underlying 526.12"
+        ),
+        "{text}"
+    );
+    assert_eq!(server.requests("/v8/finance/chart/QQQ").len(), 1);
+
+    // The recorded reply holds 2020-01-02 only: that session is now answered by the store.
+    let out = fetch(&["--start", "2020-01-02", "--end", "2020-01-02"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("(1 answered from the store, 0 fetched)"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        server.requests("/v8/finance/chart/QQQ").len(),
+        1,
+        "served from the store"
+    );
+
+    let text = stdout(&volta_data(&store, &["validate"]));
+    assert!(
+        text.contains("DailyBars QQQ: 2020-01-02..2020-01-02 (1 rows)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Chains QQQ: 2025-02-21..2025-02-21 (1 rows)"),
+        "{text}"
     );
 }

@@ -1,17 +1,22 @@
 //! `volta-train features`: panel from the data folder → every feature → Parquet.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use volta_data::import::import_index;
+use volta_data::synthetic::SyntheticConfig;
 use volta_features::FeatureMatrix;
+use volta_features::chain_metrics::ChainSummary;
 use volta_features::library::{Family, compute_with, registry};
 use volta_features::matrix::META_PROVENANCE;
-use volta_features::panel::{LoadOptions, load_from_dir};
+use volta_features::panel::{IndexSeries, LoadOptions, Provenance, load_bars, load_from_dir};
+use volta_features::synthetic_chains::synthetic_summaries;
 
 /// Where the options family's chain summaries come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -37,11 +42,11 @@ pub(crate) struct Args {
     /// The market-data folder (see its README.md).
     #[arg(long, env = "VOLTA_DATA_DIR", default_value = "../shared/data")]
     data_dir: PathBuf,
-    /// Output file [default: features_<SYMBOL>_<START>_<END>.parquet].
+    /// Output file [default: `features_<SYMBOL>_<START>_<END>.parquet`].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Option-chain summaries for the options family.
-    #[arg(long, value_enum, default_value_t = Chains::None)]
+    #[arg(long, value_enum, default_value_t = Chains::Synthetic)]
     chains: Chains,
 }
 
@@ -77,14 +82,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             args.data_dir.display()
         )
     })?;
-    if args.chains == Chains::Synthetic {
-        bar.println(
-            "note: synthetic chain summaries are not wired into volta-train yet \
-             (chain_metrics::summarise is pending): chain-based option features are NaN, \
-             provenance \"none\"",
-        );
-    }
     bar.inc(1);
+    let panel = match args.chains {
+        Chains::Synthetic => {
+            let summaries = synthetic_chain_summaries(&args.data_dir, &symbol, args.end, &bar)?;
+            panel
+                .with_chains(&summaries, Provenance::Synthetic)
+                .context("joining the synthetic chain summaries")?
+        }
+        Chains::None => panel,
+    };
     let mut counts: BTreeMap<Family, usize> = BTreeMap::new();
     let matrix = compute_with(&panel, &mut |family, n| {
         counts.insert(family, n);
@@ -117,6 +124,49 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     print_summary(&symbol, &matrix, &counts, panel.missing_sessions().len());
     println!("wrote {}", out.display());
     Ok(())
+}
+
+/// The synthetic market on the real bars and VIX closes, one chain summary per session.
+fn synthetic_chain_summaries(
+    data_dir: &Path,
+    symbol: &str,
+    end: NaiveDate,
+    bar: &ProgressBar,
+) -> anyhow::Result<Vec<ChainSummary>> {
+    let (bars, _) = load_bars(data_dir, symbol, end)?;
+    let vix_file = data_dir.join("vol").join(IndexSeries::Vix.file_name());
+    let vix: Vec<(NaiveDate, f64)> = import_index(&vix_file, None)
+        .with_context(|| format!("reading {}", vix_file.display()))?
+        .records
+        .iter()
+        .map(|r| (r.date, r.close))
+        .collect();
+    let done = AtomicUsize::new(0);
+    let total = bars.len();
+    let config = SyntheticConfig {
+        symbol: symbol.to_owned(),
+        ..SyntheticConfig::default()
+    };
+    let summaries = synthetic_summaries(&config, &bars, &vix, &|| {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(50) || n == total {
+            bar.set_message(format!("synthetic chains {n}/{total}"));
+        }
+    })
+    .context("summarising the synthetic chains")?;
+    bar.suspend(|| {
+        println!(
+            "option features: {} synthetic chain summaries ({} … {}), provenance \"synthetic\"",
+            summaries.len(),
+            summaries
+                .first()
+                .map_or_else(String::new, |s| s.date.to_string()),
+            summaries
+                .last()
+                .map_or_else(String::new, |s| s.date.to_string()),
+        )
+    });
+    Ok(summaries)
 }
 
 /// Rows, features and NaN share per family, and where each family's inputs came from.

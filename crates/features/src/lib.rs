@@ -14,6 +14,7 @@ pub mod plot;
 pub mod rank;
 pub mod realised;
 pub mod regime;
+pub mod synthetic_chains;
 
 pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
 pub use error::{FeatureError, Result};

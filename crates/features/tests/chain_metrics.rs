@@ -579,3 +579,71 @@ fn gamma_exposure_of_one_call_is_bsm_gamma() {
     assert!((got / expected - 1.0).abs() < 1e-9, "{got} vs {expected}");
     assert_eq!(a.summary.quotes_used, 1);
 }
+
+/// Real SPY bars and VIX closes of the 2020 crash through the synthetic market: the summaries'
+/// 30-day ATM vol is the day's VIX (the synthetic smile is pinned to it), and the real path's
+/// crash shows in them (VIX closed at 82.69 on 2020-03-16).
+#[test]
+fn synthetic_summaries_follow_the_real_vix() {
+    let (Some(spy), Some(vix_file)) = (
+        common::data_file("underlying/SPY_daily_unadjusted.csv"),
+        common::data_file("vol/VIX_History.csv"),
+    ) else {
+        return;
+    };
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+        NaiveDate::from_ymd_opt(2020, 4, 30).unwrap(),
+    );
+    let data_dir = spy.parent().unwrap().parent().unwrap();
+    let (bars, _) = volta_features::panel::load_bars(data_dir, "SPY", to).unwrap();
+    let bars: Vec<DailyBar> = bars.into_iter().filter(|b| b.date >= from).collect();
+    let vix: Vec<(NaiveDate, f64)> = import_index(&vix_file, None)
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| (r.date, r.close))
+        .collect();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let summaries = volta_features::synthetic_chains::synthetic_summaries(
+        &SyntheticConfig::default(),
+        &bars,
+        &vix,
+        &|| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        },
+    )
+    .unwrap();
+    assert_eq!(summaries.len(), bars.len(), "one summary per session");
+    assert_eq!(calls.into_inner(), bars.len());
+    assert!(summaries.windows(2).all(|w| w[0].date < w[1].date));
+    let mut worst = 0.0_f64;
+    for s in &summaries {
+        let close = vix.iter().find(|(d, _)| *d == s.date).unwrap().1 / 100.0;
+        let atm = s.atm_iv_30d.unwrap();
+        worst = worst.max((atm - close).abs() / close);
+        assert!(
+            s.risk_reversal_25d.unwrap() < 0.0,
+            "equity skew on {}",
+            s.date
+        );
+    }
+    assert!(
+        worst < 0.03,
+        "30-day ATM vol within 3 % of the VIX close, worst {worst}"
+    );
+    let crash = summaries
+        .iter()
+        .find(|s| s.date == NaiveDate::from_ymd_opt(2020, 3, 16).unwrap())
+        .unwrap();
+    assert!(
+        (crash.atm_iv_30d.unwrap() - 0.8269).abs() < 0.025,
+        "{:?}",
+        crash.atm_iv_30d
+    );
+    assert!(
+        (crash.spot - 239.85).abs() < 0.01,
+        "the real SPY close, {}",
+        crash.spot
+    );
+}

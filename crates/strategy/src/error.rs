@@ -24,6 +24,17 @@ pub enum StrategyError {
         /// The names known.
         known: String,
     },
+    /// A market view was given an input it cannot hold: a chain or a position from after the
+    /// decision time (look-ahead), an IV rank outside 0..1, a duplicate underlying.
+    #[error("market view `{field}` = {value}: must be {requirement}")]
+    InvalidView {
+        /// The input.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What it must be.
+        requirement: &'static str,
+    },
     /// A domain type rejected a value (from volta-core).
     #[error(transparent)]
     Core(#[from] volta_core::CoreError),

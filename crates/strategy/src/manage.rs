@@ -10,12 +10,20 @@
 use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use volta_core::ChainSnapshot;
+use volta_core::order::{ComboOrder, Instrument, LegAction};
 
 use crate::error::{Result, StrategyError};
+use crate::proposal::{Intent, Proposal};
 use crate::select::days_to;
+use crate::structures::Pricing;
+use crate::view::MarketView;
 
-/// The exit rules of a strategy.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The exit rules of a strategy (a config table: every field defaults to [`ExitRules::default`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ExitRules {
     /// Close when the P&L reaches this fraction of the credit (or debit): 0.5 = 50 %.
     pub profit_target: f64,
@@ -182,6 +190,93 @@ pub fn exit_reason(
         }),
         _ => None,
     }
+}
+
+/// What a SELL of `order`'s legs gets now, per unit, from `chain`'s quotes: `None` when a
+/// leg has no two-sided quote (or is not an option).
+#[must_use]
+pub fn closing_quote(chain: &ChainSnapshot, order: &ComboOrder) -> Option<ClosingQuote> {
+    let mut mid = 0.0;
+    let mut natural = 0.0;
+    for leg in order.legs() {
+        let Instrument::Option(c) = &leg.instrument else {
+            return None;
+        };
+        let q = chain.get(c.key())?;
+        let (bid, ask) = (q.bid?.to_f64(), q.ask?.to_f64());
+        let ratio = f64::from(leg.ratio);
+        // Selling the combo sells the bought legs (at the bid) and buys back the sold ones
+        // (at the ask).
+        mid += leg.action.sign() as f64 * ratio * 0.5 * (bid + ask);
+        natural += match leg.action {
+            LegAction::Buy => ratio * bid,
+            LegAction::Sell => -ratio * ask,
+        };
+    }
+    Some(ClosingQuote { mid, natural })
+}
+
+/// The closing proposals of a decision time: for each open position of `view` whose strategy
+/// has exit rules (`rules` returns `None` for positions of other strategies: they are left
+/// alone), [`exit_reason`] on the position's closing quote from its underlying's gated chain.
+/// A firing rule gives a SELL of the position's legs and quantity, limited `pricing.edge` of
+/// the way from mid to natural (rounded down to the cent, toward natural). Without a
+/// two-sided quote on every leg (only calendar rules can fire then) the limit is the worst
+/// payoff of the legs — minus the width for a credit spread, zero for long premium — which any
+/// counterparty beats.
+///
+/// # Errors
+/// [`crate::StrategyError::Core`] on decimal overflow of a limit.
+pub fn closing_proposals(
+    view: &MarketView,
+    rules: &dyn Fn(&str) -> Option<ExitRules>,
+    pricing: Pricing,
+) -> Result<Vec<Proposal>> {
+    let mut out = Vec::new();
+    for position in view.positions() {
+        let (Some(rules), Some(held)) = (rules(&position.strategy), position.held()) else {
+            continue;
+        };
+        let quote = view
+            .underlying(position.underlying())
+            .and_then(|u| closing_quote(u.chain(), &position.order));
+        let Some(reason) = exit_reason(&rules, held, quote, view.as_of()) else {
+            continue;
+        };
+        let (limit, mid, natural, priced) = if let Some(q) = quote {
+            let raw = q.mid + pricing.edge * (q.natural - q.mid);
+            let limit = Decimal::from_f64((raw * 100.0).floor() / 100.0)
+                .unwrap_or_default()
+                .round_dp(2);
+            (limit, q.mid, q.natural, format!("mid {:.2}", q.mid))
+        } else {
+            let units = Decimal::from(position.order.multiplier())
+                * Decimal::from(position.order.quantity());
+            let worst = position
+                .order
+                .max_loss_at(Decimal::ZERO)?
+                .map_or(Decimal::ZERO, |m| -m.value() / units);
+            let w = worst.to_f64().unwrap_or_default();
+            (worst, w, w, "no two-sided quotes".to_owned())
+        };
+        out.push(Proposal {
+            strategy: position.strategy.clone(),
+            intent: Intent::Close(reason),
+            structure: position.structure,
+            order: position.order.closing(limit),
+            mid,
+            natural,
+            greeks: None,
+            reason: format!(
+                "{reason}: {} {} opened {} at {:.2}, {priced}",
+                position.underlying(),
+                position.structure,
+                position.entered,
+                position.entry
+            ),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

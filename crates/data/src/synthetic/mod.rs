@@ -130,7 +130,7 @@ use volta_core::{ChainSnapshot, DailyBar, NyseCalendar, Price, SettlementTime, U
 pub use chain::Smile;
 pub use config::{ChainParams, ModelParams, SyntheticConfig};
 pub use derived::{ChainRow, IvSource, chain_rows};
-pub use persist::{CHAIN_DAYS_PER_BATCH, StoredMarket, store_market};
+pub use persist::{CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, store_market};
 
 use crate::error::Result;
 

@@ -3,11 +3,16 @@
 
 use super::SyntheticMarket;
 use crate::Result;
+use crate::import::IndexRecord;
 use crate::store::MarketStore;
 
 /// Sessions whose chains go into one store transaction: large enough that the per-commit cost
 /// (an fsync in WAL mode) is small against the rows, small enough that a progress bar moves.
 pub const CHAIN_DAYS_PER_BATCH: usize = 5;
+
+/// The symbol the synthetic market's VIX-like index is stored under in `index_values`: not
+/// `VIX`, so that a store holding the real CBOE history keeps it apart from the simulation.
+pub const SYNTHETIC_VIX_SYMBOL: &str = "SYNVIX";
 
 /// What [`store_market`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,6 +21,8 @@ pub struct StoredMarket {
     pub sessions: usize,
     /// Bar rows inserted or changed.
     pub bar_rows: u64,
+    /// Rows of the VIX-like index ([`SYNTHETIC_VIX_SYMBOL`]) inserted or changed.
+    pub index_rows: u64,
     /// Chain snapshots written.
     pub chains: usize,
     /// Quotes in those snapshots.
@@ -24,10 +31,11 @@ pub struct StoredMarket {
     pub chain_rows: u64,
 }
 
-/// Writes `market`'s bars and, with `with_chains`, every session's chain into `store`.
+/// Writes `market`'s bars, its VIX-like index (as closes under [`SYNTHETIC_VIX_SYMBOL`]) and,
+/// with `with_chains`, every session's chain into `store`.
 /// `progress(done, total)` is called after each batch of sessions.
 ///
-/// The bars go in one transaction; chains in batches of [`CHAIN_DAYS_PER_BATCH`] sessions,
+/// The bars go in one transaction, the index in another; chains in batches of [`CHAIN_DAYS_PER_BATCH`] sessions,
 /// each its own transaction: a failure leaves whole sessions, never part of one, and running
 /// it again completes the store (every write is an idempotent upsert).
 ///
@@ -46,6 +54,21 @@ pub fn store_market(
         bar_rows: store.upsert_daily_bars(&symbol, &bars)?,
         ..StoredMarket::default()
     };
+    let vix: Vec<IndexRecord> = market
+        .days()
+        .iter()
+        .map(|d| IndexRecord {
+            date: d.bar.date,
+            open: None,
+            high: None,
+            low: None,
+            close: d.vix,
+        })
+        .collect();
+    summary.index_rows = store.upsert_index_values(
+        &volta_core::Underlying::try_new(SYNTHETIC_VIX_SYMBOL)?,
+        &vix,
+    )?;
     let total = if with_chains { bars.len() } else { 0 };
     progress(0, total);
     if !with_chains {
