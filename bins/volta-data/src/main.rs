@@ -201,7 +201,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &symbol,
                 start,
                 end,
-                chains.then_some(expiry),
+                chains.then(|| expiry.map_or(ExpirySelection::All, ExpirySelection::Only)),
                 yahoo,
             )
         }
@@ -367,7 +367,7 @@ fn import(path: &Path, what: ImportWhat) -> Result<ExitCode> {
         outcomes.len(),
         path.display()
     );
-    finish(failed)
+    Ok(finish(failed))
 }
 
 fn import_dir(store: &mut SqliteStore, dir: &Path) -> Result<ExitCode> {
@@ -398,7 +398,7 @@ fn import_dir(store: &mut SqliteStore, dir: &Path) -> Result<ExitCode> {
         report.skipped.len(),
         dir.display()
     );
-    finish(report.failed.len())
+    Ok(finish(report.failed.len()))
 }
 
 fn file_name(file: &Path) -> String {
@@ -408,13 +408,13 @@ fn file_name(file: &Path) -> String {
     )
 }
 
-fn finish(failures: usize) -> Result<ExitCode> {
-    Ok(if failures == 0 {
+fn finish(failures: usize) -> ExitCode {
+    if failures == 0 {
         ExitCode::SUCCESS
     } else {
         println!("{failures} failed");
         ExitCode::FAILURE
-    })
+    }
 }
 
 /// Bars (and a chain) from Yahoo through a cache in the store: what the store already holds
@@ -424,7 +424,7 @@ fn fetch(
     symbol: &str,
     start: Option<NaiveDate>,
     end: Option<NaiveDate>,
-    chains: Option<Option<NaiveDate>>,
+    chains: Option<ExpirySelection>,
     yahoo: YahooConfig,
 ) -> Result<ExitCode> {
     let symbol = Underlying::try_new(&symbol.to_ascii_uppercase()).context("--symbol")?;
@@ -452,10 +452,9 @@ fn fetch(
                     format!(" {}..{}, last close {}", a.date, b.date, b.ohlcv.close()),
                 _ => String::new(),
             }
-        )
+        );
     });
-    if let Some(expiry) = chains {
-        let selection = expiry.map_or(ExpirySelection::All, ExpirySelection::Only);
+    if let Some(selection) = chains {
         spinner.set_message(format!("{symbol} option chain ({selection:?})"));
         let chain = source
             .chain(&symbol, ChainDate::Latest, selection)
@@ -467,7 +466,7 @@ fn fetch(
                 chain.len(),
                 chain.expiries().count(),
                 chain.underlying_price()
-            )
+            );
         });
     }
     spinner.finish_and_clear();
@@ -580,7 +579,7 @@ fn validate(path: &Path, tws: Option<&str>) -> Result<ExitCode> {
             },
         );
     }
-    finish(failures)
+    Ok(finish(failures))
 }
 
 /// Connects and disconnects: a TCP handshake only, no API message (no client id is taken).

@@ -42,7 +42,7 @@ pub(crate) struct Args {
     /// The market-data folder (see its README.md).
     #[arg(long, env = "VOLTA_DATA_DIR", default_value = "../shared/data")]
     data_dir: PathBuf,
-    /// Output file [default: `features_<SYMBOL>_<START>_<END>.parquet`].
+    /// Output file (default: `features_<SYMBOL>_<START>_<END>.parquet`).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Option-chain summaries for the options family.
@@ -85,7 +85,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     bar.inc(1);
     let panel = match args.chains {
         Chains::Synthetic => {
-            let summaries = synthetic_chain_summaries(&args.data_dir, &symbol, args.end, &bar)?;
+            let from = args.start - chrono::Days::new(CHAIN_WARM_UP_DAYS);
+            let summaries =
+                synthetic_chain_summaries(&args.data_dir, &symbol, from, args.end, &bar)?;
             panel
                 .with_chains(&summaries, Provenance::Synthetic)
                 .context("joining the synthetic chain summaries")?
@@ -126,14 +128,21 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The synthetic market on the real bars and VIX closes, one chain summary per session.
+/// Calendar days of synthetic chains before `--start`: the longest lookback of a chain-based
+/// feature is 252 sessions (IV rank), which 400 calendar days cover.
+const CHAIN_WARM_UP_DAYS: u64 = 400;
+
+/// The synthetic market on the real bars and VIX closes, one chain summary per session from
+/// `from` to `end`.
 fn synthetic_chain_summaries(
     data_dir: &Path,
     symbol: &str,
+    from: NaiveDate,
     end: NaiveDate,
     bar: &ProgressBar,
 ) -> anyhow::Result<Vec<ChainSummary>> {
     let (bars, _) = load_bars(data_dir, symbol, end)?;
+    let bars: Vec<_> = bars.into_iter().filter(|b| b.date >= from).collect();
     let vix_file = data_dir.join("vol").join(IndexSeries::Vix.file_name());
     let vix: Vec<(NaiveDate, f64)> = import_index(&vix_file, None)
         .with_context(|| format!("reading {}", vix_file.display()))?
@@ -164,7 +173,7 @@ fn synthetic_chain_summaries(
             summaries
                 .last()
                 .map_or_else(String::new, |s| s.date.to_string()),
-        )
+        );
     });
     Ok(summaries)
 }
