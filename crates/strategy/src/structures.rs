@@ -176,7 +176,7 @@ pub fn credit_spread(
         &[(short, LegAction::Sell), (long, LegAction::Buy)],
         pricing,
     )?;
-    Ok((trade.mid < 0.0 && trade.order.limit() < Decimal::ZERO).then_some(trade))
+    Ok(credit_only(trade))
 }
 
 /// An iron condor: a put credit spread and a call credit spread at the same |delta| and width.
@@ -195,27 +195,10 @@ pub fn iron_condor(
     ) else {
         return Ok(None);
     };
-    let (Some(lp), Some(lc)) = (
-        slice.wing(OptionRight::Put, sp.strike, width),
-        slice.wing(OptionRight::Call, sc.strike, width),
-    ) else {
-        return Ok(None);
-    };
     if sp.strike >= sc.strike {
         return Ok(None);
     }
-    let trade = build(
-        Structure::IronCondor,
-        slice.spot,
-        &[
-            (lp, LegAction::Buy),
-            (sp, LegAction::Sell),
-            (sc, LegAction::Sell),
-            (lc, LegAction::Buy),
-        ],
-        pricing,
-    )?;
-    Ok((trade.mid < 0.0 && trade.order.limit() < Decimal::ZERO).then_some(trade))
+    short_pair_with_wings(Structure::IronCondor, slice, sp, sc, width, pricing)
 }
 
 /// An iron butterfly: sell the at-the-money put and call (same strike), buy wings `width` out.
@@ -233,6 +216,19 @@ pub fn iron_butterfly(
     let Some(sp) = slice.puts.iter().find(|p| p.strike == sc.strike) else {
         return Ok(None);
     };
+    short_pair_with_wings(Structure::IronButterfly, slice, sp, sc, width, pricing)
+}
+
+/// The short put `sp` and short call `sc` with long wings `width` beyond each: the iron condor
+/// and the iron butterfly. `None` without both wings or without a net credit.
+fn short_pair_with_wings(
+    structure: Structure,
+    slice: &ExpirySlice<'_>,
+    sp: &Candidate<'_>,
+    sc: &Candidate<'_>,
+    width: f64,
+    pricing: Pricing,
+) -> Result<Option<Trade>> {
     let (Some(lp), Some(lc)) = (
         slice.wing(OptionRight::Put, sp.strike, width),
         slice.wing(OptionRight::Call, sc.strike, width),
@@ -240,7 +236,7 @@ pub fn iron_butterfly(
         return Ok(None);
     };
     let trade = build(
-        Structure::IronButterfly,
+        structure,
         slice.spot,
         &[
             (lp, LegAction::Buy),
@@ -250,7 +246,12 @@ pub fn iron_butterfly(
         ],
         pricing,
     )?;
-    Ok((trade.mid < 0.0 && trade.order.limit() < Decimal::ZERO).then_some(trade))
+    Ok(credit_only(trade))
+}
+
+/// The trade if it collects a credit at both its mid and its limit.
+fn credit_only(trade: Trade) -> Option<Trade> {
+    (trade.mid < 0.0 && trade.order.limit() < Decimal::ZERO).then_some(trade)
 }
 
 /// A debit spread on `right`: buy the contract nearest `long_delta`, sell the one about `width`
