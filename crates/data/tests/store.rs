@@ -589,7 +589,7 @@ fn fill(id: &str, order_id: &str) -> FillRecord {
         order_id: order_id.to_owned(),
         at: at(2021, 1, 4, 10, 1),
         quantity: 1,
-        price: p("2.76"),
+        price: "2.76".parse().unwrap(),
         fees: "0.65".parse().unwrap(),
     }
 }
@@ -692,7 +692,7 @@ fn the_journal_round_trips_and_money_reconciles_to_the_cent() {
     let fills: Vec<FillRecord> = (0..1000)
         .map(|i| FillRecord {
             fill_id: format!("f{i:04}"),
-            price: p("0.01"),
+            price: "0.01".parse().unwrap(),
             ..fill("", "o1")
         })
         .collect();
@@ -702,18 +702,14 @@ fn the_journal_round_trips_and_money_reconciles_to_the_cent() {
     assert_eq!(loaded, fills);
     let fees: Money = loaded.iter().map(|f| f.fees).sum();
     assert_eq!(fees, "650".parse().unwrap());
-    let premium: Money = loaded
+    let premium: rust_decimal::Decimal = loaded
         .iter()
-        .map(|f| {
-            f.price
-                .notional(100, i64::try_from(f.quantity).unwrap())
-                .unwrap()
-        })
+        .map(|f| f.price.value() * rust_decimal::Decimal::from(100 * f.quantity))
         .sum();
-    assert_eq!(premium, "1000".parse().unwrap());
+    assert_eq!(premium, rust_decimal::Decimal::from(1000));
     // A different fill under a known id is refused, and nothing of its batch is kept.
     let mut conflicting = fill("f0001", "o1");
-    conflicting.price = p("0.02");
+    conflicting.price = "0.02".parse().unwrap();
     assert!(matches!(
         store.record_fills(&[fill("f9999", "o1"), conflicting]),
         Err(DataError::StoreValue { field: "fill", .. })
@@ -725,7 +721,7 @@ fn the_journal_round_trips_and_money_reconciles_to_the_cent() {
         run_id: "r1".to_owned(),
         instrument: "SPY   210129P00345000".to_owned(),
         quantity: -2,
-        average_price: p("2.76"),
+        average_price: "-2.76".parse().unwrap(),
         realized_pnl: "-0.01".parse().unwrap(),
         opened_at: at(2021, 1, 4, 10, 1),
         closed_at: None,

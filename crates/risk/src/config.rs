@@ -2,11 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 use crate::error::{Result, RiskError};
 
 /// Every limit the [`crate::RiskManager`] enforces. Fractions are of current equity
-/// (0.02 = 2 %); dollar greeks are US dollars.
-#[derive(Debug, Clone, PartialEq)]
+/// (0.02 = 2 %); dollar greeks are US dollars. Deserialises from a `[risk]` table: fields
+/// left out keep their defaults, unknown fields are an error ([`RiskConfig::validate`] checks
+/// the values).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RiskConfig {
     /// Most a new trade may lose at worst, as a fraction of equity (before the regime scale).
     pub max_risk_per_trade: f64,

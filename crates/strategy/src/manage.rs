@@ -19,7 +19,7 @@ use crate::error::{Result, StrategyError};
 use crate::proposal::{Intent, Proposal};
 use crate::select::days_to;
 use crate::structures::Pricing;
-use crate::view::MarketView;
+use crate::view::{MarketView, OpenPosition};
 
 /// The exit rules of a strategy (a config table: every field defaults to [`ExitRules::default`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -240,43 +240,60 @@ pub fn closing_proposals(
         let quote = view
             .underlying(position.underlying())
             .and_then(|u| closing_quote(u.chain(), &position.order));
-        let Some(reason) = exit_reason(&rules, held, quote, view.as_of()) else {
-            continue;
-        };
-        let (limit, mid, natural, priced) = if let Some(q) = quote {
-            let raw = q.mid + pricing.edge * (q.natural - q.mid);
-            let limit = Decimal::from_f64((raw * 100.0).floor() / 100.0)
-                .unwrap_or_default()
-                .round_dp(2);
-            (limit, q.mid, q.natural, format!("mid {:.2}", q.mid))
-        } else {
-            let units = Decimal::from(position.order.multiplier())
-                * Decimal::from(position.order.quantity());
-            let worst = position
-                .order
-                .max_loss_at(Decimal::ZERO)?
-                .map_or(Decimal::ZERO, |m| -m.value() / units);
-            let w = worst.to_f64().unwrap_or_default();
-            (worst, w, w, "no two-sided quotes".to_owned())
-        };
-        out.push(Proposal {
-            strategy: position.strategy.clone(),
-            intent: Intent::Close(reason),
-            structure: position.structure,
-            order: position.order.closing(limit),
-            mid,
-            natural,
-            greeks: None,
-            reason: format!(
-                "{reason}: {} {} opened {} at {:.2}, {priced}",
-                position.underlying(),
-                position.structure,
-                position.entered,
-                position.entry
-            ),
-        });
+        if let Some(reason) = exit_reason(&rules, held, quote, view.as_of()) {
+            out.push(closing_proposal(view, position, reason, pricing)?);
+        }
     }
     Ok(out)
+}
+
+/// The SELL that closes `position` now, for `reason`, priced as [`closing_proposals`]
+/// describes (`pricing.edge` of the way from mid to natural on the view's quotes, else the
+/// legs' worst payoff). The kill switch flattens with it at `edge = 1` (natural).
+///
+/// # Errors
+/// [`crate::StrategyError::Core`] on decimal overflow of a limit.
+pub fn closing_proposal(
+    view: &MarketView,
+    position: &OpenPosition,
+    reason: ExitReason,
+    pricing: Pricing,
+) -> Result<Proposal> {
+    let quote = view
+        .underlying(position.underlying())
+        .and_then(|u| closing_quote(u.chain(), &position.order));
+    let (limit, mid, natural, priced) = if let Some(q) = quote {
+        let raw = q.mid + pricing.edge * (q.natural - q.mid);
+        let limit = Decimal::from_f64((raw * 100.0).floor() / 100.0)
+            .unwrap_or_default()
+            .round_dp(2);
+        (limit, q.mid, q.natural, format!("mid {:.2}", q.mid))
+    } else {
+        let units =
+            Decimal::from(position.order.multiplier()) * Decimal::from(position.order.quantity());
+        let worst = position
+            .order
+            .max_loss_at(Decimal::ZERO)?
+            .map_or(Decimal::ZERO, |m| -m.value() / units);
+        let w = worst.to_f64().unwrap_or_default();
+        (worst, w, w, "no two-sided quotes".to_owned())
+    };
+    Ok(Proposal {
+        strategy: position.strategy.clone(),
+        intent: Intent::Close(reason),
+        structure: position.structure,
+        order: position.order.closing(limit),
+        mid,
+        natural,
+        greeks: None,
+        reason: format!(
+            "{reason}: {} {} opened {} at {:.2}, {priced}",
+            position.underlying(),
+            position.structure,
+            position.entered,
+            position.entry
+        ),
+    })
 }
 
 #[cfg(test)]

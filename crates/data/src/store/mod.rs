@@ -363,8 +363,9 @@ pub struct FillRecord {
     pub at: NaiveDateTime,
     /// Quantity filled, positive; the order says the side.
     pub quantity: u64,
-    /// Price per unit, US dollars.
-    pub price: Price,
+    /// Net price per unit, US dollars, in the order's convention (a combination's net price
+    /// may be negative: IB's BAG convention, a credit bought at a negative price).
+    pub price: Money,
     /// Commissions and fees of this fill, US dollars (positive = paid).
     pub fees: Money,
 }
@@ -380,8 +381,8 @@ pub struct PositionRecord {
     pub instrument: String,
     /// Signed quantity: positive long, negative short, zero once closed.
     pub quantity: i64,
-    /// Average opening price per unit, US dollars.
-    pub average_price: Price,
+    /// Average opening price per unit, US dollars (a combination's may be negative: a credit).
+    pub average_price: Money,
     /// P&L realised so far, US dollars.
     pub realized_pnl: Money,
     /// When it was opened, exchange time.

@@ -1327,7 +1327,7 @@ impl JournalStore for SqliteStore {
                 order_id: reader.req_text(row, 1, "order_id", key)?.to_owned(),
                 at: reader.datetime(row, 2, "at", key)?,
                 quantity: reader.count(row, 3, "quantity", key)?,
-                price: reader.price(row, 4, "price", key)?,
+                price: reader.money(row, 4, "price", key)?,
                 fees: reader.money(row, 5, "fees", key)?,
                 fill_id,
             });
@@ -1397,7 +1397,7 @@ impl JournalStore for SqliteStore {
                 run_id: run_id.to_owned(),
                 instrument: reader.req_text(row, 1, "instrument", key)?.to_owned(),
                 quantity: reader.int(row, 2, "quantity", key)?,
-                average_price: reader.price(row, 3, "average_price", key)?,
+                average_price: reader.money(row, 3, "average_price", key)?,
                 realized_pnl: reader.money(row, 4, "realized_pnl", key)?,
                 opened_at: reader.datetime(row, 5, "opened_at", key)?,
                 closed_at: reader.opt_datetime(row, 6, "closed_at", key)?,

@@ -5,6 +5,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use volta_core::expiry::Expiry;
 use volta_core::{ContractKey, OptionQuote, OptionRight, Price, Strike, VendorAnalytics};
 use volta_pricing::{Vanilla, bsm};
@@ -108,18 +109,19 @@ pub(crate) struct ExpiryToQuote<'a> {
     pub(crate) days: f64,
 }
 
-/// The quotes of one session's chain, in chain order (expiry, strike, call before put).
+/// The quotes of one session's chain, in chain order (expiry, strike, call before put). The
+/// strikes of `held` contracts are quoted on their expiry even outside the day's strike range.
 pub(crate) fn quotes(
     smile: &Smile,
     vix: f64,
     as_of: NaiveDateTime,
     expiries: &[ExpiryToQuote<'_>],
+    held: &[ContractKey],
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<OptionQuote>> {
     let c = &smile.chain;
     let s = smile.spot;
     let fine = nice_step_thousandths(s * c.strike_step_fraction);
-    let wide = fine * i64::from(c.wide_step_multiple);
     let vix_factor = (vix / 20.0).max(0.1).powf(c.spread_vix_elasticity);
     let mut out = Vec::new();
     let mut strikes: Vec<i64> = Vec::new();
@@ -129,31 +131,14 @@ pub(crate) fn quotes(
         let atm = smile.atm_vol(t);
         let sd = atm * t.sqrt();
         let f_th = f * 1000.0;
-        let atm_i = (f_th / fine as f64).round() as i64;
-        let min_each = i64::from(c.min_strikes_each_side);
-        let lo = ((f_th * (-c.dense_range_sd * sd).exp() / fine as f64).floor() as i64)
-            .min(atm_i - min_each)
-            .max(1);
-        let hi = ((f_th * (c.dense_range_sd * sd).exp() / fine as f64).ceil() as i64)
-            .max(atm_i + min_each);
-        let wide_lo = ((f_th * (-c.wide_range_sd * sd).exp() / wide as f64).ceil() as i64).max(1);
-        let wide_hi = (f_th * (c.wide_range_sd * sd).exp() / wide as f64).floor() as i64;
-        strikes.clear();
-        // Wide strikes below the dense range, the dense range, wide strikes above: ascending.
-        let (dense_lo_th, dense_hi_th) = (lo * fine, hi * fine);
-        for i in wide_lo..=wide_hi {
-            let k = i * wide;
-            if k < dense_lo_th {
-                strikes.push(k);
-            }
-        }
-        strikes.extend((lo..=hi).map(|i| i * fine));
-        for i in wide_lo..=wide_hi {
-            let k = i * wide;
-            if k > dense_hi_th {
-                strikes.push(k);
-            }
-        }
+        strike_grid(c, f_th, sd, fine, &mut strikes);
+        strikes.extend(
+            held.iter()
+                .filter(|h| h.expiry() == e.expiry.date && h.root() == e.expiry.root)
+                .filter_map(|h| (h.strike().value() * Decimal::ONE_THOUSAND).to_i64()),
+        );
+        strikes.sort_unstable();
+        strikes.dedup();
         strikes.retain(|&k| k > 0 && k <= 99_999_999);
         let monthly = e.expiry.kind == volta_core::expiry::ExpiryKind::Monthly;
         for &k_th in &strikes {
@@ -213,6 +198,38 @@ pub(crate) fn quotes(
         }
     }
     Ok(out)
+}
+
+/// The day's strikes of one expiry, in thousandths of a dollar, ascending: the fine grid over
+/// the dense range (at least `min_strikes_each_side` each side of the money) and the wide grid
+/// beyond it. `f_th` is the forward in thousandths, `sd` the ATM standard deviation to expiry.
+fn strike_grid(c: &ChainParams, f_th: f64, sd: f64, fine: i64, strikes: &mut Vec<i64>) {
+    let wide = fine * i64::from(c.wide_step_multiple);
+    let atm_i = (f_th / fine as f64).round() as i64;
+    let min_each = i64::from(c.min_strikes_each_side);
+    let lo = ((f_th * (-c.dense_range_sd * sd).exp() / fine as f64).floor() as i64)
+        .min(atm_i - min_each)
+        .max(1);
+    let hi =
+        ((f_th * (c.dense_range_sd * sd).exp() / fine as f64).ceil() as i64).max(atm_i + min_each);
+    let wide_lo = ((f_th * (-c.wide_range_sd * sd).exp() / wide as f64).ceil() as i64).max(1);
+    let wide_hi = (f_th * (c.wide_range_sd * sd).exp() / wide as f64).floor() as i64;
+    strikes.clear();
+    // Wide strikes below the dense range, the dense range, wide strikes above: ascending.
+    let (dense_lo_th, dense_hi_th) = (lo * fine, hi * fine);
+    for i in wide_lo..=wide_hi {
+        let k = i * wide;
+        if k < dense_lo_th {
+            strikes.push(k);
+        }
+    }
+    strikes.extend((lo..=hi).map(|i| i * fine));
+    for i in wide_lo..=wide_hi {
+        let k = i * wide;
+        if k > dense_hi_th {
+            strikes.push(k);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -125,7 +125,9 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use volta_core::calendar::REGULAR_CLOSE;
 use volta_core::expiry::{Expiry, ExpiryKind, expiries_between};
-use volta_core::{ChainSnapshot, DailyBar, NyseCalendar, Price, SettlementTime, Underlying};
+use volta_core::{
+    ChainSnapshot, ContractKey, DailyBar, NyseCalendar, Price, SettlementTime, Underlying,
+};
 
 pub use chain::Smile;
 pub use config::{ChainParams, ModelParams, SyntheticConfig};
@@ -376,6 +378,20 @@ impl SyntheticMarket {
     /// [`DataError::Core`](crate::DataError) for an expiry outside the OCC symbol's years
     /// (2000-2099); [`DataError::Pricing`](crate::DataError) if the pricer rejects an input.
     pub fn chain(&self, index: usize) -> Result<ChainSnapshot> {
+        self.chain_with(index, &[])
+    }
+
+    /// The chain of session `index` as [`Self::chain`], also quoting the strikes of the `held`
+    /// contracts still trading (on their expiry, both rights) where the day's strike range no
+    /// longer reaches them. The day's grid is centred on the current price and narrows as an
+    /// expiry nears, but an exchange never delists a strike before expiry: a position opened
+    /// 45 days out must still be quoted, and closable, a week before expiry. Without holdings
+    /// it is exactly [`Self::chain`]; with them only the open interest and volume noise of the
+    /// quotes after an added strike differ.
+    ///
+    /// # Errors
+    /// As [`Self::chain`].
+    pub fn chain_with(&self, index: usize, held: &[ContractKey]) -> Result<ChainSnapshot> {
         let (Some(day), Some(as_of), Some(smile)) = (
             self.days.get(index),
             self.snapshot_time(index),
@@ -416,7 +432,7 @@ impl SyntheticMarket {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(1 + index as u64);
-        let quotes = chain::quotes(&smile, day.vix, as_of, &listed, &mut rng)?;
+        let quotes = chain::quotes(&smile, day.vix, as_of, &listed, held, &mut rng)?;
         Ok(ChainSnapshot::try_new(
             as_of,
             self.underlying.clone(),

@@ -1,0 +1,160 @@
+//! `volta-backtest`: runs a backtest and writes its report (HTML with charts, JSON summary,
+//! trade list) and its journal (a SQLite file).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Parser, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use volta_engine::report::write_report;
+use volta_engine::{Backtest, BacktestConfig, DataChoice};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Data {
+    /// The synthetic market: no network, no files.
+    Synthetic,
+    /// The store built from the data folder (`volta-data import dir`).
+    Store,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "volta-backtest",
+    version,
+    about = "Backtest Volta's strategies and write a report (report.html, summary.json, trades.csv)"
+)]
+struct Cli {
+    /// First session (YYYY-MM-DD).
+    #[arg(long)]
+    start: NaiveDate,
+    /// Last session (YYYY-MM-DD).
+    #[arg(long)]
+    end: NaiveDate,
+    /// A TOML configuration (strategies, regime table, risk, underlyings, seed); defaults
+    /// otherwise.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Market data.
+    #[arg(long, value_enum, default_value_t = Data::Synthetic)]
+    data: Data,
+    /// The store for `--data store`.
+    #[arg(long, env = "VOLTA_STORE", default_value = "volta.sqlite")]
+    store: PathBuf,
+    /// Overrides the configuration's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Overrides the configuration's underlyings (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    underlyings: Option<Vec<String>>,
+    /// Where the report goes.
+    #[arg(long, default_value = "reports/backtest")]
+    out: PathBuf,
+    /// The journal (SQLite) the run's orders, fills, positions and equity are written to;
+    /// default `<out>/journal.sqlite` (replaced), or the store itself with `--data store`.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let (mut config, config_text) = match &cli.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let config = BacktestConfig::from_toml(&text, &path.display().to_string())?;
+            (config, Some(text))
+        }
+        None => (BacktestConfig::default(), None),
+    };
+    if let Some(seed) = cli.seed {
+        config.seed = seed;
+    }
+    if let Some(u) = cli.underlyings {
+        config.underlyings = u;
+    }
+    config.validate()?;
+    let (data, default_journal) = match cli.data {
+        Data::Synthetic => (DataChoice::Synthetic, cli.out.join("journal.sqlite")),
+        Data::Store => {
+            if !cli.store.exists() {
+                bail!(
+                    "no store at {} (build it with `just data-import`, or pass --store)",
+                    cli.store.display()
+                );
+            }
+            (DataChoice::Store(cli.store.clone()), cli.store.clone())
+        }
+    };
+    std::fs::create_dir_all(&cli.out).with_context(|| format!("creating {}", cli.out.display()))?;
+    let journal = cli.journal.unwrap_or_else(|| {
+        if cli.data == Data::Synthetic {
+            // A fresh journal per synthetic run: the report and its journal belong together.
+            let _ = std::fs::remove_file(&default_journal);
+        }
+        default_journal
+    });
+    let backtest = Backtest {
+        config,
+        config_text,
+        start: cli.start,
+        end: cli.end,
+        data,
+        journal: journal.clone(),
+    };
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len} sessions ({eta})")
+            .context("progress style")?
+            .progress_chars("=> "),
+    );
+    bar.set_message("preparing market data");
+    let result = backtest.run(&mut |done, total| {
+        if done == 1 {
+            bar.set_length(total as u64);
+            bar.set_message("backtesting");
+        }
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    let files = write_report(&cli.out, &result.summary, &result.equity, &result.trades)?;
+    let m = &result.summary.metrics;
+    println!(
+        "{} {} → {}: {} sessions, {} trades closed, {} open at the end",
+        result.summary.label,
+        cli.start,
+        cli.end,
+        m.sessions.saturating_sub(1),
+        m.trades,
+        result.summary.open_at_end
+    );
+    println!(
+        "equity {:.2} → {:.2}: total return {:.2} %, annualised {:.2} %, Sharpe {:.2}, max drawdown {:.2} %, fees {:.2}",
+        m.starting_equity,
+        m.ending_equity,
+        m.total_return * 100.0,
+        m.annualised_return * 100.0,
+        m.sharpe,
+        m.max_drawdown * 100.0,
+        m.fees_paid
+    );
+    for note in &result.summary.provenance {
+        println!("data: {note}");
+    }
+    if let Some(k) = &result.summary.kill_switch {
+        println!("kill switch: {k}");
+    }
+    println!("report:  {}", files.html.display());
+    println!("summary: {}", files.json.display());
+    println!("journal: {} (run {})", journal.display(), result.run_id);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

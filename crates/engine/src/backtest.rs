@@ -1,0 +1,497 @@
+//! The backtester: a configuration, a date range and a data choice in; the engine run on the
+//! simulated broker; metrics, attribution and the report's summary out.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use volta_broker::{FillModel, SimBroker, SimConfig};
+use volta_core::calendar::REGULAR_OPEN;
+use volta_core::{DailyBar, Money, Underlying};
+use volta_data::store::{DataKind, MarketStore, RunRecord, SqliteStore};
+use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
+use volta_features::RegimeConfig;
+use volta_risk::{RiskConfig, RiskManager};
+use volta_strategy::AdaptiveConfig;
+use volta_strategy::config::{StrategiesConfig, StrategyConfig};
+use volta_strategy::select::Rates;
+
+use crate::clock::SimulatedClock;
+use crate::engine::{Engine, EngineConfig, RunOutput};
+use crate::error::{EngineError, Result};
+use crate::feed::{ChainSource, MarketFeed};
+use crate::journal::Journal;
+use crate::metrics::{Attribution, EquitySample, Metrics, TradeRecord};
+use crate::report::Summary;
+use crate::signals::Signals;
+
+/// A backtest's settings (a TOML file; every field has a default, unknown fields are errors).
+///
+/// ```toml
+/// label = "SPY premium"
+/// seed = 7
+/// starting_cash = 100000.0
+/// underlyings = ["SPY", "QQQ", "IWM"]
+///
+/// [[strategies]]
+/// kind = "iv_rank_premium"
+///
+/// [adaptive.table]
+/// neutral = ["iv_rank_premium"]
+///
+/// [risk]
+/// kill_switch_drawdown = 0.2
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BacktestConfig {
+    /// A name for the report.
+    pub label: String,
+    /// Seed of the synthetic market (underlying `i` uses `seed + i`) and of the quotes' noise.
+    pub seed: u64,
+    /// Cash at the start, dollars.
+    pub starting_cash: f64,
+    /// The underlyings traded; the first one's bars (and, for a synthetic run, its VIX-like
+    /// index) drive the regime detector.
+    pub underlyings: Vec<String>,
+    /// Rate for implied vols and deltas (and the synthetic market's carry), a decimal.
+    pub rate: f64,
+    /// Dividend yield, a decimal.
+    pub dividend_yield: f64,
+    /// Where in the bid/ask a combo fills: 0 = mid, 1 = the touch (natural).
+    pub fill_spread_fraction: f64,
+    /// The volatility index in the store that drives the IV rank and the regime (`VIX`; a
+    /// store written by `volta-data synth` holds `SYNVIX`). Ignored by synthetic runs, which
+    /// use their own index.
+    pub vix_index: String,
+    /// Calendar days of history before the start that warm up the VIX rank (252 sessions) and
+    /// the regime detector; nothing trades in them.
+    pub warmup_days: u32,
+    /// The strategies (`[[strategies]]`).
+    pub strategies: Vec<StrategyConfig>,
+    /// The regime table (`[adaptive]`).
+    pub adaptive: AdaptiveConfig,
+    /// The risk limits (`[risk]`).
+    pub risk: RiskConfig,
+}
+
+impl Default for BacktestConfig {
+    fn default() -> Self {
+        let strategies = StrategiesConfig::default();
+        Self {
+            label: "Volta backtest".to_owned(),
+            seed: 42,
+            starting_cash: 100_000.0,
+            underlyings: vec!["SPY".to_owned()],
+            rate: 0.02,
+            dividend_yield: 0.015,
+            fill_spread_fraction: 0.5,
+            vix_index: "VIX".to_owned(),
+            warmup_days: 400,
+            strategies: strategies.strategies,
+            adaptive: strategies.adaptive,
+            risk: RiskConfig::default(),
+        }
+    }
+}
+
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass temporaries (numbers, format!): by value keeps them short"
+)]
+fn bad(field: &'static str, value: impl ToString, requirement: &'static str) -> EngineError {
+    EngineError::Config {
+        field,
+        value: value.to_string(),
+        requirement,
+    }
+}
+
+impl BacktestConfig {
+    /// Parses a TOML configuration; `source_name` (the file) is named in errors.
+    ///
+    /// # Errors
+    /// [`EngineError::ConfigParse`] with the parser's line and column (an unknown field or
+    /// strategy kind, a wrong type), then the errors of [`BacktestConfig::validate`].
+    pub fn from_toml(text: &str, source_name: &str) -> Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| EngineError::ConfigParse {
+            source_name: source_name.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks every setting, the strategies' and the risk limits' included, so that a bad
+    /// configuration fails before the run starts.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] naming the setting; the strategy crate's errors (unknown
+    /// strategy, negative width, delta out of range, …); the risk crate's.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.starting_cash.is_finite() && self.starting_cash > 0.0) {
+            return Err(bad(
+                "starting_cash",
+                self.starting_cash,
+                "a positive amount",
+            ));
+        }
+        if self.underlyings.is_empty() {
+            return Err(bad("underlyings", "[]", "at least one underlying"));
+        }
+        let mut seen = BTreeSet::new();
+        for u in &self.underlyings {
+            Underlying::try_new(u)?;
+            if !seen.insert(u) {
+                return Err(bad("underlyings", u, "each underlying once"));
+            }
+        }
+        for (field, v) in [("rate", self.rate), ("dividend_yield", self.dividend_yield)] {
+            if !(v.is_finite() && (-0.5..=0.5).contains(&v)) {
+                return Err(bad(field, v, "a decimal rate between -0.5 and 0.5"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.fill_spread_fraction) {
+            return Err(bad(
+                "fill_spread_fraction",
+                self.fill_spread_fraction,
+                "between 0 (mid) and 1 (natural)",
+            ));
+        }
+        if self.warmup_days < 370 {
+            return Err(bad(
+                "warmup_days",
+                self.warmup_days,
+                "at least 370 (the VIX rank needs 252 sessions)",
+            ));
+        }
+        self.strategies_config().build()?;
+        RiskManager::new(self.risk.clone())?;
+        Ok(())
+    }
+
+    /// The strategies and their regime table.
+    #[must_use]
+    pub fn strategies_config(&self) -> StrategiesConfig {
+        StrategiesConfig {
+            strategies: self.strategies.clone(),
+            adaptive: self.adaptive.clone(),
+        }
+    }
+
+    fn synthetic(&self, index: usize, symbol: &str) -> SyntheticConfig {
+        SyntheticConfig {
+            seed: self.seed + index as u64,
+            symbol: symbol.to_owned(),
+            rate: self.rate,
+            dividend_yield: self.dividend_yield,
+            ..SyntheticConfig::default()
+        }
+    }
+}
+
+/// Where the market data comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataChoice {
+    /// The synthetic market (no network, no files): every price simulated.
+    Synthetic,
+    /// A store built from `../shared/data` (`volta-data import dir`): real chains where the
+    /// store has them, else chains priced by the synthetic smile model on the real bars and VIX.
+    Store(PathBuf),
+}
+
+/// One backtest to run.
+#[derive(Debug, Clone)]
+pub struct Backtest {
+    /// The settings.
+    pub config: BacktestConfig,
+    /// The configuration as given (kept with the run in the journal), if from a file.
+    pub config_text: Option<String>,
+    /// First session traded.
+    pub start: NaiveDate,
+    /// Last session traded.
+    pub end: NaiveDate,
+    /// The data.
+    pub data: DataChoice,
+    /// The SQLite file the run's journal is written to (created if missing).
+    pub journal: PathBuf,
+}
+
+/// What a backtest produced.
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    /// The run's id in the journal.
+    pub run_id: String,
+    /// Everything the report says.
+    pub summary: Summary,
+    /// Equity at each session's close.
+    pub equity: Vec<EquitySample>,
+    /// Every trade.
+    pub trades: Vec<TradeRecord>,
+    /// When the kill switch fired, if it did.
+    pub halted_at: Option<chrono::NaiveDateTime>,
+}
+
+struct Prepared {
+    sources: Vec<ChainSource>,
+    signals: Signals,
+    provenance: Vec<String>,
+    data: String,
+}
+
+impl Backtest {
+    /// The run's id: the same settings give the same id, so a rerun replaces its rows.
+    #[must_use]
+    pub fn run_id(&self) -> String {
+        let data = match &self.data {
+            DataChoice::Synthetic => "synthetic",
+            DataChoice::Store(_) => "store",
+        };
+        format!(
+            "backtest-{data}-{}-{}-{}-seed{}",
+            self.config.underlyings.join("+"),
+            self.start,
+            self.end,
+            self.config.seed
+        )
+    }
+
+    /// Runs the backtest, calling `progress(done, total)` after each session.
+    ///
+    /// # Errors
+    /// A bad setting or range ([`EngineError::Config`]), missing data
+    /// ([`EngineError::MissingData`]), and any error of the run.
+    pub fn run(&self, progress: &mut dyn FnMut(usize, usize)) -> Result<BacktestResult> {
+        self.config.validate()?;
+        if self.start > self.end {
+            return Err(bad(
+                "start..end",
+                format!("{}..{}", self.start, self.end),
+                "a start on or before the end",
+            ));
+        }
+        let store = match &self.data {
+            DataChoice::Store(path) => Some(SqliteStore::open(path)?),
+            DataChoice::Synthetic => None,
+        };
+        let prepared = match &store {
+            Some(store) => self.prepare_store(store)?,
+            None => self.prepare_synthetic()?,
+        };
+        let mut feed = MarketFeed::new(prepared.sources, store.as_ref(), self.start, self.end)?;
+        let first = feed.dates()[0];
+
+        let run_id = self.run_id();
+        let journal = Journal::start(
+            SqliteStore::open(&self.journal)?,
+            &RunRecord {
+                run_id: run_id.clone(),
+                mode: "backtest".to_owned(),
+                started_at: first.and_time(REGULAR_OPEN),
+                label: self.config.label.clone(),
+                config: self
+                    .config_text
+                    .clone()
+                    .unwrap_or_else(|| "defaults".to_owned()),
+            },
+        )?;
+        let starting_cash = Money::from_f64(self.config.starting_cash)?.round_to_cents();
+        let mut sim = SimConfig::new(starting_cash, first.and_time(chrono::NaiveTime::MIN));
+        sim.fill_model = FillModel::try_new(
+            Decimal::from_f64_retain(self.config.fill_spread_fraction).unwrap_or_default(),
+        )?;
+        let venue = SimBroker::new(sim)?;
+        let engine_config = EngineConfig {
+            rates: Rates {
+                rate: self.config.rate,
+                dividend_yield: self.config.dividend_yield,
+            },
+            ..EngineConfig::default()
+        };
+        let mut engine = Engine::new(
+            engine_config,
+            SimulatedClock::new(first.and_time(chrono::NaiveTime::MIN)),
+            venue,
+            Box::new(self.config.strategies_config().build()?),
+            RiskManager::new(self.config.risk.clone())?,
+            prepared.signals,
+            journal,
+        );
+        engine.run(&mut feed, progress)?;
+        let marks = engine.venue().marks();
+        let out = engine.finish(&marks)?;
+        self.summarise(run_id, out, prepared.provenance, prepared.data)
+    }
+
+    fn summarise(
+        &self,
+        run_id: String,
+        out: RunOutput<SqliteStore>,
+        provenance: Vec<String>,
+        data: String,
+    ) -> Result<BacktestResult> {
+        let metrics = Metrics::compute(&out.equity, &out.trades, out.fees_paid)?;
+        let attribution = Attribution::from_trades(&out.trades);
+        let summary = Summary {
+            label: self.config.label.clone(),
+            mode: "backtest".to_owned(),
+            data,
+            seed: Some(self.config.seed),
+            underlyings: self.config.underlyings.clone(),
+            provenance,
+            metrics,
+            attribution,
+            orders: out.orders,
+            fills: out.fills,
+            rejections: out.rejections,
+            kill_switch: out.kill_switch,
+            open_at_end: out.trades.iter().filter(|t| t.closed.is_none()).count(),
+        };
+        Ok(BacktestResult {
+            run_id,
+            summary,
+            equity: out.equity,
+            trades: out.trades,
+            halted_at: out.halted_at,
+        })
+    }
+
+    fn warmup_start(&self) -> NaiveDate {
+        self.start
+            .checked_sub_days(Days::new(u64::from(self.config.warmup_days)))
+            .unwrap_or(self.start)
+    }
+
+    fn prepare_synthetic(&self) -> Result<Prepared> {
+        let mut sources = Vec::new();
+        let mut signals = None;
+        for (i, symbol) in self.config.underlyings.iter().enumerate() {
+            let market = SyntheticMarket::generate(&SyntheticConfig {
+                start: self.warmup_start(),
+                end: self.end,
+                ..self.config.synthetic(i, symbol)
+            })?;
+            if signals.is_none() {
+                let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
+                let bars: Vec<DailyBar> = market.bars().collect();
+                signals = Some(Signals::from_history(&vix, &bars, RegimeConfig::default())?);
+            }
+            sources.push(ChainSource::Synthetic(Box::new(market)));
+        }
+        let signals = signals.ok_or_else(|| bad("underlyings", "[]", "at least one"))?;
+        let seeds = (0..self.config.underlyings.len())
+            .map(|i| (self.config.seed + i as u64).to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Prepared {
+            sources,
+            signals,
+            provenance: vec![format!(
+                "Synthetic market (seeds {seeds}): every price, the VIX-like index ({}) and \
+                 every option chain are simulated (SVCJ path, SVI smile, modelled spreads). \
+                 None of it is real market data; the underlyings' paths are independent.",
+                SYNTHETIC_VIX_SYMBOL
+            )],
+            data: format!("synthetic (seed {})", self.config.seed),
+        })
+    }
+
+    fn prepare_store(&self, store: &SqliteStore) -> Result<Prepared> {
+        let from = self.warmup_start();
+        let vix_symbol = Underlying::try_new(&self.config.vix_index)?;
+        let vix: Vec<(NaiveDate, f64)> = store
+            .index_values(&vix_symbol, from, self.end)?
+            .into_iter()
+            .map(|r| (r.date, r.close))
+            .collect();
+        if vix.is_empty() {
+            return Err(EngineError::MissingData {
+                what: format!("{vix_symbol} {from}..{}", self.end),
+                reason: "no index closes in the store (volta-data import vix)".to_owned(),
+            });
+        }
+        let coverage = store.coverage()?;
+        let mut sources = Vec::new();
+        let mut provenance = Vec::new();
+        let mut signals = None;
+        for (i, symbol) in self.config.underlyings.iter().enumerate() {
+            let underlying = Underlying::try_new(symbol)?;
+            // Index options settle on the index: SPX chains take ^GSPC's bars.
+            let bars_symbol = Underlying::try_new(if symbol == "SPX" { "^GSPC" } else { symbol })?;
+            let bars = store.daily_bars(&bars_symbol, from, self.end)?;
+            if bars.is_empty() {
+                return Err(EngineError::MissingData {
+                    what: format!("{bars_symbol} bars {from}..{}", self.end),
+                    reason: "no daily bars in the store (volta-data import bars)".to_owned(),
+                });
+            }
+            if signals.is_none() {
+                signals = Some(Signals::from_history(&vix, &bars, RegimeConfig::default())?);
+            }
+            let chains = coverage.iter().find(|c| {
+                c.kind == DataKind::Chains
+                    && c.symbol == underlying
+                    && c.first <= self.end
+                    && c.last >= self.start
+            });
+            let in_range: Vec<DailyBar> = bars
+                .iter()
+                .copied()
+                .filter(|b| b.date >= self.start && b.date <= self.end)
+                .collect();
+            if let Some(c) = chains {
+                let days = store_days(store, &underlying, &in_range)?;
+                provenance.push(format!(
+                    "{symbol} chains are real quotes from the store ({} to {}; snapshots on {days} \
+                     of the {} sessions traded: on the others positions are only settled and \
+                     marked at their last quotes). Settlement prices are {bars_symbol}'s open \
+                     (AM) and close (PM).",
+                    c.first,
+                    c.last,
+                    in_range.len()
+                ));
+                sources.push(ChainSource::Stored {
+                    underlying,
+                    bars: in_range,
+                });
+            } else {
+                provenance.push(format!(
+                    "{symbol} chains are synthetic: the store has no {symbol} chains, so they are \
+                     priced with the synthetic market's smile model from the real {symbol} bars \
+                     and the real VIX closes (seed {}). Prices and VIX are real; option quotes \
+                     are not.",
+                    self.config.seed + i as u64
+                ));
+                let market = SyntheticMarket::from_history(
+                    &self.config.synthetic(i, symbol),
+                    &in_range,
+                    &vix,
+                )?;
+                sources.push(ChainSource::Synthetic(Box::new(market)));
+            }
+        }
+        let signals = signals.ok_or_else(|| bad("underlyings", "[]", "at least one"))?;
+        provenance.push(format!(
+            "Regime and IV rank: the store's {vix_symbol} closes and the first underlying's \
+                 bars."
+        ));
+        Ok(Prepared {
+            sources,
+            signals,
+            provenance,
+            data: "store (real history)".to_owned(),
+        })
+    }
+}
+
+fn store_days(store: &SqliteStore, underlying: &Underlying, bars: &[DailyBar]) -> Result<usize> {
+    let mut n = 0;
+    for b in bars {
+        if !store.snapshot_times(underlying, b.date)?.is_empty() {
+            n += 1;
+        }
+    }
+    Ok(n)
+}

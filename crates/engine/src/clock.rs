@@ -1,0 +1,73 @@
+//! The engine's clock, injected so that a backtest and live trading run the same loop.
+
+use chrono::NaiveDateTime;
+
+use crate::error::{EngineError, Result};
+
+/// Exchange time as the engine sees it. The engine asks the clock to reach each event's time
+/// before handling it: a simulated clock jumps there, a live clock waits for it.
+pub trait Clock {
+    /// The current time, exchange time.
+    fn now(&self) -> NaiveDateTime;
+
+    /// Moves to `at` (or waits until it).
+    ///
+    /// # Errors
+    /// [`EngineError::ClockWentBack`] for a time before [`Clock::now`]: data out of order.
+    fn advance_to(&mut self, at: NaiveDateTime) -> Result<()>;
+}
+
+/// A backtest's clock: it jumps to each event's time and refuses to go back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimulatedClock {
+    now: NaiveDateTime,
+}
+
+impl SimulatedClock {
+    /// A clock standing at `start`.
+    #[must_use]
+    pub const fn new(start: NaiveDateTime) -> Self {
+        Self { now: start }
+    }
+}
+
+impl Clock for SimulatedClock {
+    fn now(&self) -> NaiveDateTime {
+        self.now
+    }
+
+    fn advance_to(&mut self, at: NaiveDateTime) -> Result<()> {
+        if at < self.now {
+            return Err(EngineError::ClockWentBack {
+                now: self.now,
+                requested: at,
+            });
+        }
+        self.now = at;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn moves_forward_and_refuses_to_go_back() {
+        let t = |h| {
+            NaiveDate::from_ymd_opt(2025, 3, 17)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        };
+        let mut clock = SimulatedClock::new(t(9));
+        clock.advance_to(t(9)).unwrap();
+        clock.advance_to(t(15)).unwrap();
+        assert_eq!(clock.now(), t(15));
+        let err = clock.advance_to(t(10)).unwrap_err();
+        assert!(matches!(err, EngineError::ClockWentBack { .. }), "{err}");
+        assert_eq!(clock.now(), t(15));
+    }
+}

@@ -1,0 +1,748 @@
+//! The event loop: one session at a time, the same for a backtest and for live trading (only
+//! the clock, the feed, the venue and the journal's store change).
+//!
+//! # A session
+//! 1. **Open** (09:30): each underlying's opening price goes to the venue, which fills the
+//!    stock orders left from yesterday (flattening shares an assignment delivered).
+//! 2. **Decision** (the chain snapshot, before the close): the chains go to the venue (marks);
+//!    equity is marked and checked by the kill switch; the strategies see a [`MarketView`] built
+//!    from the snapshot, the signals of the previous close and the open positions. Exits first
+//!    (the strategy's rules, or every position when the kill switch has fired), then openings
+//!    through the risk manager. The orders are placed and the same snapshot is passed again,
+//!    so they fill at the quotes they were decided on or not at all.
+//! 3. **Close**: the closing prices go to the venue, then the session close: DAY orders still
+//!    working are cancelled, options expiring today settle (cash, or exercise and assignment
+//!    into stock, which is flattened at the next open). Equity is marked at the close, the kill
+//!    switch checked again, the book reconciled with the broker's positions, and the session's
+//!    records written to the journal.
+//!
+//! Every broker event is handled exactly once, in order; a fill the engine cannot place in its
+//! book, or a book that disagrees with the broker's positions, stops the run
+//! ([`EngineError::Reconciliation`]) rather than trade on a wrong book.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::NaiveDateTime;
+use rust_decimal::prelude::ToPrimitive;
+use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder};
+use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument};
+use volta_core::{Money, QualityPolicy, Underlying};
+use volta_data::store::{
+    EquityPoint, FillRecord, JournalStore, OrderRecord, PositionRecord, Side, SignalRecord,
+};
+use volta_features::Regime;
+use volta_risk::{Decision, KillSwitchEvent, OpenRisk, Portfolio, RejectReason, RiskManager};
+use volta_strategy::manage::ExitReason;
+use volta_strategy::select::{GateCounts, Rates};
+use volta_strategy::structures::Pricing;
+use volta_strategy::{Intent, MarketView, OpenPosition, Proposal, Strategy, UnderlyingView};
+
+use crate::book::{Book, TrackedPosition};
+use crate::clock::Clock;
+use crate::error::{EngineError, Result};
+use crate::feed::{Feed, Session};
+use crate::journal::Journal;
+use crate::metrics::{EquitySample, TradeRecord};
+use crate::signals::Signals;
+use crate::venue::Venue;
+
+/// The engine's own settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EngineConfig {
+    /// The chain quality gate applied before strategies see a chain.
+    pub quality: QualityPolicy,
+    /// Rate and dividend yield for implied vols and deltas.
+    pub rates: Rates,
+    /// Units asked of the risk manager for each opening (strategies propose one unit; the
+    /// risk manager sizes it down to what its limits allow).
+    pub max_units_per_trade: u32,
+}
+
+impl Default for EngineConfig {
+    /// The default gate; 2 % rate, 1.5 % dividend yield; up to 1 000 units a trade.
+    fn default() -> Self {
+        Self {
+            quality: QualityPolicy::default(),
+            rates: Rates {
+                rate: 0.02,
+                dividend_yield: 0.015,
+            },
+            max_units_per_trade: 1_000,
+        }
+    }
+}
+
+/// What an order is for.
+#[derive(Debug, Clone)]
+enum Role {
+    /// Opens a position: the approved proposal and its risk figures.
+    Open {
+        proposal: Box<Proposal>,
+        regime: Option<Regime>,
+        max_loss: Money,
+        greeks: DollarGreeks,
+    },
+    /// Closes a position.
+    Close(ExitReason),
+    /// Flattens the stock an assignment delivered to a position.
+    Flatten,
+}
+
+/// The open positions the strategies manage, with their ids.
+type Managed = Vec<(String, OpenPosition)>;
+
+#[derive(Debug, Clone)]
+struct Working {
+    position_id: String,
+    role: Role,
+    journal_index: usize,
+}
+
+/// What a finished run leaves: the equity curve, the trades, the counts, and the journal's
+/// store.
+#[derive(Debug)]
+pub struct RunOutput<S> {
+    /// Equity at each session's close.
+    pub equity: Vec<EquitySample>,
+    /// Every position as a trade, in opening order (open ones marked at the last quotes).
+    pub trades: Vec<TradeRecord>,
+    /// Commissions and fees paid, dollars.
+    pub fees_paid: f64,
+    /// Orders placed.
+    pub orders: usize,
+    /// Orders filled.
+    pub fills: usize,
+    /// Risk rejections by reason, sorted.
+    pub rejections: Vec<(String, usize)>,
+    /// The kill switch firing, described, if it fired.
+    pub kill_switch: Option<String>,
+    /// When the kill switch fired.
+    pub halted_at: Option<NaiveDateTime>,
+    /// What the quality gate kept out, over the run.
+    pub gate: GateCounts,
+    /// The journal's store, flushed.
+    pub store: S,
+}
+
+/// The engine. See the module docs for what a session does.
+#[derive(Debug)]
+pub struct Engine<C: Clock, V: Venue, S: JournalStore> {
+    config: EngineConfig,
+    clock: C,
+    venue: V,
+    strategy: Box<dyn Strategy>,
+    risk: RiskManager,
+    signals: Signals,
+    journal: Journal<S>,
+    book: Book,
+    working: BTreeMap<OrderId, Working>,
+    next_position: u64,
+    equity: Vec<EquitySample>,
+    kill_switch: Option<String>,
+    fills: usize,
+    gate: GateCounts,
+}
+
+impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
+    /// An engine over its parts. The journal has recorded the run already.
+    #[must_use]
+    pub fn new(
+        config: EngineConfig,
+        clock: C,
+        venue: V,
+        strategy: Box<dyn Strategy>,
+        risk: RiskManager,
+        signals: Signals,
+        journal: Journal<S>,
+    ) -> Self {
+        Self {
+            config,
+            clock,
+            venue,
+            strategy,
+            risk,
+            signals,
+            journal,
+            book: Book::default(),
+            working: BTreeMap::new(),
+            next_position: 0,
+            equity: Vec::new(),
+            kill_switch: None,
+            fills: 0,
+            gate: GateCounts::default(),
+        }
+    }
+
+    /// The positions so far.
+    #[must_use]
+    pub const fn book(&self) -> &Book {
+        &self.book
+    }
+
+    /// The venue.
+    #[must_use]
+    pub const fn venue(&self) -> &V {
+        &self.venue
+    }
+
+    /// The risk manager.
+    #[must_use]
+    pub const fn risk(&self) -> &RiskManager {
+        &self.risk
+    }
+
+    /// The equity curve so far.
+    #[must_use]
+    pub fn equity(&self) -> &[EquitySample] {
+        &self.equity
+    }
+
+    /// Runs every session of `feed`, calling `progress(done, total)` after each.
+    ///
+    /// # Errors
+    /// The first error of a session (see [`Engine::step`]); the journal keeps every session
+    /// before it.
+    pub fn run(
+        &mut self,
+        feed: &mut dyn Feed,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<()> {
+        let total = feed.remaining();
+        let mut done = 0;
+        loop {
+            let held = self.book.held_contracts();
+            let Some(session) = feed.next_session(&held)? else {
+                break;
+            };
+            if self.equity.is_empty() {
+                self.start_equity(session.date)?;
+            }
+            self.step(&session)?;
+            done += 1;
+            progress(done, total);
+        }
+        Ok(())
+    }
+
+    /// Runs one session (module docs).
+    ///
+    /// # Errors
+    /// Data out of order ([`EngineError::ClockWentBack`]), a broker, strategy or risk error,
+    /// a book that disagrees with the broker ([`EngineError::Reconciliation`]), or a journal
+    /// write that failed.
+    pub fn step(&mut self, session: &Session) -> Result<()> {
+        self.clock.advance_to(session.open_at)?;
+        for (u, p) in &session.prices {
+            self.venue.on_stock_price(u, p.open, session.open_at)?;
+        }
+        self.drain_events()?;
+
+        if let Some(t) = session.decision_time() {
+            self.clock.advance_to(t)?;
+            for chain in &session.chains {
+                self.venue.on_quotes(chain)?;
+            }
+            self.drain_events()?;
+            let equity = self.venue.marked().equity;
+            self.check_equity(t, equity)?;
+            self.decide(session, t)?;
+            for chain in &session.chains {
+                self.venue.on_quotes(chain)?;
+            }
+            self.drain_events()?;
+        }
+
+        self.clock.advance_to(session.close_at)?;
+        for (u, p) in &session.prices {
+            self.venue.on_stock_price(u, p.close, session.close_at)?;
+        }
+        self.venue
+            .on_session_close(session.date, &session.settlements())?;
+        self.drain_events()?;
+        let marked = self.venue.marked();
+        self.check_equity(session.close_at, marked.equity)?;
+        self.equity.push(EquitySample {
+            date: session.date,
+            cash: marked.cash.to_f64(),
+            equity: marked.equity.to_f64(),
+            open_positions: self.book.open_positions().count(),
+        });
+        let run_id = self.journal.run_id().to_owned();
+        self.journal.equity(EquityPoint {
+            run_id,
+            at: session.close_at,
+            cash: marked.cash,
+            equity: marked.equity,
+        });
+        self.reconcile(session)?;
+        self.journal.flush()
+    }
+
+    /// Flushes the journal and returns what the run produced; open positions are marked at the
+    /// venue's last marks.
+    ///
+    /// # Errors
+    /// The journal's, if the last write fails.
+    pub fn finish(self, marks: &Marks) -> Result<RunOutput<S>> {
+        let trades = self.book.all().map(|p| p.trade(marks)).collect();
+        let mut rejections: BTreeMap<String, usize> = BTreeMap::new();
+        for r in self.risk.rejections() {
+            *rejections.entry(reject_key(&r.reason)).or_insert(0) += 1;
+        }
+        let halted_at = self.risk.halted_since();
+        let fees_paid = self.venue.account().fees_paid.to_f64();
+        let orders = self.journal.orders().len();
+        Ok(RunOutput {
+            equity: self.equity,
+            trades,
+            fees_paid,
+            orders,
+            fills: self.fills,
+            rejections: rejections.into_iter().collect(),
+            kill_switch: self.kill_switch,
+            halted_at,
+            gate: self.gate,
+            store: self.journal.finish()?,
+        })
+    }
+
+    /// The equity curve starts at the close of the session before the first one: the starting
+    /// cash, before any trade or fee.
+    fn start_equity(&mut self, first: chrono::NaiveDate) -> Result<()> {
+        let marked = self.venue.marked();
+        let date = volta_core::NyseCalendar.previous_session(first)?;
+        self.equity.push(EquitySample {
+            date,
+            cash: marked.cash.to_f64(),
+            equity: marked.equity.to_f64(),
+            open_positions: 0,
+        });
+        Ok(())
+    }
+
+    fn check_equity(&mut self, at: NaiveDateTime, equity: Money) -> Result<()> {
+        if let Some(KillSwitchEvent::Fired {
+            drawdown,
+            peak,
+            equity,
+            ..
+        }) = self.risk.on_equity(at, equity)?
+        {
+            self.kill_switch = Some(format!(
+                "fired at {at}: equity {equity} is {:.1} % below its peak {peak}; every \
+                 position flattened, no new orders after it",
+                drawdown * 100.0
+            ));
+        }
+        Ok(())
+    }
+
+    fn decide(&mut self, session: &Session, t: NaiveDateTime) -> Result<()> {
+        let (view, managed, rank) = self.view(session, t)?;
+        self.close_positions(&view, &managed)?;
+        if self.risk.halted_since().is_some() || rank.is_none() {
+            return Ok(());
+        }
+        self.open_positions(&view, t)
+    }
+
+    /// The strategies' view at `t`: the session's gated chains, the signals of the previous
+    /// close, the open positions with option legs (and their ids); the VIX rank if known.
+    fn view(
+        &mut self,
+        session: &Session,
+        t: NaiveDateTime,
+    ) -> Result<(MarketView, Managed, Option<f64>)> {
+        let signals = self.signals.known_before(session.date);
+        let rank = signals.and_then(|s| s.vix_rank);
+        // Without a rank (warm-up) no strategy opens anything; management still runs.
+        let regime = rank.and(signals.and_then(|s| s.regime));
+        let mut view = MarketView::new(t, regime, signals.map(|s| s.vix))?;
+        let run_id = self.journal.run_id().to_owned();
+        for chain in &session.chains {
+            let u = UnderlyingView::gated(
+                chain,
+                &self.config.quality,
+                rank.unwrap_or(0.0),
+                self.config.rates,
+            )?;
+            self.gate.add(&u.gate_counts());
+            if let Some(s) = signals {
+                for (name, value) in [("vix", Some(s.vix)), ("vix_rank", rank)] {
+                    if let Some(value) = value {
+                        self.journal.signal(SignalRecord {
+                            run_id: run_id.clone(),
+                            at: t,
+                            underlying: chain.underlying().clone(),
+                            strategy: "engine".to_owned(),
+                            name: name.to_owned(),
+                            value,
+                        });
+                    }
+                }
+            }
+            view = view.with_underlying(u)?;
+        }
+        let managed: Vec<(String, OpenPosition)> = self
+            .book
+            .open_positions()
+            .filter(|p| !p.legs().is_empty() && p.stock == 0)
+            .map(|p| (p.id.clone(), p.position.clone()))
+            .collect();
+        for (_, p) in &managed {
+            view = view.with_position(p.clone())?;
+        }
+        Ok((view, managed, rank))
+    }
+
+    /// Closes what the exit rules say (or everything once the kill switch has fired).
+    fn close_positions(
+        &mut self,
+        view: &MarketView,
+        managed: &[(String, OpenPosition)],
+    ) -> Result<()> {
+        let halted = self.risk.halted_since().is_some();
+        let closings: Vec<Proposal> = if halted {
+            managed
+                .iter()
+                .map(|(_, p)| {
+                    volta_strategy::manage::closing_proposal(
+                        view,
+                        p,
+                        ExitReason::KillSwitch,
+                        Pricing { edge: 1.0 },
+                    )
+                })
+                .collect::<volta_strategy::Result<_>>()?
+        } else {
+            self.strategy.manage(view)?
+        };
+        for proposal in closings {
+            let Intent::Close(reason) = proposal.intent else {
+                continue;
+            };
+            let Some((id, _)) = managed.iter().find(|(_, p)| {
+                p.strategy == proposal.strategy && p.order.legs() == proposal.order.legs()
+            }) else {
+                continue;
+            };
+            let tag = OrderTag::new(
+                &proposal.strategy,
+                id,
+                format!("close: {}", proposal.reason),
+            );
+            self.place(
+                OrderRequest::Combo(proposal.order),
+                tag,
+                id.clone(),
+                Role::Close(reason),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Opens what the strategies propose and the risk manager approves, sized by it.
+    fn open_positions(&mut self, view: &MarketView, t: NaiveDateTime) -> Result<()> {
+        let regime = view.regime();
+        let equity = self.venue.marked().equity;
+        if equity.value() <= rust_decimal::Decimal::ZERO {
+            return Ok(());
+        }
+        let mut open: Vec<OpenRisk> = self
+            .book
+            .open_positions()
+            .map(|p| OpenRisk {
+                underlying: p.position.underlying().clone(),
+                strategy: p.position.strategy.clone(),
+                max_loss: p.max_loss,
+                greeks: p.greeks,
+            })
+            .collect();
+        for mut proposal in self.strategy.propose(view)? {
+            if proposal.intent != Intent::Open {
+                continue;
+            }
+            let unit_greeks = proposal.greeks.unwrap_or_default();
+            let request = volta_risk::Proposal {
+                at: t,
+                strategy: proposal.strategy.clone(),
+                order: proposal
+                    .order
+                    .with_quantity(self.config.max_units_per_trade.max(1))?,
+                unit_greeks,
+                regime: regime.map(|r| r.as_str().to_owned()),
+            };
+            let portfolio = Portfolio {
+                equity,
+                open: open.clone(),
+            };
+            let Decision::Approved {
+                order,
+                buying_power,
+            } = self.risk.check(&request, &portfolio)?
+            else {
+                continue;
+            };
+            let units = f64::from(order.quantity());
+            let greeks = DollarGreeks {
+                dollar_delta: unit_greeks.dollar_delta * units,
+                vega_per_point: unit_greeks.vega_per_point * units,
+            };
+            open.push(OpenRisk {
+                underlying: order.underlying().clone(),
+                strategy: proposal.strategy.clone(),
+                max_loss: buying_power,
+                greeks,
+            });
+            self.next_position += 1;
+            let id = format!("p{}", self.next_position);
+            proposal.order = order.clone();
+            let tag = OrderTag::new(
+                &proposal.strategy,
+                &id,
+                format!("open: {}", proposal.reason),
+            );
+            self.place(
+                OrderRequest::Combo(order),
+                tag,
+                id,
+                Role::Open {
+                    proposal: Box::new(proposal),
+                    regime,
+                    max_loss: buying_power,
+                    greeks,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    fn place(
+        &mut self,
+        request: OrderRequest,
+        tag: OrderTag,
+        position_id: String,
+        role: Role,
+    ) -> Result<()> {
+        let (instrument, side, quantity, limit) = match &request {
+            OrderRequest::Combo(c) => (
+                combo_description(c),
+                side_of(c.side()),
+                u64::from(c.quantity()),
+                Some(Money::new(c.limit())),
+            ),
+            OrderRequest::StockMarket(s) => (
+                s.underlying.to_string(),
+                side_of(s.side),
+                u64::from(s.quantity),
+                None,
+            ),
+        };
+        let id = match request {
+            OrderRequest::Combo(c) => self.venue.place(c, tag)?,
+            OrderRequest::StockMarket(s) => self.venue.place_stock(s, tag)?,
+        };
+        let journal_index = self.journal.order(OrderRecord {
+            order_id: self.journal.order_id(id.get()),
+            run_id: self.journal.run_id().to_owned(),
+            created_at: self.clock.now(),
+            instrument,
+            side,
+            quantity,
+            limit_price: limit,
+            status: "submitted".to_owned(),
+        });
+        self.working.insert(
+            id,
+            Working {
+                position_id,
+                role,
+                journal_index,
+            },
+        );
+        Ok(())
+    }
+
+    fn drain_events(&mut self) -> Result<()> {
+        for event in self.venue.poll_events() {
+            match &event.kind {
+                EventKind::Filled(fill) => self.on_fill(fill)?,
+                EventKind::Cancelled { order, .. } => self.end_order(*order, "cancelled"),
+                EventKind::Rejected { order, .. } => self.end_order(*order, "rejected"),
+                EventKind::Exercised(s)
+                | EventKind::Assigned(s)
+                | EventKind::Expired(s)
+                | EventKind::CashSettled(s) => {
+                    let (touched, to_flatten) = self.book.on_settlement(&event.kind, s, event.at);
+                    for id in touched {
+                        self.journal_position(&id);
+                    }
+                    for (id, underlying, shares) in to_flatten {
+                        self.flatten_stock(&id, underlying, shares)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn flatten_stock(&mut self, id: &str, underlying: Underlying, shares: i64) -> Result<()> {
+        let Some(order) = StockOrder::flatten(underlying, shares) else {
+            return Ok(());
+        };
+        let strategy = self
+            .book
+            .get(id)
+            .map(|p| p.position.strategy.clone())
+            .unwrap_or_default();
+        let tag = OrderTag::new(strategy, id, "flatten stock delivered at expiry");
+        self.place(
+            OrderRequest::StockMarket(order),
+            tag,
+            id.to_owned(),
+            Role::Flatten,
+        )
+    }
+
+    fn end_order(&mut self, order: OrderId, status: &str) {
+        if let Some(w) = self.working.remove(&order) {
+            self.journal.set_status(w.journal_index, status);
+        }
+    }
+
+    fn on_fill(&mut self, fill: &Fill) -> Result<()> {
+        let Some(w) = self.working.remove(&fill.order) else {
+            return Err(EngineError::Reconciliation {
+                date: fill.at.date(),
+                detail: format!(
+                    "a fill of order {} that the engine did not place",
+                    fill.order
+                ),
+            });
+        };
+        self.fills += 1;
+        self.journal.set_status(w.journal_index, "filled");
+        let order_id = self.journal.order_id(fill.order.get());
+        self.journal.fill(FillRecord {
+            fill_id: format!("{order_id}/f1"),
+            order_id,
+            at: fill.at,
+            quantity: u64::from(fill.quantity),
+            price: Money::new(fill.net_price),
+            fees: fill.commission,
+        });
+        match w.role {
+            Role::Open {
+                proposal,
+                regime,
+                max_loss,
+                greeks,
+            } => {
+                let entry = fill.net_price.to_f64().unwrap_or(f64::NAN);
+                let position = OpenPosition::from_fill(&proposal, entry, fill.at.date());
+                self.book
+                    .open(&w.position_id, position, regime, fill, max_loss, greeks);
+            }
+            Role::Close(reason) => self.book.on_fill(&w.position_id, fill, reason.as_str()),
+            Role::Flatten => self.book.on_fill(&w.position_id, fill, "assigned"),
+        }
+        self.journal_position(&w.position_id);
+        Ok(())
+    }
+
+    fn journal_position(&mut self, id: &str) {
+        let Some(p) = self.book.get(id) else {
+            return;
+        };
+        let record = position_record(self.journal.run_id(), p);
+        self.journal.position(record);
+    }
+
+    fn reconcile(&self, session: &Session) -> Result<()> {
+        let mut broker: BTreeMap<String, i64> = BTreeMap::new();
+        for p in self.venue.positions() {
+            let key = match &p.instrument {
+                Instrument::Option(c) => c.key().to_string(),
+                Instrument::Stock(u) => u.to_string(),
+            };
+            *broker.entry(key).or_insert(0) += p.quantity;
+        }
+        broker.retain(|_, q| *q != 0);
+        let book = self.book.holdings();
+        if broker != book {
+            let mut detail = String::new();
+            for k in broker.keys().chain(book.keys()) {
+                let (b, e) = (broker.get(k), book.get(k));
+                if b != e && !detail.contains(k.as_str()) {
+                    let _ = write!(
+                        detail,
+                        "{k}: broker {} engine {}; ",
+                        b.copied().unwrap_or(0),
+                        e.copied().unwrap_or(0)
+                    );
+                }
+            }
+            return Err(EngineError::Reconciliation {
+                date: session.date,
+                detail,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn side_of(side: ComboSide) -> Side {
+    match side {
+        ComboSide::Buy => Side::Buy,
+        ComboSide::Sell => Side::Sell,
+    }
+}
+
+fn combo_description(order: &ComboOrder) -> String {
+    let legs: Vec<String> = order
+        .legs()
+        .iter()
+        .map(|l| format!("{:+} {}", l.signed_ratio(), l.instrument))
+        .collect();
+    format!("{} [{}]", order.underlying(), legs.join(", "))
+}
+
+fn position_record(run_id: &str, p: &TrackedPosition) -> PositionRecord {
+    let order = &p.position.order;
+    let closed = p.exit.as_ref();
+    PositionRecord {
+        position_id: format!("{run_id}/{}", p.id),
+        run_id: run_id.to_owned(),
+        instrument: format!(
+            "{} {}",
+            p.position.structure.as_str(),
+            combo_description(order)
+        ),
+        quantity: if closed.is_some() {
+            0
+        } else {
+            i64::from(order.quantity())
+        },
+        average_price: Money::from_f64(p.position.entry).unwrap_or(Money::ZERO),
+        realized_pnl: if closed.is_some() {
+            p.cash
+        } else {
+            Money::ZERO
+        },
+        opened_at: p.opened_at,
+        closed_at: closed.map(|e| e.at),
+    }
+}
+
+fn reject_key(reason: &RejectReason) -> String {
+    match reason {
+        RejectReason::Halted { .. } => "halted".to_owned(),
+        RejectReason::DailyLossLimit { .. } => "daily_loss_limit".to_owned(),
+        RejectReason::RegimeOff { regime } => format!("regime_off ({regime})"),
+        RejectReason::UndefinedRisk => "undefined_risk".to_owned(),
+        RejectReason::TooLarge { .. } => "too_large".to_owned(),
+        RejectReason::Limit { limit, .. } => (*limit).to_owned(),
+    }
+}

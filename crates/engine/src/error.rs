@@ -1,0 +1,77 @@
+//! The engine's error type.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use thiserror::Error;
+
+/// Everything that can stop a run, naming what was wrong.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A setting of the run is invalid.
+    #[error("invalid backtest setting {field} = {value}: must be {requirement}")]
+    Config {
+        /// The setting.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        requirement: &'static str,
+    },
+    /// The configuration file does not parse (unknown field or strategy kind, wrong type).
+    #[error("configuration {source_name}: {message}")]
+    ConfigParse {
+        /// The file (or `<inline>`).
+        source_name: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The clock was asked to go back in time.
+    #[error("the clock is at {now} and cannot go back to {requested}")]
+    ClockWentBack {
+        /// The clock's time.
+        now: NaiveDateTime,
+        /// The earlier time asked for.
+        requested: NaiveDateTime,
+    },
+    /// The feed cannot supply what the run needs.
+    #[error("market data for {what}: {reason}")]
+    MissingData {
+        /// What was looked for (a symbol, a date).
+        what: String,
+        /// Why it is not usable.
+        reason: String,
+    },
+    /// The engine's book and the broker's positions disagree: a fill or a settlement was not
+    /// accounted for. The run stops rather than trade on a wrong book.
+    #[error("book and broker disagree on {date}: {detail}")]
+    Reconciliation {
+        /// The session.
+        date: NaiveDate,
+        /// What differs.
+        detail: String,
+    },
+    /// Market data (store, synthetic market).
+    #[error(transparent)]
+    Data(#[from] volta_data::DataError),
+    /// Features (regime detector, ranks).
+    #[error(transparent)]
+    Feature(#[from] volta_features::FeatureError),
+    /// Strategies.
+    #[error(transparent)]
+    Strategy(#[from] volta_strategy::StrategyError),
+    /// The risk manager.
+    #[error(transparent)]
+    Risk(#[from] volta_risk::RiskError),
+    /// The broker.
+    #[error(transparent)]
+    Broker(#[from] volta_broker::BrokerError),
+    /// Domain values.
+    #[error(transparent)]
+    Core(#[from] volta_core::CoreError),
+    /// The report.
+    #[error(transparent)]
+    Report(#[from] crate::report_error::ReportError),
+}
+
+/// The engine's result type.
+pub type Result<T> = std::result::Result<T, EngineError>;

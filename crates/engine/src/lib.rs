@@ -1,0 +1,62 @@
+//! # volta-engine
+//!
+//! The event loop that runs Volta: strategies propose, the risk manager sizes and vetoes, a
+//! broker fills and settles, and every order, fill, position and point of the equity curve is
+//! journaled to the store as it happens. The clock, the feed, the venue (broker) and the
+//! journal's store are injected, so a backtest and live trading run the same [`Engine`]: a
+//! backtest on a [`SimulatedClock`], a [`MarketFeed`] replaying the synthetic market or the
+//! store, and the simulated broker.
+//!
+//! On top of it, the backtester ([`Backtest`]): a configuration, a date range and the data
+//! choice in; performance metrics ([`metrics`]), attribution by strategy, regime and
+//! underlying, and a report ([`report`]: HTML with SVG charts, a JSON summary, the trade list)
+//! out.
+//!
+//! It is not the strategies (volta-strategy), the limits (volta-risk) or the broker
+//! (volta-broker): it wires them.
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use volta_engine::{Backtest, BacktestConfig, DataChoice};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let backtest = Backtest {
+//!     config: BacktestConfig::default(),
+//!     config_text: None,
+//!     start: NaiveDate::from_ymd_opt(2023, 1, 3).ok_or("date")?,
+//!     end: NaiveDate::from_ymd_opt(2023, 3, 31).ok_or("date")?,
+//!     data: DataChoice::Synthetic,
+//!     journal: dir.path().join("journal.sqlite"),
+//! };
+//! let result = backtest.run(&mut |_, _| {})?;
+//! // The starting cash at the close of 2022-12-30, then the 62 NYSE sessions of Q1 2023.
+//! assert_eq!(result.equity.len(), 1 + 62);
+//! assert_eq!(result.summary.metrics.starting_equity, 100_000.0);
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod backtest;
+pub mod book;
+pub mod clock;
+pub mod engine;
+mod error;
+pub mod feed;
+pub mod journal;
+pub mod metrics;
+pub mod report;
+mod report_error;
+pub mod signals;
+pub mod venue;
+
+pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice};
+pub use clock::{Clock, SimulatedClock};
+pub use engine::{Engine, EngineConfig, RunOutput};
+pub use error::{EngineError, Result};
+pub use feed::{ChainSource, Feed, MarketFeed, ReplayFeed, Session};
+pub use journal::Journal;
+pub use report_error::ReportError;
+pub use signals::{DaySignals, Signals};
+pub use venue::Venue;
