@@ -28,6 +28,17 @@ test: lint
     cargo test --doc --workspace
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
+# The main job: a backtest on the synthetic market (default 2014-2023, the default strategies)
+# → reports/backtest/report.html, summary.json, trades.csv, journal.sqlite. Any volta-backtest
+# flag passes through: `just backtest --start 2020-01-02 --end 2020-12-31 --config my.toml`.
+backtest *ARGS:
+    cargo run --quiet --release -p volta-backtest -- {{ARGS}}
+
+# A backtest on the real history in the store (after `just data-import`): SPX on the real
+# CBOE chains of April-July 2019 → reports/backtest-real/.
+backtest-real *ARGS:
+    cargo run --quiet --release -p volta-backtest -- --data store --underlyings SPX --start 2019-04-25 --end 2019-07-18 --out reports/backtest-real {{ARGS}}
+
 # Criterion benches (release). `just bench pricing -- --quick` narrows and shortens.
 bench *ARGS:
     cargo bench --workspace {{ARGS}}

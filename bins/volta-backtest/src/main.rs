@@ -26,11 +26,11 @@ enum Data {
     about = "Backtest Volta's strategies and write a report (report.html, summary.json, trades.csv)"
 )]
 struct Cli {
-    /// First session (YYYY-MM-DD).
-    #[arg(long)]
+    /// First session (YYYY-MM-DD). Default: the synthetic market's ten years, 2014-2023.
+    #[arg(long, default_value = "2014-01-02")]
     start: NaiveDate,
     /// Last session (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, default_value = "2023-12-29")]
     end: NaiveDate,
     /// A TOML configuration (strategies, regime table, risk, underlyings, seed); defaults
     /// otherwise.
@@ -40,7 +40,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Data::Synthetic)]
     data: Data,
     /// The store for `--data store`.
-    #[arg(long, env = "VOLTA_STORE", default_value = "volta.sqlite")]
+    #[arg(long, env = "VOLTA_STORE", default_value = "var/volta.db")]
     store: PathBuf,
     /// Overrides the configuration's seed.
     #[arg(long)]

@@ -1,0 +1,122 @@
+//! The 0DTE iron condor through the engine: on a synthetic SPY market snapped in the morning
+//! (10:30, five and a half hours before the close) and listing 25 strikes each side of the
+//! money on every expiry (as SPY's same-day chains do), the condor opens on days with a
+//! same-day expiry and settles at that day's close. (The default market is snapped at 15:45,
+//! when a same-day option has a quarter of an hour left and too little premium to sell.)
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use volta_broker::{SimBroker, SimConfig};
+use volta_data::store::{RunRecord, SqliteStore};
+use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
+use volta_engine::{
+    ChainSource, Engine, EngineConfig, Journal, MarketFeed, Signals, SimulatedClock,
+};
+use volta_features::RegimeConfig;
+use volta_risk::{RiskConfig, RiskManager};
+use volta_strategy::config::{StrategiesConfig, StrategyConfig};
+use volta_strategy::strategies::Width;
+use volta_strategy::{AdaptiveConfig, ShortVolConfig};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[test]
+fn the_zero_dte_condor_opens_and_settles_the_same_day() {
+    let market = SyntheticMarket::generate(&SyntheticConfig {
+        start: date(2021, 6, 1),
+        end: date(2022, 9, 30),
+        chain: ChainParams {
+            snapshot_minutes_before_close: 330,
+            min_strikes_each_side: 25,
+            ..ChainParams::default()
+        },
+        ..SyntheticConfig::default()
+    })
+    .unwrap();
+    let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
+    let bars: Vec<_> = market.bars().collect();
+    let signals = Signals::from_history(&vix, &bars, RegimeConfig::default()).unwrap();
+    let (start, end) = (date(2022, 1, 3), date(2022, 9, 30));
+    let mut feed = MarketFeed::new(
+        vec![ChainSource::Synthetic(Box::new(market))],
+        None,
+        start,
+        end,
+    )
+    .unwrap();
+    let strategies = StrategiesConfig {
+        strategies: vec![StrategyConfig::ZeroDteIronCondor(ShortVolConfig {
+            short_delta: 0.15,
+            width: Width::Strikes(3),
+            ..ShortVolConfig::zero_dte()
+        })],
+        adaptive: AdaptiveConfig {
+            table: [
+                "low_vol",
+                "high_vol",
+                "iv_expansion",
+                "iv_contraction",
+                "neutral",
+            ]
+            .into_iter()
+            .map(|r| (r.to_owned(), vec!["zero_dte_iron_condor".to_owned()]))
+            .collect::<BTreeMap<_, _>>(),
+            ..AdaptiveConfig::default()
+        },
+    };
+    let t0 = start.and_hms_opt(0, 0, 0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::start(
+        SqliteStore::open(dir.path().join("j.sqlite")).unwrap(),
+        &RunRecord {
+            run_id: "0dte".into(),
+            mode: "backtest".into(),
+            started_at: t0,
+            label: "0DTE".into(),
+            config: "zero_dte_iron_condor only".into(),
+        },
+    )
+    .unwrap();
+    let mut engine = Engine::new(
+        EngineConfig::default(),
+        SimulatedClock::new(t0),
+        SimBroker::new(SimConfig::new("100000".parse().unwrap(), t0)).unwrap(),
+        Box::new(strategies.build().unwrap()),
+        RiskManager::new(RiskConfig::default()).unwrap(),
+        signals,
+        journal,
+    );
+    engine.run(&mut feed, &mut |_, _| {}).unwrap();
+    let out = engine.finish(&volta_broker::Marks::new()).unwrap();
+    let condors: Vec<_> = out
+        .trades
+        .iter()
+        .filter(|t| t.strategy == "zero_dte_iron_condor")
+        .collect();
+    assert!(
+        !condors.is_empty(),
+        "{:?} {:?} {:?}",
+        out.trades,
+        out.rejections,
+        out.gate
+    );
+    for t in &condors {
+        assert_eq!(t.structure, "iron_condor");
+        assert_eq!(t.closed, Some(t.opened), "settled the day it opened: {t:?}");
+        assert!(t.entry_price < 0.0, "a credit: {t:?}");
+        // Days without a same-day expiry have no trade: SPY listed Monday, Wednesday and
+        // Friday expiries in 2022 before the daily ones of November.
+        let weekday = chrono::Datelike::weekday(&t.opened);
+        assert!(
+            matches!(
+                weekday,
+                chrono::Weekday::Mon | chrono::Weekday::Wed | chrono::Weekday::Fri
+            ),
+            "{t:?}"
+        );
+    }
+    assert!(condors.iter().any(|t| t.exit_reason == "expired"));
+}
