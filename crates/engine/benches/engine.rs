@@ -7,7 +7,6 @@
 //! strategies, the risk checks, the simulated broker, the journal written to SQLite and the
 //! metrics.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -49,19 +48,7 @@ fn engine(c: &mut Criterion) {
 
     let iv_rank_only = BacktestConfig {
         strategies: vec![StrategyConfig::defaults("iv_rank_premium").unwrap()],
-        adaptive: volta_strategy::AdaptiveConfig {
-            table: [
-                "low_vol",
-                "high_vol",
-                "iv_expansion",
-                "iv_contraction",
-                "neutral",
-            ]
-            .into_iter()
-            .map(|r| (r.to_owned(), vec!["iv_rank_premium".to_owned()]))
-            .collect::<BTreeMap<_, _>>(),
-            ..volta_strategy::AdaptiveConfig::default()
-        },
+        adaptive: volta_strategy::AdaptiveConfig::everywhere("iv_rank_premium"),
         vix_index: "SYNVIX".to_owned(),
         ..BacktestConfig::default()
     };

@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use serde::Serialize;
 
@@ -123,8 +124,6 @@ fn check_finite(equity: &[EquitySample]) -> Result<()> {
 /// [`ReportError::NonFiniteSample`] for a non-finite equity and
 /// [`ReportError::Plot`] if drawing fails.
 pub fn equity_svg(equity: &[EquitySample]) -> Result<String> {
-    const CHART: &str = "equity";
-    let (x0, x1) = date_range(equity)?;
     check_finite(equity)?;
     let lo = equity
         .iter()
@@ -139,34 +138,21 @@ pub fn equity_svg(equity: &[EquitySample]) -> Result<String> {
     } else {
         (hi.abs() * 0.01).max(1.0)
     };
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, CHART_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err(CHART))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Equity (dollars)", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
-            .map_err(plot_err(CHART))?;
-        chart
-            .configure_mesh()
-            .x_labels(8)
-            .y_labels(6)
-            .x_label_formatter(&|d: &NaiveDate| d.to_string())
-            .y_label_formatter(&|v: &f64| dollars_rounded(*v))
-            .draw()
-            .map_err(plot_err(CHART))?;
+    let axes = DatedAxes {
+        chart: "equity",
+        caption: "Equity (dollars)",
+        dates: date_range(equity)?,
+        values: (lo - pad)..(hi + pad),
+        format_value: &|v| dollars_rounded(*v),
+    };
+    axes.draw(|chart| {
         chart
             .draw_series(LineSeries::new(
                 equity.iter().map(|s| (s.date, s.equity)),
                 BLUE.stroke_width(2),
             ))
-            .map_err(plot_err(CHART))?;
-        root.present().map_err(plot_err(CHART))?;
-    }
-    Ok(buf)
+            .map(|_| ())
+    })
 }
 
 /// Drawdown below the running peak in percent (0 or negative) against date,
@@ -175,8 +161,6 @@ pub fn equity_svg(equity: &[EquitySample]) -> Result<String> {
 /// # Errors
 /// As [`equity_svg`].
 pub fn drawdown_svg(equity: &[EquitySample]) -> Result<String> {
-    const CHART: &str = "drawdown";
-    let (x0, x1) = date_range(equity)?;
     check_finite(equity)?;
     let points: Vec<(NaiveDate, f64)> = equity
         .iter()
@@ -185,40 +169,67 @@ pub fn drawdown_svg(equity: &[EquitySample]) -> Result<String> {
         .collect();
     let deepest = points.iter().map(|p| p.1).fold(0.0, f64::min);
     let lo = (deepest * 1.05).min(-1.0);
-    let hi = -lo * 0.02;
-    let mut buf = String::new();
-    {
-        let root = SVGBackend::with_string(&mut buf, CHART_SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_err(CHART))?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("Drawdown (% below running peak)", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(90)
-            .build_cartesian_2d(x0..x1, lo..hi)
-            .map_err(plot_err(CHART))?;
-        chart
-            .configure_mesh()
-            .x_labels(8)
-            .y_labels(6)
-            .x_label_formatter(&|d: &NaiveDate| d.to_string())
-            .y_label_formatter(&|v: &f64| format!("{v:.1} %"))
-            .draw()
-            .map_err(plot_err(CHART))?;
+    let axes = DatedAxes {
+        chart: "drawdown",
+        caption: "Drawdown (% below running peak)",
+        dates: date_range(equity)?,
+        values: lo..(-lo * 0.02),
+        format_value: &|v| format!("{v:.1} %"),
+    };
+    axes.draw(|chart| {
         let mut area = points.clone();
         if let (Some(first), Some(last)) = (points.first(), points.last()) {
             area.push((last.0, 0.0));
             area.push((first.0, 0.0));
         }
+        chart.draw_series(std::iter::once(Polygon::new(area, RED.mix(0.25).filled())))?;
         chart
-            .draw_series(std::iter::once(Polygon::new(area, RED.mix(0.25).filled())))
-            .map_err(plot_err(CHART))?;
-        chart
-            .draw_series(LineSeries::new(points, RED.stroke_width(2)))
-            .map_err(plot_err(CHART))?;
-        root.present().map_err(plot_err(CHART))?;
+            .draw_series(LineSeries::new(points.iter().copied(), RED.stroke_width(2)))
+            .map(|_| ())
+    })
+}
+
+/// The chart's frame shared by both charts: dates across, values up, a caption and a mesh.
+struct DatedAxes<'a> {
+    chart: &'static str,
+    caption: &'a str,
+    dates: (NaiveDate, NaiveDate),
+    values: std::ops::Range<f64>,
+    format_value: &'a dyn Fn(&f64) -> String,
+}
+
+type DatedChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedDate<NaiveDate>, RangedCoordf64>>;
+type PlotResult = std::result::Result<(), DrawingAreaErrorKind<std::io::Error>>;
+
+impl DatedAxes<'_> {
+    /// Draws the frame into an SVG document, then the series `series` draws.
+    fn draw(self, series: impl FnOnce(&mut DatedChart<'_, '_>) -> PlotResult) -> Result<String> {
+        let chart_name = self.chart;
+        let mut buf = String::new();
+        {
+            let root = SVGBackend::with_string(&mut buf, CHART_SIZE).into_drawing_area();
+            root.fill(&WHITE).map_err(plot_err(chart_name))?;
+            let mut chart = ChartBuilder::on(&root)
+                .caption(self.caption, ("sans-serif", 18))
+                .margin(12)
+                .x_label_area_size(30)
+                .y_label_area_size(90)
+                .build_cartesian_2d(self.dates.0..self.dates.1, self.values)
+                .map_err(plot_err(chart_name))?;
+            chart
+                .configure_mesh()
+                .x_labels(8)
+                .y_labels(6)
+                .x_label_formatter(&|d: &NaiveDate| d.to_string())
+                .y_label_formatter(self.format_value)
+                .draw()
+                .map_err(plot_err(chart_name))?;
+            series(&mut chart).map_err(plot_err(chart_name))?;
+            root.present().map_err(plot_err(chart_name))?;
+        }
+        Ok(buf)
     }
-    Ok(buf)
 }
 
 /// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values.

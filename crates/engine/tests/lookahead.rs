@@ -3,17 +3,15 @@
 //! are priced by the synthetic smile model on a history (as for underlyings without real
 //! chains), so perturbing the history's future perturbs every later chain too.
 
+mod common;
+
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use volta_broker::{SimBroker, SimConfig};
 use volta_core::{DailyBar, Price};
-use volta_data::store::{JournalStore, RunRecord, SqliteStore};
+use volta_data::store::JournalStore;
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-use volta_engine::{
-    ChainSource, Engine, EngineConfig, Journal, MarketFeed, Signals, SimulatedClock,
-};
+use volta_engine::{ChainSource, MarketFeed, Signals};
 use volta_features::RegimeConfig;
-use volta_risk::{RiskConfig, RiskManager};
 use volta_strategy::config::StrategiesConfig;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -75,8 +73,6 @@ type Trace = (Vec<String>, Vec<String>, Vec<String>);
 
 fn run(bars: &[DailyBar], vix: &[(NaiveDate, f64)], cut: NaiveDate) -> Trace {
     let (start, end) = (date(2021, 7, 1), date(2022, 3, 31));
-    let dir = tempfile::tempdir().unwrap();
-    let t0 = start.and_hms_opt(0, 0, 0).unwrap();
     let in_range: Vec<DailyBar> = bars.iter().copied().filter(|b| b.date >= start).collect();
     let market =
         SyntheticMarket::from_history(&SyntheticConfig::default(), &in_range, vix).unwrap();
@@ -87,32 +83,15 @@ fn run(bars: &[DailyBar], vix: &[(NaiveDate, f64)], cut: NaiveDate) -> Trace {
         end,
     )
     .unwrap();
-    let journal = Journal::start(
-        SqliteStore::open(dir.path().join("j.sqlite")).unwrap(),
-        &RunRecord {
-            run_id: "r".into(),
-            mode: "backtest".into(),
-            started_at: t0,
-            label: "look-ahead".into(),
-            config: "defaults".into(),
-        },
-    )
-    .unwrap();
-    let mut engine = Engine::new(
-        EngineConfig::default(),
-        SimulatedClock::new(t0),
-        SimBroker::new(SimConfig::new("100000".parse().unwrap(), t0)).unwrap(),
-        Box::new(StrategiesConfig::default().build().unwrap()),
-        RiskManager::new(RiskConfig::default()).unwrap(),
-        Signals::from_history(vix, bars, RegimeConfig::default()).unwrap(),
-        journal,
-    );
+    let signals = Signals::from_history(vix, bars, RegimeConfig::default()).unwrap();
+    let strategy = Box::new(StrategiesConfig::default().build().unwrap());
+    let (mut engine, _dir) = common::engine(strategy, signals, start);
     engine.run(&mut feed, &mut |_, _| {}).unwrap();
     let out = engine.finish(&volta_broker::Marks::new()).unwrap();
     let store = out.store;
     let until = cut.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap();
     let orders = store
-        .orders("r")
+        .orders("run")
         .unwrap()
         .into_iter()
         .filter(|o| o.created_at < until)
@@ -120,7 +99,7 @@ fn run(bars: &[DailyBar], vix: &[(NaiveDate, f64)], cut: NaiveDate) -> Trace {
         .map(|o| format!("{o:?}"))
         .collect();
     let fills = store
-        .fills("r")
+        .fills("run")
         .unwrap()
         .into_iter()
         .filter(|f| f.at < until)

@@ -9,15 +9,15 @@
 //! one spread risks (10 − 2.00) × 100 = $800 at the −2.00 limit → 2 spreads. Cash in:
 //! 2.05 × 100 × 2 = $410, commission 4 contracts × $0.65 = $2.60.
 
+mod common;
+
 use chrono::NaiveDate;
-use volta_broker::{Broker, SessionPrices, SimBroker, SimConfig};
+use volta_broker::{Broker, SessionPrices, SimBroker};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument, Leg, LegAction};
 use volta_core::{ChainSnapshot, Money, OptionQuote, Underlying};
-use volta_data::store::{JournalStore, RunRecord, SqliteStore};
+use volta_data::store::{JournalStore, SqliteStore};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-use volta_engine::{Engine, EngineConfig, Journal, ReplayFeed, Session, Signals, SimulatedClock};
-use volta_features::RegimeConfig;
-use volta_risk::{RiskConfig, RiskManager};
+use volta_engine::{Engine, ReplayFeed, Session, Signals, SimulatedClock};
 use volta_strategy::manage::ExitRules;
 use volta_strategy::structures::Structure;
 use volta_strategy::{Intent, MarketView, Proposal, Strategy};
@@ -116,44 +116,20 @@ fn week(expiry_close: &str, after: Vec<Session>) -> Vec<Session> {
 
 /// Signals for March 2025: a synthetic VIX history long enough for the rank to be defined.
 fn signals() -> Signals {
-    let market = SyntheticMarket::generate(&SyntheticConfig {
-        start: NaiveDate::from_ymd_opt(2023, 12, 1).unwrap(),
-        end: NaiveDate::from_ymd_opt(2025, 4, 30).unwrap(),
-        ..SyntheticConfig::default()
-    })
-    .unwrap();
-    let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
-    let bars: Vec<_> = market.bars().collect();
-    Signals::from_history(&vix, &bars, RegimeConfig::default()).unwrap()
+    common::signals_of(
+        &SyntheticMarket::generate(&SyntheticConfig {
+            start: NaiveDate::from_ymd_opt(2023, 12, 1).unwrap(),
+            end: NaiveDate::from_ymd_opt(2025, 4, 30).unwrap(),
+            ..SyntheticConfig::default()
+        })
+        .unwrap(),
+    )
 }
 
 type TestEngine = Engine<SimulatedClock, SimBroker, SqliteStore>;
 
 fn run(rules: ExitRules, sessions: Vec<Session>) -> (TestEngine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let start = day(17).and_hms_opt(0, 0, 0).unwrap();
-    let store = SqliteStore::open(dir.path().join("journal.sqlite")).unwrap();
-    let journal = Journal::start(
-        store,
-        &RunRecord {
-            run_id: "t".to_owned(),
-            mode: "backtest".to_owned(),
-            started_at: start,
-            label: "hand-computed".to_owned(),
-            config: "test".to_owned(),
-        },
-    )
-    .unwrap();
-    let broker = SimBroker::new(SimConfig::new("100000".parse().unwrap(), start)).unwrap();
-    let mut engine = Engine::new(
-        EngineConfig::default(),
-        SimulatedClock::new(start),
-        broker,
-        Box::new(OneSpread { rules }),
-        RiskManager::new(RiskConfig::default()).unwrap(),
-        signals(),
-        journal,
-    );
+    let (mut engine, dir) = common::engine(Box::new(OneSpread { rules }), signals(), day(17));
     let mut feed = ReplayFeed::new(sessions).unwrap();
     engine.run(&mut feed, &mut |_, _| {}).unwrap();
     (engine, dir)
@@ -294,18 +270,18 @@ fn a_profit_target_exit_closes_on_the_right_day_at_the_right_price() {
     assert_eq!(engine.venue().account().cash, money("100214.80"));
     // The journal has both orders filled, both fills, and the closed position.
     let store = SqliteStore::open(dir.path().join("journal.sqlite")).unwrap();
-    let orders = store.orders("t").unwrap();
+    let orders = store.orders("run").unwrap();
     assert_eq!(orders.len(), 2);
     assert!(orders.iter().all(|o| o.status == "filled"));
-    let fills = store.fills("t").unwrap();
+    let fills = store.fills("run").unwrap();
     assert_eq!(fills.len(), 2);
     assert_eq!(fills[0].price, money("-2.05"));
     assert_eq!(fills[1].price, money("-0.95"));
-    let positions = store.positions("t").unwrap();
+    let positions = store.positions("run").unwrap();
     assert_eq!(positions.len(), 1);
     assert_eq!(positions[0].realized_pnl, money("214.80"));
     assert_eq!(positions[0].quantity, 0);
-    assert_eq!(store.equity_curve("t").unwrap().len(), 3);
+    assert_eq!(store.equity_curve("run").unwrap().len(), 3);
     drop(engine);
 }
 

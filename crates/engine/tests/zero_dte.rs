@@ -4,17 +4,11 @@
 //! same-day expiry and settles at that day's close. (The default market is snapped at 15:45,
 //! when a same-day option has a quarter of an hour left and too little premium to sell.)
 
-use std::collections::BTreeMap;
+mod common;
 
 use chrono::NaiveDate;
-use volta_broker::{SimBroker, SimConfig};
-use volta_data::store::{RunRecord, SqliteStore};
 use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
-use volta_engine::{
-    ChainSource, Engine, EngineConfig, Journal, MarketFeed, Signals, SimulatedClock,
-};
-use volta_features::RegimeConfig;
-use volta_risk::{RiskConfig, RiskManager};
+use volta_engine::{ChainSource, MarketFeed};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
 use volta_strategy::strategies::Width;
 use volta_strategy::{AdaptiveConfig, ShortVolConfig};
@@ -36,9 +30,7 @@ fn the_zero_dte_condor_opens_and_settles_the_same_day() {
         ..SyntheticConfig::default()
     })
     .unwrap();
-    let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
-    let bars: Vec<_> = market.bars().collect();
-    let signals = Signals::from_history(&vix, &bars, RegimeConfig::default()).unwrap();
+    let signals = common::signals_of(&market);
     let (start, end) = (date(2022, 1, 3), date(2022, 9, 30));
     let mut feed = MarketFeed::new(
         vec![ChainSource::Synthetic(Box::new(market))],
@@ -53,42 +45,9 @@ fn the_zero_dte_condor_opens_and_settles_the_same_day() {
             width: Width::Strikes(3),
             ..ShortVolConfig::zero_dte()
         })],
-        adaptive: AdaptiveConfig {
-            table: [
-                "low_vol",
-                "high_vol",
-                "iv_expansion",
-                "iv_contraction",
-                "neutral",
-            ]
-            .into_iter()
-            .map(|r| (r.to_owned(), vec!["zero_dte_iron_condor".to_owned()]))
-            .collect::<BTreeMap<_, _>>(),
-            ..AdaptiveConfig::default()
-        },
+        adaptive: AdaptiveConfig::everywhere("zero_dte_iron_condor"),
     };
-    let t0 = start.and_hms_opt(0, 0, 0).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let journal = Journal::start(
-        SqliteStore::open(dir.path().join("j.sqlite")).unwrap(),
-        &RunRecord {
-            run_id: "0dte".into(),
-            mode: "backtest".into(),
-            started_at: t0,
-            label: "0DTE".into(),
-            config: "zero_dte_iron_condor only".into(),
-        },
-    )
-    .unwrap();
-    let mut engine = Engine::new(
-        EngineConfig::default(),
-        SimulatedClock::new(t0),
-        SimBroker::new(SimConfig::new("100000".parse().unwrap(), t0)).unwrap(),
-        Box::new(strategies.build().unwrap()),
-        RiskManager::new(RiskConfig::default()).unwrap(),
-        signals,
-        journal,
-    );
+    let (mut engine, _dir) = common::engine(Box::new(strategies.build().unwrap()), signals, start);
     engine.run(&mut feed, &mut |_, _| {}).unwrap();
     let out = engine.finish(&volta_broker::Marks::new()).unwrap();
     let condors: Vec<_> = out

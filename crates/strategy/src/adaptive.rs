@@ -68,6 +68,20 @@ impl Default for AdaptiveConfig {
     }
 }
 
+impl AdaptiveConfig {
+    /// A table that runs the one strategy `name` in every regime (no selection by regime).
+    #[must_use]
+    pub fn everywhere(name: &str) -> Self {
+        Self {
+            table: volta_features::Regime::ALL
+                .iter()
+                .map(|r| (r.as_str().to_owned(), vec![name.to_owned()]))
+                .collect(),
+            ..Self::default()
+        }
+    }
+}
+
 /// Runs the strategies the regime table lists for the view's regime (nothing while the
 /// regime is unknown), keeps the openings that reach the minimum score, and manages the
 /// positions of every member whatever the regime.

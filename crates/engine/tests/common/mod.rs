@@ -29,3 +29,51 @@ pub(crate) fn data_file(relative: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// The signals (VIX level, rank, regime) of a synthetic market's own history.
+pub(crate) fn signals_of(market: &volta_data::synthetic::SyntheticMarket) -> volta_engine::Signals {
+    let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
+    let bars: Vec<_> = market.bars().collect();
+    volta_engine::Signals::from_history(&vix, &bars, volta_features::RegimeConfig::default())
+        .unwrap()
+}
+
+/// An engine running `strategy` on the simulated broker with $100,000 and the default risk
+/// limits from `start`, journaling to a SQLite file in the returned folder (run id `run`).
+pub(crate) fn engine(
+    strategy: Box<dyn volta_strategy::Strategy>,
+    signals: volta_engine::Signals,
+    start: chrono::NaiveDate,
+) -> (
+    volta_engine::Engine<
+        volta_engine::SimulatedClock,
+        volta_broker::SimBroker,
+        volta_data::store::SqliteStore,
+    >,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = start.and_hms_opt(0, 0, 0).unwrap();
+    let journal = volta_engine::Journal::start(
+        volta_data::store::SqliteStore::open(dir.path().join("journal.sqlite")).unwrap(),
+        &volta_data::store::RunRecord {
+            run_id: "run".into(),
+            mode: "backtest".into(),
+            started_at: t0,
+            label: "test".into(),
+            config: "test".into(),
+        },
+    )
+    .unwrap();
+    let engine = volta_engine::Engine::new(
+        volta_engine::EngineConfig::default(),
+        volta_engine::SimulatedClock::new(t0),
+        volta_broker::SimBroker::new(volta_broker::SimConfig::new("100000".parse().unwrap(), t0))
+            .unwrap(),
+        strategy,
+        volta_risk::RiskManager::new(volta_risk::RiskConfig::default()).unwrap(),
+        signals,
+        journal,
+    );
+    (engine, dir)
+}
