@@ -10,7 +10,7 @@ use serde::Deserialize;
 use volta_broker::{FillModel, SimBroker, SimConfig};
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{DailyBar, Money, Underlying};
-use volta_data::store::{DataKind, MarketStore, RunRecord, SqliteStore};
+use volta_data::store::{DataKind, JournalStore, MarketStore, RunRecord, SqliteStore};
 use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
 use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
@@ -242,7 +242,9 @@ struct Prepared {
 }
 
 impl Backtest {
-    /// The run's id: the same settings give the same id, so a rerun replaces its rows.
+    /// The run's id from its data, underlyings, range and seed. A journal that already holds a
+    /// run of that id (an earlier run of the same backtest) gets `…-run2`, `…-run3`: runs are
+    /// facts, never overwritten.
     #[must_use]
     pub fn run_id(&self) -> String {
         let data = match &self.data {
@@ -283,9 +285,10 @@ impl Backtest {
         let mut feed = MarketFeed::new(prepared.sources, store.as_ref(), self.start, self.end)?;
         let first = feed.dates()[0];
 
-        let run_id = self.run_id();
+        let journal_store = SqliteStore::open(&self.journal)?;
+        let run_id = free_run_id(&journal_store, self.run_id())?;
         let journal = Journal::start(
-            SqliteStore::open(&self.journal)?,
+            journal_store,
             &RunRecord {
                 run_id: run_id.clone(),
                 mode: "backtest".to_owned(),
@@ -430,11 +433,13 @@ impl Backtest {
             if signals.is_none() {
                 signals = Some(Signals::from_history(&vix, &bars, RegimeConfig::default())?);
             }
+            // Real chains only where the store's span covers the whole run: a run half on
+            // real quotes and half on none would trade the real half only.
             let chains = coverage.iter().find(|c| {
                 c.kind == DataKind::Chains
                     && c.symbol == underlying
-                    && c.first <= self.end
-                    && c.last >= self.start
+                    && c.first <= self.start
+                    && c.last >= self.end
             });
             let in_range: Vec<DailyBar> = bars
                 .iter()
@@ -458,10 +463,12 @@ impl Backtest {
                 });
             } else {
                 provenance.push(format!(
-                    "{symbol} chains are synthetic: the store has no {symbol} chains, so they are \
-                     priced with the synthetic market's smile model from the real {symbol} bars \
-                     and the real VIX closes (seed {}). Prices and VIX are real; option quotes \
-                     are not.",
+                    "{symbol} chains are synthetic: the store's {symbol} chains do not cover \
+                     {}..{}, so they are priced with the synthetic market's smile model from \
+                     the real {symbol} bars and the store's {vix_symbol} closes (seed {}). \
+                     Prices and volatility index are real; option quotes are not.",
+                    self.start,
+                    self.end,
                     self.config.seed + i as u64
                 ));
                 let market = SyntheticMarket::from_history(
@@ -484,6 +491,18 @@ impl Backtest {
             data: "store (real history)".to_owned(),
         })
     }
+}
+
+/// `base`, or `base-runN` with the smallest N ≥ 2 the journal does not hold yet.
+fn free_run_id(journal: &SqliteStore, base: String) -> Result<String> {
+    let taken: BTreeSet<String> = journal.runs()?.into_iter().map(|r| r.run_id).collect();
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    Ok((2u32..)
+        .map(|n| format!("{base}-run{n}"))
+        .find(|id| !taken.contains(id))
+        .unwrap_or(base))
 }
 
 fn store_days(store: &SqliteStore, underlying: &Underlying, bars: &[DailyBar]) -> Result<usize> {

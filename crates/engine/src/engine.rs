@@ -27,7 +27,7 @@ use chrono::NaiveDateTime;
 use rust_decimal::prelude::ToPrimitive;
 use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument};
-use volta_core::{Money, QualityPolicy, Underlying};
+use volta_core::{ChainSnapshot, Money, QualityPolicy, Underlying};
 use volta_data::store::{
     EquityPoint, FillRecord, JournalStore, OrderRecord, PositionRecord, Side, SignalRecord,
 };
@@ -239,16 +239,23 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         self.drain_events()?;
 
         if let Some(t) = session.decision_time() {
-            self.clock.advance_to(t)?;
-            for chain in &session.chains {
+            let mut chains: Vec<&ChainSnapshot> = session.chains.iter().collect();
+            chains.sort_by_key(|c| c.as_of());
+            for chain in &chains {
+                self.clock.advance_to(chain.as_of())?;
                 self.venue.on_quotes(chain)?;
             }
             self.drain_events()?;
             let equity = self.venue.marked().equity;
             self.check_equity(t, equity)?;
             self.decide(session, t)?;
-            for chain in &session.chains {
-                self.venue.on_quotes(chain)?;
+            // The orders fill against each underlying's latest snapshot, as known at `t`.
+            for chain in chains {
+                if chain.as_of() == t {
+                    self.venue.on_quotes(chain)?;
+                } else {
+                    self.venue.on_quotes(&restamped(chain, t)?)?;
+                }
             }
             self.drain_events()?;
         }
@@ -691,6 +698,17 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         }
         Ok(())
     }
+}
+
+/// `chain`'s quotes as the latest known at `t` (a later time): what an order placed at `t`
+/// on an underlying snapped earlier in the session fills against.
+fn restamped(chain: &ChainSnapshot, t: NaiveDateTime) -> Result<ChainSnapshot> {
+    Ok(ChainSnapshot::try_new(
+        t,
+        chain.underlying().clone(),
+        chain.underlying_price(),
+        chain.iter().cloned(),
+    )?)
 }
 
 fn side_of(side: ComboSide) -> Side {

@@ -106,6 +106,11 @@ fn the_journal_holds_every_order_fill_position_and_equity_point() {
         m.ending_equity - m.starting_equity
     );
     assert!(result.summary.metrics.trades > 0);
+    // The same backtest into the same journal is a second run beside the first.
+    let again = backtest.run(&mut |_, _| {}).unwrap();
+    assert_eq!(again.run_id, format!("{run}-run2"));
+    assert_eq!(store.orders(&again.run_id).unwrap().len(), orders.len());
+    assert_eq!(store.runs().unwrap().len(), 2);
 }
 
 #[test]

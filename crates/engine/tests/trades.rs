@@ -301,3 +301,37 @@ fn the_book_always_matches_the_broker() {
         .collect();
     assert_eq!(broker, vec![200]);
 }
+
+#[test]
+fn chains_snapped_at_different_times_are_decided_on_together() {
+    // A regression: SPY snapped at 15:45 and QQQ at 16:00 on the same session (a real chain
+    // beside a synthetic one). The decision is taken at 16:00 with both; the SPY order fills
+    // against SPY's 15:45 quotes, the latest known, exactly as in the single-chain case.
+    let qqq: Underlying = "QQQ".parse().unwrap();
+    let late = ChainSnapshot::try_new(
+        day(17).and_hms_opt(16, 0, 0).unwrap(),
+        qqq.clone(),
+        "480".parse().unwrap(),
+        [OptionQuote::new(
+            "QQQ   250321P00470000".parse().unwrap(),
+            Some("2.00".parse().unwrap()),
+            Some("2.10".parse().unwrap()),
+        )],
+    )
+    .unwrap();
+    let mut sessions = week("570", Vec::new());
+    sessions[0].chains.push(late);
+    for s in &mut sessions {
+        s.prices.push((
+            qqq.clone(),
+            SessionPrices {
+                open: "480".parse().unwrap(),
+                close: "480".parse().unwrap(),
+            },
+        ));
+    }
+    let (engine, _dir) = run(hold_to_expiry(), sessions);
+    let t = only_trade(&engine);
+    assert_eq!((t.quantity, t.entry_price), (2, -2.05));
+    assert!((t.pnl - 407.40).abs() < 1e-9, "{}", t.pnl);
+}
