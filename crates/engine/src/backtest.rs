@@ -499,7 +499,8 @@ fn free_run_id(journal: &SqliteStore, base: String) -> Result<String> {
     if !taken.contains(&base) {
         return Ok(base);
     }
-    Ok((2u32..)
+    // At most one id per run held: one of the first `taken.len() + 2` candidates is free.
+    Ok((2..=taken.len() + 2)
         .map(|n| format!("{base}-run{n}"))
         .find(|id| !taken.contains(id))
         .unwrap_or(base))
