@@ -1,7 +1,7 @@
 //! The quality gate and choosing contracts: an expiry by days to expiry, strikes by delta.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use volta_core::{ChainSnapshot, OptionQuote, QualityPolicy, QuoteFlag};
+use volta_core::{ChainSnapshot, OptionQuote, Price, QualityPolicy};
 use volta_data::synthetic::chain_rows;
 use volta_pricing::{OptionRight, Vanilla, bsm};
 
@@ -57,34 +57,24 @@ pub fn gate(
 ) -> Result<(ChainSnapshot, GateCounts), volta_core::CoreError> {
     let as_of = chain.as_of();
     let mut counts = GateCounts::default();
+    // The gate's four reasons, checked directly: the full `OptionQuote::flags` also computes
+    // the spread as a fraction of the mid (a decimal division per quote) that the gate ignores.
     let kept: Vec<OptionQuote> = chain
         .iter()
         .filter(|q| {
             counts.total += 1;
-            let flags = q.flags(as_of, policy);
-            let counter =
-                if flags.contains(QuoteFlag::MissingBid) || flags.contains(QuoteFlag::MissingAsk) {
-                    &mut counts.missing
-                } else if flags.contains(QuoteFlag::ZeroBid) {
-                    &mut counts.zero_bid
-                } else if flags.contains(QuoteFlag::Crossed) {
-                    &mut counts.crossed
-                } else if flags.contains(QuoteFlag::Stale) {
-                    &mut counts.stale
-                } else {
-                    &mut counts.kept
-                };
+            let counter = match (q.bid, q.ask) {
+                (None, _) | (_, None) => &mut counts.missing,
+                (Some(bid), _) if bid == Price::ZERO => &mut counts.zero_bid,
+                (Some(bid), Some(ask)) if ask < bid => &mut counts.crossed,
+                _ if q.updated_at.is_some_and(|t| as_of - t > policy.max_age) => &mut counts.stale,
+                _ => {
+                    counts.kept += 1;
+                    return true;
+                }
+            };
             *counter += 1;
-            flags.iter().all(|f| {
-                !matches!(
-                    f,
-                    QuoteFlag::MissingBid
-                        | QuoteFlag::MissingAsk
-                        | QuoteFlag::ZeroBid
-                        | QuoteFlag::Crossed
-                        | QuoteFlag::Stale
-                )
-            })
+            false
         })
         .cloned()
         .collect();

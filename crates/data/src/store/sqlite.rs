@@ -64,12 +64,63 @@ fn sql_err(
     }
 }
 
+// Dates and times are written and read by hand in their one stored form (`YYYY-MM-DD`,
+// `YYYY-MM-DD HH:MM:SS`): chrono's format strings are interpreted item by item on every call,
+// which made them the largest cost of loading a chain (a time per quote). Fractional seconds,
+// years outside 0..=9999 and anything unexpected go through chrono.
+
 fn fmt_date(d: NaiveDate) -> String {
-    d.format(DATE_FORMAT).to_string()
+    use chrono::Datelike;
+    if (0..=9999).contains(&d.year()) {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    } else {
+        d.format(DATE_FORMAT).to_string()
+    }
 }
 
 fn fmt_datetime(t: NaiveDateTime) -> String {
-    t.format(DATETIME_FORMAT).to_string()
+    use chrono::Timelike;
+    if t.nanosecond() == 0 && (0..=9999).contains(&chrono::Datelike::year(&t)) {
+        format!(
+            "{} {:02}:{:02}:{:02}",
+            fmt_date(t.date()),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    } else {
+        t.format(DATETIME_FORMAT).to_string()
+    }
+}
+
+/// The number written in ASCII digits `b`, if they all are.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD`.
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        let year = i32::try_from(digits(&b[0..4])?).ok()?;
+        return NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?);
+    }
+    NaiveDate::parse_from_str(s, DATE_FORMAT).ok()
+}
+
+/// `YYYY-MM-DD HH:MM:SS[.f]`.
+fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let b = s.as_bytes();
+    if b.len() == 19 && b[10] == b' ' && b[13] == b':' && b[16] == b':' {
+        return parse_date(&s[..10])?.and_hms_opt(
+            digits(&b[11..13])?,
+            digits(&b[14..16])?,
+            digits(&b[17..19])?,
+        );
+    }
+    NaiveDateTime::parse_from_str(s, DATETIME_FORMAT).ok()
 }
 
 /// The first instant after `date`, as stored text: the exclusive end of a day's range.
@@ -188,8 +239,7 @@ impl Reader {
         key: &dyn Display,
     ) -> Result<NaiveDate> {
         let s = self.req_text(row, i, column, key)?;
-        NaiveDate::parse_from_str(s, DATE_FORMAT)
-            .map_err(|_| self.corrupt(column, key, s, "a date YYYY-MM-DD"))
+        parse_date(s).ok_or_else(|| self.corrupt(column, key, s, "a date YYYY-MM-DD"))
     }
 
     fn opt_datetime(
@@ -201,8 +251,8 @@ impl Reader {
     ) -> Result<Option<NaiveDateTime>> {
         self.text(row, i, column, key)?
             .map(|s| {
-                NaiveDateTime::parse_from_str(s, DATETIME_FORMAT)
-                    .map_err(|_| self.corrupt(column, key, s, "a time YYYY-MM-DD HH:MM:SS[.f]"))
+                parse_datetime(s)
+                    .ok_or_else(|| self.corrupt(column, key, s, "a time YYYY-MM-DD HH:MM:SS[.f]"))
             })
             .transpose()
     }
@@ -1463,6 +1513,37 @@ impl JournalStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hand_written_forms_agree_with_chrono() {
+        for (y, m, d, h, mi, sec) in [
+            (1990, 1, 2, 9, 30, 0),
+            (2019, 12, 31, 23, 59, 59),
+            (2024, 2, 29, 0, 0, 0),
+            (99, 7, 4, 16, 15, 5),
+        ] {
+            let t = NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, mi, sec)
+                .unwrap();
+            let text = fmt_datetime(t);
+            assert_eq!(text, t.format(DATETIME_FORMAT).to_string());
+            assert_eq!(fmt_date(t.date()), t.format(DATE_FORMAT).to_string());
+            assert_eq!(parse_datetime(&text), Some(t));
+            assert_eq!(parse_date(&text[..10]), Some(t.date()));
+        }
+        for bad in [
+            "2019-13-01 00:00:00",
+            "2019-02-30 00:00:00",
+            "2019-01-01 24:00:00",
+            "2019-01-01T00:00:00",
+            "2019-01-0x 00:00:00",
+            "",
+        ] {
+            assert_eq!(parse_datetime(bad), None, "{bad}");
+        }
+        assert_eq!(parse_date("2019-02-29"), None);
+    }
 
     #[test]
     fn timestamps_sort_as_text_and_round_trip() {
