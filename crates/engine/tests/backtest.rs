@@ -303,3 +303,25 @@ fn a_backtest_on_the_real_spx_chains_of_2019() {
     assert!(r.summary.fills > 0, "{:?}", r.summary);
     assert!(r.trades.iter().all(|t| t.underlying == "SPX"));
 }
+
+/// The README's main job (`just backtest`: ten synthetic years with the defaults), pinned: any
+/// change to the market, the strategies, the risk limits, the broker or the metrics that moves
+/// these numbers shows up here and must be explained.
+#[test]
+fn the_main_job_is_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = synthetic(BacktestConfig::default(), date(2014, 1, 2), date(2023, 12, 29), dir.path())
+        .run(&mut |_, _| {})
+        .unwrap();
+    let m = &r.summary.metrics;
+    assert_eq!(m.sessions, 2_516 + 1);
+    assert_eq!((m.start, m.end), (date(2013, 12, 31), date(2023, 12, 29)));
+    assert_eq!(m.trades, 166);
+    assert_eq!(r.summary.open_at_end, 1);
+    assert_eq!((r.summary.orders, r.summary.fills), (333, 333));
+    assert!((m.ending_equity - 96_802.00).abs() < 0.005, "{}", m.ending_equity);
+    assert!((m.fees_paid - 1_885.00).abs() < 0.005, "{}", m.fees_paid);
+    assert!((m.max_drawdown - 0.0377).abs() < 5e-5, "{}", m.max_drawdown);
+    assert!((m.win_rate - 112.0 / 166.0).abs() < 1e-12, "{}", m.win_rate);
+    assert_eq!(r.summary.kill_switch, None);
+}
