@@ -351,6 +351,14 @@ impl Backtest {
             rejections: out.rejections,
             kill_switch: out.kill_switch,
             open_at_end: out.trades.iter().filter(|t| t.closed.is_none()).count(),
+            quality_gate: vec![
+                ("total".to_owned(), out.gate.total),
+                ("missing".to_owned(), out.gate.missing),
+                ("zero_bid".to_owned(), out.gate.zero_bid),
+                ("crossed".to_owned(), out.gate.crossed),
+                ("stale".to_owned(), out.gate.stale),
+                ("kept".to_owned(), out.gate.kept),
+            ],
         };
         Ok(BacktestResult {
             run_id,

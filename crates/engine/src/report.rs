@@ -52,6 +52,9 @@ pub struct Summary {
     pub kill_switch: Option<String>,
     /// Positions still open (and marked) at the end.
     pub open_at_end: usize,
+    /// The chain quality gate over the run: quotes looked at, then those excluded by reason
+    /// (`missing`, `zero_bid`, `crossed`, `stale`) and those kept, in that order.
+    pub quality_gate: Vec<(String, u64)>,
 }
 
 /// Paths of the files written by [`write_report`].
@@ -514,6 +517,18 @@ fn build_html(
         writeln!(h, "</table>")?;
     }
 
+    writeln!(h, "<h2>Chain quality gate</h2>")?;
+    writeln!(h, "<table><tr><th>Quotes</th><th>Count</th></tr>")?;
+    for (what, count) in &s.quality_gate {
+        writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+            escape(what),
+            group_thousands(&count.to_string())
+        )?;
+    }
+    writeln!(h, "</table>")?;
+
     trade_table(&mut h, trades)?;
     writeln!(h, "</body>\n</html>")?;
     Ok(h)
@@ -650,6 +665,7 @@ mod tests {
             ],
             kill_switch: Some("daily loss 5.2 % > 5 % on 2024-03-06".to_owned()),
             open_at_end: 1,
+            quality_gate: vec![("total".to_owned(), 12_000), ("kept".to_owned(), 11_500)],
         }
     }
 

@@ -106,6 +106,16 @@ fn the_journal_holds_every_order_fill_position_and_equity_point() {
         m.ending_equity - m.starting_equity
     );
     assert!(result.summary.metrics.trades > 0);
+    // The quality gate's counts add up: every quote looked at was kept or excluded for one
+    // reason; the synthetic market quotes zero bids far out of the money.
+    let gate: std::collections::BTreeMap<_, _> =
+        result.summary.quality_gate.iter().cloned().collect();
+    let excluded: u64 = ["missing", "zero_bid", "crossed", "stale"]
+        .iter()
+        .map(|k| gate[*k])
+        .sum();
+    assert_eq!(gate["total"], gate["kept"] + excluded);
+    assert!(gate["zero_bid"] > 0 && gate["kept"] > 500_000, "{gate:?}");
     // The same backtest into the same journal is a second run beside the first.
     let again = backtest.run(&mut |_, _| {}).unwrap();
     assert_eq!(again.run_id, format!("{run}-run2"));
@@ -310,16 +320,25 @@ fn a_backtest_on_the_real_spx_chains_of_2019() {
 #[test]
 fn the_main_job_is_pinned() {
     let dir = tempfile::tempdir().unwrap();
-    let r = synthetic(BacktestConfig::default(), date(2014, 1, 2), date(2023, 12, 29), dir.path())
-        .run(&mut |_, _| {})
-        .unwrap();
+    let r = synthetic(
+        BacktestConfig::default(),
+        date(2014, 1, 2),
+        date(2023, 12, 29),
+        dir.path(),
+    )
+    .run(&mut |_, _| {})
+    .unwrap();
     let m = &r.summary.metrics;
     assert_eq!(m.sessions, 2_516 + 1);
     assert_eq!((m.start, m.end), (date(2013, 12, 31), date(2023, 12, 29)));
     assert_eq!(m.trades, 166);
     assert_eq!(r.summary.open_at_end, 1);
     assert_eq!((r.summary.orders, r.summary.fills), (333, 333));
-    assert!((m.ending_equity - 96_802.00).abs() < 0.005, "{}", m.ending_equity);
+    assert!(
+        (m.ending_equity - 96_802.00).abs() < 0.005,
+        "{}",
+        m.ending_equity
+    );
     assert!((m.fees_paid - 1_885.00).abs() < 0.005, "{}", m.fees_paid);
     assert!((m.max_drawdown - 0.0377).abs() < 5e-5, "{}", m.max_drawdown);
     assert!((m.win_rate - 112.0 / 166.0).abs() < 1e-12, "{}", m.win_rate);
