@@ -9,12 +9,13 @@
 //!    from the snapshot, the signals of the previous close and the open positions. Exits first
 //!    (the strategy's rules, or every position when the kill switch has fired), then openings
 //!    through the risk manager. The orders are placed and the same snapshot is passed again,
-//!    so they fill at the quotes they were decided on or not at all.
+//!    so they fill at the quotes they were decided on or not at all. The orders, fills and
+//!    positions are written to the journal at once.
 //! 3. **Close**: the closing prices go to the venue, then the session close: DAY orders still
 //!    working are cancelled, options expiring today settle (cash, or exercise and assignment
 //!    into stock, which is flattened at the next open). Equity is marked at the close, the kill
-//!    switch checked again, the book reconciled with the broker's positions, and the session's
-//!    records written to the journal.
+//!    switch checked again, the book reconciled with the broker's positions, and the rest of
+//!    the session's records (status changes, settlements, signals, the equity point) written.
 //!
 //! Every broker event is handled exactly once, in order; a fill the engine cannot place in its
 //! book, or a book that disagrees with the broker's positions, stops the run
@@ -258,6 +259,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 }
             }
             self.drain_events()?;
+            self.journal.flush_trading()?;
         }
 
         self.clock.advance_to(session.close_at)?;

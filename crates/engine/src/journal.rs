@@ -1,5 +1,7 @@
 //! The run's journal: the run, its orders (as their status changes), fills, positions, signals
-//! and equity curve, written to the store at the end of every session.
+//! and equity curve. Orders, fills and positions are written as soon as a decision's orders
+//! are placed and filled, and again at the close (cancellations, settlements); signals and the
+//! equity point at the close.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -10,8 +12,8 @@ use volta_data::store::{
 
 use crate::error::Result;
 
-/// Buffers the records of a session and writes them in one go (one transaction per table), so
-/// a crash loses at most the session in progress and never leaves half an order behind.
+/// Buffers records and writes them in batches (one transaction per table), so a crash never
+/// leaves half a batch behind.
 #[derive(Debug)]
 pub struct Journal<S: JournalStore> {
     store: S,
@@ -99,11 +101,13 @@ impl<S: JournalStore> Journal<S> {
         &self.orders
     }
 
-    /// Writes what the session buffered. Orders go first (fills name them).
+    /// Writes the orders, fills and positions buffered so far, in that order (fills name
+    /// orders). The engine calls it right after each decision's orders are placed and filled,
+    /// so a crash later in the session loses none of them.
     ///
     /// # Errors
     /// The store's; the buffers are kept then, so nothing is lost from memory.
-    pub fn flush(&mut self) -> Result<()> {
+    pub fn flush_trading(&mut self) -> Result<()> {
         if !self.dirty_orders.is_empty() {
             let batch: Vec<OrderRecord> = self
                 .dirty_orders
@@ -121,6 +125,15 @@ impl<S: JournalStore> Journal<S> {
             self.store.upsert_positions(&self.positions)?;
             self.positions.clear();
         }
+        Ok(())
+    }
+
+    /// Writes everything buffered: the trading records, then the signals and the equity curve.
+    ///
+    /// # Errors
+    /// As [`Journal::flush_trading`].
+    pub fn flush(&mut self) -> Result<()> {
+        self.flush_trading()?;
         if !self.signals.is_empty() {
             self.store.upsert_signals(&self.signals)?;
             self.signals.clear();
