@@ -249,7 +249,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             self.drain_events()?;
             let equity = self.venue.marked().equity;
             self.check_equity(t, equity)?;
-            self.decide(session, t)?;
+            self.decide(session, t, equity)?;
             // The orders fill against each underlying's latest snapshot, as known at `t`.
             for chain in chains {
                 if chain.as_of() == t {
@@ -347,13 +347,13 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         Ok(())
     }
 
-    fn decide(&mut self, session: &Session, t: NaiveDateTime) -> Result<()> {
+    fn decide(&mut self, session: &Session, t: NaiveDateTime, equity: Money) -> Result<()> {
         let (view, managed, rank) = self.view(session, t)?;
         self.close_positions(&view, &managed)?;
         if self.risk.halted_since().is_some() || rank.is_none() {
             return Ok(());
         }
-        self.open_positions(&view, t)
+        self.open_positions(&view, t, equity)
     }
 
     /// The strategies' view at `t`: the session's gated chains, the signals of the previous
@@ -452,9 +452,9 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     }
 
     /// Opens what the strategies propose and the risk manager approves, sized by it.
-    fn open_positions(&mut self, view: &MarketView, t: NaiveDateTime) -> Result<()> {
+    /// `equity` is the account marked at the snapshot, before any of this decision's orders.
+    fn open_positions(&mut self, view: &MarketView, t: NaiveDateTime, equity: Money) -> Result<()> {
         let regime = view.regime();
-        let equity = self.venue.marked().equity;
         if equity.value() <= rust_decimal::Decimal::ZERO {
             return Ok(());
         }
