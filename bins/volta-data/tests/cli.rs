@@ -1,8 +1,8 @@
 //! The `volta-data` binary end to end: real processes on real SQLite files.
 
-#[path = "../../../crates/core/tests/common/mod.rs"]
+#[path = "../../../crates/core/tests/it/common.rs"]
 mod common;
-#[path = "../../../crates/data/tests/support/mod.rs"]
+#[path = "../../../crates/data/tests/it/support.rs"]
 mod support;
 
 use std::path::Path;

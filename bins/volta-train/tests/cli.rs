@@ -1,7 +1,7 @@
 //! `volta-train features` end to end: a real process on the real SPY history, its Parquet
 //! matrix read back.
 
-#[path = "../../../crates/core/tests/common/mod.rs"]
+#[path = "../../../crates/core/tests/it/common.rs"]
 mod common;
 
 use std::process::Command;

@@ -79,6 +79,7 @@ mod event;
 mod fill;
 mod order;
 mod sim;
+mod venue;
 
 pub use account::{Account, MarkedAccount, Marks, Position};
 pub use broker::Broker;
@@ -91,3 +92,4 @@ pub use order::{
     StockOrder, TimeInForce,
 };
 pub use sim::{Dividend, EarlyAssignment, SessionPrices, Settlements, SimBroker, SimConfig};
+pub use venue::Venue;

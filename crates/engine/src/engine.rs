@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDateTime;
 use rust_decimal::prelude::ToPrimitive;
-use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder};
+use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder, Venue};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument};
 use volta_core::{ChainSnapshot, Money, QualityPolicy, Underlying};
 use volta_data::store::{
@@ -46,7 +46,6 @@ use crate::feed::{Feed, Session};
 use crate::journal::Journal;
 use crate::metrics::{EquitySample, TradeRecord};
 use crate::signals::Signals;
-use crate::venue::Venue;
 
 /// The engine's own settings.
 #[derive(Debug, Clone, Copy, PartialEq)]

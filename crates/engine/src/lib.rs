@@ -49,7 +49,6 @@ pub mod metrics;
 pub mod report;
 mod report_error;
 pub mod signals;
-pub mod venue;
 
 pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice};
 pub use clock::{Clock, SimulatedClock};
@@ -59,4 +58,4 @@ pub use feed::{ChainSource, Feed, MarketFeed, ReplayFeed, Session};
 pub use journal::Journal;
 pub use report_error::ReportError;
 pub use signals::{DaySignals, Signals};
-pub use venue::Venue;
+pub use volta_broker::Venue;

@@ -1,0 +1,11 @@
+//! The integration tests of volta-data, in one test binary: one link instead of one per file.
+
+#[path = "../../../core/tests/it/common.rs"]
+mod common;
+mod import;
+mod ingest;
+mod sources;
+mod store;
+mod support;
+mod synthetic;
+mod yahoo;

@@ -1,0 +1,346 @@
+//! The backtester end to end: determinism, the kill switch, bad configurations, the journal,
+//! and a run on the real SPX chains of 2019.
+
+use crate::common;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use volta_data::ingest::{BarsOptions, SnapshotTime, ingest_bars, ingest_chains, ingest_index};
+use volta_data::store::{JournalStore, Side, SqliteStore};
+use volta_engine::report::summary_json;
+use volta_engine::{Backtest, BacktestConfig, DataChoice, EngineError};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn synthetic(config: BacktestConfig, start: NaiveDate, end: NaiveDate, dir: &Path) -> Backtest {
+    Backtest {
+        config,
+        config_text: None,
+        start,
+        end,
+        data: DataChoice::Synthetic,
+        journal: dir.join("journal.sqlite"),
+    }
+}
+
+#[test]
+fn same_config_and_seed_give_a_byte_identical_summary() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let run = |dir: &Path| {
+        let r = synthetic(
+            BacktestConfig::default(),
+            date(2022, 1, 3),
+            date(2022, 6, 30),
+            dir,
+        )
+        .run(&mut |_, _| {})
+        .unwrap();
+        summary_json(&r.summary).unwrap()
+    };
+    let (first, second) = (run(a.path()), run(b.path()));
+    assert!(first.contains("\"trades\""));
+    assert_eq!(first, second);
+    // Another seed is another market.
+    let other = synthetic(
+        BacktestConfig {
+            seed: 43,
+            ..BacktestConfig::default()
+        },
+        date(2022, 1, 3),
+        date(2022, 6, 30),
+        a.path(),
+    )
+    .run(&mut |_, _| {})
+    .unwrap();
+    assert_ne!(summary_json(&other.summary).unwrap(), first);
+}
+
+#[test]
+fn the_journal_holds_every_order_fill_position_and_equity_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let backtest = synthetic(
+        BacktestConfig::default(),
+        date(2022, 1, 3),
+        date(2022, 6, 30),
+        dir.path(),
+    );
+    let result = backtest.run(&mut |_, _| {}).unwrap();
+    let store = SqliteStore::open(dir.path().join("journal.sqlite")).unwrap();
+    let run = &result.run_id;
+    let orders = store.orders(run).unwrap();
+    let fills = store.fills(run).unwrap();
+    assert_eq!(orders.len(), result.summary.orders);
+    assert_eq!(fills.len(), result.summary.fills);
+    assert_eq!(
+        orders.iter().filter(|o| o.status == "filled").count(),
+        fills.len()
+    );
+    assert!(
+        orders.iter().all(|o| o.status != "submitted"),
+        "every order ended"
+    );
+    let positions = store.positions(run).unwrap();
+    assert_eq!(positions.len(), result.trades.len());
+    // The equity curve: one point per session (the curve's first sample is the day before).
+    assert_eq!(
+        store.equity_curve(run).unwrap().len(),
+        result.equity.len() - 1
+    );
+    // Closed trades' P&L in the journal equals the report's, to the cent.
+    for t in result.trades.iter().filter(|t| t.closed.is_some()) {
+        let p = positions
+            .iter()
+            .find(|p| p.position_id.ends_with(&format!("/{}", t.position_id)))
+            .unwrap();
+        assert!((p.realized_pnl.to_f64() - t.pnl).abs() < 0.005);
+    }
+    // Every dollar is accounted for: the trades' P&L (open ones marked) is the change in equity.
+    let pnl: f64 = result.trades.iter().map(|t| t.pnl).sum();
+    let m = &result.summary.metrics;
+    assert!(
+        (pnl - (m.ending_equity - m.starting_equity)).abs() < 0.01,
+        "{pnl} vs {}",
+        m.ending_equity - m.starting_equity
+    );
+    assert!(result.summary.metrics.trades > 0);
+    // The quality gate's counts add up: every quote looked at was kept or excluded for one
+    // reason; the synthetic market quotes zero bids far out of the money.
+    let gate: std::collections::BTreeMap<_, _> =
+        result.summary.quality_gate.iter().cloned().collect();
+    let excluded: u64 = ["missing", "zero_bid", "crossed", "stale"]
+        .iter()
+        .map(|k| gate[*k])
+        .sum();
+    assert_eq!(gate["total"], gate["kept"] + excluded);
+    assert!(gate["zero_bid"] > 0 && gate["kept"] > 500_000, "{gate:?}");
+    // The same backtest into the same journal is a second run beside the first.
+    let again = backtest.run(&mut |_, _| {}).unwrap();
+    assert_eq!(again.run_id, format!("{run}-run2"));
+    assert_eq!(store.orders(&again.run_id).unwrap().len(), orders.len());
+    assert_eq!(store.runs().unwrap().len(), 2);
+}
+
+#[test]
+fn the_kill_switch_fires_at_its_drawdown_and_no_order_opens_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = BacktestConfig::default();
+    config.risk.kill_switch_drawdown = 0.01;
+    let result = synthetic(config, date(2022, 1, 3), date(2022, 6, 30), dir.path())
+        .run(&mut |_, _| {})
+        .unwrap();
+    let halted = result
+        .halted_at
+        .expect("a 1 % kill switch fires in this half year");
+    assert!(
+        result
+            .summary
+            .kill_switch
+            .as_deref()
+            .unwrap()
+            .contains("below its peak")
+    );
+    // The drawdown at the firing reached 1 % (from the equity curve at the closes).
+    let curve = &result.equity;
+    let mut peak = f64::MIN;
+    let mut worst: f64 = 0.0;
+    for e in curve.iter().filter(|e| e.date <= halted.date()) {
+        peak = peak.max(e.equity);
+        worst = worst.max(1.0 - e.equity / peak);
+    }
+    assert!(worst >= 0.01 || halted.time() < chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap());
+    let store = SqliteStore::open(dir.path().join("journal.sqlite")).unwrap();
+    let after: Vec<_> = store
+        .orders(&result.run_id)
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.created_at >= halted)
+        .collect();
+    // After the kill switch: only orders that close (a SELL of a held combo) or flatten stock.
+    for o in &after {
+        let closing = o.side == Side::Sell || !o.instrument.contains('[');
+        assert!(closing, "an opening order after the kill switch: {o:?}");
+    }
+    assert!(
+        result.trades.iter().all(|t| t.opened <= halted.date()),
+        "no position opened after the kill switch"
+    );
+    // Flattened: nothing open at the end.
+    assert_eq!(result.summary.open_at_end, 0, "{:?}", result.trades);
+    assert!(result.trades.iter().any(|t| t.exit_reason == "kill_switch"));
+}
+
+#[test]
+fn bad_configurations_fail_before_the_run_naming_what_is_wrong() {
+    let err = |toml: &str| {
+        BacktestConfig::from_toml(toml, "bad.toml")
+            .unwrap_err()
+            .to_string()
+    };
+    let unknown = err("[[strategies]]\nkind = \"martingale\"\n");
+    assert!(
+        unknown.contains("bad.toml") && unknown.contains("martingale"),
+        "{unknown}"
+    );
+    let width = err("[[strategies]]\nkind = \"iv_rank_premium\"\nwidth = { dollars = -5.0 }\n");
+    assert!(width.contains("width"), "{width}");
+    let delta = err("[[strategies]]\nkind = \"iv_rank_premium\"\nshort_delta = 1.4\n");
+    assert!(delta.contains("delta"), "{delta}");
+    let field = err("starting_cahs = 5\n");
+    assert!(field.contains("starting_cahs"), "{field}");
+    let cash = err("starting_cash = -1.0\n");
+    assert!(cash.contains("starting_cash"), "{cash}");
+    let table = err("[adaptive.table]\nneutral = [\"nope\"]\n");
+    assert!(table.contains("nope"), "{table}");
+    let risk = err("[risk]\nkill_switch_drawdown = 1.5\n");
+    assert!(risk.contains("kill_switch_drawdown"), "{risk}");
+    // A good file parses.
+    let ok = BacktestConfig::from_toml(
+        "label = \"x\"\nunderlyings = [\"SPY\", \"QQQ\"]\n[risk]\nmax_open_positions = 3\n",
+        "ok.toml",
+    )
+    .unwrap();
+    assert_eq!(ok.underlyings, ["SPY", "QQQ"]);
+    assert_eq!(ok.risk.max_open_positions, 3);
+    // A range that ends before it starts.
+    let dir = tempfile::tempdir().unwrap();
+    let e = synthetic(
+        BacktestConfig::default(),
+        date(2022, 2, 1),
+        date(2022, 1, 3),
+        dir.path(),
+    )
+    .run(&mut |_, _| {})
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            EngineError::Config {
+                field: "start..end",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn three_underlyings_trade_in_one_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = BacktestConfig {
+        underlyings: vec!["SPY".into(), "QQQ".into(), "IWM".into()],
+        ..BacktestConfig::default()
+    };
+    let r = synthetic(config, date(2022, 1, 3), date(2022, 6, 30), dir.path())
+        .run(&mut |_, _| {})
+        .unwrap();
+    let keys: Vec<_> = r
+        .summary
+        .attribution
+        .by_underlying
+        .iter()
+        .map(|b| b.key.as_str())
+        .collect();
+    assert_eq!(keys, ["IWM", "QQQ", "SPY"]);
+}
+
+/// The real SPX and SPXW chains of 25 April – 24 May 2019 (CBOE delayed quotes), the real VIX
+/// and ^GSPC: a backtest on real quotes.
+#[test]
+fn a_backtest_on_the_real_spx_chains_of_2019() {
+    let (Some(vix), Some(gspc), Some(chains)) = (
+        common::data_file("vol/VIX_History.csv"),
+        common::data_file("underlying/GSPC_daily_ohlc.csv"),
+        common::data_file("options/SPX_cboe_delayed_2019"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    ingest_index(&mut store, &vix, None).unwrap();
+    let bars = BarsOptions {
+        symbol: Some("^GSPC".parse().unwrap()),
+        ..BarsOptions::default()
+    };
+    ingest_bars(&mut store, &gspc, &bars).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&chains)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.ends_with(".csv.gz")
+                && name.as_str() >= "SPX_20190425"
+                && name.as_str() < "SPX_20190525"
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 20);
+    let request = volta_data::import::ChainRequest {
+        allowed: vec!["SPX".parse().unwrap()],
+        ..Default::default()
+    };
+    for f in &files {
+        ingest_chains(&mut store, f, &request, SnapshotTime::FormatDefault).unwrap();
+    }
+    drop(store);
+    let config = BacktestConfig {
+        underlyings: vec!["SPX".into()],
+        ..BacktestConfig::default()
+    };
+    let backtest = Backtest {
+        config,
+        config_text: None,
+        start: date(2019, 4, 25),
+        end: date(2019, 5, 24),
+        data: DataChoice::Store(path.clone()),
+        journal: path,
+    };
+    let r = backtest.run(&mut |_, _| {}).unwrap();
+    assert!(
+        r.summary.provenance[0].contains("SPX chains are real quotes"),
+        "{:?}",
+        r.summary.provenance
+    );
+    assert!(
+        r.summary.provenance[0].contains("snapshots on 20 of the 22 sessions"),
+        "{:?}",
+        r.summary.provenance
+    );
+    assert_eq!(r.equity.len(), 23);
+    assert!(r.summary.fills > 0, "{:?}", r.summary);
+    assert!(r.trades.iter().all(|t| t.underlying == "SPX"));
+}
+
+/// The README's main job (`just backtest`: ten synthetic years with the defaults), pinned: any
+/// change to the market, the strategies, the risk limits, the broker or the metrics that moves
+/// these numbers shows up here and must be explained.
+#[test]
+fn the_main_job_is_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = synthetic(
+        BacktestConfig::default(),
+        date(2014, 1, 2),
+        date(2023, 12, 29),
+        dir.path(),
+    )
+    .run(&mut |_, _| {})
+    .unwrap();
+    let m = &r.summary.metrics;
+    assert_eq!(m.sessions, 2_516 + 1);
+    assert_eq!((m.start, m.end), (date(2013, 12, 31), date(2023, 12, 29)));
+    assert_eq!(m.trades, 166);
+    assert_eq!(r.summary.open_at_end, 1);
+    assert_eq!((r.summary.orders, r.summary.fills), (333, 333));
+    assert!(
+        (m.ending_equity - 96_802.00).abs() < 0.005,
+        "{}",
+        m.ending_equity
+    );
+    assert!((m.fees_paid - 1_885.00).abs() < 0.005, "{}", m.fees_paid);
+    assert!((m.max_drawdown - 0.0377).abs() < 5e-5, "{}", m.max_drawdown);
+    assert!((m.win_rate - 112.0 / 166.0).abs() < 1e-12, "{}", m.win_rate);
+    assert_eq!(r.summary.kill_switch, None);
+}

@@ -1,0 +1,7 @@
+//! The integration tests of volta-engine, in one test binary: one link instead of one per file.
+
+mod backtest;
+mod common;
+mod lookahead;
+mod trades;
+mod zero_dte;

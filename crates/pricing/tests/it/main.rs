@@ -1,0 +1,7 @@
+//! The integration tests of volta-pricing, in one test binary: one link instead of one per file.
+
+mod american;
+mod batch;
+mod european_properties;
+mod european_reference;
+mod implied_vol;

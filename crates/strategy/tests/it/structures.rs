@@ -1,0 +1,183 @@
+//! Contract selection and structures on a real SPX chain (Cboe delayed quotes, 2019-04-25).
+
+use crate::common;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use volta_core::order::LegAction;
+use volta_core::{ChainSnapshot, QualityPolicy};
+use volta_data::import::{ChainRequest, import_chains};
+use volta_pricing::OptionRight;
+use volta_strategy::select::{ExpirySlice, Rates, choose_expiry, days_to, gate};
+use volta_strategy::structures::{
+    Pricing, Structure, credit_spread, iron_butterfly, iron_condor, long_straddle,
+};
+
+const RATES: Rates = Rates {
+    rate: 0.024,
+    dividend_yield: 0.019,
+};
+
+fn spx_day() -> Option<ChainSnapshot> {
+    let path = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
+    let request = ChainRequest {
+        allowed: vec!["SPX".parse().unwrap()],
+        ..ChainRequest::default()
+    };
+    let day = import_chains(&path, &request).unwrap().days.remove(0);
+    let as_of = NaiveDate::from_ymd_opt(2019, 4, 25)
+        .unwrap()
+        .and_hms_opt(15, 45, 0)
+        .unwrap();
+    Some(day.snapshot(as_of).unwrap())
+}
+
+#[test]
+fn the_gate_counts_every_quote_once() {
+    let Some(chain) = spx_day() else { return };
+    let (gated, counts) = gate(&chain, &QualityPolicy::default()).unwrap();
+    assert_eq!(counts.total, chain.len() as u64);
+    assert_eq!(
+        counts.missing + counts.zero_bid + counts.crossed + counts.stale + counts.kept,
+        counts.total
+    );
+    assert_eq!(counts.kept, gated.len() as u64);
+    // Counted independently from the raw quotes: 748 far out-of-the-money options bid at zero.
+    let zero_bids = chain
+        .iter()
+        .filter(|q| q.bid.is_some_and(|b| b.to_f64() == 0.0))
+        .count() as u64;
+    assert_eq!(counts.zero_bid, zero_bids);
+    assert_eq!(counts.zero_bid, 748);
+    assert!(
+        gated
+            .iter()
+            .all(|q| q.bid.is_some_and(|b| b.to_f64() > 0.0))
+    );
+}
+
+#[test]
+fn a_16_delta_put_credit_spread_on_the_real_chain() {
+    let Some(chain) = spx_day() else { return };
+    let (gated, _) = gate(&chain, &QualityPolicy::default()).unwrap();
+    let expiry = choose_expiry(&gated, 30, 45, 38).unwrap();
+    let dte = days_to(gated.as_of(), expiry);
+    assert!((30..=45).contains(&dte), "{expiry}: {dte} days");
+    let slice = ExpirySlice::new(&gated, expiry, RATES);
+    assert!(slice.puts.len() > 50 && slice.calls.len() > 50);
+    // Out-of-the-money put deltas fall from 0 toward −0.5 as the strike rises (the analytics
+    // on real quotes; in the money, quotes are sparse and mids can sit below intrinsic).
+    let otm: Vec<_> = slice
+        .puts
+        .iter()
+        .filter(|p| p.strike <= slice.spot)
+        .collect();
+    assert!(otm.len() > 50);
+    assert!(otm.windows(2).all(|w| w[0].delta >= w[1].delta - 1e-9));
+    assert!(slice.puts.iter().all(|p| (-1.0..0.0).contains(&p.delta)));
+
+    let trade = credit_spread(&slice, OptionRight::Put, 0.16, 25.0, Pricing::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(trade.structure, Structure::PutCreditSpread);
+    let legs = trade.order.legs();
+    assert_eq!(legs.len(), 2);
+    assert_eq!(legs[0].action, LegAction::Sell);
+    let short = slice
+        .puts
+        .iter()
+        .find(|c| c.quote.key == *key_of(&legs[0]))
+        .unwrap();
+    let long = slice
+        .puts
+        .iter()
+        .find(|c| c.quote.key == *key_of(&legs[1]))
+        .unwrap();
+    assert!(
+        (short.delta + 0.16).abs() < 0.02,
+        "short delta {}",
+        short.delta
+    );
+    assert!((short.strike - long.strike - 25.0).abs() <= 5.0);
+    // By hand from the file's quotes: mid = short mid − long mid, natural = short bid − long ask.
+    let mid = short.mid() - long.mid();
+    let natural = short.bid - long.ask;
+    assert!((trade.mid + mid).abs() < 1e-9);
+    assert!((trade.natural + natural).abs() < 1e-9);
+    // The limit sits half way between mid and natural, rounded a cent toward natural.
+    let credit: f64 = trade.credit().to_string().parse().unwrap();
+    let halfway = 0.5 * (mid + natural);
+    assert!(
+        credit <= halfway + 1e-9 && credit > halfway - 0.01,
+        "{credit} vs {halfway}"
+    );
+    assert!(
+        credit > 0.5,
+        "a 25-wide 16-delta SPX put spread pays real credit: {credit}"
+    );
+    // A short put spread is long delta and short vega.
+    assert!(trade.greeks.dollar_delta > 0.0 && trade.greeks.vega_per_point < 0.0);
+    // Worst loss: width − credit, × 100.
+    let width = short.strike - long.strike;
+    let loss = trade
+        .order
+        .max_loss_at(trade.order.limit())
+        .unwrap()
+        .unwrap();
+    let loss: f64 = loss.to_string().parse().unwrap();
+    assert!((loss - (width - credit) * 100.0).abs() < 1e-6);
+}
+
+fn key_of(leg: &volta_core::order::Leg) -> &volta_core::ContractKey {
+    match &leg.instrument {
+        volta_core::order::Instrument::Option(c) => c.key(),
+        volta_core::order::Instrument::Stock(_) => panic!("option legs only"),
+    }
+}
+
+#[test]
+fn condors_butterflies_and_straddles_on_the_real_chain() {
+    let Some(chain) = spx_day() else { return };
+    let (gated, _) = gate(&chain, &QualityPolicy::default()).unwrap();
+    let expiry = choose_expiry(&gated, 30, 45, 38).unwrap();
+    let slice = ExpirySlice::new(&gated, expiry, RATES);
+    let condor = iron_condor(&slice, 0.20, 25.0, Pricing::default())
+        .unwrap()
+        .unwrap();
+    let strikes: Vec<f64> = condor
+        .order
+        .legs()
+        .iter()
+        .map(|l| key_of(l).strike().to_f64())
+        .collect();
+    assert!(strikes.windows(2).all(|w| w[0] < w[1]), "{strikes:?}");
+    assert!(strikes[1] < slice.spot && strikes[2] > slice.spot);
+    assert!(condor.credit() > Decimal::ZERO);
+    // Equity skew: the 20-delta put is further from the money than the 20-delta call.
+    assert!(slice.spot - strikes[1] > strikes[2] - slice.spot);
+
+    let fly = iron_butterfly(&slice, 50.0, Pricing::default())
+        .unwrap()
+        .unwrap();
+    let k: Vec<f64> = fly
+        .order
+        .legs()
+        .iter()
+        .map(|l| key_of(l).strike().to_f64())
+        .collect();
+    assert_eq!(k[1], k[2]);
+    assert!((k[1] - slice.spot).abs() <= 5.0);
+    assert!(fly.credit() > condor.credit());
+
+    let straddle = long_straddle(&slice, Pricing::default()).unwrap().unwrap();
+    assert!(straddle.credit() < Decimal::ZERO, "a straddle is a debit");
+    assert!(straddle.greeks.vega_per_point > 0.0);
+    // A quick sanity check against the ATM straddle rule of thumb: ≈ 0.8·S·σ·√T.
+    let atm_iv = slice.at_the_money(OptionRight::Call).unwrap().iv;
+    let rule = 0.8 * slice.spot * atm_iv * slice.years.sqrt();
+    assert!(
+        (straddle.mid / rule - 1.0).abs() < 0.1,
+        "{} vs {rule}",
+        straddle.mid
+    );
+}
