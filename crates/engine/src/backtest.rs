@@ -10,6 +10,7 @@ use serde::Deserialize;
 use volta_broker::{FillModel, SimBroker, SimConfig};
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{DailyBar, Money, Underlying};
+use volta_data::source::{StoreSource, SyntheticSource};
 use volta_data::store::{DataKind, JournalStore, MarketStore, RunRecord, SqliteStore};
 use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
 use volta_features::RegimeConfig;
@@ -21,7 +22,8 @@ use volta_strategy::select::Rates;
 use crate::clock::SimulatedClock;
 use crate::engine::{Engine, EngineConfig, RunOutput};
 use crate::error::{EngineError, Result};
-use crate::feed::{ChainSource, MarketFeed};
+use crate::events::Observer;
+use crate::feed::{FeedUnderlying, SourceFeed};
 use crate::journal::Journal;
 use crate::metrics::{Attribution, EquitySample, Metrics, TradeRecord};
 use crate::report::Summary;
@@ -235,7 +237,7 @@ pub struct BacktestResult {
 }
 
 struct Prepared {
-    sources: Vec<ChainSource>,
+    underlyings: Vec<FeedUnderlying>,
     signals: Signals,
     provenance: Vec<String>,
     data: String,
@@ -266,6 +268,19 @@ impl Backtest {
     /// A bad setting or range ([`EngineError::Config`]), missing data
     /// ([`EngineError::MissingData`]), and any error of the run.
     pub fn run(&self, progress: &mut dyn FnMut(usize, usize)) -> Result<BacktestResult> {
+        self.run_observed(progress, Vec::new())
+    }
+
+    /// Runs the backtest as [`Backtest::run`], handing every event of the engine to
+    /// `observers` as well as to the journal ([`crate::events`]).
+    ///
+    /// # Errors
+    /// As [`Backtest::run`], and the first error an observer returns.
+    pub fn run_observed(
+        &self,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+    ) -> Result<BacktestResult> {
         self.config.validate()?;
         if self.start > self.end {
             return Err(bad(
@@ -274,15 +289,11 @@ impl Backtest {
                 "a start on or before the end",
             ));
         }
-        let store = match &self.data {
-            DataChoice::Store(path) => Some(SqliteStore::open(path)?),
-            DataChoice::Synthetic => None,
+        let prepared = match &self.data {
+            DataChoice::Store(path) => self.prepare_store(path)?,
+            DataChoice::Synthetic => self.prepare_synthetic()?,
         };
-        let prepared = match &store {
-            Some(store) => self.prepare_store(store)?,
-            None => self.prepare_synthetic()?,
-        };
-        let mut feed = MarketFeed::new(prepared.sources, store.as_ref(), self.start, self.end)?;
+        let mut feed = SourceFeed::new(prepared.underlyings, self.start, self.end)?;
         let first = feed.dates()[0];
 
         let journal_store = SqliteStore::open(&self.journal)?;
@@ -322,6 +333,9 @@ impl Backtest {
             prepared.signals,
             journal,
         );
+        for observer in observers {
+            engine.observe(observer);
+        }
         engine.run(&mut feed, progress)?;
         let marks = engine.venue().marks();
         let out = engine.finish(&marks)?;
@@ -376,7 +390,7 @@ impl Backtest {
     }
 
     fn prepare_synthetic(&self) -> Result<Prepared> {
-        let mut sources = Vec::new();
+        let mut underlyings = Vec::new();
         let mut signals = None;
         for (i, symbol) in self.config.underlyings.iter().enumerate() {
             let market = SyntheticMarket::generate(&SyntheticConfig {
@@ -389,7 +403,12 @@ impl Backtest {
                 let bars: Vec<DailyBar> = market.bars().collect();
                 signals = Some(Signals::from_history(&vix, &bars, RegimeConfig::default())?);
             }
-            sources.push(ChainSource::Synthetic(Box::new(market)));
+            underlyings.push(FeedUnderlying::from_source(
+                Underlying::try_new(symbol)?,
+                Box::new(SyntheticSource::new(market)?),
+                self.start,
+                self.end,
+            )?);
         }
         let signals = signals.ok_or_else(|| bad("underlyings", "[]", "at least one"))?;
         let seeds = (0..self.config.underlyings.len())
@@ -397,7 +416,7 @@ impl Backtest {
             .collect::<Vec<_>>()
             .join(", ");
         Ok(Prepared {
-            sources,
+            underlyings,
             signals,
             provenance: vec![format!(
                 "Synthetic market (seeds {seeds}): every price, the VIX-like index ({}) and \
@@ -409,7 +428,8 @@ impl Backtest {
         })
     }
 
-    fn prepare_store(&self, store: &SqliteStore) -> Result<Prepared> {
+    fn prepare_store(&self, path: &std::path::Path) -> Result<Prepared> {
+        let store = &SqliteStore::open(path)?;
         let from = self.warmup_start();
         let vix_symbol = Underlying::try_new(&self.config.vix_index)?;
         let vix: Vec<(NaiveDate, f64)> = store
@@ -424,7 +444,7 @@ impl Backtest {
             });
         }
         let coverage = store.coverage()?;
-        let mut sources = Vec::new();
+        let mut underlyings = Vec::new();
         let mut provenance = Vec::new();
         let mut signals = None;
         for (i, symbol) in self.config.underlyings.iter().enumerate() {
@@ -465,9 +485,11 @@ impl Backtest {
                     c.last,
                     in_range.len()
                 ));
-                sources.push(ChainSource::Stored {
+                // A connection of its own: the feed owns its sources.
+                underlyings.push(FeedUnderlying {
                     underlying,
                     bars: in_range,
+                    chains: Box::new(StoreSource::new(SqliteStore::open(path)?)),
                 });
             } else {
                 provenance.push(format!(
@@ -484,7 +506,11 @@ impl Backtest {
                     &in_range,
                     &vix,
                 )?;
-                sources.push(ChainSource::Synthetic(Box::new(market)));
+                underlyings.push(FeedUnderlying {
+                    underlying,
+                    bars: in_range,
+                    chains: Box::new(SyntheticSource::new(market)?),
+                });
             }
         }
         let signals = signals.ok_or_else(|| bad("underlyings", "[]", "at least one"))?;
@@ -493,7 +519,7 @@ impl Backtest {
                  bars."
         ));
         Ok(Prepared {
-            sources,
+            underlyings,
             signals,
             provenance,
             data: "store (real history)".to_owned(),

@@ -42,6 +42,7 @@ use volta_strategy::{Intent, MarketView, OpenPosition, Proposal, Strategy, Under
 use crate::book::{Book, TrackedPosition};
 use crate::clock::Clock;
 use crate::error::{EngineError, Result};
+use crate::events::{EngineEvent, Observer, Observers, OrderEnd, OrderPurpose, SettlementKind};
 use crate::feed::{Feed, Session};
 use crate::journal::Journal;
 use crate::metrics::{EquitySample, TradeRecord};
@@ -92,11 +93,22 @@ enum Role {
 /// The open positions the strategies manage, with their ids.
 type Managed = Vec<(String, OpenPosition)>;
 
+impl Role {
+    const fn purpose(&self) -> OrderPurpose {
+        match self {
+            Self::Open { .. } => OrderPurpose::Open,
+            Self::Close(_) => OrderPurpose::Close,
+            Self::Flatten => OrderPurpose::Flatten,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Working {
     position_id: String,
     role: Role,
-    journal_index: usize,
+    /// The journal's id of the order.
+    order_id: String,
 }
 
 /// What a finished run leaves: the equity curve, the trades, the counts, and the journal's
@@ -135,6 +147,7 @@ pub struct Engine<C: Clock, V: Venue, S: JournalStore> {
     risk: RiskManager,
     signals: Signals,
     journal: Journal<S>,
+    observers: Observers,
     book: Book,
     working: BTreeMap<OrderId, Working>,
     next_position: u64,
@@ -164,6 +177,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             risk,
             signals,
             journal,
+            observers: Observers::default(),
             book: Book::default(),
             working: BTreeMap::new(),
             next_position: 0,
@@ -172,6 +186,12 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             fills: 0,
             gate: GateCounts::default(),
         }
+    }
+
+    /// Adds an observer of the engine's events ([`crate::events`]); it sees every event from
+    /// now on, after the journal.
+    pub fn observe(&mut self, observer: Box<dyn Observer + Send>) {
+        self.observers.push(observer);
     }
 
     /// The positions so far.
@@ -233,6 +253,10 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// write that failed.
     pub fn step(&mut self, session: &Session) -> Result<()> {
         self.clock.advance_to(session.open_at)?;
+        self.emit(EngineEvent::SessionStarted {
+            date: session.date,
+            at: session.open_at,
+        })?;
         for (u, p) in &session.prices {
             self.venue.on_stock_price(u, p.open, session.open_at)?;
         }
@@ -258,7 +282,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 }
             }
             self.drain_events()?;
-            self.journal.flush_trading()?;
+            self.emit(EngineEvent::DecisionDone { at: t })?;
         }
 
         self.clock.advance_to(session.close_at)?;
@@ -277,14 +301,26 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             open_positions: self.book.open_positions().count(),
         });
         let run_id = self.journal.run_id().to_owned();
-        self.journal.equity(EquityPoint {
-            run_id,
-            at: session.close_at,
-            cash: marked.cash,
-            equity: marked.equity,
-        });
+        self.emit(EngineEvent::Equity {
+            point: EquityPoint {
+                run_id,
+                at: session.close_at,
+                cash: marked.cash,
+                equity: marked.equity,
+            },
+            open_positions: self.book.open_positions().count(),
+        })?;
         self.reconcile(session)?;
-        self.journal.flush()
+        self.emit(EngineEvent::SessionClosed {
+            date: session.date,
+            at: session.close_at,
+        })
+    }
+
+    /// Hands `event` to the journal, then to every observer.
+    fn emit(&mut self, event: EngineEvent) -> Result<()> {
+        self.journal.on_event(&event)?;
+        self.observers.emit(&event)
     }
 
     /// Flushes the journal and returns what the run produced; open positions are marked at the
@@ -342,6 +378,12 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                  position flattened, no new orders after it",
                 drawdown * 100.0
             ));
+            self.emit(EngineEvent::KillSwitch {
+                at,
+                equity,
+                peak,
+                drawdown,
+            })?;
         }
         Ok(())
     }
@@ -366,6 +408,13 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         let rank = signals.and_then(|s| s.vix_rank);
         // Without a rank (warm-up) no strategy opens anything; management still runs.
         let regime = rank.and(signals.and_then(|s| s.regime));
+        self.emit(EngineEvent::Decision {
+            at: t,
+            regime,
+            vix: signals.map(|s| s.vix),
+            vix_rank: rank,
+            equity: self.venue.marked().equity,
+        })?;
         let mut view = MarketView::new(t, regime, signals.map(|s| s.vix))?;
         let run_id = self.journal.run_id().to_owned();
         for chain in &session.chains {
@@ -379,14 +428,14 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             if let Some(s) = signals {
                 for (name, value) in [("vix", Some(s.vix)), ("vix_rank", rank)] {
                     if let Some(value) = value {
-                        self.journal.signal(SignalRecord {
+                        self.emit(EngineEvent::Signal(SignalRecord {
                             run_id: run_id.clone(),
                             at: t,
                             underlying: chain.underlying().clone(),
                             strategy: "engine".to_owned(),
                             name: name.to_owned(),
                             value,
-                        });
+                        }))?;
                     }
                 }
             }
@@ -485,12 +534,20 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 equity,
                 open: open.clone(),
             };
-            let Decision::Approved {
-                order,
-                buying_power,
-            } = self.risk.check(&request, &portfolio)?
-            else {
-                continue;
+            let (order, buying_power) = match self.risk.check(&request, &portfolio)? {
+                Decision::Approved {
+                    order,
+                    buying_power,
+                } => (order, buying_power),
+                Decision::Rejected(reason) => {
+                    self.emit(EngineEvent::RiskRejected {
+                        at: t,
+                        strategy: proposal.strategy.clone(),
+                        underlying: proposal.order.underlying().clone(),
+                        reason,
+                    })?;
+                    continue;
+                }
             };
             let units = f64::from(order.quantity());
             let greeks = DollarGreeks {
@@ -547,50 +604,71 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 None,
             ),
         };
+        let reason = tag.reason.clone();
         let id = match request {
             OrderRequest::Combo(c) => self.venue.place(c, tag)?,
             OrderRequest::StockMarket(s) => self.venue.place_stock(s, tag)?,
         };
-        let journal_index = self.journal.order(OrderRecord {
-            order_id: self.journal.order_id(id.get()),
-            run_id: self.journal.run_id().to_owned(),
-            created_at: self.clock.now(),
-            instrument,
-            side,
-            quantity,
-            limit_price: limit,
-            status: "submitted".to_owned(),
-        });
+        let order_id = self.journal.order_id(id.get());
+        let purpose = role.purpose();
         self.working.insert(
             id,
             Working {
-                position_id,
+                position_id: position_id.clone(),
                 role,
-                journal_index,
+                order_id: order_id.clone(),
             },
         );
-        Ok(())
+        self.emit(EngineEvent::OrderPlaced {
+            order: OrderRecord {
+                order_id,
+                run_id: self.journal.run_id().to_owned(),
+                created_at: self.clock.now(),
+                instrument,
+                side,
+                quantity,
+                limit_price: limit,
+                status: "submitted".to_owned(),
+            },
+            position_id,
+            purpose,
+            reason,
+        })
     }
 
     fn drain_events(&mut self) -> Result<()> {
         for event in self.venue.poll_events() {
-            match &event.kind {
-                EventKind::Filled(fill) => self.on_fill(fill)?,
-                EventKind::Cancelled { order, .. } => self.end_order(*order, "cancelled"),
-                EventKind::Rejected { order, .. } => self.end_order(*order, "rejected"),
-                EventKind::Exercised(s)
-                | EventKind::Assigned(s)
-                | EventKind::Expired(s)
-                | EventKind::CashSettled(s) => {
-                    let (touched, to_flatten) = self.book.on_settlement(&event.kind, s, event.at);
-                    for id in touched {
-                        self.journal_position(&id);
-                    }
-                    for (id, underlying, shares) in to_flatten {
-                        self.flatten_stock(&id, underlying, shares)?;
-                    }
+            let (kind, settlement) = match &event.kind {
+                EventKind::Filled(fill) => {
+                    self.on_fill(fill)?;
+                    continue;
                 }
-                _ => {}
+                EventKind::Cancelled { order, reason } => {
+                    self.end_order(*order, event.at, OrderEnd::Cancelled(*reason))?;
+                    continue;
+                }
+                EventKind::Rejected { order, reason } => {
+                    self.end_order(*order, event.at, OrderEnd::Rejected(reason.clone()))?;
+                    continue;
+                }
+                EventKind::Exercised(s) => (SettlementKind::Exercised, s),
+                EventKind::Assigned(s) => (SettlementKind::Assigned, s),
+                EventKind::Expired(s) => (SettlementKind::Expired, s),
+                EventKind::CashSettled(s) => (SettlementKind::CashSettled, s),
+                _ => continue,
+            };
+            let (touched, to_flatten) = self.book.on_settlement(&event.kind, settlement, event.at);
+            self.emit(EngineEvent::Settled {
+                at: event.at,
+                kind,
+                settlement: settlement.clone(),
+                position_ids: touched.clone(),
+            })?;
+            for id in touched {
+                self.journal_position(&id)?;
+            }
+            for (id, underlying, shares) in to_flatten {
+                self.flatten_stock(&id, underlying, shares)?;
             }
         }
         Ok(())
@@ -614,9 +692,14 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         )
     }
 
-    fn end_order(&mut self, order: OrderId, status: &str) {
-        if let Some(w) = self.working.remove(&order) {
-            self.journal.set_status(w.journal_index, status);
+    fn end_order(&mut self, order: OrderId, at: NaiveDateTime, end: OrderEnd) -> Result<()> {
+        match self.working.remove(&order) {
+            Some(w) => self.emit(EngineEvent::OrderEnded {
+                order_id: w.order_id,
+                at,
+                end,
+            }),
+            None => Ok(()),
         }
     }
 
@@ -631,16 +714,18 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             });
         };
         self.fills += 1;
-        self.journal.set_status(w.journal_index, "filled");
-        let order_id = self.journal.order_id(fill.order.get());
-        self.journal.fill(FillRecord {
-            fill_id: format!("{order_id}/f1"),
-            order_id,
-            at: fill.at,
-            quantity: u64::from(fill.quantity),
-            price: Money::new(fill.net_price),
-            fees: fill.commission,
-        });
+        let order_id = w.order_id;
+        self.emit(EngineEvent::Filled {
+            fill: FillRecord {
+                fill_id: format!("{order_id}/f1"),
+                order_id,
+                at: fill.at,
+                quantity: u64::from(fill.quantity),
+                price: Money::new(fill.net_price),
+                fees: fill.commission,
+            },
+            position_id: w.position_id.clone(),
+        })?;
         match w.role {
             Role::Open {
                 proposal,
@@ -656,16 +741,15 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             Role::Close(reason) => self.book.on_fill(&w.position_id, fill, reason.as_str()),
             Role::Flatten => self.book.on_fill(&w.position_id, fill, "assigned"),
         }
-        self.journal_position(&w.position_id);
-        Ok(())
+        self.journal_position(&w.position_id)
     }
 
-    fn journal_position(&mut self, id: &str) {
+    fn journal_position(&mut self, id: &str) -> Result<()> {
         let Some(p) = self.book.get(id) else {
-            return;
+            return Ok(());
         };
         let record = position_record(self.journal.run_id(), p);
-        self.journal.position(record);
+        self.emit(EngineEvent::PositionChanged(record))
     }
 
     fn reconcile(&self, session: &Session) -> Result<()> {

@@ -4,8 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use volta_broker::{SessionPrices, Settlements};
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{ChainSnapshot, ContractKey, DailyBar, NyseCalendar, Underlying};
-use volta_data::store::{MarketStore, SqliteStore};
-use volta_data::synthetic::SyntheticMarket;
+use volta_data::DataError;
+use volta_data::source::MarketDataSource;
 
 use crate::error::{EngineError, Result};
 
@@ -58,54 +58,58 @@ pub trait Feed {
     fn next_session(&mut self, held: &[ContractKey]) -> Result<Option<Session>>;
 }
 
-/// Where one underlying's chains come from.
-#[derive(Debug, Clone)]
-pub enum ChainSource {
-    /// Built by a synthetic market: simulated, or priced with its smile model on a real history
-    /// ([`SyntheticMarket::from_history`]). Prices are the market's bars.
-    Synthetic(Box<SyntheticMarket>),
-    /// Real snapshots from the store (the last of each day); prices from `bars` (for SPX, the
-    /// ^GSPC index bars: open and close settle AM and PM index options).
-    Stored {
-        /// The chains' underlying.
-        underlying: Underlying,
-        /// Its daily bars over the run, ascending.
-        bars: Vec<DailyBar>,
-    },
+/// One underlying a [`SourceFeed`] replays: its session prices and where its chains come
+/// from. The feed knows no more about the source than the [`MarketDataSource`] trait says:
+/// the synthetic market, the store, a recorded reply or a live connection look the same.
+#[derive(Debug)]
+pub struct FeedUnderlying {
+    /// The underlying traded.
+    pub underlying: Underlying,
+    /// Its daily bars over the run, ascending: the open and close of each session (for SPX,
+    /// the ^GSPC index bars, whose open and close settle AM and PM index options).
+    pub bars: Vec<DailyBar>,
+    /// Its option chains. A session the source has no chain for
+    /// ([`DataError::NotAvailable`]) has none: positions are then only settled and marked.
+    pub chains: Box<dyn MarketDataSource>,
 }
 
-impl ChainSource {
-    fn underlying(&self) -> Result<Underlying> {
-        Ok(match self {
-            Self::Synthetic(m) => Underlying::try_new(&m.config().symbol)?,
-            Self::Stored { underlying, .. } => underlying.clone(),
+impl FeedUnderlying {
+    /// `underlying` with its bars from `start` to `end` and its chains, both from `source`.
+    ///
+    /// # Errors
+    /// The source's, when its bars cannot be read.
+    pub fn from_source(
+        underlying: Underlying,
+        source: Box<dyn MarketDataSource>,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Self> {
+        let bars = source.daily_bars(&underlying, start, end)?;
+        Ok(Self {
+            underlying,
+            bars,
+            chains: source,
         })
     }
 }
 
-/// Replays chain sources over the NYSE sessions of a date range.
+/// Replays market-data sources over the NYSE sessions of a date range: each session's prices
+/// from the underlyings' bars, and the chain each source gives for the session (quoting the
+/// contracts the engine holds, where the source can).
 #[derive(Debug)]
-pub struct MarketFeed<'a> {
-    sources: Vec<(Underlying, ChainSource)>,
-    store: Option<&'a SqliteStore>,
+pub struct SourceFeed {
+    underlyings: Vec<FeedUnderlying>,
     dates: Vec<NaiveDate>,
     next: usize,
 }
 
-impl<'a> MarketFeed<'a> {
-    /// A feed over the sessions from `start` to `end` (inclusive). `store` is needed when a
-    /// source is [`ChainSource::Stored`].
+impl SourceFeed {
+    /// A feed over the sessions from `start` to `end` (inclusive).
     ///
     /// # Errors
-    /// [`EngineError::Config`] for an empty range or no source, [`EngineError::MissingData`]
-    /// for a stored source without a store.
-    pub fn new(
-        sources: Vec<ChainSource>,
-        store: Option<&'a SqliteStore>,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> Result<Self> {
-        if sources.is_empty() {
+    /// [`EngineError::Config`] for an empty range or no underlying.
+    pub fn new(underlyings: Vec<FeedUnderlying>, start: NaiveDate, end: NaiveDate) -> Result<Self> {
+        if underlyings.is_empty() {
             return Err(EngineError::Config {
                 field: "underlyings",
                 value: "[]".to_owned(),
@@ -120,23 +124,8 @@ impl<'a> MarketFeed<'a> {
                 requirement: "a range with at least one NYSE session",
             });
         }
-        let sources = sources
-            .into_iter()
-            .map(|s| Ok((s.underlying()?, s)))
-            .collect::<Result<Vec<_>>>()?;
-        if store.is_none()
-            && let Some((u, _)) = sources
-                .iter()
-                .find(|(_, s)| matches!(s, ChainSource::Stored { .. }))
-        {
-            return Err(EngineError::MissingData {
-                what: u.to_string(),
-                reason: "stored chains need a store".to_owned(),
-            });
-        }
         Ok(Self {
-            sources,
-            store,
+            underlyings,
             dates,
             next: 0,
         })
@@ -149,34 +138,22 @@ impl<'a> MarketFeed<'a> {
     }
 
     fn session(&self, date: NaiveDate, held: &[ContractKey]) -> Result<Session> {
-        let missing = |u: &Underlying, reason: String| EngineError::MissingData {
-            what: format!("{u} on {date}"),
-            reason,
-        };
-        let mut prices = Vec::with_capacity(self.sources.len());
-        let mut chains = Vec::with_capacity(self.sources.len());
-        for (u, source) in &self.sources {
-            match source {
-                ChainSource::Synthetic(market) => {
-                    let i = market
-                        .index_of(date)
-                        .ok_or_else(|| missing(u, "not a session of the market".to_owned()))?;
-                    let bar = market.days()[i].bar;
-                    prices.push((u.clone(), session_prices(&bar)));
-                    chains.push(market.chain_with(i, held)?);
-                }
-                ChainSource::Stored { bars, .. } => {
-                    let bar = bars
-                        .binary_search_by_key(&date, |b| b.date)
-                        .map(|i| bars[i])
-                        .map_err(|_| missing(u, "no daily bar in the store".to_owned()))?;
-                    prices.push((u.clone(), session_prices(&bar)));
-                    if let Some(store) = self.store
-                        && let Some(chain) = store.chain_on(u, date)?
-                    {
-                        chains.push(chain);
-                    }
-                }
+        let mut prices = Vec::with_capacity(self.underlyings.len());
+        let mut chains = Vec::with_capacity(self.underlyings.len());
+        for u in &self.underlyings {
+            let bar = u
+                .bars
+                .binary_search_by_key(&date, |b| b.date)
+                .map(|i| u.bars[i])
+                .map_err(|_| EngineError::MissingData {
+                    what: format!("{} on {date}", u.underlying),
+                    reason: format!("no daily bar from the {} source", u.chains.name()),
+                })?;
+            prices.push((u.underlying.clone(), session_prices(&bar)));
+            match u.chains.chain_quoting(&u.underlying, date, held) {
+                Ok(chain) => chains.push(chain),
+                Err(DataError::NotAvailable { .. }) => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Session::on(date, prices, chains)
@@ -190,7 +167,7 @@ fn session_prices(bar: &DailyBar) -> SessionPrices {
     }
 }
 
-impl Feed for MarketFeed<'_> {
+impl Feed for SourceFeed {
     fn remaining(&self) -> usize {
         self.dates.len() - self.next
     }

@@ -3,7 +3,7 @@
 //! are placed and filled, and again at the close (cancellations, settlements); signals and the
 //! equity point at the close.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use volta_data::store::{
@@ -11,6 +11,7 @@ use volta_data::store::{
 };
 
 use crate::error::Result;
+use crate::events::{EngineEvent, Observer};
 
 /// Buffers records and writes them in batches (one transaction per table), so a crash never
 /// leaves half a batch behind.
@@ -19,6 +20,7 @@ pub struct Journal<S: JournalStore> {
     store: S,
     run_id: String,
     orders: Vec<OrderRecord>,
+    order_index: HashMap<String, usize>,
     dirty_orders: BTreeSet<usize>,
     fills: Vec<FillRecord>,
     positions: Vec<PositionRecord>,
@@ -37,6 +39,7 @@ impl<S: JournalStore> Journal<S> {
             store,
             run_id: run.run_id.clone(),
             orders: Vec::new(),
+            order_index: HashMap::new(),
             dirty_orders: BTreeSet::new(),
             fills: Vec::new(),
             positions: Vec::new(),
@@ -59,19 +62,21 @@ impl<S: JournalStore> Journal<S> {
         s
     }
 
-    /// Records a new order; returns its index for [`Journal::set_status`].
-    pub fn order(&mut self, record: OrderRecord) -> usize {
+    /// Records a new order.
+    pub fn order(&mut self, record: OrderRecord) {
+        self.order_index
+            .insert(record.order_id.clone(), self.orders.len());
+        self.dirty_orders.insert(self.orders.len());
         self.orders.push(record);
-        let i = self.orders.len() - 1;
-        self.dirty_orders.insert(i);
-        i
     }
 
-    /// Changes an order's status.
-    pub fn set_status(&mut self, index: usize, status: &str) {
-        if let Some(o) = self.orders.get_mut(index) {
+    /// Changes the status of the order with the journal's id `order_id`.
+    pub fn set_status(&mut self, order_id: &str, status: &str) {
+        if let Some(&i) = self.order_index.get(order_id)
+            && let Some(o) = self.orders.get_mut(i)
+        {
             status.clone_into(&mut o.status);
-            self.dirty_orders.insert(index);
+            self.dirty_orders.insert(i);
         }
     }
 
@@ -152,5 +157,34 @@ impl<S: JournalStore> Journal<S> {
     pub fn finish(mut self) -> Result<S> {
         self.flush()?;
         Ok(self.store)
+    }
+}
+
+/// The journal is the first observer of the engine's events: what it writes is what they say.
+/// Records are buffered and written after each decision ([`EngineEvent::DecisionDone`]) and
+/// at the close ([`EngineEvent::SessionClosed`]).
+impl<S: JournalStore> Observer for Journal<S> {
+    fn on_event(&mut self, event: &EngineEvent) -> Result<()> {
+        match event {
+            EngineEvent::OrderPlaced { order, .. } => self.order(order.clone()),
+            EngineEvent::Filled { fill, .. } => {
+                self.set_status(&fill.order_id, "filled");
+                self.fill(fill.clone());
+            }
+            EngineEvent::OrderEnded { order_id, end, .. } => {
+                self.set_status(order_id, end.status())
+            }
+            EngineEvent::PositionChanged(record) => self.position(record.clone()),
+            EngineEvent::Signal(record) => self.signal(record.clone()),
+            EngineEvent::Equity { point, .. } => self.equity(point.clone()),
+            EngineEvent::DecisionDone { .. } => self.flush_trading()?,
+            EngineEvent::SessionClosed { .. } => self.flush()?,
+            EngineEvent::SessionStarted { .. }
+            | EngineEvent::Decision { .. }
+            | EngineEvent::RiskRejected { .. }
+            | EngineEvent::Settled { .. }
+            | EngineEvent::KillSwitch { .. } => {}
+        }
+        Ok(())
     }
 }

@@ -4,8 +4,8 @@
 //! broker fills and settles, and every order, fill, position and point of the equity curve is
 //! journaled to the store as it happens. The clock, the feed, the venue (broker) and the
 //! journal's store are injected, so a backtest and live trading run the same [`Engine`]: a
-//! backtest on a [`SimulatedClock`], a [`MarketFeed`] replaying the synthetic market or the
-//! store, and the simulated broker.
+//! backtest on a [`SimulatedClock`], a [`SourceFeed`] replaying any market-data source (the
+//! synthetic market, the store), and the simulated broker.
 //!
 //! On top of it, the backtester ([`Backtest`]): a configuration, a date range and the data
 //! choice in; performance metrics ([`metrics`]), attribution by strategy, regime and
@@ -43,6 +43,7 @@ pub mod book;
 pub mod clock;
 pub mod engine;
 mod error;
+pub mod events;
 pub mod feed;
 pub mod journal;
 pub mod metrics;
@@ -54,7 +55,8 @@ pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice};
 pub use clock::{Clock, SimulatedClock};
 pub use engine::{Engine, EngineConfig, RunOutput};
 pub use error::{EngineError, Result};
-pub use feed::{ChainSource, Feed, MarketFeed, ReplayFeed, Session};
+pub use events::{ChannelObserver, EngineEvent, EventLog, Observer};
+pub use feed::{Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
 pub use journal::Journal;
 pub use report_error::ReportError;
 pub use signals::{DaySignals, Signals};

@@ -21,6 +21,7 @@ pub enum FeatureError {
     },
     /// Polars failed while building or computing a frame (a bug or an exhausted resource,
     /// not bad market data: inputs are validated before polars sees them).
+    #[cfg(feature = "library")]
     #[error("polars: {0}")]
     Polars(#[from] polars::prelude::PolarsError),
     /// Reading or writing a file failed.

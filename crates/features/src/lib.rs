@@ -7,8 +7,11 @@
 
 pub mod chain_metrics;
 mod error;
+#[cfg(feature = "library")]
 pub mod library;
+#[cfg(feature = "library")]
 pub mod matrix;
+#[cfg(feature = "library")]
 pub mod panel;
 pub mod plot;
 pub mod rank;
@@ -18,8 +21,11 @@ pub mod synthetic_chains;
 
 pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
 pub use error::{FeatureError, Result};
+#[cfg(feature = "library")]
 pub use library::{Family, FeatureSpec, compute, registry};
+#[cfg(feature = "library")]
 pub use matrix::FeatureMatrix;
+#[cfg(feature = "library")]
 pub use panel::{DailyPanel, Provenance};
 pub use rank::{RANK_WINDOW, RankedSeries, iv_percentile, iv_rank};
 pub use realised::{Estimator, OhlcSlices, realised_vol, realised_vol_bars};

@@ -13,7 +13,7 @@
 //! with state (a rate limiter, a cookie, a database connection) guard it inside.
 
 use chrono::NaiveDate;
-use volta_core::{ChainSnapshot, DailyBar, Underlying};
+use volta_core::{ChainSnapshot, ContractKey, DailyBar, Underlying};
 
 use crate::Result;
 
@@ -87,6 +87,24 @@ pub trait MarketDataSource: Send + Sync {
         date: ChainDate,
         expiries: ExpirySelection,
     ) -> Result<ChainSnapshot>;
+
+    /// The whole chain of `symbol` on `date`, quoting at least the contracts in `held` that
+    /// still trade: what a trading loop asks for each session, so that a position can always
+    /// be marked and closed. A recorded chain has what it has (this default asks for
+    /// [`Self::chain`] with every expiry); a generated chain adds the held strikes where its
+    /// grid no longer reaches them.
+    ///
+    /// # Errors
+    /// As [`Self::chain`].
+    fn chain_quoting(
+        &self,
+        symbol: &Underlying,
+        date: NaiveDate,
+        held: &[ContractKey],
+    ) -> Result<ChainSnapshot> {
+        let _ = held;
+        self.chain(symbol, ChainDate::On(date), ExpirySelection::All)
+    }
 }
 
 impl<S: MarketDataSource + ?Sized> MarketDataSource for Box<S> {
@@ -111,6 +129,14 @@ impl<S: MarketDataSource + ?Sized> MarketDataSource for Box<S> {
         expiries: ExpirySelection,
     ) -> Result<ChainSnapshot> {
         (**self).chain(symbol, date, expiries)
+    }
+    fn chain_quoting(
+        &self,
+        symbol: &Underlying,
+        date: NaiveDate,
+        held: &[ContractKey],
+    ) -> Result<ChainSnapshot> {
+        (**self).chain_quoting(symbol, date, held)
     }
 }
 

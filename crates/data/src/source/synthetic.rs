@@ -1,7 +1,7 @@
 //! The synthetic market as a source.
 
 use chrono::NaiveDate;
-use volta_core::{ChainSnapshot, DailyBar, Underlying};
+use volta_core::{ChainSnapshot, ContractKey, DailyBar, Underlying};
 
 use super::{ChainDate, ExpirySelection, MarketDataSource, check_range, select_expiries};
 use crate::synthetic::SyntheticMarket;
@@ -100,5 +100,17 @@ impl MarketDataSource for SyntheticSource {
     ) -> Result<ChainSnapshot> {
         let index = self.session(symbol, date)?;
         select_expiries(self.name(), self.market.chain(index)?, expiries)
+    }
+
+    /// The session's chain with the strikes of `held` added where the day's grid no longer
+    /// reaches them ([`SyntheticMarket::chain_with`]).
+    fn chain_quoting(
+        &self,
+        symbol: &Underlying,
+        date: NaiveDate,
+        held: &[ContractKey],
+    ) -> Result<ChainSnapshot> {
+        let index = self.session(symbol, ChainDate::On(date))?;
+        self.market.chain_with(index, held)
     }
 }

@@ -77,3 +77,17 @@ pub(crate) fn engine(
     );
     (engine, dir)
 }
+
+/// A feed over `market`'s sessions from `start` to `end`, as the backtester builds one.
+pub(crate) fn synthetic_feed(
+    market: volta_data::synthetic::SyntheticMarket,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+) -> volta_engine::SourceFeed {
+    let underlying = volta_core::Underlying::try_new(&market.config().symbol).unwrap();
+    let source = volta_data::source::SyntheticSource::new(market).unwrap();
+    let underlying =
+        volta_engine::FeedUnderlying::from_source(underlying, Box::new(source), start, end)
+            .unwrap();
+    volta_engine::SourceFeed::new(vec![underlying], start, end).unwrap()
+}

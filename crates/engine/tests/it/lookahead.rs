@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use volta_core::{DailyBar, Price};
 use volta_data::store::JournalStore;
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-use volta_engine::{ChainSource, MarketFeed, Signals};
+use volta_engine::Signals;
 use volta_features::RegimeConfig;
 use volta_strategy::config::StrategiesConfig;
 
@@ -76,13 +76,7 @@ fn run(bars: &[DailyBar], vix: &[(NaiveDate, f64)], cut: NaiveDate) -> Trace {
     let in_range: Vec<DailyBar> = bars.iter().copied().filter(|b| b.date >= start).collect();
     let market =
         SyntheticMarket::from_history(&SyntheticConfig::default(), &in_range, vix).unwrap();
-    let mut feed = MarketFeed::new(
-        vec![ChainSource::Synthetic(Box::new(market))],
-        None,
-        start,
-        end,
-    )
-    .unwrap();
+    let mut feed = common::synthetic_feed(market, start, end);
     let signals = Signals::from_history(vix, bars, RegimeConfig::default()).unwrap();
     let strategy = Box::new(StrategiesConfig::default().build().unwrap());
     let (mut engine, _dir) = common::engine(strategy, signals, start);

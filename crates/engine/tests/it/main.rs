@@ -2,6 +2,7 @@
 
 mod backtest;
 mod common;
+mod events;
 mod lookahead;
 mod trades;
 mod zero_dte;

@@ -17,7 +17,8 @@ use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument, Leg, Le
 use volta_core::{ChainSnapshot, Money, OptionQuote, Underlying};
 use volta_data::store::{JournalStore, SqliteStore};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-use volta_engine::{Engine, ReplayFeed, Session, Signals, SimulatedClock};
+use volta_engine::events::{OrderPurpose, SettlementKind};
+use volta_engine::{Engine, EngineEvent, ReplayFeed, Session, Signals, SimulatedClock};
 use volta_strategy::manage::ExitRules;
 use volta_strategy::structures::Structure;
 use volta_strategy::{Intent, MarketView, Proposal, Strategy};
@@ -334,4 +335,108 @@ fn chains_snapped_at_different_times_are_decided_on_together() {
     let t = only_trade(&engine);
     assert_eq!((t.quantity, t.entry_price), (2, -2.05));
     assert!((t.pnl - 407.40).abs() < 1e-9, "{}", t.pnl);
+}
+
+#[test]
+fn an_assignment_is_told_to_observers_as_it_happened() {
+    // The assignment week above, watched: the opening at −2.05 × 2, the short put assigned and
+    // the long put expired on Friday's close, both naming p1, then the 200 delivered shares
+    // flattened at Monday's open at 556.
+    let monday = NaiveDate::from_ymd_opt(2025, 3, 24).unwrap();
+    let (mut engine, _dir) = common::engine(
+        Box::new(OneSpread {
+            rules: hold_to_expiry(),
+        }),
+        signals(),
+        day(17),
+    );
+    let (sender, receiver) = std::sync::mpsc::channel();
+    engine.observe(Box::new(volta_engine::ChannelObserver::new(sender)));
+    let mut feed =
+        ReplayFeed::new(week("555", vec![session(monday, "556", "557", Vec::new())])).unwrap();
+    engine.run(&mut feed, &mut |_, _| {}).unwrap();
+    let events: Vec<EngineEvent> = receiver.try_iter().collect();
+
+    let placed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::OrderPlaced {
+                order,
+                position_id,
+                purpose,
+                ..
+            } => Some((
+                order.created_at.date(),
+                position_id.as_str(),
+                *purpose,
+                order.quantity,
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        vec![
+            (day(17), "p1", OrderPurpose::Open, 2),
+            (day(21), "p1", OrderPurpose::Flatten, 200),
+        ]
+    );
+    let fills: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Filled { fill, .. } => Some((fill.at.date(), fill.price, fill.fees)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fills,
+        vec![
+            (day(17), money("-2.05"), money("2.60")),
+            (monday, money("556"), money("1.00")),
+        ]
+    );
+    let settled: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Settled {
+                at,
+                kind,
+                settlement,
+                position_ids,
+            } => Some((
+                at.date(),
+                *kind,
+                settlement.contract.key().to_string(),
+                settlement.stock_delivered,
+                position_ids.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(settled.len(), 2, "{settled:?}");
+    assert!(settled.contains(&(
+        day(21),
+        SettlementKind::Assigned,
+        "SPY   250321P00560000".to_owned(),
+        200,
+        vec!["p1".to_owned()]
+    )));
+    assert!(settled.contains(&(
+        day(21),
+        SettlementKind::Expired,
+        "SPY   250321P00550000".to_owned(),
+        0,
+        vec!["p1".to_owned()]
+    )));
+    // The position's last word: closed with its P&L of −393.60.
+    let last = events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            EngineEvent::PositionChanged(p) => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(last.closed_at.map(|t| t.date()), Some(monday));
+    assert_eq!(last.realized_pnl, money("-393.60"));
 }

@@ -8,7 +8,6 @@ use crate::common;
 
 use chrono::NaiveDate;
 use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
-use volta_engine::{ChainSource, MarketFeed};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
 use volta_strategy::strategies::Width;
 use volta_strategy::{AdaptiveConfig, ShortVolConfig};
@@ -32,13 +31,7 @@ fn the_zero_dte_condor_opens_and_settles_the_same_day() {
     .unwrap();
     let signals = common::signals_of(&market);
     let (start, end) = (date(2022, 1, 3), date(2022, 9, 30));
-    let mut feed = MarketFeed::new(
-        vec![ChainSource::Synthetic(Box::new(market))],
-        None,
-        start,
-        end,
-    )
-    .unwrap();
+    let mut feed = common::synthetic_feed(market, start, end);
     let strategies = StrategiesConfig {
         strategies: vec![StrategyConfig::ZeroDteIronCondor(ShortVolConfig {
             short_delta: 0.15,

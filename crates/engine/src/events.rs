@@ -1,0 +1,256 @@
+//! What the engine did, as a stream of typed events that any number of [`Observer`]s take.
+//!
+//! Every event is delivered to every observer, in the order it happened, before the engine
+//! goes on. The run's journal is one observer ([`crate::Journal`]): the orders, fills,
+//! positions, signals and equity points it writes are the ones these events carry. A
+//! dashboard, a metrics exporter or an alerting channel are others; [`ChannelObserver`] hands
+//! the stream to another thread, [`EventLog`] keeps it in memory.
+//!
+//! An observer that fails ([`Observer::on_event`] returns an error) stops the run, as a
+//! journal write that fails must: an observer whose failures should not stop trading (an
+//! alert channel, say) handles its own errors and returns `Ok`.
+
+use std::sync::mpsc::Sender;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use volta_broker::{CancelReason, OptionSettlement};
+use volta_core::{Money, Underlying};
+use volta_data::store::{EquityPoint, FillRecord, OrderRecord, PositionRecord, SignalRecord};
+use volta_features::Regime;
+use volta_risk::RejectReason;
+
+use crate::error::Result;
+
+/// Why an order was placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderPurpose {
+    /// Opens a position a strategy proposed and the risk manager approved.
+    Open,
+    /// Closes a position (exit rule, or the kill switch).
+    Close,
+    /// Flattens stock that an exercise or assignment delivered.
+    Flatten,
+}
+
+impl OrderPurpose {
+    /// `open`, `close` or `flatten`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Close => "close",
+            Self::Flatten => "flatten",
+        }
+    }
+}
+
+/// How an order ended without a fill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEnd {
+    /// Cancelled (on request, at the end of the day, or because a leg expired).
+    Cancelled(CancelReason),
+    /// Refused by the broker, with its reason.
+    Rejected(String),
+}
+
+impl OrderEnd {
+    /// The journal's status: `cancelled` or `rejected`.
+    #[must_use]
+    pub const fn status(&self) -> &'static str {
+        match self {
+            Self::Cancelled(_) => "cancelled",
+            Self::Rejected(_) => "rejected",
+        }
+    }
+}
+
+/// How an option position settled at expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SettlementKind {
+    /// A long option exercised (into stock, or for cash).
+    Exercised,
+    /// A short option assigned.
+    Assigned,
+    /// Expired worthless.
+    Expired,
+    /// A cash-settled option settled for its intrinsic value.
+    CashSettled,
+}
+
+/// One thing the engine did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// A session began: its open.
+    SessionStarted {
+        /// The session.
+        date: NaiveDate,
+        /// Its opening time, exchange time.
+        at: NaiveDateTime,
+    },
+    /// The strategies are about to decide, with what they know: the signals of the previous
+    /// close and the account marked at the snapshot.
+    Decision {
+        /// The decision time (the session's latest chain snapshot).
+        at: NaiveDateTime,
+        /// The regime, if known (none during the rank's warm-up).
+        regime: Option<Regime>,
+        /// The volatility index's previous close.
+        vix: Option<f64>,
+        /// Its 252-session rank.
+        vix_rank: Option<f64>,
+        /// Equity marked at the snapshot, before this decision's orders.
+        equity: Money,
+    },
+    /// A signal the decision used, as journaled.
+    Signal(SignalRecord),
+    /// The risk manager refused an opening.
+    RiskRejected {
+        /// When.
+        at: NaiveDateTime,
+        /// The strategy that proposed it.
+        strategy: String,
+        /// Its underlying.
+        underlying: Underlying,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// An order went to the venue.
+    OrderPlaced {
+        /// The order as journaled (status `submitted`).
+        order: OrderRecord,
+        /// The engine's position it belongs to (`p1`, `p2`, …).
+        position_id: String,
+        /// Why it was placed.
+        purpose: OrderPurpose,
+        /// The strategy's or the engine's reason, in words.
+        reason: String,
+    },
+    /// An order filled (the journal's fill; the order's status becomes `filled`).
+    Filled {
+        /// The fill as journaled.
+        fill: FillRecord,
+        /// The engine's position it belongs to.
+        position_id: String,
+    },
+    /// An order ended without a fill.
+    OrderEnded {
+        /// The journal's id of the order.
+        order_id: String,
+        /// When.
+        at: NaiveDateTime,
+        /// How.
+        end: OrderEnd,
+    },
+    /// Options of a position settled at expiry.
+    Settled {
+        /// When.
+        at: NaiveDateTime,
+        /// How.
+        kind: SettlementKind,
+        /// The broker's account of it.
+        settlement: OptionSettlement,
+        /// The positions it touched.
+        position_ids: Vec<String>,
+    },
+    /// A position's state changed (opened, filled, settled, closed): its journal row.
+    PositionChanged(PositionRecord),
+    /// The decision's orders are placed and filled against the snapshot: its trading records
+    /// are complete (the journal writes them now).
+    DecisionDone {
+        /// The decision time.
+        at: NaiveDateTime,
+    },
+    /// The kill switch fired: every position is flattened, no new orders after it.
+    KillSwitch {
+        /// When.
+        at: NaiveDateTime,
+        /// Equity then.
+        equity: Money,
+        /// Its peak.
+        peak: Money,
+        /// The drawdown from the peak, a fraction.
+        drawdown: f64,
+    },
+    /// Equity at the session's close.
+    Equity {
+        /// The point as journaled.
+        point: EquityPoint,
+        /// Positions still open.
+        open_positions: usize,
+    },
+    /// The session closed and the engine's book agrees with the broker's positions.
+    SessionClosed {
+        /// The session.
+        date: NaiveDate,
+        /// Its closing time.
+        at: NaiveDateTime,
+    },
+}
+
+/// Takes the engine's events.
+pub trait Observer {
+    /// Called once for each event, in order.
+    ///
+    /// # Errors
+    /// Whatever the observer cannot do; the engine stops the run with it.
+    fn on_event(&mut self, event: &EngineEvent) -> Result<()>;
+}
+
+/// Keeps every event in memory (tests, reports of short runs).
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    /// The events so far, in order.
+    pub events: Vec<EngineEvent>,
+}
+
+impl Observer for EventLog {
+    fn on_event(&mut self, event: &EngineEvent) -> Result<()> {
+        self.events.push(event.clone());
+        Ok(())
+    }
+}
+
+/// Sends every event down a channel, for an observer on another thread (a dashboard). A
+/// receiver that has gone away is not an error: trading does not depend on who watches it.
+#[derive(Debug, Clone)]
+pub struct ChannelObserver {
+    sender: Sender<EngineEvent>,
+}
+
+impl ChannelObserver {
+    /// An observer sending to `sender`.
+    #[must_use]
+    pub const fn new(sender: Sender<EngineEvent>) -> Self {
+        Self { sender }
+    }
+}
+
+impl Observer for ChannelObserver {
+    fn on_event(&mut self, event: &EngineEvent) -> Result<()> {
+        let _ = self.sender.send(event.clone());
+        Ok(())
+    }
+}
+
+/// The observers an engine hands its events to, after its journal.
+#[derive(Default)]
+pub(crate) struct Observers(Vec<Box<dyn Observer + Send>>);
+
+impl Observers {
+    pub(crate) fn push(&mut self, observer: Box<dyn Observer + Send>) {
+        self.0.push(observer);
+    }
+
+    pub(crate) fn emit(&mut self, event: &EngineEvent) -> Result<()> {
+        for observer in &mut self.0 {
+            observer.on_event(event)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Observers({})", self.0.len())
+    }
+}
