@@ -253,7 +253,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// write that failed.
     pub fn step(&mut self, session: &Session) -> Result<()> {
         self.clock.advance_to(session.open_at)?;
-        self.emit(EngineEvent::SessionStarted {
+        self.emit(&EngineEvent::SessionStarted {
             date: session.date,
             at: session.open_at,
         })?;
@@ -282,7 +282,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 }
             }
             self.drain_events()?;
-            self.emit(EngineEvent::DecisionDone { at: t })?;
+            self.emit(&EngineEvent::DecisionDone { at: t })?;
         }
 
         self.clock.advance_to(session.close_at)?;
@@ -301,7 +301,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             open_positions: self.book.open_positions().count(),
         });
         let run_id = self.journal.run_id().to_owned();
-        self.emit(EngineEvent::Equity {
+        self.emit(&EngineEvent::Equity {
             point: EquityPoint {
                 run_id,
                 at: session.close_at,
@@ -311,16 +311,16 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             open_positions: self.book.open_positions().count(),
         })?;
         self.reconcile(session)?;
-        self.emit(EngineEvent::SessionClosed {
+        self.emit(&EngineEvent::SessionClosed {
             date: session.date,
             at: session.close_at,
         })
     }
 
     /// Hands `event` to the journal, then to every observer.
-    fn emit(&mut self, event: EngineEvent) -> Result<()> {
-        self.journal.on_event(&event)?;
-        self.observers.emit(&event)
+    fn emit(&mut self, event: &EngineEvent) -> Result<()> {
+        self.journal.on_event(event)?;
+        self.observers.emit(event)
     }
 
     /// Flushes the journal and returns what the run produced; open positions are marked at the
@@ -378,7 +378,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                  position flattened, no new orders after it",
                 drawdown * 100.0
             ));
-            self.emit(EngineEvent::KillSwitch {
+            self.emit(&EngineEvent::KillSwitch {
                 at,
                 equity,
                 peak,
@@ -408,7 +408,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         let rank = signals.and_then(|s| s.vix_rank);
         // Without a rank (warm-up) no strategy opens anything; management still runs.
         let regime = rank.and(signals.and_then(|s| s.regime));
-        self.emit(EngineEvent::Decision {
+        self.emit(&EngineEvent::Decision {
             at: t,
             regime,
             vix: signals.map(|s| s.vix),
@@ -428,7 +428,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             if let Some(s) = signals {
                 for (name, value) in [("vix", Some(s.vix)), ("vix_rank", rank)] {
                     if let Some(value) = value {
-                        self.emit(EngineEvent::Signal(SignalRecord {
+                        self.emit(&EngineEvent::Signal(SignalRecord {
                             run_id: run_id.clone(),
                             at: t,
                             underlying: chain.underlying().clone(),
@@ -540,7 +540,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                     buying_power,
                 } => (order, buying_power),
                 Decision::Rejected(reason) => {
-                    self.emit(EngineEvent::RiskRejected {
+                    self.emit(&EngineEvent::RiskRejected {
                         at: t,
                         strategy: proposal.strategy.clone(),
                         underlying: proposal.order.underlying().clone(),
@@ -619,7 +619,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 order_id: order_id.clone(),
             },
         );
-        self.emit(EngineEvent::OrderPlaced {
+        self.emit(&EngineEvent::OrderPlaced {
             order: OrderRecord {
                 order_id,
                 run_id: self.journal.run_id().to_owned(),
@@ -658,7 +658,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 _ => continue,
             };
             let (touched, to_flatten) = self.book.on_settlement(&event.kind, settlement, event.at);
-            self.emit(EngineEvent::Settled {
+            self.emit(&EngineEvent::Settled {
                 at: event.at,
                 kind,
                 settlement: settlement.clone(),
@@ -694,7 +694,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
 
     fn end_order(&mut self, order: OrderId, at: NaiveDateTime, end: OrderEnd) -> Result<()> {
         match self.working.remove(&order) {
-            Some(w) => self.emit(EngineEvent::OrderEnded {
+            Some(w) => self.emit(&EngineEvent::OrderEnded {
                 order_id: w.order_id,
                 at,
                 end,
@@ -715,7 +715,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         };
         self.fills += 1;
         let order_id = w.order_id;
-        self.emit(EngineEvent::Filled {
+        self.emit(&EngineEvent::Filled {
             fill: FillRecord {
                 fill_id: format!("{order_id}/f1"),
                 order_id,
@@ -749,7 +749,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             return Ok(());
         };
         let record = position_record(self.journal.run_id(), p);
-        self.emit(EngineEvent::PositionChanged(record))
+        self.emit(&EngineEvent::PositionChanged(record))
     }
 
     fn reconcile(&self, session: &Session) -> Result<()> {

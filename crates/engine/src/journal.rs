@@ -172,7 +172,7 @@ impl<S: JournalStore> Observer for Journal<S> {
                 self.fill(fill.clone());
             }
             EngineEvent::OrderEnded { order_id, end, .. } => {
-                self.set_status(order_id, end.status())
+                self.set_status(order_id, end.status());
             }
             EngineEvent::PositionChanged(record) => self.position(record.clone()),
             EngineEvent::Signal(record) => self.signal(record.clone()),

@@ -34,13 +34,26 @@ fn observed(config: BacktestConfig, dir: &Path) -> (BacktestResult, Vec<EngineEv
     (result, receiver.try_iter().collect())
 }
 
-#[test]
-fn observers_are_told_what_the_journal_holds_in_order() {
+/// The default half year, its events and its journal.
+fn default_run() -> (
+    BacktestResult,
+    Vec<EngineEvent>,
+    SqliteStore,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (result, events) = observed(BacktestConfig::default(), dir.path());
     let store = SqliteStore::open(dir.path().join("journal.sqlite")).unwrap();
-    let run = &result.run_id;
+    (result, events, store, dir)
+}
 
+fn count(events: &[EngineEvent], f: fn(&EngineEvent) -> bool) -> usize {
+    events.iter().filter(|e| f(e)).count()
+}
+
+#[test]
+fn sessions_are_told_in_order() {
+    let (result, events, _store, _dir) = default_run();
     // One start, one equity point and one close per session (the curve also holds the
     // starting cash the evening before).
     let count = |f: fn(&EngineEvent) -> bool| events.iter().filter(|e| f(e)).count();
@@ -70,6 +83,12 @@ fn observers_are_told_what_the_journal_holds_in_order() {
             _ => assert!(open.is_some(), "{e:?} outside a session"),
         }
     }
+}
+
+#[test]
+fn orders_and_fills_are_told_as_the_journal_holds_them() {
+    let (result, events, store, _dir) = default_run();
+    let run = &result.run_id;
 
     // Orders: placed in the journal's order, each ending once, as filled or with its end.
     let placed: Vec<_> = events
@@ -127,6 +146,30 @@ fn observers_are_told_what_the_journal_holds_in_order() {
     sorted.sort_by(|a, b| (a.at, &a.fill_id).cmp(&(b.at, &b.fill_id)));
     assert_eq!(sorted, journal_fills);
     assert_eq!(fills.len(), result.summary.fills);
+    // At least one opening per trade (an opening that does not fill makes no trade).
+    let opens = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                EngineEvent::OrderPlaced {
+                    purpose: OrderPurpose::Open,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(
+        opens >= result.trades.len(),
+        "{opens} < {}",
+        result.trades.len()
+    );
+}
+
+#[test]
+fn positions_signals_and_equity_are_told_as_the_journal_holds_them() {
+    let (result, events, store, _dir) = default_run();
+    let run = &result.run_id;
 
     let mut last_position = BTreeMap::new();
     for e in &events {
@@ -147,32 +190,9 @@ fn observers_are_told_what_the_journal_holds_in_order() {
         })
         .collect();
     assert_eq!(equity, store.equity_curve(run).unwrap());
-    let signals = count(|e| matches!(e, EngineEvent::Signal(_)));
+    let signals = count(&events, |e| matches!(e, EngineEvent::Signal(_)));
+    assert!(signals > 0);
     assert_eq!(signals, store.signals(run).unwrap().len());
-
-    // Openings follow a decision; every position closed was told how (an exit or expiry).
-    let decisions = count(|e| matches!(e, EngineEvent::Decision { .. }));
-    assert_eq!(
-        decisions, sessions,
-        "one chain snapshot, one decision a session"
-    );
-    let opens = events
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                EngineEvent::OrderPlaced {
-                    purpose: OrderPurpose::Open,
-                    ..
-                }
-            )
-        })
-        .count();
-    assert!(
-        opens >= result.trades.len(),
-        "{opens} < {}",
-        result.trades.len()
-    );
 }
 
 #[test]
