@@ -50,6 +50,7 @@ pub mod expiry;
 mod money;
 pub mod order;
 mod quote;
+mod regime;
 
 pub use bar::{DailyBar, IntradayBar, Ohlcv};
 pub use calendar::{Holiday, NyseCalendar};
@@ -61,5 +62,6 @@ pub use contract::{
 pub use error::{CoreError, Result};
 pub use money::{Money, Price};
 pub use quote::{OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags, VendorAnalytics};
+pub use regime::Regime;
 /// Call or put, shared with the pricing crate.
 pub use volta_pricing::OptionRight;

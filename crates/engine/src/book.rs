@@ -9,8 +9,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use volta_broker::{EventKind, Fill, Marks, OptionSettlement};
 use volta_core::order::{DollarGreeks, Instrument};
-use volta_core::{ContractKey, Money, Underlying};
-use volta_features::Regime;
+use volta_core::{ContractKey, Money, Regime, Underlying};
 use volta_strategy::OpenPosition;
 
 use crate::metrics::TradeRecord;

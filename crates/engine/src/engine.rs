@@ -28,11 +28,10 @@ use chrono::NaiveDateTime;
 use rust_decimal::prelude::ToPrimitive;
 use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder, Venue};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument};
-use volta_core::{ChainSnapshot, Money, QualityPolicy, Underlying};
+use volta_core::{ChainSnapshot, Money, QualityPolicy, Regime, Underlying};
 use volta_data::store::{
     EquityPoint, FillRecord, JournalStore, OrderRecord, PositionRecord, Side, SignalRecord,
 };
-use volta_features::Regime;
 use volta_risk::{Decision, KillSwitchEvent, OpenRisk, Portfolio, RejectReason, RiskManager};
 use volta_strategy::manage::ExitReason;
 use volta_strategy::select::{GateCounts, Rates};
@@ -479,7 +478,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                     .order
                     .with_quantity(self.config.max_units_per_trade.max(1))?,
                 unit_greeks,
-                regime: regime.map(|r| r.as_str().to_owned()),
+                regime,
             };
             let portfolio = Portfolio {
                 equity,
