@@ -50,6 +50,7 @@ pub mod expiry;
 mod money;
 pub mod order;
 mod quote;
+mod rates;
 mod regime;
 
 pub use bar::{DailyBar, IntradayBar, Ohlcv};
@@ -62,6 +63,7 @@ pub use contract::{
 pub use error::{CoreError, Result};
 pub use money::{Money, Price};
 pub use quote::{OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags, VendorAnalytics};
+pub use rates::RatesAndYield;
 pub use regime::Regime;
 /// Call or put, shared with the pricing crate.
 pub use volta_pricing::OptionRight;

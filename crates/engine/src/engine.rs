@@ -28,13 +28,13 @@ use chrono::NaiveDateTime;
 use rust_decimal::prelude::ToPrimitive;
 use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder, Venue};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument};
-use volta_core::{ChainSnapshot, Money, QualityPolicy, Regime, Underlying};
+use volta_core::{ChainSnapshot, Money, QualityPolicy, RatesAndYield, Regime, Underlying};
 use volta_data::store::{
     EquityPoint, FillRecord, JournalStore, OrderRecord, PositionRecord, Side, SignalRecord,
 };
 use volta_risk::{Decision, KillSwitchEvent, OpenRisk, Portfolio, RejectReason, RiskManager};
 use volta_strategy::manage::ExitReason;
-use volta_strategy::select::{GateCounts, Rates};
+use volta_strategy::select::GateCounts;
 use volta_strategy::structures::Pricing;
 use volta_strategy::{Intent, MarketView, OpenPosition, Proposal, Strategy, UnderlyingView};
 
@@ -52,7 +52,7 @@ pub struct EngineConfig {
     /// The chain quality gate applied before strategies see a chain.
     pub quality: QualityPolicy,
     /// Rate and dividend yield for implied vols and deltas.
-    pub rates: Rates,
+    pub rates: RatesAndYield,
     /// Units asked of the risk manager for each opening (strategies propose one unit; the
     /// risk manager sizes it down to what its limits allow).
     pub max_units_per_trade: u32,
@@ -63,10 +63,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             quality: QualityPolicy::default(),
-            rates: Rates {
-                rate: 0.02,
-                dividend_yield: 0.015,
-            },
+            rates: RatesAndYield::try_new(0.02, 0.015).expect("2 % and 1.5 % are in range"),
             max_units_per_trade: 1_000,
         }
     }

@@ -16,7 +16,7 @@ pub mod realised;
 pub mod regime;
 pub mod synthetic_chains;
 
-pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
+pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics};
 pub use error::{FeatureError, Result};
 pub use library::{Family, FeatureSpec, compute, registry};
 pub use matrix::FeatureMatrix;

@@ -11,10 +11,9 @@
 //!
 //! ```
 //! use chrono::NaiveDate;
-//! use volta_core::QualityPolicy;
+//! use volta_core::{QualityPolicy, RatesAndYield};
 //! use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 //! use volta_features::Regime;
-//! use volta_strategy::select::Rates;
 //! use volta_strategy::{MarketView, Strategy, UnderlyingView, config::StrategyConfig};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +23,7 @@
 //!     ..SyntheticConfig::default()
 //! })?;
 //! let chain = market.chain(0)?;
-//! let rates = Rates { rate: 0.02, dividend_yield: 0.015 };
+//! let rates = RatesAndYield::try_new(0.02, 0.015)?;
 //! let spy = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.7, rates)?;
 //! let view = MarketView::new(chain.as_of(), Some(Regime::Neutral), Some(19.0))?
 //!     .with_underlying(spy)?;

@@ -13,13 +13,13 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboOrder, Instrument};
-use volta_core::{ChainSnapshot, QualityPolicy, Underlying};
+use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield, Underlying};
 use volta_features::Regime;
 
 use crate::error::{Result, StrategyError};
 use crate::manage::Held;
 use crate::proposal::Proposal;
-use crate::select::{GateCounts, Rates, gate};
+use crate::select::{GateCounts, gate};
 use crate::structures::Structure;
 
 #[expect(
@@ -40,7 +40,7 @@ pub struct UnderlyingView {
     chain: ChainSnapshot,
     gate_counts: GateCounts,
     iv_rank: f64,
-    rates: Rates,
+    rates: RatesAndYield,
 }
 
 impl UnderlyingView {
@@ -48,22 +48,15 @@ impl UnderlyingView {
     /// underlying's IV or of the VIX) and the rates used for IVs and deltas.
     ///
     /// # Errors
-    /// [`StrategyError::InvalidView`] for an IV rank outside `0..=1` or non-finite rates.
+    /// [`StrategyError::InvalidView`] for an IV rank outside `0..=1`.
     pub fn gated(
         raw: &ChainSnapshot,
         policy: &QualityPolicy,
         iv_rank: f64,
-        rates: Rates,
+        rates: RatesAndYield,
     ) -> Result<Self> {
         if !(0.0..=1.0).contains(&iv_rank) {
             return Err(invalid("iv_rank", iv_rank, "in 0..=1"));
-        }
-        if !(rates.rate.is_finite() && rates.dividend_yield.is_finite()) {
-            return Err(invalid(
-                "rates",
-                format!("{rates:?}"),
-                "finite rate and dividend yield",
-            ));
         }
         let (chain, gate_counts) = gate(raw, policy)?;
         Ok(Self {
@@ -106,7 +99,7 @@ impl UnderlyingView {
 
     /// Rates for IVs and deltas.
     #[must_use]
-    pub const fn rates(&self) -> Rates {
+    pub const fn rates(&self) -> RatesAndYield {
         self.rates
     }
 }

@@ -7,14 +7,14 @@ use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboSide, Instrument, LegAction};
-use volta_core::{ChainSnapshot, ContractKey, QualityPolicy};
+use volta_core::{ChainSnapshot, ContractKey, QualityPolicy, RatesAndYield};
 use volta_data::import::{ChainRequest, import_chains, import_index};
 use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
 use volta_features::{Regime, iv_rank};
 use volta_strategy::adaptive::{AcceptAll, CreditToWidth, Scorer};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
 use volta_strategy::manage::{ExitReason, ExitRules, closing_quote};
-use volta_strategy::select::{ExpirySlice, Rates, days_to};
+use volta_strategy::select::{ExpirySlice, days_to};
 use volta_strategy::strategies::{HighIvAction, LowIvAction, Width};
 use volta_strategy::structures::Structure;
 use volta_strategy::{
@@ -23,14 +23,13 @@ use volta_strategy::{
     ZeroDteIronCondor,
 };
 
-const SPX_RATES: Rates = Rates {
-    rate: 0.024,
-    dividend_yield: 0.019,
-};
-const SYN_RATES: Rates = Rates {
-    rate: 0.02,
-    dividend_yield: 0.015,
-};
+fn spx_rates() -> RatesAndYield {
+    RatesAndYield::try_new(0.024, 0.019).unwrap()
+}
+
+fn syn_rates() -> RatesAndYield {
+    RatesAndYield::try_new(0.02, 0.015).unwrap()
+}
 
 fn spx_as_of() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2019, 4, 25)
@@ -65,7 +64,7 @@ fn vix_rank_2019_04_25() -> Option<(f64, f64)> {
 
 fn spx_view(rank: f64, regime: Option<Regime>) -> Option<MarketView> {
     let chain = spx_day()?;
-    let spx = UnderlyingView::gated(&chain, &QualityPolicy::default(), rank, SPX_RATES).unwrap();
+    let spx = UnderlyingView::gated(&chain, &QualityPolicy::default(), rank, spx_rates()).unwrap();
     Some(
         MarketView::new(spx_as_of(), regime, Some(13.2))
             .unwrap()
@@ -116,7 +115,7 @@ fn synthetic_view(day: usize, ranks: [Option<f64>; 3], regime: Option<Regime>) -
         view = Some(match rank {
             Some(r) => v
                 .with_underlying(
-                    UnderlyingView::gated(&chain, &QualityPolicy::default(), r, SYN_RATES).unwrap(),
+                    UnderlyingView::gated(&chain, &QualityPolicy::default(), r, syn_rates()).unwrap(),
                 )
                 .unwrap(),
             None => v,
@@ -607,7 +606,7 @@ fn a_config_file_deserialises_and_builds() {
 #[test]
 fn views_refuse_the_future() {
     let chain = markets()[0].chain(3).unwrap();
-    let u = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.5, SYN_RATES).unwrap();
+    let u = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.5, syn_rates()).unwrap();
     let yesterday = markets()[0].chain(2).unwrap().as_of();
     let e = MarketView::new(yesterday, Some(Regime::Neutral), None)
         .unwrap()
@@ -620,7 +619,7 @@ fn views_refuse_the_future() {
             ..
         }
     ));
-    let e = UnderlyingView::gated(&chain, &QualityPolicy::default(), 1.5, SYN_RATES).unwrap_err();
+    let e = UnderlyingView::gated(&chain, &QualityPolicy::default(), 1.5, syn_rates()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "market view `iv_rank` = 1.5: must be in 0..=1"
