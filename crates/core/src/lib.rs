@@ -44,6 +44,7 @@
 mod bar;
 pub mod calendar;
 mod chain;
+pub mod chain_analytics;
 mod contract;
 mod error;
 pub mod expiry;
@@ -56,6 +57,7 @@ mod regime;
 pub use bar::{DailyBar, IntradayBar, Ohlcv};
 pub use calendar::{Holiday, NyseCalendar};
 pub use chain::ChainSnapshot;
+pub use chain_analytics::{ChainRow, IvSource, chain_rows};
 pub use contract::{
     ContractKey, ExerciseStyle, OptionContract, STANDARD_MULTIPLIER, SettlementTime,
     SettlementType, Strike, Underlying,

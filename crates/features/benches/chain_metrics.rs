@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield};
+use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield, chain_rows};
 use volta_data::import::{ChainRequest, import_chains};
-use volta_data::synthetic::{SyntheticConfig, SyntheticMarket, chain_rows};
+use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_features::chain_metrics::summarise;
 
 fn spx_day() -> (String, ChainSnapshot) {
@@ -51,16 +51,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| summarise(black_box(&chain), &market, &policy).unwrap());
     });
     // The shared derived columns (times to settlement, mids, flags) alone: the part of the
-    // time `summarise` spends in `volta_data::synthetic::chain_rows`.
+    // time `summarise` spends in `volta_core::chain_rows`.
     group.bench_function(format!("chain_rows/{name}/{}_quotes", chain.len()), |b| {
         b.iter(|| {
-            chain_rows(
-                black_box(&chain),
-                market.rate(),
-                market.dividend_yield(),
-                &policy,
-            )
-            .len()
+            chain_rows(black_box(&chain), market, &policy).len()
         });
     });
     group.finish();

@@ -38,7 +38,7 @@
 //! **Slices.** Quotes are grouped by expiry date *and* option root: on a third Friday SPX
 //! (AM-settled at the open) and SPXW (PM-settled at the close) share a date but not a time to
 //! expiry. Times to expiry, mids and quality flags come from
-//! [`volta_data::synthetic::chain_rows`] (minutes to the settlement instant, ACT/365).
+//! [`volta_core::chain_rows`] (minutes to the settlement instant, ACT/365).
 //!
 //! **Quality gate.** A quote is used when it has both sides, a positive bid, is not crossed,
 //! not wider than the policy's spread fraction ([`QuoteFlag::WideSpread`]), not stale, its
@@ -97,7 +97,7 @@
 //!
 //! `benches/chain_metrics.rs`: [`summarise`] of the Cboe SPX day of 2019-04-25 (13 340 quotes,
 //! 43 slices) takes 30-34 ms in a release build on a shared two-core machine, of which
-//! 18.6 ms is [`volta_data::synthetic::chain_rows`] (a contract and a calendar look-up per quote
+//! 18.6 ms is [`volta_core::chain_rows`] (a contract and a calendar look-up per quote
 //! for the settlement instant) and the rest mostly the ~12 000 Black-76 IV solves.
 //!
 //! # Bad input
@@ -116,11 +116,11 @@
 
 use chrono::NaiveDate;
 use volta_core::{
-    ChainSnapshot, QualityPolicy, QuoteFlag, QuoteFlags, RatesAndYield, Underlying,
+    ChainRow, ChainSnapshot, QualityPolicy, QuoteFlag, QuoteFlags, RatesAndYield, Underlying,
+    chain_rows,
 };
 use volta_data::DataError;
 use volta_data::source::{ChainDate, ExpirySelection, MarketDataSource};
-use volta_data::synthetic::{ChainRow, chain_rows};
 use volta_pricing::normal::{norm_cdf, norm_pdf};
 use volta_pricing::{FuturesOption, OptionRight, black76};
 
@@ -274,7 +274,7 @@ pub fn analyse(
             reason: format!("underlying price {spot} on {date} is not positive"),
         });
     }
-    let rows = chain_rows(chain, market.rate(), market.dividend_yield(), policy);
+    let rows = chain_rows(chain, *market, policy);
     let mut expiries = Vec::new();
     let mut slice: Vec<&ChainRow<'_>> = Vec::new();
     // Rows come by expiry, then strike, right and root: collect an expiry's rows, then split

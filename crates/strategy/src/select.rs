@@ -1,8 +1,7 @@
 //! The quality gate and choosing contracts: an expiry by days to expiry, strikes by delta.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use volta_core::{ChainSnapshot, OptionQuote, Price, QualityPolicy, RatesAndYield};
-use volta_data::synthetic::chain_rows;
+use volta_core::{ChainSnapshot, OptionQuote, Price, QualityPolicy, RatesAndYield, chain_rows};
 use volta_pricing::{OptionRight, Vanilla, bsm};
 
 /// Why quotes were kept out of a chain, counted per reason (a quote is counted under the first
@@ -161,12 +160,7 @@ impl<'a> ExpirySlice<'a> {
             }),
         );
         let Ok(one) = one else { return slice };
-        for row in chain_rows(
-            &one,
-            rates.rate(),
-            rates.dividend_yield(),
-            &QualityPolicy::default(),
-        ) {
+        for row in chain_rows(&one, rates, &QualityPolicy::default()) {
             let (Some(iv), Some(bid), Some(ask)) = (row.implied_vol, row.quote.bid, row.quote.ask)
             else {
                 continue;
