@@ -50,6 +50,7 @@ mod error;
 pub mod expiry;
 mod money;
 pub mod order;
+mod position;
 mod quote;
 mod rates;
 mod regime;
@@ -64,6 +65,7 @@ pub use contract::{
 };
 pub use error::{CoreError, Result};
 pub use money::{Money, Price};
+pub use position::PositionId;
 pub use quote::{OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags, VendorAnalytics};
 pub use rates::RatesAndYield;
 pub use regime::Regime;

@@ -219,7 +219,8 @@ pub fn closing_quote(chain: &ChainSnapshot, order: &ComboOrder) -> Option<Closin
 /// The closing proposals of a decision time: for each open position of `view` whose strategy
 /// has exit rules (`rules` returns `None` for positions of other strategies: they are left
 /// alone), [`exit_reason`] on the position's closing quote from its underlying's gated chain.
-/// A firing rule gives a SELL of the position's legs and quantity, limited `pricing.edge` of
+/// A firing rule gives a SELL of the position's legs and quantity, naming the position's id
+/// ([`Intent::Close`]), limited `pricing.edge` of
 /// the way from mid to natural (rounded down to the cent, toward natural). Without a
 /// two-sided quote on every leg (only calendar rules can fire then) the limit is the worst
 /// payoff of the legs — minus the width for a credit spread, zero for long premium — which any
@@ -280,7 +281,10 @@ pub fn closing_proposal(
     };
     Ok(Proposal {
         strategy: position.strategy.clone(),
-        intent: Intent::Close(reason),
+        intent: Intent::Close {
+            position: position.id.clone(),
+            reason,
+        },
         structure: position.structure,
         order: position.order.closing(limit),
         mid,

@@ -13,7 +13,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboOrder, Instrument};
-use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield, Underlying};
+use volta_core::{ChainSnapshot, PositionId, QualityPolicy, RatesAndYield, Underlying};
 use volta_features::Regime;
 
 use crate::error::{Result, StrategyError};
@@ -107,6 +107,8 @@ impl UnderlyingView {
 /// An open position as the strategies see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenPosition {
+    /// Its id: what a closing proposal names ([`crate::Intent::Close`]).
+    pub id: PositionId,
     /// The strategy that opened it.
     pub strategy: String,
     /// Its shape.
@@ -120,10 +122,11 @@ pub struct OpenPosition {
 }
 
 impl OpenPosition {
-    /// The position an opening proposal becomes when filled at `entry` on `entered`.
+    /// The position `id` an opening proposal becomes when filled at `entry` on `entered`.
     #[must_use]
-    pub fn from_fill(proposal: &Proposal, entry: f64, entered: NaiveDate) -> Self {
+    pub fn from_fill(id: PositionId, proposal: &Proposal, entry: f64, entered: NaiveDate) -> Self {
         Self {
+            id,
             strategy: proposal.strategy.clone(),
             structure: proposal.structure,
             order: proposal.order.clone(),
@@ -219,7 +222,8 @@ impl MarketView {
     /// Adds an open position.
     ///
     /// # Errors
-    /// [`StrategyError::InvalidView`] for a position entered after the decision date.
+    /// [`StrategyError::InvalidView`] for a position entered after the decision date or one
+    /// whose id is already in the view (closings name their position by id).
     pub fn with_position(mut self, position: OpenPosition) -> Result<Self> {
         if position.entered > self.as_of.date() {
             return Err(invalid(
@@ -227,6 +231,9 @@ impl MarketView {
                 position.entered,
                 "on or before the decision date (no look-ahead)",
             ));
+        }
+        if self.positions.iter().any(|p| p.id == position.id) {
+            return Err(invalid("position id", &position.id, "unique in the view"));
         }
         self.positions.push(position);
         Ok(self)

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboSide, Instrument, LegAction};
-use volta_core::{ChainSnapshot, ContractKey, QualityPolicy, RatesAndYield};
+use volta_core::{ChainSnapshot, ContractKey, PositionId, QualityPolicy, RatesAndYield};
 use volta_data::import::{ChainRequest, import_chains, import_index};
 use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
 use volta_features::{Regime, iv_rank};
@@ -29,6 +29,10 @@ fn spx_rates() -> RatesAndYield {
 
 fn syn_rates() -> RatesAndYield {
     RatesAndYield::try_new(0.02, 0.015).unwrap()
+}
+
+fn id(text: &str) -> PositionId {
+    PositionId::try_new(text).unwrap()
 }
 
 fn spx_as_of() -> NaiveDateTime {
@@ -240,7 +244,7 @@ fn an_open_position_blocks_a_second_one_on_the_same_underlying() {
     };
     let strategy = premium(IvRankPremiumConfig::default());
     let first = strategy.propose(&view).unwrap().remove(0);
-    let held = OpenPosition::from_fill(&first, -first.credit(), spx_as_of().date());
+    let held = OpenPosition::from_fill(id("p1"), &first, -first.credit(), spx_as_of().date());
     let view = view.with_position(held.clone()).unwrap();
     assert!(view.holds("iv_rank_premium", held.underlying()));
     assert!(strategy.propose(&view).unwrap().is_empty());
@@ -630,6 +634,7 @@ fn views_refuse_the_future() {
         .unwrap();
     assert!(view.clone().with_underlying(u).is_err(), "duplicate");
     let later = OpenPosition {
+        id: id("p1"),
         strategy: "x".to_owned(),
         structure: Structure::PutCreditSpread,
         order: premium(IvRankPremiumConfig::default())
@@ -640,7 +645,18 @@ fn views_refuse_the_future() {
         entry: -1.0,
         entered: chain.as_of().date().succ_opt().unwrap(),
     };
-    assert!(view.with_position(later).is_err());
+    assert!(view.clone().with_position(later.clone()).is_err());
+    // Closings name their position by id: two positions under one id are refused.
+    let today = OpenPosition {
+        entered: chain.as_of().date(),
+        ..later
+    };
+    let view = view.with_position(today.clone()).unwrap();
+    let e = view.with_position(today).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "market view `position id` = p1: must be unique in the view"
+    );
 }
 
 #[test]
@@ -654,28 +670,35 @@ fn held_positions_close_when_their_rule_fires() {
     // A credit spread costs money to close: mid and natural are negative, natural worse.
     assert!(now.mid < 0.0 && now.natural < now.mid);
     let date = view.as_of().date();
-    let position = |entry: f64, strategy: &str| OpenPosition {
+    let position = |name: &str, entry: f64, strategy: &str| OpenPosition {
         strategy: strategy.to_owned(),
         entry,
-        ..OpenPosition::from_fill(&opening, entry, date)
+        ..OpenPosition::from_fill(id(name), &opening, entry, date)
     };
     // Entries chosen so that each rule fires on today's quotes: opened for 2.2× today's
     // closing cost (P&L ≥ 50 % of the credit), and for a third of it (a loss ≥ 2× the credit).
-    let winner = position(2.2 * now.mid, "iv_rank_premium");
-    let loser = position(now.mid / 3.5, "iv_rank_premium");
-    let holding = position(now.mid, "iv_rank_premium");
-    let foreign = position(2.2 * now.mid, "someone_else");
+    // All four hold the same legs: the closings tell them apart by id.
+    let winner = position("p1", 2.2 * now.mid, "iv_rank_premium");
+    let loser = position("p2", now.mid / 3.5, "iv_rank_premium");
+    let holding = position("p3", now.mid, "iv_rank_premium");
+    let foreign = position("p4", 2.2 * now.mid, "someone_else");
     let view = [winner, loser, holding, foreign]
         .into_iter()
         .try_fold(view, MarketView::with_position)
         .unwrap();
     let closes = strategy.manage(&view).unwrap();
-    let reasons: Vec<Intent> = closes.iter().map(|c| c.intent).collect();
+    let intents: Vec<&Intent> = closes.iter().map(|c| &c.intent).collect();
     assert_eq!(
-        reasons,
+        intents,
         [
-            Intent::Close(ExitReason::ProfitTarget),
-            Intent::Close(ExitReason::StopLoss)
+            &Intent::Close {
+                position: id("p1"),
+                reason: ExitReason::ProfitTarget
+            },
+            &Intent::Close {
+                position: id("p2"),
+                reason: ExitReason::StopLoss
+            }
         ]
     );
     for c in &closes {
@@ -702,11 +725,17 @@ fn held_positions_close_when_their_rule_fires() {
         .unwrap();
     let view = MarketView::new(late, Some(Regime::Neutral), None)
         .unwrap()
-        .with_position(position(now.mid, "iv_rank_premium"))
+        .with_position(position("p3", now.mid, "iv_rank_premium"))
         .unwrap();
     let closes = strategy.manage(&view).unwrap();
     assert_eq!(closes.len(), 1);
-    assert_eq!(closes[0].intent, Intent::Close(ExitReason::DaysToExpiry));
+    assert_eq!(
+        closes[0].intent,
+        Intent::Close {
+            position: id("p3"),
+            reason: ExitReason::DaysToExpiry
+        }
+    );
     let width = opening.width().unwrap();
     let limit: f64 = closes[0].limit().to_string().parse().unwrap();
     assert_eq!(limit, -width, "pay at most the width");
