@@ -73,7 +73,7 @@ impl AdaptiveConfig {
     #[must_use]
     pub fn everywhere(name: &str) -> Self {
         Self {
-            table: volta_features::Regime::ALL
+            table: volta_core::Regime::ALL
                 .iter()
                 .map(|r| (r.as_str().to_owned(), vec![name.to_owned()]))
                 .collect(),
@@ -89,7 +89,7 @@ impl AdaptiveConfig {
 pub struct Adaptive {
     name: String,
     members: Vec<Box<dyn Strategy>>,
-    /// Per regime (by [`volta_features::Regime::index`]), indices into `members`.
+    /// Per regime (by [`volta_core::Regime::index`]), indices into `members`.
     table: [Vec<usize>; 5],
     scorer: Box<dyn Scorer>,
     min_score: f64,

@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use volta_features::Regime;
+use volta_core::Regime;
 
 use crate::adaptive::{Adaptive, AdaptiveConfig};
 use crate::error::{Result, StrategyError};

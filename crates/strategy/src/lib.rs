@@ -11,9 +11,8 @@
 //!
 //! ```
 //! use chrono::NaiveDate;
-//! use volta_core::{QualityPolicy, RatesAndYield};
+//! use volta_core::{QualityPolicy, RatesAndYield, Regime};
 //! use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-//! use volta_features::Regime;
 //! use volta_strategy::{MarketView, Strategy, UnderlyingView, config::StrategyConfig};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 use volta_core::order::{Instrument, LegAction};
-use volta_features::Regime;
+use volta_core::Regime;
 use volta_pricing::OptionRight;
 
 use crate::config::Check;

@@ -14,7 +14,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboOrder, Instrument};
 use volta_core::{ChainSnapshot, PositionId, QualityPolicy, RatesAndYield, Underlying};
-use volta_features::Regime;
+use volta_core::Regime;
 
 use crate::error::{Result, StrategyError};
 use crate::manage::Held;
