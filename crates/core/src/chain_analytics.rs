@@ -33,8 +33,8 @@ use volta_pricing::{Vanilla, bsm};
 
 use crate::calendar::{REGULAR_CLOSE, REGULAR_OPEN};
 use crate::{
-    ChainSnapshot, NyseCalendar, OptionContract, OptionQuote, QualityPolicy, QuoteFlag,
-    QuoteFlags, RatesAndYield, SettlementTime,
+    ChainSnapshot, NyseCalendar, OptionContract, OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags,
+    RatesAndYield, SettlementTime,
 };
 
 /// Minutes in a 365-day year: option times to expiry are ACT/365 in minutes.

@@ -65,7 +65,10 @@ mod tests {
     fn bad_values_are_named() {
         assert!(RatesAndYield::try_new(-0.005, 0.0).is_ok());
         let err = RatesAndYield::try_new(f64::NAN, 0.0).unwrap_err();
-        assert!(matches!(err, CoreError::InvalidValue { name: "rate", .. }), "{err}");
+        assert!(
+            matches!(err, CoreError::InvalidValue { name: "rate", .. }),
+            "{err}"
+        );
         let err = RatesAndYield::try_new(0.01, f64::INFINITY).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -53,9 +53,7 @@ fn bench(c: &mut Criterion) {
     // The shared derived columns (times to settlement, mids, flags) alone: the part of the
     // time `summarise` spends in `volta_core::chain_rows`.
     group.bench_function(format!("chain_rows/{name}/{}_quotes", chain.len()), |b| {
-        b.iter(|| {
-            chain_rows(black_box(&chain), market, &policy).len()
-        });
+        b.iter(|| chain_rows(black_box(&chain), market, &policy).len());
     });
     group.finish();
 }

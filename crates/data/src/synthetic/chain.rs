@@ -14,7 +14,6 @@ use super::config::{ChainParams, ModelParams};
 use super::path::expected_variance;
 use crate::error::Result;
 
-
 /// The implied-volatility surface of one session: an ATM term structure from the model's
 /// risk-neutral expected variance, and a smile in standardised log-moneyness.
 ///

@@ -66,14 +66,14 @@ fn the_spread(strategy: &str) -> Proposal {
     Proposal {
         strategy: strategy.to_owned(),
         intent: Intent::Open,
-            structure: Structure::PutCreditSpread,
-            order: ComboOrder::new(legs, ComboSide::Buy, 1, "-2.00".parse().unwrap()).unwrap(),
-            mid: -2.10,
-            natural: -2.00,
-            greeks: Some(DollarGreeks {
-                dollar_delta: 1_000.0,
-                vega_per_point: -5.0,
-            }),
+        structure: Structure::PutCreditSpread,
+        order: ComboOrder::new(legs, ComboSide::Buy, 1, "-2.00".parse().unwrap()).unwrap(),
+        mid: -2.10,
+        natural: -2.00,
+        greeks: Some(DollarGreeks {
+            dollar_delta: 1_000.0,
+            vega_per_point: -5.0,
+        }),
         reason: "hand-written test trade".to_owned(),
     }
 }

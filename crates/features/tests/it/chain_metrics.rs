@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use volta_core::{
-    ChainSnapshot, CoreError, DailyBar, OptionRight, Price, QualityPolicy, RatesAndYield, Underlying,
+    ChainSnapshot, CoreError, DailyBar, OptionRight, Price, QualityPolicy, RatesAndYield,
+    Underlying,
 };
 use volta_data::import::{ChainRequest, ImportedRates, import_chains, import_index, import_rates};
 use volta_data::source::{ChainDate, ExpirySelection, MarketDataSource};

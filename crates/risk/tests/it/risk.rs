@@ -2,8 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
-use volta_core::{Money, Regime};
 use volta_core::order::{ComboOrder, ComboSide, Leg, LegAction};
+use volta_core::{Money, Regime};
 use volta_risk::{
     Decision, DollarGreeks, KillSwitchEvent, OpenRisk, Portfolio, Proposal, RejectReason,
     RiskConfig, RiskError, RiskManager,
@@ -97,7 +97,10 @@ fn sizing_by_worst_loss_and_regime() {
     let book = portfolio("100000", vec![]);
     // 2 % of 100k = 2,000; a 10-wide spread for 1.50 risks 850: two spreads.
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), Regime::Neutral), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 2);
     let Decision::Approved { buying_power, .. } = d else {
@@ -106,7 +109,10 @@ fn sizing_by_worst_loss_and_regime() {
     assert_eq!(buying_power, money("1700")); // (10 − 1.50) × 100 × 2, Reg-T
     // High volatility halves the budget: 1,000 → one spread.
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), Regime::HighVol), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::HighVol),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     // The strategy's own quantity is a ceiling.
@@ -155,8 +161,11 @@ fn naked_short_calls_are_refused() {
     )
     .unwrap();
     let r = reason(
-        risk.check(&proposal(naked, Regime::Neutral), &portfolio("100000", vec![]))
-            .unwrap(),
+        risk.check(
+            &proposal(naked, Regime::Neutral),
+            &portfolio("100000", vec![]),
+        )
+        .unwrap(),
     );
     assert_eq!(r, RejectReason::UndefinedRisk);
 }
@@ -170,7 +179,10 @@ fn portfolio_limits_size_down_then_refuse() {
         vec![open_risk("QQQ", "15000"), open_risk("IWM", "14000")],
     );
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), Regime::Neutral), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     let book = portfolio(
@@ -178,8 +190,11 @@ fn portfolio_limits_size_down_then_refuse() {
         vec![open_risk("QQQ", "15000"), open_risk("IWM", "14500")],
     );
     let r = reason(
-        risk.check(&proposal(put_spread(10, "1.50", 10), Regime::Neutral), &book)
-            .unwrap(),
+        risk.check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
+        .unwrap(),
     );
     assert!(
         matches!(
@@ -194,7 +209,10 @@ fn portfolio_limits_size_down_then_refuse() {
     // Per underlying: 15 % = 15,000; 14,000 on SPY leaves one spread.
     let book = portfolio("100000", vec![open_risk("SPY", "14000")]);
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), Regime::Neutral), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     // Four SPY positions already: no fifth.
