@@ -119,7 +119,8 @@ fn synthetic_view(day: usize, ranks: [Option<f64>; 3], regime: Option<Regime>) -
         view = Some(match rank {
             Some(r) => v
                 .with_underlying(
-                    UnderlyingView::gated(&chain, &QualityPolicy::default(), r, syn_rates()).unwrap(),
+                    UnderlyingView::gated(&chain, &QualityPolicy::default(), r, syn_rates())
+                        .unwrap(),
                 )
                 .unwrap(),
             None => v,
