@@ -36,12 +36,15 @@
 #![deny(missing_docs)]
 
 pub mod adaptive;
+mod check;
 pub mod config;
 mod error;
+pub mod exit;
 pub mod manage;
 pub mod proposal;
 pub mod select;
 pub mod strategies;
+pub mod strategy;
 pub mod structures;
 pub mod view;
 
@@ -49,7 +52,7 @@ pub use adaptive::{AcceptAll, Adaptive, AdaptiveConfig, CreditToWidth, Scorer};
 pub use error::{Result, StrategyError};
 pub use proposal::{Intent, Proposal};
 pub use strategies::{
-    DefinedRiskStrangle, IvRankPremium, IvRankPremiumConfig, ShortVolConfig, Strategy,
-    ZeroDteIronCondor,
+    DefinedRiskStrangle, IvRankPremium, IvRankPremiumConfig, ShortVolConfig, ZeroDteIronCondor,
 };
+pub use strategy::Strategy;
 pub use view::{MarketView, OpenPosition, UnderlyingView};

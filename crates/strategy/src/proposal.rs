@@ -4,11 +4,11 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use volta_core::{PositionId, Underlying};
 use volta_core::order::{ComboOrder, DollarGreeks, Instrument};
+use volta_core::{PositionId, Underlying};
 use volta_pricing::OptionRight;
 
-use crate::manage::ExitReason;
+use crate::exit::ExitReason;
 use crate::structures::{Structure, Trade};
 
 /// Opening a new position or closing a held one.

@@ -12,12 +12,12 @@
 //! caller's responsibility (volta-features' look-ahead property test covers the library).
 
 use chrono::{NaiveDate, NaiveDateTime};
+use volta_core::Regime;
 use volta_core::order::{ComboOrder, Instrument};
 use volta_core::{ChainSnapshot, PositionId, QualityPolicy, RatesAndYield, Underlying};
-use volta_core::Regime;
 
 use crate::error::{Result, StrategyError};
-use crate::manage::Held;
+use crate::exit::Held;
 use crate::proposal::Proposal;
 use crate::select::{GateCounts, gate};
 use crate::structures::Structure;
@@ -154,7 +154,7 @@ impl OpenPosition {
             .min()
     }
 
-    /// What [`crate::manage::exit_reason`] needs.
+    /// What [`crate::exit::exit_reason`] needs.
     #[must_use]
     pub fn held(&self) -> Option<Held> {
         self.expiry().map(|expiry| Held {
