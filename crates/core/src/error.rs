@@ -56,6 +56,15 @@ pub enum CoreError {
         /// Last date covered.
         last: NaiveDate,
     },
+    /// A regime name that is none of the five (see [`crate::Regime::as_str`]).
+    #[error(
+        "unknown regime `{name}`: known are low_vol, high_vol, iv_expansion, iv_contraction, \
+         neutral"
+    )]
+    UnknownRegime {
+        /// The name given.
+        name: String,
+    },
     /// Arithmetic on money or prices overflowed `Decimal`'s range.
     #[error("decimal overflow in {operation}")]
     Overflow {

@@ -1,9 +1,12 @@
 //! # volta-core
 //!
 //! Volta's domain types, shared by every crate above the pricing kernels: underlyings, option
-//! contracts and their stable OCC key, quotes with quality flags, chain snapshots, daily and
-//! intraday bars, exact decimal money, and the NYSE trading calendar with the option expiries
-//! (monthlies, weeklies, and the daily 0DTE expiries of SPX, SPY, QQQ and IWM) from 1990.
+//! contracts and their stable OCC key, quotes with quality flags, chain snapshots and their
+//! derived columns ([`chain_rows`]: times to settlement, mids, implied vols), daily and
+//! intraday bars, exact decimal money, the volatility [`Regime`], the checked
+//! [`RatesAndYield`] every analytic reads a chain with, the [`PositionId`] that names a combo
+//! position, and the NYSE trading calendar with the option expiries (monthlies, weeklies, and
+//! the daily 0DTE expiries of SPX, SPY, QQQ and IWM) from 1990.
 //!
 //! It is not a data source, a store or a pricing library: it holds and validates values, and
 //! answers calendar questions by rule, with no I/O, no wall clock and no randomness.
@@ -44,22 +47,30 @@
 mod bar;
 pub mod calendar;
 mod chain;
+pub mod chain_analytics;
 mod contract;
 mod error;
 pub mod expiry;
 mod money;
 pub mod order;
+mod position;
 mod quote;
+mod rates;
+mod regime;
 
 pub use bar::{DailyBar, IntradayBar, Ohlcv};
 pub use calendar::{Holiday, NyseCalendar};
 pub use chain::ChainSnapshot;
+pub use chain_analytics::{ChainRow, IvSource, chain_rows};
 pub use contract::{
     ContractKey, ExerciseStyle, OptionContract, STANDARD_MULTIPLIER, SettlementTime,
     SettlementType, Strike, Underlying,
 };
 pub use error::{CoreError, Result};
 pub use money::{Money, Price};
+pub use position::PositionId;
 pub use quote::{OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags, VendorAnalytics};
+pub use rates::RatesAndYield;
+pub use regime::Regime;
 /// Call or put, shared with the pricing crate.
 pub use volta_pricing::OptionRight;

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use volta_broker::{FillModel, SimBroker, SimConfig};
 use volta_core::calendar::REGULAR_OPEN;
-use volta_core::{DailyBar, Money, Underlying};
+use volta_core::{DailyBar, Money, RatesAndYield, Underlying};
 use volta_data::source::{StoreSource, SyntheticSource};
 use volta_data::store::{DataKind, JournalStore, MarketStore, RunRecord, SqliteStore};
 use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
@@ -17,7 +17,6 @@ use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
 use volta_strategy::AdaptiveConfig;
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
-use volta_strategy::select::Rates;
 
 use crate::clock::SimulatedClock;
 use crate::engine::{Engine, EngineConfig, RunOutput};
@@ -318,10 +317,7 @@ impl Backtest {
         )?;
         let venue = SimBroker::new(sim)?;
         let engine_config = EngineConfig {
-            rates: Rates {
-                rate: self.config.rate,
-                dividend_yield: self.config.dividend_yield,
-            },
+            rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
             ..EngineConfig::default()
         };
         let mut engine = Engine::new(

@@ -9,8 +9,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use volta_broker::{EventKind, Fill, Marks, OptionSettlement};
 use volta_core::order::{DollarGreeks, Instrument};
-use volta_core::{ContractKey, Money, Underlying};
-use volta_features::Regime;
+use volta_core::{ContractKey, Money, PositionId, Regime, Underlying};
 use volta_strategy::OpenPosition;
 
 use crate::metrics::TradeRecord;
@@ -30,9 +29,7 @@ pub struct Exit {
 /// One combo position the engine holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackedPosition {
-    /// The position's id (`p1`, `p2`, … in opening order).
-    pub id: String,
-    /// As the strategies see it.
+    /// As the strategies see it, with its id (`p1`, `p2`, … in opening order).
     pub position: OpenPosition,
     /// The regime when it was opened.
     pub regime: Option<Regime>,
@@ -58,6 +55,12 @@ pub struct TrackedPosition {
 }
 
 impl TrackedPosition {
+    /// The position's id.
+    #[must_use]
+    pub const fn id(&self) -> &PositionId {
+        &self.position.id
+    }
+
     /// Whether it is still open (option legs or delivered stock left).
     #[must_use]
     pub fn is_open(&self) -> bool {
@@ -121,7 +124,7 @@ impl TrackedPosition {
             }
         }
         TradeRecord {
-            position_id: self.id.clone(),
+            position_id: self.id().to_string(),
             strategy: self.position.strategy.clone(),
             underlying: order.underlying().to_string(),
             regime: self
@@ -150,24 +153,23 @@ impl TrackedPosition {
 /// Every position of a run, by id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Book {
-    positions: BTreeMap<String, TrackedPosition>,
+    positions: BTreeMap<PositionId, TrackedPosition>,
     /// Ids in opening order (ids sort as strings: p10 before p2).
-    order: Vec<String>,
+    order: Vec<PositionId>,
 }
 
 impl Book {
-    /// Records an opening fill as position `id`.
+    /// Records an opening fill of `position` (under its id).
     pub fn open(
         &mut self,
-        id: &str,
         position: OpenPosition,
         regime: Option<Regime>,
         fill: &Fill,
         max_loss: Money,
         greeks: DollarGreeks,
     ) {
+        let id = position.id.clone();
         let mut tracked = TrackedPosition {
-            id: id.to_owned(),
             position,
             regime,
             opened_at: fill.at,
@@ -181,13 +183,13 @@ impl Book {
             exit: None,
         };
         tracked.apply_fill(fill);
-        self.order.push(id.to_owned());
-        self.positions.insert(id.to_owned(), tracked);
+        self.order.push(id.clone());
+        self.positions.insert(id, tracked);
     }
 
     /// Records a closing fill (combo or stock) of position `id`; `reason` names the exit if
     /// this fill leaves it flat.
-    pub fn on_fill(&mut self, id: &str, fill: &Fill, reason: &str) {
+    pub fn on_fill(&mut self, id: &PositionId, fill: &Fill, reason: &str) {
         if let Some(p) = self.positions.get_mut(id) {
             p.apply_fill(fill);
             let price = fill
@@ -208,7 +210,7 @@ impl Book {
         kind: &EventKind,
         s: &OptionSettlement,
         at: NaiveDateTime,
-    ) -> (Vec<String>, Vec<(String, Underlying, i64)>) {
+    ) -> (Vec<PositionId>, Vec<(PositionId, Underlying, i64)>) {
         let label = match kind {
             EventKind::Assigned(_) => "assigned",
             EventKind::Exercised(_) => "exercised",
@@ -249,7 +251,7 @@ impl Book {
 
     /// One position.
     #[must_use]
-    pub fn get(&self, id: &str) -> Option<&TrackedPosition> {
+    pub fn get(&self, id: &PositionId) -> Option<&TrackedPosition> {
         self.positions.get(id)
     }
 

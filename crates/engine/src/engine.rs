@@ -28,14 +28,15 @@ use chrono::NaiveDateTime;
 use rust_decimal::prelude::ToPrimitive;
 use volta_broker::{EventKind, Fill, Marks, OrderId, OrderRequest, OrderTag, StockOrder, Venue};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument};
-use volta_core::{ChainSnapshot, Money, QualityPolicy, Underlying};
+use volta_core::{
+    ChainSnapshot, Money, PositionId, QualityPolicy, RatesAndYield, Regime, Underlying,
+};
 use volta_data::store::{
     EquityPoint, FillRecord, JournalStore, OrderRecord, PositionRecord, Side, SignalRecord,
 };
-use volta_features::Regime;
 use volta_risk::{Decision, KillSwitchEvent, OpenRisk, Portfolio, RejectReason, RiskManager};
 use volta_strategy::manage::ExitReason;
-use volta_strategy::select::{GateCounts, Rates};
+use volta_strategy::select::GateCounts;
 use volta_strategy::structures::Pricing;
 use volta_strategy::{Intent, MarketView, OpenPosition, Proposal, Strategy, UnderlyingView};
 
@@ -54,7 +55,7 @@ pub struct EngineConfig {
     /// The chain quality gate applied before strategies see a chain.
     pub quality: QualityPolicy,
     /// Rate and dividend yield for implied vols and deltas.
-    pub rates: Rates,
+    pub rates: RatesAndYield,
     /// Units asked of the risk manager for each opening (strategies propose one unit; the
     /// risk manager sizes it down to what its limits allow).
     pub max_units_per_trade: u32,
@@ -65,10 +66,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             quality: QualityPolicy::default(),
-            rates: Rates {
-                rate: 0.02,
-                dividend_yield: 0.015,
-            },
+            rates: RatesAndYield::try_new(0.02, 0.015).expect("2 % and 1.5 % are in range"),
             max_units_per_trade: 1_000,
         }
     }
@@ -90,9 +88,6 @@ enum Role {
     Flatten,
 }
 
-/// The open positions the strategies manage, with their ids.
-type Managed = Vec<(String, OpenPosition)>;
-
 impl Role {
     const fn purpose(&self) -> OrderPurpose {
         match self {
@@ -105,7 +100,7 @@ impl Role {
 
 #[derive(Debug, Clone)]
 struct Working {
-    position_id: String,
+    position_id: PositionId,
     role: Role,
     /// The journal's id of the order.
     order_id: String,
@@ -389,8 +384,8 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     }
 
     fn decide(&mut self, session: &Session, t: NaiveDateTime, equity: Money) -> Result<()> {
-        let (view, managed, rank) = self.view(session, t)?;
-        self.close_positions(&view, &managed)?;
+        let (view, rank) = self.view(session, t)?;
+        self.close_positions(&view)?;
         if self.risk.halted_since().is_some() || rank.is_none() {
             return Ok(());
         }
@@ -398,12 +393,9 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     }
 
     /// The strategies' view at `t`: the session's gated chains, the signals of the previous
-    /// close, the open positions with option legs (and their ids); the VIX rank if known.
-    fn view(
-        &mut self,
-        session: &Session,
-        t: NaiveDateTime,
-    ) -> Result<(MarketView, Managed, Option<f64>)> {
+    /// close, the open positions with option legs (the ones the strategies manage); the VIX
+    /// rank if known.
+    fn view(&mut self, session: &Session, t: NaiveDateTime) -> Result<(MarketView, Option<f64>)> {
         let signals = self.signals.known_before(session.date);
         let rank = signals.and_then(|s| s.vix_rank);
         // Without a rank (warm-up) no strategy opens anything; management still runs.
@@ -441,29 +433,24 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             }
             view = view.with_underlying(u)?;
         }
-        let managed: Vec<(String, OpenPosition)> = self
+        let managed = self
             .book
             .open_positions()
-            .filter(|p| !p.legs().is_empty() && p.stock == 0)
-            .map(|p| (p.id.clone(), p.position.clone()))
-            .collect();
-        for (_, p) in &managed {
-            view = view.with_position(p.clone())?;
+            .filter(|p| !p.legs().is_empty() && p.stock == 0);
+        for p in managed {
+            view = view.with_position(p.position.clone())?;
         }
-        Ok((view, managed, rank))
+        Ok((view, rank))
     }
 
-    /// Closes what the exit rules say (or everything once the kill switch has fired).
-    fn close_positions(
-        &mut self,
-        view: &MarketView,
-        managed: &[(String, OpenPosition)],
-    ) -> Result<()> {
+    /// Closes what the exit rules say (or everything once the kill switch has fired): the
+    /// view's positions, each named by its id.
+    fn close_positions(&mut self, view: &MarketView) -> Result<()> {
         let halted = self.risk.halted_since().is_some();
         let closings: Vec<Proposal> = if halted {
-            managed
+            view.positions()
                 .iter()
-                .map(|(_, p)| {
+                .map(|p| {
                     volta_strategy::manage::closing_proposal(
                         view,
                         p,
@@ -476,23 +463,21 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             self.strategy.manage(view)?
         };
         for proposal in closings {
-            let Intent::Close(reason) = proposal.intent else {
+            let Intent::Close { position, reason } = proposal.intent else {
                 continue;
             };
-            let Some((id, _)) = managed.iter().find(|(_, p)| {
-                p.strategy == proposal.strategy && p.order.legs() == proposal.order.legs()
-            }) else {
+            if !view.positions().iter().any(|p| p.id == position) {
                 continue;
-            };
+            }
             let tag = OrderTag::new(
                 &proposal.strategy,
-                id,
+                position.as_str(),
                 format!("close: {}", proposal.reason),
             );
             self.place(
                 OrderRequest::Combo(proposal.order),
                 tag,
-                id.clone(),
+                position,
                 Role::Close(reason),
             )?;
         }
@@ -528,7 +513,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                     .order
                     .with_quantity(self.config.max_units_per_trade.max(1))?,
                 unit_greeks,
-                regime: regime.map(|r| r.as_str().to_owned()),
+                regime,
             };
             let portfolio = Portfolio {
                 equity,
@@ -561,11 +546,11 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 greeks,
             });
             self.next_position += 1;
-            let id = format!("p{}", self.next_position);
+            let id = PositionId::try_new(format!("p{}", self.next_position))?;
             proposal.order = order.clone();
             let tag = OrderTag::new(
                 &proposal.strategy,
-                &id,
+                id.as_str(),
                 format!("open: {}", proposal.reason),
             );
             self.place(
@@ -587,7 +572,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         &mut self,
         request: OrderRequest,
         tag: OrderTag,
-        position_id: String,
+        position_id: PositionId,
         role: Role,
     ) -> Result<()> {
         let (instrument, side, quantity, limit) = match &request {
@@ -674,7 +659,12 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         Ok(())
     }
 
-    fn flatten_stock(&mut self, id: &str, underlying: Underlying, shares: i64) -> Result<()> {
+    fn flatten_stock(
+        &mut self,
+        id: &PositionId,
+        underlying: Underlying,
+        shares: i64,
+    ) -> Result<()> {
         let Some(order) = StockOrder::flatten(underlying, shares) else {
             return Ok(());
         };
@@ -683,11 +673,11 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             .get(id)
             .map(|p| p.position.strategy.clone())
             .unwrap_or_default();
-        let tag = OrderTag::new(strategy, id, "flatten stock delivered at expiry");
+        let tag = OrderTag::new(strategy, id.as_str(), "flatten stock delivered at expiry");
         self.place(
             OrderRequest::StockMarket(order),
             tag,
-            id.to_owned(),
+            id.clone(),
             Role::Flatten,
         )
     }
@@ -734,9 +724,13 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 greeks,
             } => {
                 let entry = fill.net_price.to_f64().unwrap_or(f64::NAN);
-                let position = OpenPosition::from_fill(&proposal, entry, fill.at.date());
-                self.book
-                    .open(&w.position_id, position, regime, fill, max_loss, greeks);
+                let position = OpenPosition::from_fill(
+                    w.position_id.clone(),
+                    &proposal,
+                    entry,
+                    fill.at.date(),
+                );
+                self.book.open(position, regime, fill, max_loss, greeks);
             }
             Role::Close(reason) => self.book.on_fill(&w.position_id, fill, reason.as_str()),
             Role::Flatten => self.book.on_fill(&w.position_id, fill, "assigned"),
@@ -744,7 +738,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         self.journal_position(&w.position_id)
     }
 
-    fn journal_position(&mut self, id: &str) -> Result<()> {
+    fn journal_position(&mut self, id: &PositionId) -> Result<()> {
         let Some(p) = self.book.get(id) else {
             return Ok(());
         };
@@ -816,7 +810,7 @@ fn position_record(run_id: &str, p: &TrackedPosition) -> PositionRecord {
     let order = &p.position.order;
     let closed = p.exit.as_ref();
     PositionRecord {
-        position_id: format!("{run_id}/{}", p.id),
+        position_id: format!("{run_id}/{}", p.id()),
         run_id: run_id.to_owned(),
         instrument: format!(
             "{} {}",

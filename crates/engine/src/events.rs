@@ -14,9 +14,8 @@ use std::sync::mpsc::Sender;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_broker::{CancelReason, OptionSettlement};
-use volta_core::{Money, Underlying};
+use volta_core::{Money, PositionId, Regime, Underlying};
 use volta_data::store::{EquityPoint, FillRecord, OrderRecord, PositionRecord, SignalRecord};
-use volta_features::Regime;
 use volta_risk::RejectReason;
 
 use crate::error::Result;
@@ -119,7 +118,7 @@ pub enum EngineEvent {
         /// The order as journaled (status `submitted`).
         order: OrderRecord,
         /// The engine's position it belongs to (`p1`, `p2`, …).
-        position_id: String,
+        position_id: PositionId,
         /// Why it was placed.
         purpose: OrderPurpose,
         /// The strategy's or the engine's reason, in words.
@@ -130,7 +129,7 @@ pub enum EngineEvent {
         /// The fill as journaled.
         fill: FillRecord,
         /// The engine's position it belongs to.
-        position_id: String,
+        position_id: PositionId,
     },
     /// An order ended without a fill.
     OrderEnded {
@@ -150,7 +149,7 @@ pub enum EngineEvent {
         /// The broker's account of it.
         settlement: OptionSettlement,
         /// The positions it touched.
-        position_ids: Vec<String>,
+        position_ids: Vec<PositionId>,
     },
     /// A position's state changed (opened, filled, settled, closed): its journal row.
     PositionChanged(PositionRecord),

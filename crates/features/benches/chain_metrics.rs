@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use volta_core::{ChainSnapshot, QualityPolicy};
+use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield, chain_rows};
 use volta_data::import::{ChainRequest, import_chains};
-use volta_data::synthetic::{SyntheticConfig, SyntheticMarket, chain_rows};
-use volta_features::chain_metrics::{MarketInputs, summarise};
+use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
+use volta_features::chain_metrics::summarise;
 
 fn spx_day() -> (String, ChainSnapshot) {
     let dir = std::env::var_os("VOLTA_DATA_DIR").map_or_else(
@@ -43,7 +43,7 @@ fn spx_day() -> (String, ChainSnapshot) {
 
 fn bench(c: &mut Criterion) {
     let (name, chain) = spx_day();
-    let market = MarketInputs::try_new(0.0239, 0.019).unwrap();
+    let market = RatesAndYield::try_new(0.0239, 0.019).unwrap();
     let policy = QualityPolicy::default();
     let mut group = c.benchmark_group("chain_metrics");
     group.throughput(Throughput::Elements(chain.len() as u64));
@@ -51,17 +51,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| summarise(black_box(&chain), &market, &policy).unwrap());
     });
     // The shared derived columns (times to settlement, mids, flags) alone: the part of the
-    // time `summarise` spends in `volta_data::synthetic::chain_rows`.
+    // time `summarise` spends in `volta_core::chain_rows`.
     group.bench_function(format!("chain_rows/{name}/{}_quotes", chain.len()), |b| {
-        b.iter(|| {
-            chain_rows(
-                black_box(&chain),
-                market.rate,
-                market.dividend_yield,
-                &policy,
-            )
-            .len()
-        });
+        b.iter(|| chain_rows(black_box(&chain), market, &policy).len());
     });
     group.finish();
 }

@@ -10,7 +10,8 @@
 //! use chrono::NaiveDate;
 //! use volta_core::QualityPolicy;
 //! use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-//! use volta_features::chain_metrics::{MarketInputs, summarise};
+//! use volta_core::RatesAndYield;
+//! use volta_features::chain_metrics::summarise;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = SyntheticConfig {
@@ -20,7 +21,7 @@
 //! };
 //! let market = SyntheticMarket::generate(&config)?;
 //! let chain = market.chain(0)?;
-//! let inputs = MarketInputs::try_new(config.rate, config.dividend_yield)?;
+//! let inputs = RatesAndYield::try_new(config.rate, config.dividend_yield)?;
 //! let summary = summarise(&chain, &inputs, &QualityPolicy::default())?;
 //! let atm = summary.atm_iv_30d.expect("weeklies bracket 30 days");
 //! // The synthetic smile's 30-day ATM vol, recovered from bid/ask mids to a few hundredths
@@ -37,7 +38,7 @@
 //! **Slices.** Quotes are grouped by expiry date *and* option root: on a third Friday SPX
 //! (AM-settled at the open) and SPXW (PM-settled at the close) share a date but not a time to
 //! expiry. Times to expiry, mids and quality flags come from
-//! [`volta_data::synthetic::chain_rows`] (minutes to the settlement instant, ACT/365).
+//! [`volta_core::chain_rows`] (minutes to the settlement instant, ACT/365).
 //!
 //! **Quality gate.** A quote is used when it has both sides, a positive bid, is not crossed,
 //! not wider than the policy's spread fraction ([`QuoteFlag::WideSpread`]), not stale, its
@@ -96,7 +97,7 @@
 //!
 //! `benches/chain_metrics.rs`: [`summarise`] of the Cboe SPX day of 2019-04-25 (13 340 quotes,
 //! 43 slices) takes 30-34 ms in a release build on a shared two-core machine, of which
-//! 18.6 ms is [`volta_data::synthetic::chain_rows`] (a contract and a calendar look-up per quote
+//! 18.6 ms is [`volta_core::chain_rows`] (a contract and a calendar look-up per quote
 //! for the settlement instant) and the rest mostly the ~12 000 Black-76 IV solves.
 //!
 //! # Bad input
@@ -110,14 +111,16 @@
 //! | only calls (or only puts) | no OTM point on one side of the forward: ATM, 25-delta and skew `None`; the ratio's denominator 0 gives `None` (only puts) or its numerator gives 0 (only calls); GEX of the side present |
 //! | every quote fails the gate (one-sided, zero bids, crossed) | vol metrics `None`, ratios and counts as published, GEX `None` |
 //! | no volume (or no call open interest) | the ratio `None`, not ∞ or NaN |
-//! | spot not positive, or non-finite rate / yield | [`FeatureError::BadInput`] / [`FeatureError::InvalidConfig`] |
+//! | spot not positive | [`FeatureError::BadInput`] (a non-finite rate or yield cannot reach here: [`RatesAndYield::try_new`] refuses it) |
 //! | a day missing from a source ([`DataError::NotAvailable`]) | no row in [`summarise_series`] |
 
 use chrono::NaiveDate;
-use volta_core::{ChainSnapshot, QualityPolicy, QuoteFlag, QuoteFlags, Underlying};
+use volta_core::{
+    ChainRow, ChainSnapshot, QualityPolicy, QuoteFlag, QuoteFlags, RatesAndYield, Underlying,
+    chain_rows,
+};
 use volta_data::DataError;
 use volta_data::source::{ChainDate, ExpirySelection, MarketDataSource};
-use volta_data::synthetic::{ChainRow, chain_rows};
 use volta_pricing::normal::{norm_cdf, norm_pdf};
 use volta_pricing::{FuturesOption, OptionRight, black76};
 
@@ -195,47 +198,6 @@ pub const CONTRACT_MULTIPLIER: f64 = 100.0;
 
 const DAYS_PER_YEAR: f64 = 365.0;
 
-/// The rate and dividend yield a chain is read with.
-///
-/// The rate discounts (D = e^{−rT} in the parity forward and in Black-76); the dividend yield
-/// only enters the carry forward of slices without a put-call pair, and `chain_rows`' columns.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MarketInputs {
-    /// Risk-free rate per year, continuously compounded (0.024 = 2.4 %).
-    pub rate: f64,
-    /// Dividend yield per year, continuously compounded.
-    pub dividend_yield: f64,
-}
-
-impl MarketInputs {
-    /// Checked inputs.
-    ///
-    /// # Errors
-    /// [`FeatureError::InvalidConfig`] naming a rate or yield that is not finite or outside
-    /// (−1, 1) per year.
-    pub fn try_new(rate: f64, dividend_yield: f64) -> Result<Self> {
-        let inputs = Self {
-            rate,
-            dividend_yield,
-        };
-        inputs.validate()?;
-        Ok(inputs)
-    }
-
-    fn validate(&self) -> Result<()> {
-        for (field, value) in [("rate", self.rate), ("dividend_yield", self.dividend_yield)] {
-            if !(value.is_finite() && value.abs() < 1.0) {
-                return Err(FeatureError::InvalidConfig {
-                    field,
-                    value: value.to_string(),
-                    requirement: "finite and within (-1, 1) per year",
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
 /// The metrics of one slice of the chain: one expiry date and option root.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpiryMetrics {
@@ -289,7 +251,7 @@ pub struct ChainAnalysis {
 /// As [`analyse`].
 pub fn summarise(
     chain: &ChainSnapshot,
-    market: &MarketInputs,
+    market: &RatesAndYield,
     policy: &QualityPolicy,
 ) -> Result<ChainSummary> {
     Ok(analyse(chain, market, policy)?.summary)
@@ -298,15 +260,12 @@ pub fn summarise(
 /// The chain's summary and per-slice metrics.
 ///
 /// # Errors
-/// [`FeatureError::BadInput`] if the underlying price is not positive;
-/// [`FeatureError::InvalidConfig`] if the rate or the dividend yield is not finite or outside
-/// (−1, 1).
+/// [`FeatureError::BadInput`] if the underlying price is not positive.
 pub fn analyse(
     chain: &ChainSnapshot,
-    market: &MarketInputs,
+    market: &RatesAndYield,
     policy: &QualityPolicy,
 ) -> Result<ChainAnalysis> {
-    market.validate()?;
     let spot = chain.underlying_price().to_f64();
     let date = chain.as_of().date();
     if !(spot > 0.0 && spot.is_finite()) {
@@ -315,7 +274,7 @@ pub fn analyse(
             reason: format!("underlying price {spot} on {date} is not positive"),
         });
     }
-    let rows = chain_rows(chain, market.rate, market.dividend_yield, policy);
+    let rows = chain_rows(chain, *market, policy);
     let mut expiries = Vec::new();
     let mut slice: Vec<&ChainRow<'_>> = Vec::new();
     // Rows come by expiry, then strike, right and root: collect an expiry's rows, then split
@@ -414,7 +373,7 @@ fn count(n: usize) -> u32 {
 }
 
 /// The metrics of one slice (rows of one expiry and root, in chain order).
-fn slice_metrics(slice: &[&ChainRow<'_>], spot: f64, market: &MarketInputs) -> ExpiryMetrics {
+fn slice_metrics(slice: &[&ChainRow<'_>], spot: f64, market: &RatesAndYield) -> ExpiryMetrics {
     let first = slice[0];
     let years = first.years;
     let mut metrics = ExpiryMetrics {
@@ -434,11 +393,11 @@ fn slice_metrics(slice: &[&ChainRow<'_>], spot: f64, market: &MarketInputs) -> E
     if years <= 0.0 {
         return metrics;
     }
-    let discount = (-market.rate * years).exp();
+    let discount = (-market.rate() * years).exp();
     let (forward, from_parity) = match parity_forward(slice, discount) {
         Some(f) => (f, true),
         None => (
-            spot * ((market.rate - market.dividend_yield) * years).exp(),
+            spot * ((market.rate() - market.dividend_yield()) * years).exp(),
             false,
         ),
     };
@@ -456,7 +415,7 @@ fn slice_metrics(slice: &[&ChainRow<'_>], spot: f64, market: &MarketInputs) -> E
             forward,
             strike,
             years,
-            rate: market.rate,
+            rate: market.rate(),
         };
         let Ok(iv) = black76::implied_vol(&option, mid) else {
             continue;
@@ -726,7 +685,7 @@ pub fn summarise_series(
     source: &dyn MarketDataSource,
     symbol: &Underlying,
     dates: &[NaiveDate],
-    market: impl Fn(NaiveDate) -> MarketInputs,
+    market: impl Fn(NaiveDate) -> RatesAndYield,
     policy: &QualityPolicy,
 ) -> Result<Vec<ChainSummary>> {
     let mut out = Vec::with_capacity(dates.len());
@@ -748,7 +707,7 @@ pub fn summarise_series(
 /// As [`summarise`], for the first chain that fails.
 pub fn summarise_snapshots<'a>(
     snapshots: impl IntoIterator<Item = &'a ChainSnapshot>,
-    market: impl Fn(NaiveDate) -> MarketInputs,
+    market: impl Fn(NaiveDate) -> RatesAndYield,
     policy: &QualityPolicy,
 ) -> Result<Vec<ChainSummary>> {
     snapshots

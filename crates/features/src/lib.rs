@@ -19,7 +19,7 @@ pub mod realised;
 pub mod regime;
 pub mod synthetic_chains;
 
-pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics, MarketInputs};
+pub use chain_metrics::{ChainAnalysis, ChainSummary, ExpiryMetrics};
 pub use error::{FeatureError, Result};
 #[cfg(feature = "library")]
 pub use library::{Family, FeatureSpec, compute, registry};

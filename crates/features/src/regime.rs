@@ -72,56 +72,8 @@ use crate::error::{FeatureError, Result};
 use crate::rank::{RANK_WINDOW, percentile_unchecked, rank_unchecked};
 use crate::realised::{Estimator, OhlcSlices, SessionTable, bad, columns_for, realised_vol};
 
-/// A volatility regime of the original plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Regime {
-    /// Low VIX and low VIX rank.
-    LowVol,
-    /// High VIX or high VIX rank.
-    HighVol,
-    /// Realised vol catching up with implied, VIX rank above the middle.
-    IvExpansion,
-    /// Implied vol well above realised, VIX rank below the middle.
-    IvContraction,
-    /// None of the above.
-    Neutral,
-}
-
-impl Regime {
-    /// All five, in the plan's priority order.
-    pub const ALL: [Self; 5] = [
-        Self::LowVol,
-        Self::HighVol,
-        Self::IvExpansion,
-        Self::IvContraction,
-        Self::Neutral,
-    ];
-
-    /// The plan's snake-case name (`low_vol`, `high_vol`, `iv_expansion`, `iv_contraction`,
-    /// `neutral`).
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::LowVol => "low_vol",
-            Self::HighVol => "high_vol",
-            Self::IvExpansion => "iv_expansion",
-            Self::IvContraction => "iv_contraction",
-            Self::Neutral => "neutral",
-        }
-    }
-
-    /// Position in [`Regime::ALL`].
-    #[must_use]
-    pub const fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl std::fmt::Display for Regime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+// The regime lives in volta-core, so that risk and strategy name it without this crate.
+pub use volta_core::Regime;
 
 /// One day's inputs to the rules.
 #[derive(Debug, Clone, Copy, PartialEq)]

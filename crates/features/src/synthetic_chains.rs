@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use volta_core::{DailyBar, QualityPolicy};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 
-use crate::chain_metrics::{ChainSummary, MarketInputs, summarise};
+use crate::chain_metrics::{ChainSummary, summarise};
 use crate::error::Result;
 
 /// Monthly expiries beyond this many calendar days are not generated for feature summaries:
@@ -50,7 +50,7 @@ pub fn synthetic_summaries(
         .max_days_all_expiries
         .min(config.chain.max_days_monthlies);
     let market = SyntheticMarket::from_history(&config, bars, vix)?;
-    let inputs = MarketInputs::try_new(config.rate, config.dividend_yield)?;
+    let inputs = volta_core::RatesAndYield::try_new(config.rate, config.dividend_yield)?;
     let policy = QualityPolicy::default();
     let sessions = market.days().len();
     let next = AtomicUsize::new(0);

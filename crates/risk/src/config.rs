@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use volta_core::Regime;
 
 use crate::error::{Result, RiskError};
 
@@ -35,9 +36,10 @@ pub struct RiskConfig {
     /// Drawdown from the equity peak that fires the kill switch: flatten, halt new orders,
     /// stay halted until a person resets it.
     pub kill_switch_drawdown: f64,
-    /// Size multiplier per regime name (`low_vol`, `neutral`, `iv_expansion`, `iv_contraction`,
-    /// `high_vol`); a regime not listed trades at 1.0; 0 means no new trades in that regime.
-    pub regime_scale: BTreeMap<String, f64>,
+    /// Size multiplier per regime, keyed by its name in a config (`low_vol`, `neutral`,
+    /// `iv_expansion`, `iv_contraction`, `high_vol`; any other name is a parse error naming
+    /// it); a regime not listed trades at 1.0; 0 means no new trades in that regime.
+    pub regime_scale: BTreeMap<Regime, f64>,
 }
 
 impl Default for RiskConfig {
@@ -56,16 +58,13 @@ impl Default for RiskConfig {
             max_vega_per_point: 0.01,
             daily_loss_limit: 0.03,
             kill_switch_drawdown: 0.25,
-            regime_scale: [
-                ("low_vol", 1.0),
-                ("neutral", 1.0),
-                ("iv_contraction", 1.0),
-                ("iv_expansion", 0.5),
-                ("high_vol", 0.5),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+            regime_scale: BTreeMap::from([
+                (Regime::LowVol, 1.0),
+                (Regime::Neutral, 1.0),
+                (Regime::IvContraction, 1.0),
+                (Regime::IvExpansion, 0.5),
+                (Regime::HighVol, 0.5),
+            ]),
         }
     }
 }
@@ -135,9 +134,9 @@ impl RiskConfig {
 
     /// The size multiplier of a regime (1.0 when none is given or it is not listed).
     #[must_use]
-    pub fn scale_for(&self, regime: Option<&str>) -> f64 {
+    pub fn scale_for(&self, regime: Option<Regime>) -> f64 {
         regime
-            .and_then(|r| self.regime_scale.get(r).copied())
+            .and_then(|r| self.regime_scale.get(&r).copied())
             .unwrap_or(1.0)
     }
 }

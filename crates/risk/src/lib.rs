@@ -9,7 +9,7 @@
 //! ```
 //! use chrono::NaiveDate;
 //! use volta_core::order::{ComboOrder, ComboSide, Leg, LegAction};
-//! use volta_core::Money;
+//! use volta_core::{Money, Regime};
 //! use volta_risk::{Decision, DollarGreeks, Portfolio, Proposal, RiskConfig, RiskManager};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,7 +26,7 @@
 //!     strategy: "iv_rank".into(),
 //!     order,
 //!     unit_greeks: DollarGreeks { dollar_delta: 6_000.0, vega_per_point: -8.0 },
-//!     regime: Some("neutral".into()),
+//!     regime: Some(Regime::Neutral),
 //! };
 //! let portfolio = Portfolio { equity: "100000".parse::<Money>()?, open: vec![] };
 //! // 2 % of $100,000 = $2,000 of risk: two spreads.

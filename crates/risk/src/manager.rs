@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use volta_core::order::{ComboOrder, DollarGreeks};
-use volta_core::{Money, Underlying};
+use volta_core::{Money, Regime, Underlying};
 
 use crate::config::RiskConfig;
 use crate::error::{Result, RiskError};
@@ -45,8 +45,8 @@ pub struct Proposal {
     pub order: ComboOrder,
     /// Dollar greeks of one unit of the combo.
     pub unit_greeks: DollarGreeks,
-    /// The regime's name, for regime-based sizing.
-    pub regime: Option<String>,
+    /// The regime it was decided in, for regime-based sizing (`None`: not known).
+    pub regime: Option<Regime>,
 }
 
 /// Why a trade was refused. Every rejection is recorded (see [`RiskManager::rejections`]).
@@ -65,7 +65,7 @@ pub enum RejectReason {
     /// The regime's size multiplier is zero.
     RegimeOff {
         /// The regime.
-        regime: String,
+        regime: Regime,
     },
     /// The combo's loss is unbounded (a naked short call) or not computable: only defined-risk
     /// trades are taken.
@@ -344,11 +344,12 @@ impl RiskManager {
         if loss >= c.daily_loss_limit {
             return Ok(Decision::Rejected(RejectReason::DailyLossLimit { loss }));
         }
-        let scale = c.scale_for(proposal.regime.as_deref());
-        if scale == 0.0 {
-            return Ok(Decision::Rejected(RejectReason::RegimeOff {
-                regime: proposal.regime.clone().unwrap_or_default(),
-            }));
+        let scale = c.scale_for(proposal.regime);
+        // Only a listed regime can scale to zero: an unknown one trades at 1.0.
+        if let Some(regime) = proposal.regime
+            && scale == 0.0
+        {
+            return Ok(Decision::Rejected(RejectReason::RegimeOff { regime }));
         }
         let order = &proposal.order;
         let unit = order.with_quantity(1)?;

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
+use volta_core::Regime;
 
-use crate::config::{Check, default_regime_table, parse_regime};
+use crate::check::Check;
 use crate::error::{Result, StrategyError};
-use crate::manage::ExitRules;
+use crate::exit::ExitRules;
 use crate::proposal::{Intent, Proposal};
-use crate::strategies::Strategy;
+use crate::strategy::Strategy;
 use crate::view::MarketView;
 
 /// Scores a proposal in 0..1 (1 = take it). Out-of-range scores are clamped; NaN is 0.
@@ -73,13 +74,41 @@ impl AdaptiveConfig {
     #[must_use]
     pub fn everywhere(name: &str) -> Self {
         Self {
-            table: volta_features::Regime::ALL
+            table: Regime::ALL
                 .iter()
                 .map(|r| (r.as_str().to_owned(), vec![name.to_owned()]))
                 .collect(),
             ..Self::default()
         }
     }
+}
+
+/// The default regime table (see `docs/strategies.md` for the reasons).
+#[must_use]
+pub fn default_regime_table() -> BTreeMap<String, Vec<String>> {
+    let row = |regime: Regime, names: &[&str]| {
+        (
+            regime.as_str().to_owned(),
+            names.iter().map(|&n| n.to_owned()).collect(),
+        )
+    };
+    BTreeMap::from([
+        row(Regime::LowVol, &[]),
+        row(Regime::HighVol, &["iv_rank_premium"]),
+        row(Regime::IvExpansion, &[]),
+        row(
+            Regime::IvContraction,
+            &[
+                "iv_rank_premium",
+                "defined_risk_strangle",
+                "zero_dte_iron_condor",
+            ],
+        ),
+        row(
+            Regime::Neutral,
+            &["defined_risk_strangle", "zero_dte_iron_condor"],
+        ),
+    ])
 }
 
 /// Runs the strategies the regime table lists for the view's regime (nothing while the
@@ -89,7 +118,7 @@ impl AdaptiveConfig {
 pub struct Adaptive {
     name: String,
     members: Vec<Box<dyn Strategy>>,
-    /// Per regime (by [`volta_features::Regime::index`]), indices into `members`.
+    /// Per regime (by [`Regime::index`]), indices into `members`.
     table: [Vec<usize>; 5],
     scorer: Box<dyn Scorer>,
     min_score: f64,
@@ -106,7 +135,7 @@ impl Adaptive {
         check.unit("min_score", config.min_score)?;
         let mut table: [Vec<usize>; 5] = Default::default();
         for (regime, names) in &config.table {
-            let Some(r) = parse_regime(regime) else {
+            let Ok(r) = regime.parse::<Regime>() else {
                 return Err(check.bad(
                     "table",
                     regime,

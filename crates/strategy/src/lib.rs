@@ -11,10 +11,8 @@
 //!
 //! ```
 //! use chrono::NaiveDate;
-//! use volta_core::QualityPolicy;
+//! use volta_core::{QualityPolicy, RatesAndYield, Regime};
 //! use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-//! use volta_features::Regime;
-//! use volta_strategy::select::Rates;
 //! use volta_strategy::{MarketView, Strategy, UnderlyingView, config::StrategyConfig};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +22,7 @@
 //!     ..SyntheticConfig::default()
 //! })?;
 //! let chain = market.chain(0)?;
-//! let rates = Rates { rate: 0.02, dividend_yield: 0.015 };
+//! let rates = RatesAndYield::try_new(0.02, 0.015)?;
 //! let spy = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.7, rates)?;
 //! let view = MarketView::new(chain.as_of(), Some(Regime::Neutral), Some(19.0))?
 //!     .with_underlying(spy)?;
@@ -38,12 +36,15 @@
 #![deny(missing_docs)]
 
 pub mod adaptive;
+mod check;
 pub mod config;
 mod error;
+pub mod exit;
 pub mod manage;
 pub mod proposal;
 pub mod select;
 pub mod strategies;
+pub mod strategy;
 pub mod structures;
 pub mod view;
 
@@ -51,7 +52,7 @@ pub use adaptive::{AcceptAll, Adaptive, AdaptiveConfig, CreditToWidth, Scorer};
 pub use error::{Result, StrategyError};
 pub use proposal::{Intent, Proposal};
 pub use strategies::{
-    DefinedRiskStrangle, IvRankPremium, IvRankPremiumConfig, ShortVolConfig, Strategy,
-    ZeroDteIronCondor,
+    DefinedRiskStrangle, IvRankPremium, IvRankPremiumConfig, ShortVolConfig, ZeroDteIronCondor,
 };
+pub use strategy::Strategy;
 pub use view::{MarketView, OpenPosition, UnderlyingView};

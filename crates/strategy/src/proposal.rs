@@ -4,20 +4,25 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use volta_core::Underlying;
 use volta_core::order::{ComboOrder, DollarGreeks, Instrument};
+use volta_core::{PositionId, Underlying};
 use volta_pricing::OptionRight;
 
-use crate::manage::ExitReason;
+use crate::exit::ExitReason;
 use crate::structures::{Structure, Trade};
 
 /// Opening a new position or closing a held one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Intent {
     /// A BUY of the legs as they will be held.
     Open,
     /// A SELL of a held position's legs, for this reason.
-    Close(ExitReason),
+    Close {
+        /// The position closed (its [`crate::OpenPosition::id`]).
+        position: PositionId,
+        /// Why.
+        reason: ExitReason,
+    },
 }
 
 /// One combo order a strategy wants placed. Sizing (the quantity) and the risk checks are the
@@ -117,9 +122,9 @@ impl Proposal {
 
 impl fmt::Display for Proposal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let intent = match self.intent {
+        let intent = match &self.intent {
             Intent::Open => "open".to_owned(),
-            Intent::Close(r) => format!("close ({r})"),
+            Intent::Close { reason, .. } => format!("close ({reason})"),
         };
         write!(
             f,

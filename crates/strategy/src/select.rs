@@ -1,18 +1,8 @@
 //! The quality gate and choosing contracts: an expiry by days to expiry, strikes by delta.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use volta_core::{ChainSnapshot, OptionQuote, Price, QualityPolicy};
-use volta_data::synthetic::chain_rows;
+use volta_core::{ChainSnapshot, OptionQuote, Price, QualityPolicy, RatesAndYield, chain_rows};
 use volta_pricing::{OptionRight, Vanilla, bsm};
-
-/// Rates for analytics: continuously compounded, per year.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rates {
-    /// Risk-free rate (0.05 = 5 %).
-    pub rate: f64,
-    /// Dividend yield of the underlying.
-    pub dividend_yield: f64,
-}
 
 /// Why quotes were kept out of a chain, counted per reason (a quote is counted under the first
 /// reason that applies, in this order).
@@ -148,7 +138,7 @@ pub struct ExpirySlice<'a> {
 impl<'a> ExpirySlice<'a> {
     /// The usable contracts of `expiry` in a gated chain: two-sided, with an IV and a delta.
     #[must_use]
-    pub fn new(chain: &'a ChainSnapshot, expiry: NaiveDate, rates: Rates) -> Self {
+    pub fn new(chain: &'a ChainSnapshot, expiry: NaiveDate, rates: RatesAndYield) -> Self {
         let spot = chain.underlying_price().to_f64();
         let mut slice = Self {
             expiry,
@@ -170,12 +160,7 @@ impl<'a> ExpirySlice<'a> {
             }),
         );
         let Ok(one) = one else { return slice };
-        for row in chain_rows(
-            &one,
-            rates.rate,
-            rates.dividend_yield,
-            &QualityPolicy::default(),
-        ) {
+        for row in chain_rows(&one, rates, &QualityPolicy::default()) {
             let (Some(iv), Some(bid), Some(ask)) = (row.implied_vol, row.quote.bid, row.quote.ask)
             else {
                 continue;
@@ -186,8 +171,8 @@ impl<'a> ExpirySlice<'a> {
                 spot,
                 row.quote.key.strike().to_f64(),
                 row.years,
-                rates.rate,
-                rates.dividend_yield,
+                rates.rate(),
+                rates.dividend_yield(),
             );
             let Some(greeks) = option.ok().and_then(|o| bsm::greeks(&o, iv).ok()) else {
                 continue;

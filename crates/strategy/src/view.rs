@@ -12,14 +12,14 @@
 //! caller's responsibility (volta-features' look-ahead property test covers the library).
 
 use chrono::{NaiveDate, NaiveDateTime};
+use volta_core::Regime;
 use volta_core::order::{ComboOrder, Instrument};
-use volta_core::{ChainSnapshot, QualityPolicy, Underlying};
-use volta_features::Regime;
+use volta_core::{ChainSnapshot, PositionId, QualityPolicy, RatesAndYield, Underlying};
 
 use crate::error::{Result, StrategyError};
-use crate::manage::Held;
+use crate::exit::Held;
 use crate::proposal::Proposal;
-use crate::select::{GateCounts, Rates, gate};
+use crate::select::{GateCounts, gate};
 use crate::structures::Structure;
 
 #[expect(
@@ -40,7 +40,7 @@ pub struct UnderlyingView {
     chain: ChainSnapshot,
     gate_counts: GateCounts,
     iv_rank: f64,
-    rates: Rates,
+    rates: RatesAndYield,
 }
 
 impl UnderlyingView {
@@ -48,22 +48,15 @@ impl UnderlyingView {
     /// underlying's IV or of the VIX) and the rates used for IVs and deltas.
     ///
     /// # Errors
-    /// [`StrategyError::InvalidView`] for an IV rank outside `0..=1` or non-finite rates.
+    /// [`StrategyError::InvalidView`] for an IV rank outside `0..=1`.
     pub fn gated(
         raw: &ChainSnapshot,
         policy: &QualityPolicy,
         iv_rank: f64,
-        rates: Rates,
+        rates: RatesAndYield,
     ) -> Result<Self> {
         if !(0.0..=1.0).contains(&iv_rank) {
             return Err(invalid("iv_rank", iv_rank, "in 0..=1"));
-        }
-        if !(rates.rate.is_finite() && rates.dividend_yield.is_finite()) {
-            return Err(invalid(
-                "rates",
-                format!("{rates:?}"),
-                "finite rate and dividend yield",
-            ));
         }
         let (chain, gate_counts) = gate(raw, policy)?;
         Ok(Self {
@@ -106,7 +99,7 @@ impl UnderlyingView {
 
     /// Rates for IVs and deltas.
     #[must_use]
-    pub const fn rates(&self) -> Rates {
+    pub const fn rates(&self) -> RatesAndYield {
         self.rates
     }
 }
@@ -114,6 +107,8 @@ impl UnderlyingView {
 /// An open position as the strategies see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenPosition {
+    /// Its id: what a closing proposal names ([`crate::Intent::Close`]).
+    pub id: PositionId,
     /// The strategy that opened it.
     pub strategy: String,
     /// Its shape.
@@ -127,10 +122,11 @@ pub struct OpenPosition {
 }
 
 impl OpenPosition {
-    /// The position an opening proposal becomes when filled at `entry` on `entered`.
+    /// The position `id` an opening proposal becomes when filled at `entry` on `entered`.
     #[must_use]
-    pub fn from_fill(proposal: &Proposal, entry: f64, entered: NaiveDate) -> Self {
+    pub fn from_fill(id: PositionId, proposal: &Proposal, entry: f64, entered: NaiveDate) -> Self {
         Self {
+            id,
             strategy: proposal.strategy.clone(),
             structure: proposal.structure,
             order: proposal.order.clone(),
@@ -158,7 +154,7 @@ impl OpenPosition {
             .min()
     }
 
-    /// What [`crate::manage::exit_reason`] needs.
+    /// What [`crate::exit::exit_reason`] needs.
     #[must_use]
     pub fn held(&self) -> Option<Held> {
         self.expiry().map(|expiry| Held {
@@ -226,7 +222,8 @@ impl MarketView {
     /// Adds an open position.
     ///
     /// # Errors
-    /// [`StrategyError::InvalidView`] for a position entered after the decision date.
+    /// [`StrategyError::InvalidView`] for a position entered after the decision date or one
+    /// whose id is already in the view (closings name their position by id).
     pub fn with_position(mut self, position: OpenPosition) -> Result<Self> {
         if position.entered > self.as_of.date() {
             return Err(invalid(
@@ -234,6 +231,9 @@ impl MarketView {
                 position.entered,
                 "on or before the decision date (no look-ahead)",
             ));
+        }
+        if self.positions.iter().any(|p| p.id == position.id) {
+            return Err(invalid("position id", &position.id, "unique in the view"));
         }
         self.positions.push(position);
         Ok(self)

@@ -14,9 +14,6 @@ use super::config::{ChainParams, ModelParams};
 use super::path::expected_variance;
 use crate::error::Result;
 
-/// Minutes in a 365-day year: option times to expiry are ACT/365 in minutes.
-pub(crate) const MINUTES_PER_YEAR: f64 = 365.0 * 24.0 * 60.0;
-
 /// The implied-volatility surface of one session: an ATM term structure from the model's
 /// risk-neutral expected variance, and a smile in standardised log-moneyness.
 ///

@@ -115,7 +115,6 @@
 
 mod chain;
 mod config;
-mod derived;
 mod path;
 mod persist;
 
@@ -124,6 +123,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 use volta_core::calendar::REGULAR_CLOSE;
+use volta_core::chain_analytics::MINUTES_PER_YEAR;
 use volta_core::expiry::{Expiry, ExpiryKind, expiries_between};
 use volta_core::{
     ChainSnapshot, ContractKey, DailyBar, NyseCalendar, Price, SettlementTime, Underlying,
@@ -131,8 +131,9 @@ use volta_core::{
 
 pub use chain::Smile;
 pub use config::{ChainParams, ModelParams, SyntheticConfig};
-pub use derived::{ChainRow, IvSource, chain_rows};
 pub use persist::{CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, store_market};
+// The chain analytics moved to volta-core; re-exported at their old path.
+pub use volta_core::chain_analytics::{ChainRow, IvSource, chain_rows};
 
 use crate::error::Result;
 
@@ -423,7 +424,7 @@ impl SyntheticMarket {
             if minutes <= 0 {
                 continue;
             }
-            let years = minutes as f64 / chain::MINUTES_PER_YEAR;
+            let years = minutes as f64 / MINUTES_PER_YEAR;
             listed.push(chain::ExpiryToQuote {
                 expiry: e,
                 years,

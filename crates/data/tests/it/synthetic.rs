@@ -4,7 +4,7 @@
 use crate::common;
 use chrono::NaiveDate;
 use rstest::rstest;
-use volta_core::{NyseCalendar, OptionRight, QualityPolicy, QuoteFlag};
+use volta_core::{NyseCalendar, OptionRight, QualityPolicy, QuoteFlag, RatesAndYield};
 use volta_data::synthetic::{IvSource, SyntheticConfig, SyntheticMarket, chain_rows};
 use volta_pricing::{Vanilla, bsm};
 
@@ -260,12 +260,13 @@ fn ten_years() -> SyntheticMarket {
 fn chains_have_no_static_arbitrage() {
     let m = ten_years();
     let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let rates = RatesAndYield::try_new(r, q).unwrap();
     let mut checked = 0;
     for i in sample_days(&m) {
         let chain = m.chain(i).unwrap();
         let smile = m.smile(i).unwrap();
         let s = chain.underlying_price().to_f64();
-        let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
+        let rows = chain_rows(&chain, rates, &QualityPolicy::default());
         for expiry in chain.expiries() {
             let years = rows
                 .iter()
@@ -356,6 +357,7 @@ fn chains_have_no_static_arbitrage() {
 fn recomputed_iv_reproduces_the_smile() {
     let m = ten_years();
     let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let rates = RatesAndYield::try_new(r, q).unwrap();
     let (mut compared, mut within_half_point) = (0_usize, 0_usize);
     for i in sample_days(&m) {
         let chain = m.chain(i).unwrap();
@@ -371,7 +373,7 @@ fn recomputed_iv_reproduces_the_smile() {
             }),
         )
         .unwrap();
-        for row in chain_rows(&stripped, r, q, &QualityPolicy::default()) {
+        for row in chain_rows(&stripped, rates, &QualityPolicy::default()) {
             let k = row.quote.key.strike().to_f64();
             let model = smile.vol(k, row.years);
             let option = Vanilla {
@@ -430,6 +432,7 @@ fn recomputed_iv_reproduces_the_smile() {
 fn spreads_widen_with_the_vix() {
     let m = ten_years();
     let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let rates = RatesAndYield::try_new(r, q).unwrap();
     let n = m.days().len();
     let vix = |i: usize| m.days()[i].vix;
     let calm = (0..n).min_by(|a, b| vix(*a).total_cmp(&vix(*b))).unwrap();
@@ -444,7 +447,7 @@ fn spreads_widen_with_the_vix() {
     let atm_spread = |i: usize| {
         let chain = m.chain(i).unwrap();
         let s = chain.underlying_price().to_f64();
-        let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
+        let rows = chain_rows(&chain, rates, &QualityPolicy::default());
         let row = rows
             .iter()
             .filter(|row| row.days_to_expiry > 20.0 && row.quote.key.right() == OptionRight::Call)
@@ -470,6 +473,7 @@ fn spreads_widen_with_the_vix() {
 fn spreads_interest_and_flags_behave() {
     let m = ten_years();
     let (r, q) = (m.config().rate, m.config().dividend_yield);
+    let rates = RatesAndYield::try_new(r, q).unwrap();
     let n = m.days().len();
     let calm = (0..n)
         .min_by(|a, b| m.days()[*a].vix.total_cmp(&m.days()[*b].vix))
@@ -479,7 +483,7 @@ fn spreads_interest_and_flags_behave() {
     let mut interest = Vec::new();
     for i in sample_days(&m) {
         let chain = m.chain(i).unwrap();
-        let rows = chain_rows(&chain, r, q, &QualityPolicy::default());
+        let rows = chain_rows(&chain, rates, &QualityPolicy::default());
         assert_eq!(rows.len(), chain.len(), "every quote keeps its row");
         let expiry = chain
             .expiries()

@@ -19,8 +19,8 @@ use volta_data::store::{JournalStore, SqliteStore};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_engine::events::{OrderPurpose, SettlementKind};
 use volta_engine::{Engine, EngineEvent, ReplayFeed, Session, Signals, SimulatedClock};
-use volta_strategy::manage::ExitRules;
-use volta_strategy::structures::Structure;
+use volta_strategy::manage::{ExitReason, ExitRules, closing_proposal};
+use volta_strategy::structures::{Pricing, Structure};
 use volta_strategy::{Intent, MarketView, Proposal, Strategy};
 
 fn day(d: u32) -> NaiveDate {
@@ -50,27 +50,67 @@ impl Strategy for OneSpread {
         if view.as_of().date() != day(17) || view.holds("one_spread", &spy()) {
             return Ok(Vec::new());
         }
-        let legs = vec![
-            Leg::option(SHORT.parse().unwrap(), LegAction::Sell, 1).unwrap(),
-            Leg::option(LONG.parse().unwrap(), LegAction::Buy, 1).unwrap(),
-        ];
-        Ok(vec![Proposal {
-            strategy: "one_spread".to_owned(),
-            intent: Intent::Open,
-            structure: Structure::PutCreditSpread,
-            order: ComboOrder::new(legs, ComboSide::Buy, 1, "-2.00".parse().unwrap()).unwrap(),
-            mid: -2.10,
-            natural: -2.00,
-            greeks: Some(DollarGreeks {
-                dollar_delta: 1_000.0,
-                vega_per_point: -5.0,
-            }),
-            reason: "hand-written test trade".to_owned(),
-        }])
+        Ok(vec![the_spread("one_spread")])
     }
 
     fn exit_rules(&self, strategy: &str) -> Option<ExitRules> {
         (strategy == "one_spread").then_some(self.rules)
+    }
+}
+
+/// The 560/550 put credit spread, one unit, limit −2.00, proposed by `strategy`.
+fn the_spread(strategy: &str) -> Proposal {
+    let legs = vec![
+        Leg::option(SHORT.parse().unwrap(), LegAction::Sell, 1).unwrap(),
+        Leg::option(LONG.parse().unwrap(), LegAction::Buy, 1).unwrap(),
+    ];
+    Proposal {
+        strategy: strategy.to_owned(),
+        intent: Intent::Open,
+        structure: Structure::PutCreditSpread,
+        order: ComboOrder::new(legs, ComboSide::Buy, 1, "-2.00".parse().unwrap()).unwrap(),
+        mid: -2.10,
+        natural: -2.00,
+        greeks: Some(DollarGreeks {
+            dollar_delta: 1_000.0,
+            vega_per_point: -5.0,
+        }),
+        reason: "hand-written test trade".to_owned(),
+    }
+}
+
+/// Opens the same spread on Monday and again on Tuesday (two positions with the same legs
+/// and quantity), and on Wednesday closes Tuesday's only.
+#[derive(Debug)]
+struct SameLegsTwice;
+
+impl Strategy for SameLegsTwice {
+    fn name(&self) -> &'static str {
+        "same_legs"
+    }
+
+    fn propose(&self, view: &MarketView) -> volta_strategy::Result<Vec<Proposal>> {
+        let today = view.as_of().date();
+        Ok(if today == day(17) || today == day(18) {
+            vec![the_spread("same_legs")]
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn exit_rules(&self, strategy: &str) -> Option<ExitRules> {
+        (strategy == "same_legs").then_some(hold_to_expiry())
+    }
+
+    fn manage(&self, view: &MarketView) -> volta_strategy::Result<Vec<Proposal>> {
+        if view.as_of().date() != day(19) {
+            return Ok(Vec::new());
+        }
+        view.positions()
+            .iter()
+            .filter(|p| p.entered == day(18))
+            .map(|p| closing_proposal(view, p, ExitReason::ProfitTarget, Pricing::default()))
+            .collect()
     }
 }
 
@@ -287,6 +327,38 @@ fn a_profit_target_exit_closes_on_the_right_day_at_the_right_price() {
 }
 
 #[test]
+fn a_closing_order_closes_the_position_it_names_not_the_first_with_the_same_legs() {
+    // A regression: the engine matched closings to positions by their legs, so closing
+    // Tuesday's spread closed Monday's (the first with those legs). Wednesday's close at the
+    // unchanged quotes: mid −3.05 + 0.95 = −2.10, natural −3.10 + 0.90 = −2.20, limit −2.15.
+    let (mut engine, _dir) = common::engine(Box::new(SameLegsTwice), signals(), day(17));
+    let mut feed = ReplayFeed::new(week("570", Vec::new())).unwrap();
+    engine.run(&mut feed, &mut |_, _| {}).unwrap();
+    let marks = engine.venue().marks();
+    let trades: Vec<_> = engine.book().all().map(|p| p.trade(&marks)).collect();
+    let summary: Vec<_> = trades
+        .iter()
+        .map(|t| {
+            (
+                t.position_id.as_str(),
+                t.opened,
+                t.closed,
+                t.exit_reason.as_str(),
+                t.exit_price,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("p1", day(17), Some(day(21)), "expired", None),
+            ("p2", day(18), Some(day(19)), "profit_target", Some(-2.15)),
+        ]
+    );
+    assert!(engine.venue().positions().is_empty());
+}
+
+#[test]
 fn the_book_always_matches_the_broker() {
     // Every scenario above ends reconciled; here the stock leg of an assignment is checked in
     // the middle: after Friday's close the broker holds 200 SPY and so does the book.
@@ -419,14 +491,14 @@ fn an_assignment_is_told_to_observers_as_it_happened() {
         SettlementKind::Assigned,
         "SPY   250321P00560000".to_owned(),
         200,
-        vec!["p1".to_owned()]
+        vec![volta_core::PositionId::try_new("p1").unwrap()]
     )));
     assert!(settled.contains(&(
         day(21),
         SettlementKind::Expired,
         "SPY   250321P00550000".to_owned(),
         0,
-        vec!["p1".to_owned()]
+        vec![volta_core::PositionId::try_new("p1").unwrap()]
     )));
     // The position's last word: closed with its P&L of −393.60.
     let last = events

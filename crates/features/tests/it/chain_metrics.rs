@@ -7,14 +7,17 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-use volta_core::{ChainSnapshot, DailyBar, OptionRight, Price, QualityPolicy, Underlying};
+use volta_core::{
+    ChainSnapshot, CoreError, DailyBar, OptionRight, Price, QualityPolicy, RatesAndYield,
+    Underlying,
+};
 use volta_data::import::{ChainRequest, ImportedRates, import_chains, import_index, import_rates};
 use volta_data::source::{ChainDate, ExpirySelection, MarketDataSource};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_data::{DataError, Result as DataResult};
 use volta_features::FeatureError;
 use volta_features::chain_metrics::{
-    ChainAnalysis, MarketInputs, analyse, summarise, summarise_series, summarise_snapshots,
+    ChainAnalysis, analyse, summarise, summarise_series, summarise_snapshots,
 };
 
 /// SPX's dividend yield in 2011 and 2019, about 1.9-2.0 % (S&P Dow Jones Indices factsheets);
@@ -90,7 +93,7 @@ fn spx_2019_against_vix() {
     for file in &files {
         let chain = cboe_day(file);
         let date = chain.as_of().date();
-        let market = MarketInputs::try_new(rate_on(&rates, date), SPX_DIVIDEND_YIELD).unwrap();
+        let market = RatesAndYield::try_new(rate_on(&rates, date), SPX_DIVIDEND_YIELD).unwrap();
         let ChainAnalysis {
             summary: s,
             expiries,
@@ -123,7 +126,7 @@ fn spx_2019_against_vix() {
         // intraday print not always in step with the quotes, so a few basis points apart.
         for e in expiries.iter().filter(|e| (7.0..400.0).contains(&e.days())) {
             assert!(e.forward_from_parity);
-            let carry = s.spot * ((market.rate - market.dividend_yield) * e.years).exp();
+            let carry = s.spot * ((market.rate() - market.dividend_yield()) * e.years).exp();
             let gap = (e.forward.unwrap() / carry - 1.0).abs();
             worst_forward_gap = worst_forward_gap.max(gap);
         }
@@ -185,7 +188,7 @@ fn spx_open_interest_and_gamma_against_raw_rows() {
         return;
     };
     let chain = cboe_day(&csv);
-    let market = MarketInputs::try_new(0.0239, SPX_DIVIDEND_YIELD).unwrap();
+    let market = RatesAndYield::try_new(0.0239, SPX_DIVIDEND_YIELD).unwrap();
     let s = summarise(&chain, &market, &QualityPolicy::default()).unwrap();
     let rows = raw_rows(&csv);
     assert_eq!(rows.len(), 13_340);
@@ -248,7 +251,7 @@ fn spx_2011_ivolatility() {
         .iter()
         .map(|d| d.snapshot(at(d.quote_date, 16, 0)).unwrap())
         .collect();
-    let market = |date| MarketInputs::try_new(rate_on(&rates, date), SPX_DIVIDEND_YIELD).unwrap();
+    let market = |date| RatesAndYield::try_new(rate_on(&rates, date), SPX_DIVIDEND_YIELD).unwrap();
     let policy = QualityPolicy::default();
     let summaries = summarise_snapshots(&snapshots, market, &policy).unwrap();
     for (chain, s) in snapshots.iter().zip(&summaries) {
@@ -288,7 +291,7 @@ fn synthetic(chain: volta_data::synthetic::ChainParams) -> (SyntheticMarket, Syn
 #[test]
 fn synthetic_recovers_the_model_smile() {
     let (market, config) = synthetic(volta_data::synthetic::ChainParams::default());
-    let inputs = MarketInputs::try_new(config.rate, config.dividend_yield).unwrap();
+    let inputs = RatesAndYield::try_new(config.rate, config.dividend_yield).unwrap();
     let mut worst_atm: f64 = 0.0;
     for i in 0..market.days().len() {
         let chain = market.chain(i).unwrap();
@@ -326,7 +329,7 @@ fn synthetic_risk_reversal_follows_the_skew() {
     let down = volta_data::synthetic::ChainParams::default();
     for (params, sign) in [(up, 1.0), (down, -1.0)] {
         let (market, config) = synthetic(params);
-        let inputs = MarketInputs::try_new(config.rate, config.dividend_yield).unwrap();
+        let inputs = RatesAndYield::try_new(config.rate, config.dividend_yield).unwrap();
         let chain = market.chain(3).unwrap();
         let s = summarise(&chain, &inputs, &QualityPolicy::default()).unwrap();
         assert!(s.risk_reversal_25d.unwrap() * sign > 0.005, "{s:?}");
@@ -355,8 +358,8 @@ fn chain_of(quotes: Vec<volta_core::OptionQuote>) -> ChainSnapshot {
     .unwrap()
 }
 
-fn inputs() -> MarketInputs {
-    MarketInputs::try_new(0.001, 0.015).unwrap()
+fn inputs() -> RatesAndYield {
+    RatesAndYield::try_new(0.001, 0.015).unwrap()
 }
 
 #[test]
@@ -468,22 +471,17 @@ fn bad_spot_and_inputs_are_errors() {
     .unwrap();
     let err = summarise(&chain, &inputs(), &QualityPolicy::default()).unwrap_err();
     assert!(matches!(err, FeatureError::BadInput { .. }), "{err}");
+    // A non-finite rate or yield cannot be built, so it cannot reach `summarise`.
     assert!(matches!(
-        MarketInputs::try_new(f64::NAN, 0.0),
-        Err(FeatureError::InvalidConfig { field: "rate", .. })
+        RatesAndYield::try_new(f64::NAN, 0.0),
+        Err(CoreError::InvalidValue { name: "rate", .. })
     ));
-    let nan = MarketInputs {
-        rate: 0.01,
-        dividend_yield: f64::INFINITY,
-    };
-    let chain = chain_of(one_expiry_quotes());
-    let err = summarise(&chain, &nan, &QualityPolicy::default()).unwrap_err();
     assert!(matches!(
-        err,
-        FeatureError::InvalidConfig {
-            field: "dividend_yield",
+        RatesAndYield::try_new(0.01, f64::INFINITY),
+        Err(CoreError::InvalidValue {
+            name: "dividend_yield",
             ..
-        }
+        })
     ));
 }
 
@@ -537,7 +535,7 @@ fn series_skips_missing_days() {
     // A weekend date the source has never heard of is missing too.
     let mut asked = dates.clone();
     asked.push(NaiveDate::from_ymd_opt(2023, 3, 4).unwrap());
-    let inputs = MarketInputs::try_new(config.rate, config.dividend_yield).unwrap();
+    let inputs = RatesAndYield::try_new(config.rate, config.dividend_yield).unwrap();
     let rows = summarise_series(
         &source,
         &"SPY".parse().unwrap(),
@@ -567,8 +565,8 @@ fn gamma_exposure_of_one_call_is_bsm_gamma() {
         368.79,
         375.0,
         e.years,
-        m.rate,
-        m.dividend_yield,
+        m.rate(),
+        m.dividend_yield(),
     )
     .unwrap();
     let vol = volta_pricing::bsm::implied_vol(&option, 3.12).unwrap();

@@ -2,8 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use proptest::prelude::*;
-use volta_core::Money;
 use volta_core::order::{ComboOrder, ComboSide, Leg, LegAction};
+use volta_core::{Money, Regime};
 use volta_risk::{
     Decision, DollarGreeks, KillSwitchEvent, OpenRisk, Portfolio, Proposal, RejectReason,
     RiskConfig, RiskError, RiskManager,
@@ -48,7 +48,7 @@ fn put_spread(width: u32, credit: &str, quantity: u32) -> ComboOrder {
     .unwrap()
 }
 
-fn proposal(order: ComboOrder, regime: &str) -> Proposal {
+fn proposal(order: ComboOrder, regime: Regime) -> Proposal {
     Proposal {
         at: at(20, 15),
         strategy: "iv_rank".to_owned(),
@@ -57,7 +57,7 @@ fn proposal(order: ComboOrder, regime: &str) -> Proposal {
             dollar_delta: 6_000.0,
             vega_per_point: -8.0,
         },
-        regime: Some(regime.to_owned()),
+        regime: Some(regime),
     }
 }
 
@@ -97,7 +97,10 @@ fn sizing_by_worst_loss_and_regime() {
     let book = portfolio("100000", vec![]);
     // 2 % of 100k = 2,000; a 10-wide spread for 1.50 risks 850: two spreads.
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), "neutral"), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 2);
     let Decision::Approved { buying_power, .. } = d else {
@@ -106,17 +109,20 @@ fn sizing_by_worst_loss_and_regime() {
     assert_eq!(buying_power, money("1700")); // (10 − 1.50) × 100 × 2, Reg-T
     // High volatility halves the budget: 1,000 → one spread.
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), "high_vol"), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::HighVol),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     // The strategy's own quantity is a ceiling.
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 1), "low_vol"), &book)
+        .check(&proposal(put_spread(10, "1.50", 1), Regime::LowVol), &book)
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     // A 50-wide spread risks 4,850 per unit, over the 2,000 budget.
     let r = reason(
-        risk.check(&proposal(put_spread(50, "1.50", 1), "neutral"), &book)
+        risk.check(&proposal(put_spread(50, "1.50", 1), Regime::Neutral), &book)
             .unwrap(),
     );
     assert_eq!(
@@ -132,10 +138,10 @@ fn sizing_by_worst_loss_and_regime() {
     );
     // A regime set to 0 takes no trades.
     let mut config = RiskConfig::default();
-    config.regime_scale.insert("high_vol".to_owned(), 0.0);
+    config.regime_scale.insert(Regime::HighVol, 0.0);
     let mut off = RiskManager::new(config).unwrap();
     let r = reason(
-        off.check(&proposal(put_spread(10, "1.50", 1), "high_vol"), &book)
+        off.check(&proposal(put_spread(10, "1.50", 1), Regime::HighVol), &book)
             .unwrap(),
     );
     assert_eq!(r.to_string(), "no new trades in the high_vol regime");
@@ -155,8 +161,11 @@ fn naked_short_calls_are_refused() {
     )
     .unwrap();
     let r = reason(
-        risk.check(&proposal(naked, "neutral"), &portfolio("100000", vec![]))
-            .unwrap(),
+        risk.check(
+            &proposal(naked, Regime::Neutral),
+            &portfolio("100000", vec![]),
+        )
+        .unwrap(),
     );
     assert_eq!(r, RejectReason::UndefinedRisk);
 }
@@ -170,7 +179,10 @@ fn portfolio_limits_size_down_then_refuse() {
         vec![open_risk("QQQ", "15000"), open_risk("IWM", "14000")],
     );
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), "neutral"), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     let book = portfolio(
@@ -178,8 +190,11 @@ fn portfolio_limits_size_down_then_refuse() {
         vec![open_risk("QQQ", "15000"), open_risk("IWM", "14500")],
     );
     let r = reason(
-        risk.check(&proposal(put_spread(10, "1.50", 10), "neutral"), &book)
-            .unwrap(),
+        risk.check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
+        .unwrap(),
     );
     assert!(
         matches!(
@@ -194,13 +209,16 @@ fn portfolio_limits_size_down_then_refuse() {
     // Per underlying: 15 % = 15,000; 14,000 on SPY leaves one spread.
     let book = portfolio("100000", vec![open_risk("SPY", "14000")]);
     let d = risk
-        .check(&proposal(put_spread(10, "1.50", 10), "neutral"), &book)
+        .check(
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
+            &book,
+        )
         .unwrap();
     assert_eq!(approved_quantity(&d), 1);
     // Four SPY positions already: no fifth.
     let book = portfolio("100000", (0..4).map(|_| open_risk("SPY", "100")).collect());
     let r = reason(
-        risk.check(&proposal(put_spread(10, "1.50", 1), "neutral"), &book)
+        risk.check(&proposal(put_spread(10, "1.50", 1), Regime::Neutral), &book)
             .unwrap(),
     );
     assert_eq!(
@@ -210,7 +228,7 @@ fn portfolio_limits_size_down_then_refuse() {
     // Ten positions in all: no eleventh.
     let book = portfolio("100000", (0..10).map(|_| open_risk("QQQ", "100")).collect());
     let r = reason(
-        risk.check(&proposal(put_spread(10, "1.50", 1), "neutral"), &book)
+        risk.check(&proposal(put_spread(10, "1.50", 1), Regime::Neutral), &book)
             .unwrap(),
     );
     assert!(
@@ -233,7 +251,7 @@ fn greek_bands_limit_adding_exposure_but_never_reducing_it() {
     long.greeks.dollar_delta = 40_000.0;
     let d = risk
         .check(
-            &proposal(put_spread(10, "1.50", 10), "neutral"),
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
             &portfolio("100000", vec![long.clone()]),
         )
         .unwrap();
@@ -241,7 +259,7 @@ fn greek_bands_limit_adding_exposure_but_never_reducing_it() {
     long.greeks.dollar_delta = 46_000.0;
     let r = reason(
         risk.check(
-            &proposal(put_spread(10, "1.50", 10), "neutral"),
+            &proposal(put_spread(10, "1.50", 10), Regime::Neutral),
             &portfolio("100000", vec![long.clone()]),
         )
         .unwrap(),
@@ -258,7 +276,7 @@ fn greek_bands_limit_adding_exposure_but_never_reducing_it() {
     );
     // A trade with negative delta reduces it: allowed even beyond the band.
     long.greeks.dollar_delta = 60_000.0;
-    let mut reducing = proposal(put_spread(10, "1.50", 2), "neutral");
+    let mut reducing = proposal(put_spread(10, "1.50", 2), Regime::Neutral);
     reducing.unit_greeks.dollar_delta = -6_000.0;
     let d = risk
         .check(&reducing, &portfolio("100000", vec![long]))
@@ -290,7 +308,7 @@ fn kill_switch_fires_at_the_drawdown_and_halts_until_reset() {
     risk.on_equity(at(10, 16), money("125000")).unwrap();
     let r = reason(
         risk.check(
-            &proposal(put_spread(10, "1.50", 1), "neutral"),
+            &proposal(put_spread(10, "1.50", 1), Regime::Neutral),
             &portfolio("125000", vec![]),
         )
         .unwrap(),
@@ -301,7 +319,7 @@ fn kill_switch_fires_at_the_drawdown_and_halts_until_reset() {
     assert!(risk.halted_since().is_none());
     let d = risk
         .check(
-            &proposal(put_spread(10, "1.50", 1), "neutral"),
+            &proposal(put_spread(10, "1.50", 1), Regime::Neutral),
             &portfolio("125000", vec![]),
         )
         .unwrap();
@@ -315,7 +333,7 @@ fn kill_switch_fires_at_the_drawdown_and_halts_until_reset() {
 #[test]
 fn daily_loss_limit_stops_the_session_not_the_next() {
     let mut risk = RiskManager::new(RiskConfig::default()).unwrap();
-    let trade = proposal(put_spread(10, "1.50", 1), "neutral");
+    let trade = proposal(put_spread(10, "1.50", 1), Regime::Neutral);
     risk.on_equity(at(20, 10), money("100000")).unwrap();
     risk.on_equity(at(20, 12), money("97100")).unwrap();
     assert!(matches!(
@@ -348,10 +366,16 @@ fn bad_settings_and_inputs_are_named() {
     assert!(bad(|c| c.max_open_positions = 0).contains("max_open_positions"));
     assert!(
         bad(|c| {
-            c.regime_scale.insert("x".into(), f64::NAN);
+            c.regime_scale.insert(Regime::IvExpansion, f64::NAN);
         })
         .contains("regime_scale")
     );
+    // The regime table's keys are regime names; a misspelt one is refused by name.
+    let parsed: RiskConfig = toml::from_str("regime_scale = { high_vol = 0.25 }").unwrap();
+    assert_eq!(parsed.scale_for(Some(Regime::HighVol)), 0.25);
+    assert_eq!(parsed.scale_for(Some(Regime::Neutral)), 1.0);
+    let err = toml::from_str::<RiskConfig>("regime_scale = { hi_vol = 0.25 }").unwrap_err();
+    assert!(err.to_string().contains("unknown regime `hi_vol`"), "{err}");
     let mut risk = RiskManager::new(RiskConfig::default()).unwrap();
     assert!(matches!(
         risk.on_equity(at(3, 10), money("-5")),
@@ -359,7 +383,7 @@ fn bad_settings_and_inputs_are_named() {
     ));
     assert!(matches!(
         risk.check(
-            &proposal(put_spread(10, "1.50", 1), "neutral"),
+            &proposal(put_spread(10, "1.50", 1), Regime::Neutral),
             &portfolio("0", vec![])
         ),
         Err(RiskError::BadInput { .. })
@@ -385,7 +409,7 @@ proptest! {
         let mut risk = RiskManager::new(RiskConfig::default()).unwrap();
         let c = risk.config().clone();
         if let Decision::Approved { order: sized, buying_power } =
-            risk.check(&proposal(order, "neutral"), &book).unwrap()
+            risk.check(&proposal(order, Regime::Neutral), &book).unwrap()
         {
             let eq = f64::from(equity);
             let bp: f64 = buying_power.to_string().parse().unwrap();

@@ -7,14 +7,14 @@ use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboSide, Instrument, LegAction};
-use volta_core::{ChainSnapshot, ContractKey, QualityPolicy};
+use volta_core::{ChainSnapshot, ContractKey, PositionId, QualityPolicy, RatesAndYield};
 use volta_data::import::{ChainRequest, import_chains, import_index};
 use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
 use volta_features::{Regime, iv_rank};
 use volta_strategy::adaptive::{AcceptAll, CreditToWidth, Scorer};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
 use volta_strategy::manage::{ExitReason, ExitRules, closing_quote};
-use volta_strategy::select::{ExpirySlice, Rates, days_to};
+use volta_strategy::select::{ExpirySlice, days_to};
 use volta_strategy::strategies::{HighIvAction, LowIvAction, Width};
 use volta_strategy::structures::Structure;
 use volta_strategy::{
@@ -23,14 +23,17 @@ use volta_strategy::{
     ZeroDteIronCondor,
 };
 
-const SPX_RATES: Rates = Rates {
-    rate: 0.024,
-    dividend_yield: 0.019,
-};
-const SYN_RATES: Rates = Rates {
-    rate: 0.02,
-    dividend_yield: 0.015,
-};
+fn spx_rates() -> RatesAndYield {
+    RatesAndYield::try_new(0.024, 0.019).unwrap()
+}
+
+fn syn_rates() -> RatesAndYield {
+    RatesAndYield::try_new(0.02, 0.015).unwrap()
+}
+
+fn id(text: &str) -> PositionId {
+    PositionId::try_new(text).unwrap()
+}
 
 fn spx_as_of() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2019, 4, 25)
@@ -65,7 +68,7 @@ fn vix_rank_2019_04_25() -> Option<(f64, f64)> {
 
 fn spx_view(rank: f64, regime: Option<Regime>) -> Option<MarketView> {
     let chain = spx_day()?;
-    let spx = UnderlyingView::gated(&chain, &QualityPolicy::default(), rank, SPX_RATES).unwrap();
+    let spx = UnderlyingView::gated(&chain, &QualityPolicy::default(), rank, spx_rates()).unwrap();
     Some(
         MarketView::new(spx_as_of(), regime, Some(13.2))
             .unwrap()
@@ -116,7 +119,8 @@ fn synthetic_view(day: usize, ranks: [Option<f64>; 3], regime: Option<Regime>) -
         view = Some(match rank {
             Some(r) => v
                 .with_underlying(
-                    UnderlyingView::gated(&chain, &QualityPolicy::default(), r, SYN_RATES).unwrap(),
+                    UnderlyingView::gated(&chain, &QualityPolicy::default(), r, syn_rates())
+                        .unwrap(),
                 )
                 .unwrap(),
             None => v,
@@ -241,7 +245,7 @@ fn an_open_position_blocks_a_second_one_on_the_same_underlying() {
     };
     let strategy = premium(IvRankPremiumConfig::default());
     let first = strategy.propose(&view).unwrap().remove(0);
-    let held = OpenPosition::from_fill(&first, -first.credit(), spx_as_of().date());
+    let held = OpenPosition::from_fill(id("p1"), &first, -first.credit(), spx_as_of().date());
     let view = view.with_position(held.clone()).unwrap();
     assert!(view.holds("iv_rank_premium", held.underlying()));
     assert!(strategy.propose(&view).unwrap().is_empty());
@@ -607,7 +611,7 @@ fn a_config_file_deserialises_and_builds() {
 #[test]
 fn views_refuse_the_future() {
     let chain = markets()[0].chain(3).unwrap();
-    let u = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.5, SYN_RATES).unwrap();
+    let u = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.5, syn_rates()).unwrap();
     let yesterday = markets()[0].chain(2).unwrap().as_of();
     let e = MarketView::new(yesterday, Some(Regime::Neutral), None)
         .unwrap()
@@ -620,7 +624,7 @@ fn views_refuse_the_future() {
             ..
         }
     ));
-    let e = UnderlyingView::gated(&chain, &QualityPolicy::default(), 1.5, SYN_RATES).unwrap_err();
+    let e = UnderlyingView::gated(&chain, &QualityPolicy::default(), 1.5, syn_rates()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "market view `iv_rank` = 1.5: must be in 0..=1"
@@ -631,6 +635,7 @@ fn views_refuse_the_future() {
         .unwrap();
     assert!(view.clone().with_underlying(u).is_err(), "duplicate");
     let later = OpenPosition {
+        id: id("p1"),
         strategy: "x".to_owned(),
         structure: Structure::PutCreditSpread,
         order: premium(IvRankPremiumConfig::default())
@@ -641,7 +646,18 @@ fn views_refuse_the_future() {
         entry: -1.0,
         entered: chain.as_of().date().succ_opt().unwrap(),
     };
-    assert!(view.with_position(later).is_err());
+    assert!(view.clone().with_position(later.clone()).is_err());
+    // Closings name their position by id: two positions under one id are refused.
+    let today = OpenPosition {
+        entered: chain.as_of().date(),
+        ..later
+    };
+    let view = view.with_position(today.clone()).unwrap();
+    let e = view.with_position(today).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "market view `position id` = p1: must be unique in the view"
+    );
 }
 
 #[test]
@@ -655,28 +671,35 @@ fn held_positions_close_when_their_rule_fires() {
     // A credit spread costs money to close: mid and natural are negative, natural worse.
     assert!(now.mid < 0.0 && now.natural < now.mid);
     let date = view.as_of().date();
-    let position = |entry: f64, strategy: &str| OpenPosition {
+    let position = |name: &str, entry: f64, strategy: &str| OpenPosition {
         strategy: strategy.to_owned(),
         entry,
-        ..OpenPosition::from_fill(&opening, entry, date)
+        ..OpenPosition::from_fill(id(name), &opening, entry, date)
     };
     // Entries chosen so that each rule fires on today's quotes: opened for 2.2× today's
     // closing cost (P&L ≥ 50 % of the credit), and for a third of it (a loss ≥ 2× the credit).
-    let winner = position(2.2 * now.mid, "iv_rank_premium");
-    let loser = position(now.mid / 3.5, "iv_rank_premium");
-    let holding = position(now.mid, "iv_rank_premium");
-    let foreign = position(2.2 * now.mid, "someone_else");
+    // All four hold the same legs: the closings tell them apart by id.
+    let winner = position("p1", 2.2 * now.mid, "iv_rank_premium");
+    let loser = position("p2", now.mid / 3.5, "iv_rank_premium");
+    let holding = position("p3", now.mid, "iv_rank_premium");
+    let foreign = position("p4", 2.2 * now.mid, "someone_else");
     let view = [winner, loser, holding, foreign]
         .into_iter()
         .try_fold(view, MarketView::with_position)
         .unwrap();
     let closes = strategy.manage(&view).unwrap();
-    let reasons: Vec<Intent> = closes.iter().map(|c| c.intent).collect();
+    let intents: Vec<&Intent> = closes.iter().map(|c| &c.intent).collect();
     assert_eq!(
-        reasons,
+        intents,
         [
-            Intent::Close(ExitReason::ProfitTarget),
-            Intent::Close(ExitReason::StopLoss)
+            &Intent::Close {
+                position: id("p1"),
+                reason: ExitReason::ProfitTarget
+            },
+            &Intent::Close {
+                position: id("p2"),
+                reason: ExitReason::StopLoss
+            }
         ]
     );
     for c in &closes {
@@ -703,11 +726,17 @@ fn held_positions_close_when_their_rule_fires() {
         .unwrap();
     let view = MarketView::new(late, Some(Regime::Neutral), None)
         .unwrap()
-        .with_position(position(now.mid, "iv_rank_premium"))
+        .with_position(position("p3", now.mid, "iv_rank_premium"))
         .unwrap();
     let closes = strategy.manage(&view).unwrap();
     assert_eq!(closes.len(), 1);
-    assert_eq!(closes[0].intent, Intent::Close(ExitReason::DaysToExpiry));
+    assert_eq!(
+        closes[0].intent,
+        Intent::Close {
+            position: id("p3"),
+            reason: ExitReason::DaysToExpiry
+        }
+    );
     let width = opening.width().unwrap();
     let limit: f64 = closes[0].limit().to_string().parse().unwrap();
     assert_eq!(limit, -width, "pay at most the width");

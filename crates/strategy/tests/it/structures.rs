@@ -5,18 +5,17 @@ use crate::common;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use volta_core::order::LegAction;
-use volta_core::{ChainSnapshot, QualityPolicy};
+use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield};
 use volta_data::import::{ChainRequest, import_chains};
 use volta_pricing::OptionRight;
-use volta_strategy::select::{ExpirySlice, Rates, choose_expiry, days_to, gate};
+use volta_strategy::select::{ExpirySlice, choose_expiry, days_to, gate};
 use volta_strategy::structures::{
     Pricing, Structure, credit_spread, iron_butterfly, iron_condor, long_straddle,
 };
 
-const RATES: Rates = Rates {
-    rate: 0.024,
-    dividend_yield: 0.019,
-};
+fn rates() -> RatesAndYield {
+    RatesAndYield::try_new(0.024, 0.019).unwrap()
+}
 
 fn spx_day() -> Option<ChainSnapshot> {
     let path = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
@@ -63,7 +62,7 @@ fn a_16_delta_put_credit_spread_on_the_real_chain() {
     let expiry = choose_expiry(&gated, 30, 45, 38).unwrap();
     let dte = days_to(gated.as_of(), expiry);
     assert!((30..=45).contains(&dte), "{expiry}: {dte} days");
-    let slice = ExpirySlice::new(&gated, expiry, RATES);
+    let slice = ExpirySlice::new(&gated, expiry, rates());
     assert!(slice.puts.len() > 50 && slice.calls.len() > 50);
     // Out-of-the-money put deltas fall from 0 toward −0.5 as the strike rises (the analytics
     // on real quotes; in the money, quotes are sparse and mids can sit below intrinsic).
@@ -140,7 +139,7 @@ fn condors_butterflies_and_straddles_on_the_real_chain() {
     let Some(chain) = spx_day() else { return };
     let (gated, _) = gate(&chain, &QualityPolicy::default()).unwrap();
     let expiry = choose_expiry(&gated, 30, 45, 38).unwrap();
-    let slice = ExpirySlice::new(&gated, expiry, RATES);
+    let slice = ExpirySlice::new(&gated, expiry, rates());
     let condor = iron_condor(&slice, 0.20, 25.0, Pricing::default())
         .unwrap()
         .unwrap();

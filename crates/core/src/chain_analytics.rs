@@ -1,16 +1,44 @@
 //! Derived columns of a chain, for any source: days to expiry, mid, spread, moneyness, implied
 //! volatility (the vendor's, or recomputed), and quality flags. Quotes are described, never
 //! dropped.
+//!
+//! Here rather than in volta-data so that every layer — features, strategies, the engine —
+//! reads a chain the same way without depending on the data crate (its store, HTTP client and
+//! Parquet reader).
+//!
+//! ```
+//! use volta_core::{ChainSnapshot, OptionQuote, QualityPolicy, RatesAndYield, chain_rows};
+//!
+//! # fn main() -> Result<(), volta_core::CoreError> {
+//! let as_of = chrono::NaiveDate::from_ymd_opt(2021, 1, 4)
+//!     .unwrap()
+//!     .and_hms_opt(15, 45, 0)
+//!     .unwrap();
+//! let put = OptionQuote::new(
+//!     "SPY   210129P00345000".parse()?,
+//!     Some("2.76".parse()?),
+//!     Some("2.78".parse()?),
+//! );
+//! let chain = ChainSnapshot::try_new(as_of, "SPY".parse()?, "368.79".parse()?, [put])?;
+//! let rates = RatesAndYield::try_new(0.001, 0.015)?;
+//! let rows = chain_rows(&chain, rates, &QualityPolicy::default());
+//! assert!(rows[0].is_usable());
+//! assert!((rows[0].implied_vol.unwrap() - 0.25).abs() < 0.05);
+//! # Ok(())
+//! # }
+//! ```
 
 use chrono::NaiveDateTime;
-use volta_core::calendar::{REGULAR_CLOSE, REGULAR_OPEN};
-use volta_core::{
-    ChainSnapshot, NyseCalendar, OptionContract, OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags,
-    SettlementTime,
-};
 use volta_pricing::{Vanilla, bsm};
 
-use super::chain::MINUTES_PER_YEAR;
+use crate::calendar::{REGULAR_CLOSE, REGULAR_OPEN};
+use crate::{
+    ChainSnapshot, NyseCalendar, OptionContract, OptionQuote, QualityPolicy, QuoteFlag, QuoteFlags,
+    RatesAndYield, SettlementTime,
+};
+
+/// Minutes in a 365-day year: option times to expiry are ACT/365 in minutes.
+pub const MINUTES_PER_YEAR: f64 = 365.0 * 24.0 * 60.0;
 
 /// Where [`ChainRow::implied_vol`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +106,8 @@ fn settlement(quote: &OptionQuote) -> NaiveDateTime {
     date.and_time(time)
 }
 
-/// The derived columns of every quote of `chain`, in chain order, with the continuously
-/// compounded `rate` and `dividend_yield` per year for forwards and implied volatilities.
+/// The derived columns of every quote of `chain`, in chain order, with `rates` (continuously
+/// compounded, per year) for forwards and implied volatilities.
 ///
 /// The IV is the vendor's when the quote carries one; otherwise it is recomputed from the mid
 /// with [`volta_pricing::bsm::implied_vol`] (European exercise: for American equity options
@@ -88,10 +116,10 @@ fn settlement(quote: &OptionQuote) -> NaiveDateTime {
 #[must_use]
 pub fn chain_rows<'a>(
     chain: &'a ChainSnapshot,
-    rate: f64,
-    dividend_yield: f64,
+    rates: RatesAndYield,
     policy: &QualityPolicy,
 ) -> Vec<ChainRow<'a>> {
+    let (rate, dividend_yield) = (rates.rate(), rates.dividend_yield());
     let as_of = chain.as_of();
     let spot = chain.underlying_price().to_f64();
     chain
@@ -100,7 +128,7 @@ pub fn chain_rows<'a>(
             let minutes = (settlement(quote) - as_of).num_minutes() as f64;
             let years = minutes / MINUTES_PER_YEAR;
             let strike = quote.key.strike().to_f64();
-            let mid = quote.mid().map(volta_core::Price::to_f64);
+            let mid = quote.mid().map(crate::Price::to_f64);
             let forward = spot * ((rate - dividend_yield) * years.max(0.0)).exp();
             let vendor_iv = quote.vendor.and_then(|v| v.implied_vol);
             let recomputed = || {
@@ -145,8 +173,8 @@ pub fn chain_rows<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Price;
     use chrono::NaiveDate;
-    use volta_core::Price;
 
     #[expect(
         clippy::unnecessary_wraps,
@@ -182,7 +210,8 @@ mod tests {
             [good, crossed, zero],
         )
         .unwrap();
-        let rows = chain_rows(&chain, 0.001, 0.015, &QualityPolicy::default());
+        let rates = RatesAndYield::try_new(0.001, 0.015).unwrap();
+        let rows = chain_rows(&chain, rates, &QualityPolicy::default());
         assert_eq!(rows.len(), 3);
         let r = &rows[1];
         assert_eq!(r.quote.key.to_string(), "SPY   210129P00345000");
