@@ -22,11 +22,11 @@ use crate::{DataError, Result};
 
 /// The numbered migrations, in order. Never edit one that has shipped: add the next number.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("migrations/0001_init.sql")),
+    (1, "init", include_str!("../migrations/0001_init.sql")),
     (
         2,
         "index_rates",
-        include_str!("migrations/0002_index_rates.sql"),
+        include_str!("../migrations/0002_index_rates.sql"),
     ),
 ];
 
