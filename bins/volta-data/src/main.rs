@@ -11,6 +11,7 @@ use chrono::{NaiveDate, NaiveTime};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use volta_core::Underlying;
+use volta_data::DataDir;
 use volta_data::import::ChainRequest;
 use volta_data::ingest::{
     BarsOptions, DataDirOptions, Progress, SnapshotTime, ingest_bars, ingest_chains,
@@ -155,9 +156,9 @@ enum ImportWhat {
     },
     /// Every known file of a data folder laid out as the shared one (see its README).
     Dir {
-        /// The folder.
+        /// The folder [default: ../shared/data beside the checkout].
         #[arg(env = "VOLTA_DATA_DIR")]
-        dir: PathBuf,
+        dir: Option<PathBuf>,
     },
 }
 
@@ -300,7 +301,8 @@ fn synth(
 fn import(path: &Path, what: ImportWhat) -> Result<ExitCode> {
     let mut store = open_store(path)?;
     if let ImportWhat::Dir { dir } = what {
-        return import_dir(&mut store, &dir);
+        let data = dir.map_or_else(DataDir::beside_checkout, DataDir::new);
+        return import_dir(&mut store, &data);
     }
     let files = match &what {
         ImportWhat::Bars { files, .. }
@@ -370,16 +372,16 @@ fn import(path: &Path, what: ImportWhat) -> Result<ExitCode> {
     Ok(finish(failed))
 }
 
-fn import_dir(store: &mut SqliteStore, dir: &Path) -> Result<ExitCode> {
+fn import_dir(store: &mut SqliteStore, data: &DataDir) -> Result<ExitCode> {
     let bar = progress_bar(0, "files");
-    let report = ingest_data_dir(store, dir, &DataDirOptions::default(), &mut |p| match p {
+    let report = ingest_data_dir(store, data, &DataDirOptions::default(), &mut |p| match p {
         Progress::Started { total, file, .. } => {
             bar.set_length(total as u64);
             bar.set_message(file_name(file));
         }
         Progress::Finished { index, .. } => bar.set_position(index as u64 + 1),
     })
-    .with_context(|| format!("importing the data folder {}", dir.display()))?;
+    .with_context(|| format!("importing the data folder {}", data.root().display()))?;
     bar.finish_and_clear();
     for summary in &report.imported {
         println!("ok   {summary}");
@@ -396,7 +398,7 @@ fn import_dir(store: &mut SqliteStore, dir: &Path) -> Result<ExitCode> {
         report.imported.iter().map(|s| s.rows_changed).sum::<u64>(),
         report.failed.len(),
         report.skipped.len(),
-        dir.display()
+        data.root().display()
     );
     Ok(finish(report.failed.len()))
 }
