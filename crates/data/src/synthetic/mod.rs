@@ -132,7 +132,9 @@ use volta_core::{
 pub use chain::Smile;
 pub use config::{ChainParams, ModelParams, SyntheticConfig};
 pub use derived::{ChainRow, IvSource, chain_rows};
-pub use persist::{CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, store_market};
+pub use persist::{
+    CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, conflicting_bar, store_market,
+};
 
 use crate::error::Result;
 
