@@ -1,7 +1,5 @@
 //! The `volta-data` binary end to end: real processes on real SQLite files.
 
-#[path = "../../../crates/core/tests/it/common.rs"]
-mod common;
 #[path = "../../../crates/data/tests/it/support.rs"]
 mod support;
 
@@ -9,6 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use support::{ReplayServer, Reply};
+use volta_data::DataDir;
 
 fn volta_data(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_volta-data"))
@@ -154,10 +153,10 @@ fn commands_that_read_the_store_need_one() {
 #[test]
 fn import_real_files() {
     let (Some(spy), Some(vix), Some(dff), Some(spx)) = (
-        common::data_file("underlying/SPY_daily_unadjusted.csv"),
-        common::data_file("vol/VIX_History.csv"),
-        common::data_file("rates/DFF.csv"),
-        common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz"),
+        DataDir::test_file("underlying/SPY_daily_unadjusted.csv"),
+        DataDir::test_file("vol/VIX_History.csv"),
+        DataDir::test_file("rates/DFF.csv"),
+        DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz"),
     ) else {
         return;
     };

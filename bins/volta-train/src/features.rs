@@ -1,7 +1,7 @@
 //! `volta-train features`: panel from the data folder → every feature → Parquet.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -9,13 +9,14 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use volta_data::DataDir;
 use volta_data::import::import_index;
 use volta_data::synthetic::SyntheticConfig;
 use volta_features::FeatureMatrix;
 use volta_features::chain_metrics::ChainSummary;
 use volta_features::library::{Family, compute_with, registry};
 use volta_features::matrix::META_PROVENANCE;
-use volta_features::panel::{IndexSeries, LoadOptions, Provenance, load_bars, load_from_dir};
+use volta_features::panel::{LoadOptions, Provenance, load_bars, load_from_dir};
 use volta_features::synthetic_chains::synthetic_summaries;
 
 /// Where the options family's chain summaries come from.
@@ -39,9 +40,9 @@ pub(crate) struct Args {
     /// Last date of the matrix (YYYY-MM-DD).
     #[arg(long)]
     end: NaiveDate,
-    /// The market-data folder (see its README.md).
-    #[arg(long, env = "VOLTA_DATA_DIR", default_value = "../shared/data")]
-    data_dir: PathBuf,
+    /// The market-data folder (see its README.md) [default: ../shared/data beside the checkout].
+    #[arg(long, env = "VOLTA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// Output file (default: `features_<SYMBOL>_<START>_<END>.parquet`).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -55,6 +56,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         bail!("--start {} is after --end {}", args.start, args.end);
     }
     let symbol = args.symbol.to_uppercase();
+    let data = args
+        .data_dir
+        .clone()
+        .map_or_else(DataDir::beside_checkout, DataDir::new);
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "features_{symbol}_{}_{}.parquet",
@@ -69,25 +74,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
-    bar.set_message(format!("loading {symbol} from {}", args.data_dir.display()));
-    let panel = load_from_dir(
-        &args.data_dir,
-        &symbol,
-        args.end,
-        &LoadOptions::full(&symbol),
-    )
-    .with_context(|| {
-        format!(
-            "loading the {symbol} panel from {}",
-            args.data_dir.display()
-        )
-    })?;
+    bar.set_message(format!("loading {symbol} from {}", data.root().display()));
+    let panel = load_from_dir(&data, &symbol, args.end, &LoadOptions::full(&symbol))
+        .with_context(|| format!("loading the {symbol} panel from {}", data.root().display()))?;
     bar.inc(1);
     let panel = match args.chains {
         Chains::Synthetic => {
             let from = args.start - chrono::Days::new(CHAIN_WARM_UP_DAYS);
-            let summaries =
-                synthetic_chain_summaries(&args.data_dir, &symbol, from, args.end, &bar)?;
+            let summaries = synthetic_chain_summaries(&data, &symbol, from, args.end, &bar)?;
             panel
                 .with_chains(&summaries, Provenance::Synthetic)
                 .context("joining the synthetic chain summaries")?
@@ -135,15 +129,15 @@ const CHAIN_WARM_UP_DAYS: u64 = 400;
 /// The synthetic market on the real bars and VIX closes, one chain summary per session from
 /// `from` to `end`.
 fn synthetic_chain_summaries(
-    data_dir: &Path,
+    data: &DataDir,
     symbol: &str,
     from: NaiveDate,
     end: NaiveDate,
     bar: &ProgressBar,
 ) -> anyhow::Result<Vec<ChainSummary>> {
-    let (bars, _) = load_bars(data_dir, symbol, end)?;
+    let (bars, _) = load_bars(data, symbol, end)?;
     let bars: Vec<_> = bars.into_iter().filter(|b| b.date >= from).collect();
-    let vix_file = data_dir.join("vol").join(IndexSeries::Vix.file_name());
+    let vix_file = data.vix();
     let vix: Vec<(NaiveDate, f64)> = import_index(&vix_file, None)
         .with_context(|| format!("reading {}", vix_file.display()))?
         .records

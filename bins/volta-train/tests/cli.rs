@@ -1,29 +1,26 @@
 //! `volta-train features` end to end: a real process on the real SPY history, its Parquet
 //! matrix read back.
 
-#[path = "../../../crates/core/tests/it/common.rs"]
-mod common;
-
 use std::process::Command;
 
 use chrono::NaiveDate;
+use volta_data::DataDir;
 use volta_features::FeatureMatrix;
 
 /// The spring 2020 crash: 62 sessions, every feature, option features from synthetic chains on
 /// the real bars and VIX — and the metadata says so.
 #[test]
 fn spy_features_of_spring_2020() {
-    let Some(spy) = common::data_file("underlying/SPY_daily_unadjusted.csv") else {
+    if DataDir::test_file("underlying/SPY_daily_unadjusted.csv").is_none() {
         return;
-    };
-    let data_dir = spy.parent().unwrap().parent().unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("spy.parquet");
     let run = Command::new(env!("CARGO_BIN_EXE_volta-train"))
         .args(["features", "--symbol", "spy"])
         .args(["--start", "2020-01-02", "--end", "2020-03-31"])
         .arg("--data-dir")
-        .arg(data_dir)
+        .arg(DataDir::from_env().root())
         .arg("--out")
         .arg(&out)
         .output()

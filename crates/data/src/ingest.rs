@@ -49,6 +49,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use volta_core::{ChainSnapshot, NyseCalendar, Underlying};
 
+use crate::DataDir;
 use crate::error::{DataError, Result};
 use crate::import::{
     BarFormat, ChainFormat, ChainRequest, PriceBasis, RateSeries, RowFlag, Split, import_bars,
@@ -557,80 +558,83 @@ enum Plan {
     Skip(&'static str),
 }
 
-/// The files of the shared data folder (its README), relative, and how each is imported.
-/// Bars come first: the `QuantConnect` chains take their price from the ^GSPC bars.
-const KNOWN: &[(&str, Plan)] = &[
-    (
-        "underlying/SPY_daily_unadjusted.csv",
-        Plan::Bars(Some("SPY")),
-    ),
-    (
-        "underlying/QQQ_daily_unadjusted.csv",
-        Plan::Bars(Some("QQQ")),
-    ),
-    (
-        "underlying/IWM_daily_unadjusted.csv",
-        Plan::Bars(Some("IWM")),
-    ),
-    // Tiingo names its symbol (SPY); its 2021 raw bars equal the Alpha Vantage ones, so the
-    // second write changes nothing.
-    ("underlying/SPY_tiingo_2021.csv", Plan::Bars(None)),
-    ("underlying/GSPC_daily_ohlc.csv", Plan::Bars(Some("^GSPC"))),
-    ("underlying/NDX_daily_ohlc.csv", Plan::Bars(Some("^NDX"))),
-    (
-        "underlying/GSPC_daily_ohlcv_arch_1999_2018.csv",
-        Plan::Skip(
-            "the same ^GSPC series as GSPC_daily_ohlc.csv rounded differently: writing both \
-             under one symbol would make every re-import change 5031 rows",
+/// The files of the shared data folder (its README) and how each is imported. Bars come
+/// first: the `QuantConnect` chains take their price from the ^GSPC bars.
+fn known_files(data: &DataDir) -> Vec<(PathBuf, Plan)> {
+    let quantconnect = |day: &str| {
+        (
+            data.options_file(&format!("SPX_quantconnect_universe_{day}.csv")),
+            Plan::ChainsPricedBy("SPX", "^GSPC"),
+        )
+    };
+    let mut known: Vec<(PathBuf, Plan)> = ["SPY", "QQQ", "IWM"]
+        .into_iter()
+        .map(|s| (data.daily_bars(s), Plan::Bars(Some(s))))
+        .collect();
+    known.extend([
+        // Tiingo names its symbol (SPY); its 2021 raw bars equal the Alpha Vantage ones, so the
+        // second write changes nothing.
+        (
+            data.underlying_file("SPY_tiingo_2021.csv"),
+            Plan::Bars(None),
         ),
-    ),
-    (
-        "underlying/IXIC_daily_ohlcv_arch_1999_2018.csv",
-        Plan::Bars(Some("^IXIC")),
-    ),
-    ("vol/VIX_History.csv", Plan::Index),
-    ("vol/VIX3M_History.csv", Plan::Index),
-    ("vol/VIX9D_History.csv", Plan::Index),
-    ("vol/VVIX_History.csv", Plan::Index),
-    ("vol/SKEW_History.csv", Plan::Index),
-    (
-        "vol/CBOE_put_call_ratios.csv",
+        (data.index_daily_ohlc("GSPC"), Plan::Bars(Some("^GSPC"))),
+        (data.index_daily_ohlc("NDX"), Plan::Bars(Some("^NDX"))),
+        (
+            data.underlying_file("GSPC_daily_ohlcv_arch_1999_2018.csv"),
+            Plan::Skip(
+                "the same ^GSPC series as GSPC_daily_ohlc.csv rounded differently: writing both \
+                 under one symbol would make every re-import change 5031 rows",
+            ),
+        ),
+        (
+            data.underlying_file("IXIC_daily_ohlcv_arch_1999_2018.csv"),
+            Plan::Bars(Some("^IXIC")),
+        ),
+    ]);
+    known.extend(
+        DataDir::CBOE_INDICES
+            .into_iter()
+            .map(|index| (data.cboe_index(index), Plan::Index)),
+    );
+    known.push((
+        data.put_call_ratios(),
         Plan::Skip("put/call ratios have no table in the store"),
-    ),
-    ("rates/DTB3.csv", Plan::Rates),
-    ("rates/DFF.csv", Plan::Rates),
-    (
-        "options/SPY_sampled20_2021-01-04_to_2021-12-29.csv",
-        Plan::Chains("SPY"),
-    ),
-    (
-        "options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv",
-        Plan::Chains("SPX"),
-    ),
-    (
-        "options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv",
-        Plan::Skip(
-            "its 2014-08-08 rows are labelled SPY with AAPL's prices: importing them would file \
-             AAPL quotes under SPY",
+    ));
+    known.extend(
+        [RateSeries::Dtb3, RateSeries::Dff]
+            .into_iter()
+            .map(|series| (data.fred_rate(series), Plan::Rates)),
+    );
+    known.extend([
+        (
+            data.options_file("SPY_sampled20_2021-01-04_to_2021-12-29.csv"),
+            Plan::Chains("SPY"),
         ),
-    ),
-    (
-        "options/VXX_historicaloptiondata_2016-12-01_to_2016-12-29.csv",
-        Plan::Chains("VXX"),
-    ),
-    (
-        "options/A_historicaloptiondata_2016-01-05.csv",
-        Plan::Chains("A"),
-    ),
-    (
-        "options/SPX_quantconnect_universe_20151222.csv",
-        Plan::ChainsPricedBy("SPX", "^GSPC"),
-    ),
-    (
-        "options/SPX_quantconnect_universe_20151223.csv",
-        Plan::ChainsPricedBy("SPX", "^GSPC"),
-    ),
-];
+        (
+            data.options_file("SPX_ivolatility_2011-01-03_to_2011-01-06.csv"),
+            Plan::Chains("SPX"),
+        ),
+        (
+            data.options_file("AAPL_ivolatility_2014-08-07_to_2014-08-08.csv"),
+            Plan::Skip(
+                "its 2014-08-08 rows are labelled SPY with AAPL's prices: importing them would \
+                 file AAPL quotes under SPY",
+            ),
+        ),
+        (
+            data.options_file("VXX_historicaloptiondata_2016-12-01_to_2016-12-29.csv"),
+            Plan::Chains("VXX"),
+        ),
+        (
+            data.options_file("A_historicaloptiondata_2016-01-05.csv"),
+            Plan::Chains("A"),
+        ),
+        quantconnect("20151222"),
+        quantconnect("20151223"),
+    ]);
+    known
+}
 
 /// Every file under `dir`, recursively, sorted.
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -655,37 +659,34 @@ fn ticker(s: &str) -> Result<Underlying> {
     Ok(Underlying::try_new(s)?)
 }
 
-/// Imports every known file under `dir` (the layout of the shared data folder: `underlying/`,
-/// `vol/`, `rates/`, `options/`, the CBOE SPX days under `options/SPX_cboe_delayed_2019/`),
-/// one transaction per file, calling `progress` before and after each. A file that fails is
-/// reported and leaves the store unchanged; the others still go in. Parquet files anywhere
-/// under `dir` are imported as chains; other files (the README, the Yahoo JSON fixtures, the
-/// put/call ratios, …) are listed as skipped with the reason.
+/// Imports every known file of the data folder `data` (see [`DataDir`] for its layout: bars,
+/// CBOE indices, FRED rates, option chains, the CBOE SPX days), one transaction per file,
+/// calling `progress` before and after each. A file that fails is reported and leaves the
+/// store unchanged; the others still go in. Parquet files anywhere in the folder are imported
+/// as chains; other files (the README, the Yahoo JSON fixtures, the put/call ratios, …) are
+/// listed as skipped with the reason.
 ///
 /// # Errors
-/// [`DataError::Io`] if `dir` cannot be listed; per-file errors are in the report.
+/// [`DataError::Io`] if the folder cannot be listed; per-file errors are in the report.
 pub fn ingest_data_dir(
     store: &mut dyn MarketStore,
-    dir: &Path,
+    data: &DataDir,
     options: &DataDirOptions,
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<DataDirReport> {
     let mut report = DataDirReport::default();
-    let mut plan: Vec<(PathBuf, Plan)> = Vec::new();
-    for (relative, p) in KNOWN {
-        let path = dir.join(relative);
-        if path.is_file() {
-            plan.push((path, p.clone()));
-        }
-    }
-    for path in walk(dir)? {
+    let mut plan: Vec<(PathBuf, Plan)> = known_files(data)
+        .into_iter()
+        .filter(|(path, _)| path.is_file())
+        .collect();
+    for path in walk(data.root())? {
         if plan.iter().any(|(p, _)| *p == path) {
             continue;
         }
         let in_cboe = path
             .parent()
             .and_then(Path::file_name)
-            .is_some_and(|p| p == "SPX_cboe_delayed_2019");
+            .is_some_and(|p| p == DataDir::CBOE_SPX_2019);
         // `SPX_20190425.csv` and `SPX_20190425.csv.gz`.
         let csv = path
             .extension()

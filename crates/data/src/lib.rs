@@ -4,6 +4,7 @@
 //! (`SQLite` by default). Everything above this layer reads market data through it.
 #![deny(missing_docs)]
 
+mod data_dir;
 mod error;
 pub mod import;
 pub mod ingest;
@@ -13,4 +14,5 @@ pub mod source;
 pub mod store;
 pub mod synthetic;
 
+pub use data_dir::DataDir;
 pub use error::{DataError, Result};

@@ -1,22 +1,21 @@
 //! Summarising one full SPX day: the Cboe delayed chain of 2019-04-25 (13 340 quotes, 43
-//! slices) from `$VOLTA_DATA_DIR`, or, without the data folder, a synthetic SPX chain.
+//! slices) from the data folder ([`DataDir::from_env`]), or, without the data folder, a synthetic SPX chain.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield, chain_rows};
+use volta_data::DataDir;
 use volta_data::import::{ChainRequest, import_chains};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_features::chain_metrics::summarise;
 
 fn spx_day() -> (String, ChainSnapshot) {
-    let dir = std::env::var_os("VOLTA_DATA_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    let path = dir.join("options/SPX_cboe_delayed_2019/SPX_20190425.csv");
+    // The one day kept uncompressed, for reading.
+    let path = DataDir::from_env()
+        .cboe_spx_2019_dir()
+        .join("SPX_20190425.csv");
     if path.is_file() {
         let request = ChainRequest {
             allowed: vec!["SPX".parse().unwrap()],

@@ -1,33 +1,31 @@
 //! The regime series over the full VIX history (1990-01-02 → 2023-11-08, 8538 rows), with
 //! ^GSPC as the underlying: VIX validation and session filter, the bars' session check, the
 //! 20-day realised vol, the 252-day rank and percentile, the join, the rules and the
-//! hysteresis. Issue #5's goal: ≤ 10 ms. Needs `VOLTA_DATA_DIR` (skips without the data).
+//! hysteresis. Issue #5's goal: ≤ 10 ms. Needs the data folder (`VOLTA_DATA_DIR`, else `../shared/data` beside the checkout; skips
+//! without it).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
 use volta_core::DailyBar;
+use volta_data::DataDir;
 use volta_data::import::{import_bars, import_index};
 use volta_features::rank::{iv_percentile, iv_rank};
 use volta_features::realised::{Estimator, realised_vol_bars};
 use volta_features::regime::{RegimeConfig, RegimeDetector};
 
-fn data(relative: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("VOLTA_DATA_DIR")?;
-    let path = PathBuf::from(dir).join(relative);
-    path.is_file().then_some(path)
-}
-
 fn bench(c: &mut Criterion) {
-    let (Some(vix_path), Some(gspc_path)) = (
-        data("vol/VIX_History.csv"),
-        data("underlying/GSPC_daily_ohlc.csv"),
-    ) else {
-        eprintln!("skipped: set VOLTA_DATA_DIR to the real data folder");
+    let data = DataDir::from_env();
+    let (vix_path, gspc_path) = (data.vix(), data.index_daily_ohlc("GSPC"));
+    if !(vix_path.is_file() && gspc_path.is_file()) {
+        eprintln!(
+            "skipped: no VIX and ^GSPC history in {}; set {} to the real data folder",
+            data.root().display(),
+            DataDir::ENV_VAR
+        );
         return;
-    };
+    }
     let vix = import_index(&vix_path, None).unwrap().records;
     let vix_dates: Vec<NaiveDate> = vix.iter().map(|r| r.date).collect();
     let vix_close: Vec<f64> = vix.iter().map(|r| r.close).collect();

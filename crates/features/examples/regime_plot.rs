@@ -4,25 +4,34 @@
 //! ```text
 //! VOLTA_DATA_DIR=/path/to/shared/data cargo run -p volta-features --example regime_plot [OUT.svg]
 //! ```
+//!
+//! Without `VOLTA_DATA_DIR`, the data folder is `../shared/data` beside the checkout.
 
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use volta_data::DataDir;
 use volta_data::import::{import_bars, import_index};
 use volta_features::plot::regime_svg;
 use volta_features::regime::{Regime, RegimeConfig, RegimeDetector, Smoothing};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data = PathBuf::from(
-        std::env::var_os("VOLTA_DATA_DIR").ok_or("set VOLTA_DATA_DIR to the real data folder")?,
-    );
+    let data = DataDir::from_env();
+    if !data.is_present() {
+        return Err(format!(
+            "no data folder at {}: set {} to the real data folder",
+            data.root().display(),
+            DataDir::ENV_VAR
+        )
+        .into());
+    }
     let out = std::env::args_os().nth(1).map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/regime.svg"),
         PathBuf::from,
     );
-    let vix = import_index(&data.join("vol/VIX_History.csv"), None)?.records;
+    let vix = import_index(&data.vix(), None)?.records;
     let from = NaiveDate::from_ymd_opt(1989, 11, 1).ok_or("date")?;
-    let bars: Vec<_> = import_bars(&data.join("underlying/GSPC_daily_ohlc.csv"), None)?
+    let bars: Vec<_> = import_bars(&data.index_daily_ohlc("GSPC"), None)?
         .bars
         .into_iter()
         .filter(|b| b.date >= from)
@@ -60,7 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("classified sessions: {}", raw.days);
 
     // SPY as the underlying, over its own range (1999-11 →).
-    let spy = import_bars(&data.join("underlying/SPY_daily_unadjusted.csv"), None)?.bars;
+    let spy = import_bars(&data.daily_bars("SPY"), None)?.bars;
     let spy = RegimeDetector::new(RegimeConfig::default())?.run(&dates, &close, &spy)?;
     let agree = spy
         .dates

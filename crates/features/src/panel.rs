@@ -25,11 +25,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use volta_core::{DailyBar, NyseCalendar, Underlying, expiry};
+use volta_data::DataDir;
 use volta_data::import::{
     BarFormat, ImportedRates, IndexRecord, PutCallRatios, RateSeries, import_bars, import_index,
     import_put_call_ratios, import_rates, known_splits, split_adjust,
@@ -178,16 +178,11 @@ impl IndexSeries {
         }
     }
 
-    /// The CBOE history file under `vol/` in the data folder.
+    /// CBOE's ticker (`VIX`, `VIX3M`, …): the name of its history in the data folder
+    /// ([`DataDir::cboe_index`]) and in the store.
     #[must_use]
-    pub const fn file_name(self) -> &'static str {
-        match self {
-            Self::Vix => "VIX_History.csv",
-            Self::Vix3m => "VIX3M_History.csv",
-            Self::Vix9d => "VIX9D_History.csv",
-            Self::Vvix => "VVIX_History.csv",
-            Self::Skew => "SKEW_History.csv",
-        }
+    pub const fn symbol(self) -> &'static str {
+        self.source().name()
     }
 }
 
@@ -847,16 +842,14 @@ pub fn default_peers(symbol: &str) -> Vec<String> {
         .collect()
 }
 
-/// Split-adjusted bars of `symbol` from `underlying/<SYMBOL>_daily_unadjusted.csv`, up to
-/// `end` (prices are not dividend-adjusted: returns omit dividends, ~2 % a year for SPY).
+/// Split-adjusted bars of `symbol` from its raw daily bars in the data folder
+/// ([`DataDir::daily_bars`]), up to `end` (prices are not dividend-adjusted: returns omit
+/// dividends, ~2 % a year for SPY).
 ///
 /// # Errors
 /// [`FeatureError::Data`] if the file cannot be read or parsed.
-pub fn load_bars(data_dir: &Path, symbol: &str, end: NaiveDate) -> Result<(Vec<DailyBar>, bool)> {
-    let path = data_dir
-        .join("underlying")
-        .join(format!("{symbol}_daily_unadjusted.csv"));
-    let imported = import_bars(&path, Some(BarFormat::AlphaVantageDaily))?;
+pub fn load_bars(data: &DataDir, symbol: &str, end: NaiveDate) -> Result<(Vec<DailyBar>, bool)> {
+    let imported = import_bars(&data.daily_bars(symbol), Some(BarFormat::AlphaVantageDaily))?;
     let und = Underlying::try_new(symbol)?;
     let bars = split_adjust(&und, &imported.bars, &known_splits())?;
     Ok((
@@ -873,7 +866,7 @@ pub fn load_bars(data_dir: &Path, symbol: &str, end: NaiveDate) -> Result<(Vec<D
 /// [`FeatureError::Data`] for a file that cannot be read or parsed; as the `with_*`
 /// methods of [`DailyPanel`].
 pub fn load_from_dir(
-    data_dir: &Path,
+    data: &DataDir,
     symbol: &str,
     end: NaiveDate,
     options: &LoadOptions,
@@ -885,24 +878,21 @@ pub fn load_from_dir(
             requirement: "at most two symbols",
         });
     }
-    let (bars, with_volume) = load_bars(data_dir, symbol, end)?;
+    let (bars, with_volume) = load_bars(data, symbol, end)?;
     let und = Underlying::try_new(symbol)?;
     let mut panel = DailyPanel::from_bars(&und, &bars, with_volume, Provenance::RealFile)?;
     if options.indices {
         for s in IndexSeries::ALL {
-            let imported = import_index(&data_dir.join("vol").join(s.file_name()), None)?;
+            let imported = import_index(&data.cboe_index(s.symbol()), None)?;
             panel = panel.with_index_records(s, &imported.records, Provenance::RealFile)?;
         }
     }
     if options.rate {
-        let rates = import_rates(
-            &data_dir.join("rates").join("DFF.csv"),
-            Some(RateSeries::Dff),
-        )?;
+        let rates = import_rates(&data.fred_rate(RateSeries::Dff), Some(RateSeries::Dff))?;
         panel = panel.with_rate(&rates, Provenance::RealFile)?;
     }
     for (k, peer) in options.peers.iter().enumerate() {
-        let (bars, _) = load_bars(data_dir, peer, end)?;
+        let (bars, _) = load_bars(data, peer, end)?;
         let closes: Vec<(NaiveDate, f64)> = bars
             .iter()
             .map(|b| (b.date, b.ohlcv.close().to_f64()))
@@ -910,8 +900,7 @@ pub fn load_from_dir(
         panel = panel.with_peer(k + 1, peer, &closes, Provenance::RealFile)?;
     }
     if options.put_call {
-        let ratios =
-            import_put_call_ratios(&data_dir.join("vol").join("CBOE_put_call_ratios.csv"))?;
+        let ratios = import_put_call_ratios(&data.put_call_ratios())?;
         panel = panel.with_put_call(&ratios, Provenance::RealFile)?;
     }
     Ok(panel)

@@ -1,7 +1,5 @@
 //! The fill model, order life cycles and one realistic fill on a real SPX chain.
 
-use crate::common;
-
 use crate::support::*;
 use rust_decimal::Decimal;
 use volta_broker::{
@@ -10,6 +8,7 @@ use volta_broker::{
 };
 use volta_core::order::{ComboOrder, ComboSide, Instrument, Leg, LegAction};
 use volta_core::{ChainSnapshot, Money};
+use volta_data::DataDir;
 
 const SHORT: &str = "SPY   250321P00560000";
 const LONG: &str = "SPY   250321P00550000";
@@ -274,7 +273,7 @@ fn stock_limit_orders_fill_at_the_stock_price_with_per_share_commission() {
 /// 2980 C 1.75/1.85.
 #[test]
 fn real_spxw_iron_condor_fills_between_the_files_bid_and_ask() {
-    let Some(path) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz") else {
+    let Some(path) = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz") else {
         return;
     };
     let request = volta_data::import::ChainRequest {

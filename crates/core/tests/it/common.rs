@@ -1,4 +1,6 @@
-//! Shared helpers for the integration tests: the real-data folder.
+//! The real-data folder for volta-core's own tests. volta-core sits below volta-data, so it
+//! cannot use `volta_data::DataDir::test_file`; this is a minimal copy of its rule, used by no
+//! other crate (every crate above volta-core uses `DataDir`).
 
 use std::path::PathBuf;
 

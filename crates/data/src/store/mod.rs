@@ -8,7 +8,8 @@
 //! - [`JournalStore`]: runs, signals, orders, fills, positions and the equity curve.
 //!
 //! [`SqliteStore`] implements both on one SQLite file (WAL mode, numbered migrations applied
-//! on open, online backup, integrity check). `docs/data.md` documents the schema.
+//! on open, online backup, integrity check); [`checks`] tells whether a store is ready for
+//! use. `docs/data.md` documents the schema.
 //!
 //! Every write method takes a whole batch and runs it in one transaction: either every row is
 //! written or, on the first bad row, none is and the store is exactly as before. Writing the
@@ -34,6 +35,7 @@
 //! # }
 //! ```
 
+pub mod checks;
 mod sqlite;
 
 use chrono::{NaiveDate, NaiveDateTime};

@@ -131,7 +131,9 @@ use volta_core::{
 
 pub use chain::Smile;
 pub use config::{ChainParams, ModelParams, SyntheticConfig};
-pub use persist::{CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, store_market};
+pub use persist::{
+    CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, conflicting_bar, store_market,
+};
 // The chain analytics moved to volta-core; re-exported at their old path.
 pub use volta_core::chain_analytics::{ChainRow, IvSource, chain_rows};
 

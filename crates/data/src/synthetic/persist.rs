@@ -1,6 +1,10 @@
 //! Writing a synthetic market into a store, so that the layers above can read it like
 //! imported data.
 
+use std::collections::HashMap;
+
+use volta_core::{DailyBar, Underlying};
+
 use super::SyntheticMarket;
 use crate::Result;
 use crate::import::IndexRecord;
@@ -47,7 +51,7 @@ pub fn store_market(
     with_chains: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<StoredMarket> {
-    let symbol = volta_core::Underlying::try_new(&market.config().symbol)?;
+    let symbol = Underlying::try_new(&market.config().symbol)?;
     let bars: Vec<_> = market.bars().collect();
     let mut summary = StoredMarket {
         sessions: bars.len(),
@@ -65,10 +69,8 @@ pub fn store_market(
             close: d.vix,
         })
         .collect();
-    summary.index_rows = store.upsert_index_values(
-        &volta_core::Underlying::try_new(SYNTHETIC_VIX_SYMBOL)?,
-        &vix,
-    )?;
+    summary.index_rows =
+        store.upsert_index_values(&Underlying::try_new(SYNTHETIC_VIX_SYMBOL)?, &vix)?;
     let total = if with_chains { bars.len() } else { 0 };
     progress(0, total);
     if !with_chains {
@@ -87,4 +89,69 @@ pub fn store_market(
         start = end;
     }
     Ok(summary)
+}
+
+/// The first bar `store` holds for `market`'s ticker within the market's span that differs
+/// from the simulated bar of that date (real data, or a market of another seed), if any:
+/// [`store_market`] would overwrite it. `None` when the store holds no such bar or exactly
+/// this market's bars.
+///
+/// # Errors
+/// [`DataError::Core`](crate::DataError::Core) for a ticker that is not valid; the store's
+/// errors ([`MarketStore::daily_bars`]).
+pub fn conflicting_bar(
+    market: &SyntheticMarket,
+    store: &dyn MarketStore,
+) -> Result<Option<DailyBar>> {
+    let (Some(first), Some(last)) = (market.days().first(), market.days().last()) else {
+        return Ok(None);
+    };
+    let symbol = Underlying::try_new(&market.config().symbol)?;
+    let stored = store.daily_bars(&symbol, first.bar.date, last.bar.date)?;
+    let simulated: HashMap<_, _> = market.bars().map(|b| (b.date, b)).collect();
+    Ok(stored
+        .into_iter()
+        .find(|b| simulated.get(&b.date) != Some(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::store::SqliteStore;
+    use crate::synthetic::SyntheticConfig;
+
+    fn market(seed: u64) -> SyntheticMarket {
+        SyntheticMarket::generate(&SyntheticConfig {
+            seed,
+            start: NaiveDate::from_ymd_opt(2023, 1, 9).unwrap(),
+            end: NaiveDate::from_ymd_opt(2023, 1, 13).unwrap(),
+            ..SyntheticConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn only_other_bars_in_the_span_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+        let seven = market(7);
+        assert_eq!(
+            conflicting_bar(&seven, &store).unwrap(),
+            None,
+            "empty store"
+        );
+        store_market(&seven, &mut store, false, &mut |_, _| {}).unwrap();
+        assert_eq!(
+            conflicting_bar(&seven, &store).unwrap(),
+            None,
+            "the same market"
+        );
+        let eight = market(8);
+        let first = eight.bars().next().unwrap();
+        let clash = conflicting_bar(&eight, &store).unwrap().unwrap();
+        assert_eq!(clash.date, first.date);
+        assert_ne!(clash, first);
+    }
 }

@@ -2,14 +2,13 @@
 //! README), bad-input cases with their exact locations, and all-or-nothing as a property.
 
 // The real-data helper is volta-core's, shared rather than copied.
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rstest::rstest;
 use volta_core::{Price, QualityPolicy, QuoteFlag, Underlying};
+use volta_data::DataDir;
 use volta_data::DataError;
 use volta_data::import::{
     BarFormat, ChainFormat, ChainRequest, FlagKind, IndexFormat, PriceBasis, RateSeries,
@@ -98,7 +97,7 @@ fn every_bar_file_imports(
     #[case] first: &str,
     #[case] last: &str,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let got = import_bars(&path, None).unwrap();
@@ -111,7 +110,7 @@ fn every_bar_file_imports(
 
 #[test]
 fn spy_spot_values() {
-    let Some(path) = common::data_file("underlying/SPY_daily_unadjusted.csv") else {
+    let Some(path) = DataDir::test_file("underlying/SPY_daily_unadjusted.csv") else {
         return;
     };
     let got = import_bars(&path, None).unwrap();
@@ -133,7 +132,7 @@ fn spy_spot_values() {
 
 #[test]
 fn tiingo_names_its_symbol() {
-    let Some(path) = common::data_file("underlying/SPY_tiingo_2021.csv") else {
+    let Some(path) = DataDir::test_file("underlying/SPY_tiingo_2021.csv") else {
         return;
     };
     let got = import_bars(&path, None).unwrap();
@@ -164,7 +163,7 @@ fn split_adjustment_removes_the_split_day_drop(
     #[case] raw_return: f64,
     #[case] adjusted_return: f64,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let raw = import_bars(&path, None).unwrap();
@@ -207,7 +206,7 @@ fn every_index_file_imports(
     #[case] rows: usize,
     #[case] flagged: usize,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let got = import_index(&path, None).unwrap();
@@ -224,7 +223,7 @@ fn every_index_file_imports(
 
 #[test]
 fn vix_spot_values() {
-    let Some(path) = common::data_file("vol/VIX_History.csv") else {
+    let Some(path) = DataDir::test_file("vol/VIX_History.csv") else {
         return;
     };
     let got = import_index(&path, None).unwrap();
@@ -259,7 +258,7 @@ fn vix_spot_values() {
 
 #[test]
 fn put_call_ratios_import() {
-    let Some(path) = common::data_file("vol/CBOE_put_call_ratios.csv") else {
+    let Some(path) = DataDir::test_file("vol/CBOE_put_call_ratios.csv") else {
         return;
     };
     let got = import_put_call_ratios(&path).unwrap();
@@ -275,7 +274,7 @@ fn put_call_ratios_import() {
 
 #[test]
 fn dtb3_imports_with_missing_holidays() {
-    let Some(path) = common::data_file("rates/DTB3.csv") else {
+    let Some(path) = DataDir::test_file("rates/DTB3.csv") else {
         return;
     };
     let got = import_rates(&path, None).unwrap();
@@ -310,7 +309,7 @@ fn dtb3_imports_with_missing_holidays() {
 
 #[test]
 fn dff_imports_when_named() {
-    let Some(path) = common::data_file("rates/DFF.csv") else {
+    let Some(path) = DataDir::test_file("rates/DFF.csv") else {
         return;
     };
     // `date,value` names no series: detection refuses to guess.
@@ -331,7 +330,7 @@ fn dff_imports_when_named() {
 
 #[test]
 fn cboe_delayed_spx_every_day_imports() {
-    let Some(one) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
+    let Some(one) = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
         return;
     };
     let dir = one.parent().unwrap();
@@ -367,7 +366,8 @@ fn cboe_delayed_spx_every_day_imports() {
 
 #[test]
 fn spy_sample_keeps_and_flags_crossed_rows() {
-    let Some(path) = common::data_file("options/SPY_sampled20_2021-01-04_to_2021-12-29.csv") else {
+    let Some(path) = DataDir::test_file("options/SPY_sampled20_2021-01-04_to_2021-12-29.csv")
+    else {
         return;
     };
     let got = import_chains(&path, &allow(&["SPY"])).unwrap();
@@ -413,7 +413,7 @@ fn spy_sample_keeps_and_flags_crossed_rows() {
 
 #[test]
 fn ivolatility_spx_imports() {
-    let Some(path) = common::data_file("options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv")
+    let Some(path) = DataDir::test_file("options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv")
     else {
         return;
     };
@@ -447,7 +447,7 @@ fn ivolatility_spx_imports() {
 
 #[test]
 fn ivolatility_aapl_second_day_is_labelled_spy() {
-    let Some(path) = common::data_file("options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv")
+    let Some(path) = DataDir::test_file("options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv")
     else {
         return;
     };
@@ -476,7 +476,7 @@ fn ivolatility_aapl_second_day_is_labelled_spy() {
 #[test]
 fn historicaloptiondata_files_import() {
     let Some(vxx) =
-        common::data_file("options/VXX_historicaloptiondata_2016-12-01_to_2016-12-29.csv")
+        DataDir::test_file("options/VXX_historicaloptiondata_2016-12-01_to_2016-12-29.csv")
     else {
         return;
     };
@@ -488,7 +488,7 @@ fn historicaloptiondata_files_import() {
         got.days.iter().map(|d| d.quotes.len()).sum::<usize>(),
         26694
     );
-    let Some(a) = common::data_file("options/A_historicaloptiondata_2016-01-05.csv") else {
+    let Some(a) = DataDir::test_file("options/A_historicaloptiondata_2016-01-05.csv") else {
         return;
     };
     let got = import_chains(&a, &allow(&["A"])).unwrap();
@@ -502,7 +502,7 @@ fn historicaloptiondata_files_import() {
 #[case("options/SPX_quantconnect_universe_20151222.csv", "2015-12-22", 233)]
 #[case("options/SPX_quantconnect_universe_20151223.csv", "2015-12-23", 272)]
 fn quantconnect_universe_imports(#[case] file: &str, #[case] date: &str, #[case] rows: usize) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     // The file carries neither underlying nor date: the request must.

@@ -3,8 +3,6 @@
 //! store identical (table dumps compared), Parquet chains, and all-or-nothing as a property.
 
 // The real-data helper is volta-core's, shared rather than copied.
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -12,6 +10,7 @@ use proptest::prelude::*;
 use rstest::rstest;
 use rusqlite::Connection;
 use volta_core::{Price, Underlying};
+use volta_data::DataDir;
 use volta_data::DataError;
 use volta_data::import::{ChainRequest, RateSeries};
 use volta_data::ingest::{
@@ -148,7 +147,7 @@ fn every_bar_file_ingests_once(
     #[case] first: &str,
     #[case] last: &str,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let (_dir, mut store) = fresh();
@@ -167,8 +166,8 @@ fn every_bar_file_ingests_once(
 #[test]
 fn spy_reads_back_and_tiingo_agrees_with_alpha_vantage() {
     let (Some(av), Some(tiingo)) = (
-        common::data_file("underlying/SPY_daily_unadjusted.csv"),
-        common::data_file("underlying/SPY_tiingo_2021.csv"),
+        DataDir::test_file("underlying/SPY_daily_unadjusted.csv"),
+        DataDir::test_file("underlying/SPY_tiingo_2021.csv"),
     ) else {
         return;
     };
@@ -231,7 +230,7 @@ fn raw_bars_are_split_adjusted_on_request(
     #[case] adjusted_volume: u64,
     #[case] effective: &str,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let (_dir, mut store) = fresh();
@@ -294,7 +293,7 @@ fn every_index_file_ingests_once(
     #[case] close_2020_03_16: f64,
     #[case] open_2020_03_16: Option<f64>,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let (_dir, mut store) = fresh();
@@ -340,8 +339,8 @@ fn an_index_symbol_that_cannot_be_inferred_is_asked_for() {
 #[test]
 fn rates_ingest_with_missing_holidays_kept_missing() {
     let (Some(dtb3), Some(dff)) = (
-        common::data_file("rates/DTB3.csv"),
-        common::data_file("rates/DFF.csv"),
+        DataDir::test_file("rates/DTB3.csv"),
+        DataDir::test_file("rates/DFF.csv"),
     ) else {
         return;
     };
@@ -395,7 +394,7 @@ fn any_chain() -> ChainRequest {
 
 #[test]
 fn every_cboe_spx_day_ingests_stamped_before_the_close() {
-    let Some(one) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
+    let Some(one) = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
         return;
     };
     let dir = one.parent().unwrap();
@@ -470,7 +469,7 @@ fn every_vendor_chain_file_ingests_once(
     #[case] days: usize,
     #[case] crossed: usize,
 ) {
-    let Some(path) = common::data_file(file) else {
+    let Some(path) = DataDir::test_file(file) else {
         return;
     };
     let (_dir, mut store) = fresh();
@@ -504,7 +503,8 @@ fn every_vendor_chain_file_ingests_once(
 
 #[test]
 fn spy_sample_reads_back_its_vendor_values() {
-    let Some(path) = common::data_file("options/SPY_sampled20_2021-01-04_to_2021-12-29.csv") else {
+    let Some(path) = DataDir::test_file("options/SPY_sampled20_2021-01-04_to_2021-12-29.csv")
+    else {
         return;
     };
     let (_dir, mut store) = fresh();
@@ -518,7 +518,7 @@ fn spy_sample_reads_back_its_vendor_values() {
 
 #[test]
 fn quantconnect_universes_take_date_from_the_name_and_price_from_the_caller() {
-    let Some(path) = common::data_file("options/SPX_quantconnect_universe_20151222.csv") else {
+    let Some(path) = DataDir::test_file("options/SPX_quantconnect_universe_20151222.csv") else {
         return;
     };
     let (_dir, mut store) = fresh();
@@ -543,9 +543,9 @@ fn quantconnect_universes_take_date_from_the_name_and_price_from_the_caller() {
 
 /// A store holding real SPY bars, VIX and one SPX chain day: what a bad file must not touch.
 fn populated() -> Option<(tempfile::TempDir, SqliteStore)> {
-    let spy = common::data_file("underlying/SPY_daily_unadjusted.csv")?;
-    let vix = common::data_file("vol/VIX_History.csv")?;
-    let spx = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv")?;
+    let spy = DataDir::test_file("underlying/SPY_daily_unadjusted.csv")?;
+    let vix = DataDir::test_file("vol/VIX_History.csv")?;
+    let spx = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv")?;
     let (dir, mut store) = fresh();
     ingest_bars(&mut store, &spy, &BarsOptions::default()).unwrap();
     ingest_index(&mut store, &vix, None).unwrap();
@@ -599,7 +599,7 @@ fn a_bad_bar_file_leaves_the_store_identical(
     #[case] damage: fn(&mut Vec<String>),
     #[case] message: &str,
 ) {
-    let Some(real) = common::data_file("underlying/SPY_daily_unadjusted.csv") else {
+    let Some(real) = DataDir::test_file("underlying/SPY_daily_unadjusted.csv") else {
         return;
     };
     let Some((dir, mut store)) = populated() else {
@@ -628,7 +628,7 @@ fn a_bad_bar_file_leaves_the_store_identical(
 
 #[test]
 fn a_chain_file_with_an_unknown_symbol_leaves_the_store_identical() {
-    let Some(aapl) = common::data_file("options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv")
+    let Some(aapl) = DataDir::test_file("options/AAPL_ivolatility_2014-08-07_to_2014-08-08.csv")
     else {
         return;
     };
@@ -698,8 +698,8 @@ mod parquet_chains {
     use volta_data::parquet::{read_chains_parquet, write_chains_parquet};
 
     fn real_chains() -> Option<Vec<volta_core::ChainSnapshot>> {
-        let spx = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv")?;
-        let spy = common::data_file("options/SPY_sampled20_2021-01-04_to_2021-12-29.csv")?;
+        let spx = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv")?;
+        let spy = DataDir::test_file("options/SPY_sampled20_2021-01-04_to_2021-12-29.csv")?;
         let (_dir, mut store) = fresh();
         ingest_chains(&mut store, &spx, &any_chain(), SnapshotTime::FormatDefault).unwrap();
         ingest_chains(&mut store, &spy, &any_chain(), SnapshotTime::FormatDefault).unwrap();
@@ -834,10 +834,10 @@ mod parquet_chains {
 
 #[test]
 fn the_whole_data_folder_ingests_and_a_second_pass_changes_nothing() {
-    let Some(readme) = common::data_file("README.md") else {
+    if DataDir::test_file("README.md").is_none() {
         return;
-    };
-    let data = readme.parent().unwrap();
+    }
+    let data = &DataDir::from_env();
     let (_dir, mut store) = fresh();
     let mut events = Vec::new();
     let mut progress = |p: Progress<'_>| {

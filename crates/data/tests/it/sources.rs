@@ -1,10 +1,9 @@
 //! The market-data sources: store, synthetic market, fallback and cache, on real SQLite files
 //! and the real SPX chains, SPY bars and VIX history.
 
-use crate::common;
-
 use chrono::NaiveDate;
 use volta_core::{DailyBar, Underlying};
+use volta_data::DataDir;
 use volta_data::DataError;
 use volta_data::import::{ChainRequest, import_bars, import_chains, import_index};
 use volta_data::source::{
@@ -40,7 +39,7 @@ fn january_2023() -> SyntheticMarket {
 
 #[test]
 fn store_source_serves_the_real_spx_chain_it_holds() {
-    let Some(path) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz") else {
+    let Some(path) = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz") else {
         return;
     };
     let request = ChainRequest {
@@ -271,8 +270,8 @@ fn cache_serves_closed_sessions_from_its_store_and_persists_them() {
 #[test]
 fn a_market_from_the_real_spy_and_vix_history_prices_chains_at_the_real_vix() {
     let (Some(spy_file), Some(vix_file)) = (
-        common::data_file("underlying/SPY_daily_unadjusted.csv"),
-        common::data_file("vol/VIX_History.csv"),
+        DataDir::test_file("underlying/SPY_daily_unadjusted.csv"),
+        DataDir::test_file("vol/VIX_History.csv"),
     ) else {
         return;
     };

@@ -1,8 +1,6 @@
 //! Integration tests of the SQLite store, on real SQLite files in temporary directories.
 
 // The real-data helper is volta-core's, shared rather than copied.
-use crate::common;
-
 use std::path::Path;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -12,6 +10,7 @@ use volta_core::{
     ChainSnapshot, ContractKey, DailyBar, Money, OptionQuote, OptionRight, Price, Strike,
     Underlying, VendorAnalytics,
 };
+use volta_data::DataDir;
 use volta_data::DataError;
 use volta_data::store::{
     Coverage, DataKind, EquityPoint, FillRecord, JournalStore, MarketStore, OrderRecord,
@@ -246,7 +245,7 @@ fn refuses_a_newer_or_diverged_schema() {
 
 /// SPY's first 300 daily bars from the real Alpha Vantage file.
 fn spy_bars() -> Option<Vec<DailyBar>> {
-    let path = common::data_file("underlying/SPY_daily_unadjusted.csv")?;
+    let path = DataDir::test_file("underlying/SPY_daily_unadjusted.csv")?;
     let mut reader = csv::Reader::from_path(path).unwrap();
     let bars = reader
         .records()
@@ -889,7 +888,7 @@ fn coverage_lists_bars_and_chains_per_symbol() {
 /// test stamps it 16:00.
 #[test]
 fn the_real_spx_chain_of_2019_04_25_round_trips() {
-    let Some(path) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
+    let Some(path) = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
         return;
     };
     let mut reader = csv::Reader::from_path(path).unwrap();

@@ -1,10 +1,10 @@
 //! The synthetic market: calibration to SPY/VIX statistics, determinism, chain sanity.
 
 // The real-data helper is volta-core's, shared rather than copied.
-use crate::common;
 use chrono::NaiveDate;
 use rstest::rstest;
 use volta_core::{NyseCalendar, OptionRight, QualityPolicy, QuoteFlag, RatesAndYield};
+use volta_data::DataDir;
 use volta_data::synthetic::{IvSource, SyntheticConfig, SyntheticMarket, chain_rows};
 use volta_pricing::{Vanilla, bsm};
 
@@ -654,8 +654,8 @@ fn closes(path: &std::path::Path, close: usize) -> Vec<f64> {
 #[test]
 fn resembles_the_real_sp500_and_vix() {
     let (Some(gspc), Some(vix)) = (
-        common::data_file("underlying/GSPC_daily_ohlc.csv"),
-        common::data_file("vol/VIX_History.csv"),
+        DataDir::test_file("underlying/GSPC_daily_ohlc.csv"),
+        DataDir::test_file("vol/VIX_History.csv"),
     ) else {
         return;
     };

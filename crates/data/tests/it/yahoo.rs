@@ -1,13 +1,12 @@
 //! The Yahoo source against a replay server on 127.0.0.1 serving recorded Yahoo replies
 //! (`fixtures/yahoo/`): real HTTP over TCP, scripted failures, the cookie/crumb session.
 
-use crate::common;
-
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde_json::Value;
 use volta_core::{Price, Underlying};
+use volta_data::DataDir;
 use volta_data::DataError;
 use volta_data::source::yahoo::{RateLimit, RetryPolicy};
 use volta_data::source::{ChainDate, ExpirySelection, MarketDataSource, YahooConfig, YahooSource};
@@ -90,7 +89,7 @@ fn qqq_daily_bar_of_2020_01_02() {
 
 #[test]
 fn qqq_bar_matches_the_alpha_vantage_file() {
-    let Some(path) = common::data_file("underlying/QQQ_daily_unadjusted.csv") else {
+    let Some(path) = DataDir::test_file("underlying/QQQ_daily_unadjusted.csv") else {
         return;
     };
     let text = std::fs::read_to_string(path).unwrap();

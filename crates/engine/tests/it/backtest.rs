@@ -1,11 +1,10 @@
 //! The backtester end to end: determinism, the kill switch, bad configurations, the journal,
 //! and a run on the real SPX chains of 2019.
 
-use crate::common;
-
 use std::path::Path;
 
 use chrono::NaiveDate;
+use volta_data::DataDir;
 use volta_data::ingest::{BarsOptions, SnapshotTime, ingest_bars, ingest_chains, ingest_index};
 use volta_data::store::{JournalStore, Side, SqliteStore};
 use volta_engine::report::summary_json;
@@ -251,9 +250,9 @@ fn three_underlyings_trade_in_one_portfolio() {
 #[test]
 fn a_backtest_on_the_real_spx_chains_of_2019() {
     let (Some(vix), Some(gspc), Some(chains)) = (
-        common::data_file("vol/VIX_History.csv"),
-        common::data_file("underlying/GSPC_daily_ohlc.csv"),
-        common::data_file("options/SPX_cboe_delayed_2019"),
+        DataDir::test_file("vol/VIX_History.csv"),
+        DataDir::test_file("underlying/GSPC_daily_ohlc.csv"),
+        DataDir::test_file("options/SPX_cboe_delayed_2019"),
     ) else {
         return;
     };

@@ -1,34 +1,10 @@
-//! Shared helpers for the integration tests: the real-data folder.
+//! Shared helpers for the integration tests: signals and an engine on the simulated broker.
+//! (Real data files come from `volta_data::DataDir::test_file`.)
 
 #![allow(
     dead_code,
     reason = "each test binary uses a different part of the helpers"
 )]
-
-use std::path::PathBuf;
-
-/// `$VOLTA_DATA_DIR`, or `../../../shared/data` relative to this crate's manifest. `None`
-/// (with a message) when the file is missing outside CI; a panic when `CI=true`.
-pub(crate) fn data_file(relative: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("VOLTA_DATA_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-        PathBuf::from,
-    );
-    let path = dir.join(relative);
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "data file {} is missing (set VOLTA_DATA_DIR)",
-        path.display()
-    );
-    eprintln!(
-        "skipped: data file {} is missing (set VOLTA_DATA_DIR)",
-        path.display()
-    );
-    None
-}
 
 /// The signals (VIX level, rank, regime) of a synthetic market's own history.
 pub(crate) fn signals_of(market: &volta_data::synthetic::SyntheticMarket) -> volta_engine::Signals {

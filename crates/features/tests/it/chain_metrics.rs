@@ -2,8 +2,6 @@
 //! the VIX, the vendors' own forwards and gammas, and raw-row sums; on the synthetic market
 //! against its known smile; and on bad input.
 
-use crate::common;
-
 use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
@@ -11,6 +9,7 @@ use volta_core::{
     ChainSnapshot, CoreError, DailyBar, OptionRight, Price, QualityPolicy, RatesAndYield,
     Underlying,
 };
+use volta_data::DataDir;
 use volta_data::import::{ChainRequest, ImportedRates, import_chains, import_index, import_rates};
 use volta_data::source::{ChainDate, ExpirySelection, MarketDataSource};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
@@ -57,7 +56,7 @@ fn cboe_day(path: &Path) -> ChainSnapshot {
 }
 
 fn cboe_files() -> Option<Vec<PathBuf>> {
-    let first = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
+    let first = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(first.parent()?)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -83,8 +82,8 @@ fn correlation(x: &[f64], y: &[f64]) -> f64 {
 #[test]
 fn spx_2019_against_vix() {
     let Some(files) = cboe_files() else { return };
-    let vix = import_index(&common::data_file("vol/VIX_History.csv").unwrap(), None).unwrap();
-    let rates = import_rates(&common::data_file("rates/DTB3.csv").unwrap(), None).unwrap();
+    let vix = import_index(&DataDir::test_file("vol/VIX_History.csv").unwrap(), None).unwrap();
+    let rates = import_rates(&DataDir::test_file("rates/DTB3.csv").unwrap(), None).unwrap();
     assert_eq!(files.len(), 54);
     let policy = QualityPolicy::default();
     let (mut atm, mut vix_close) = (Vec::new(), Vec::new());
@@ -184,7 +183,7 @@ fn raw_rows(path: &Path) -> Vec<RawRow> {
 /// raw file's rows.
 #[test]
 fn spx_open_interest_and_gamma_against_raw_rows() {
-    let Some(csv) = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
+    let Some(csv) = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv") else {
         return;
     };
     let chain = cboe_day(&csv);
@@ -225,12 +224,12 @@ fn spx_open_interest_and_gamma_against_raw_rows() {
 /// parity forwards against iVolatility's own forward prices.
 #[test]
 fn spx_2011_ivolatility() {
-    let Some(path) = common::data_file("options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv")
+    let Some(path) = DataDir::test_file("options/SPX_ivolatility_2011-01-03_to_2011-01-06.csv")
     else {
         return;
     };
-    let vix = import_index(&common::data_file("vol/VIX_History.csv").unwrap(), None).unwrap();
-    let rates = import_rates(&common::data_file("rates/DTB3.csv").unwrap(), None).unwrap();
+    let vix = import_index(&DataDir::test_file("vol/VIX_History.csv").unwrap(), None).unwrap();
+    let rates = import_rates(&DataDir::test_file("rates/DTB3.csv").unwrap(), None).unwrap();
     let request = ChainRequest {
         allowed: vec![spx()],
         ..ChainRequest::default()
@@ -582,9 +581,9 @@ fn gamma_exposure_of_one_call_is_bsm_gamma() {
 /// crash shows in them (VIX closed at 82.69 on 2020-03-16).
 #[test]
 fn synthetic_summaries_follow_the_real_vix() {
-    let (Some(spy), Some(vix_file)) = (
-        common::data_file("underlying/SPY_daily_unadjusted.csv"),
-        common::data_file("vol/VIX_History.csv"),
+    let (Some(_spy), Some(vix_file)) = (
+        DataDir::test_file("underlying/SPY_daily_unadjusted.csv"),
+        DataDir::test_file("vol/VIX_History.csv"),
     ) else {
         return;
     };
@@ -592,8 +591,7 @@ fn synthetic_summaries_follow_the_real_vix() {
         NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
         NaiveDate::from_ymd_opt(2020, 4, 30).unwrap(),
     );
-    let data_dir = spy.parent().unwrap().parent().unwrap();
-    let (bars, _) = volta_features::panel::load_bars(data_dir, "SPY", to).unwrap();
+    let (bars, _) = volta_features::panel::load_bars(&DataDir::from_env(), "SPY", to).unwrap();
     let bars: Vec<DailyBar> = bars.into_iter().filter(|b| b.date >= from).collect();
     let vix: Vec<(NaiveDate, f64)> = import_index(&vix_file, None)
         .unwrap()

@@ -82,12 +82,12 @@ fn declared_lookbacks_are_the_observed_warm_ups() {
         .collect();
     let mut panel = DailyPanel::from_rows("SPY", &rows, Provenance::RealFile).unwrap();
     for s in [IndexSeries::Vix, IndexSeries::Skew] {
-        let r = import_index(&dir.join("vol").join(s.file_name()), None).unwrap();
+        let r = import_index(&dir.cboe_index(s.symbol()), None).unwrap();
         panel = panel
             .with_index_records(s, &r.records, Provenance::RealFile)
             .unwrap();
     }
-    let rates = import_rates(&dir.join("rates/DFF.csv"), Some(RateSeries::Dff)).unwrap();
+    let rates = import_rates(&dir.fred_rate(RateSeries::Dff), Some(RateSeries::Dff)).unwrap();
     panel = panel.with_rate(&rates, Provenance::RealFile).unwrap();
     for (k, peer) in ["QQQ", "IWM"].iter().enumerate() {
         let closes: Vec<_> = load_bars(&dir, peer, end)

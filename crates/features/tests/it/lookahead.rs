@@ -140,13 +140,13 @@ fn load() -> Option<Inputs> {
     let indices = IndexSeries::ALL
         .iter()
         .map(|s| {
-            let r = import_index(&dir.join("vol").join(s.file_name()), None).unwrap();
+            let r = import_index(&dir.cboe_index(s.symbol()), None).unwrap();
             let mut v = closes(&r.records);
             v.retain(|p| in_range(&p.0));
             (*s, v)
         })
         .collect();
-    let mut rate = import_rates(&dir.join("rates/DFF.csv"), Some(RateSeries::Dff)).unwrap();
+    let mut rate = import_rates(&dir.fred_rate(RateSeries::Dff), Some(RateSeries::Dff)).unwrap();
     rate.observations.retain(|o| in_range(&o.date));
     let peers = ["QQQ", "IWM"]
         .iter()
@@ -161,10 +161,10 @@ fn load() -> Option<Inputs> {
             ((*p).to_owned(), v)
         })
         .collect();
-    let mut put_call = import_put_call_ratios(&dir.join("vol/CBOE_put_call_ratios.csv")).unwrap();
+    let mut put_call = import_put_call_ratios(&dir.put_call_ratios()).unwrap();
     put_call.days.retain(|p| in_range(&p.date));
     // Chain summaries made up from VIX, missing for ten sessions in mid-2018.
-    let vix = import_index(&dir.join("vol/VIX_History.csv"), None).unwrap();
+    let vix = import_index(&dir.vix(), None).unwrap();
     let spy = Underlying::try_new("SPY").unwrap();
     let chains = vix
         .records

@@ -1,8 +1,6 @@
 //! The integration tests of volta-features, in one test binary: one link instead of one per file.
 
 mod chain_metrics;
-#[path = "../../../core/tests/it/common.rs"]
-mod common;
 mod library;
 mod lookahead;
 mod realised;

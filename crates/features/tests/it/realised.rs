@@ -1,11 +1,10 @@
 //! Realised-volatility estimators against values computed by hand on the first eight SPY bars
 //! of the real file, plus their invariants.
 
-use crate::common;
-
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use volta_core::DailyBar;
+use volta_data::DataDir;
 use volta_data::import::import_bars;
 use volta_features::FeatureError;
 use volta_features::realised::{
@@ -122,7 +121,7 @@ fn hand_computed_values_on_real_spy_bars() {
 
 #[test]
 fn the_literals_are_the_real_file_and_the_bar_api_agrees() {
-    let Some(path) = common::data_file("underlying/SPY_daily_unadjusted.csv") else {
+    let Some(path) = DataDir::test_file("underlying/SPY_daily_unadjusted.csv") else {
         return;
     };
     let bars = import_bars(&path, None).unwrap().bars;
@@ -196,7 +195,7 @@ fn the_literals_are_the_real_file_and_the_bar_api_agrees() {
 
 #[test]
 fn a_missing_session_is_an_error_naming_it() {
-    let Some(path) = common::data_file("underlying/SPY_daily_unadjusted.csv") else {
+    let Some(path) = DataDir::test_file("underlying/SPY_daily_unadjusted.csv") else {
         return;
     };
     let mut bars: Vec<DailyBar> = import_bars(&path, None).unwrap().bars;

@@ -3,11 +3,10 @@
 //! S&P 500 options, and ^GSPC covers the VIX's whole range while SPY starts in 1999-11), and on
 //! SPY's range for comparison.
 
-use crate::common;
-
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use volta_core::{DailyBar, Ohlcv};
+use volta_data::DataDir;
 use volta_data::import::{import_bars, import_index};
 use volta_features::FeatureError;
 use volta_features::regime::{
@@ -26,10 +25,10 @@ struct Data {
 }
 
 fn data() -> Option<Data> {
-    let vix = import_index(&common::data_file("vol/VIX_History.csv")?, None).unwrap();
-    let gspc = import_bars(&common::data_file("underlying/GSPC_daily_ohlc.csv")?, None).unwrap();
+    let vix = import_index(&DataDir::test_file("vol/VIX_History.csv")?, None).unwrap();
+    let gspc = import_bars(&DataDir::test_file("underlying/GSPC_daily_ohlc.csv")?, None).unwrap();
     let spy = import_bars(
-        &common::data_file("underlying/SPY_daily_unadjusted.csv")?,
+        &DataDir::test_file("underlying/SPY_daily_unadjusted.csv")?,
         None,
     )
     .unwrap();

@@ -1,13 +1,12 @@
 //! The strategies on the real SPX chain of 2019-04-25 (Cboe delayed quotes) and on the
 //! deterministic synthetic market (SPY, QQQ, IWM).
 
-use crate::common;
-
 use std::sync::OnceLock;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::order::{ComboSide, Instrument, LegAction};
 use volta_core::{ChainSnapshot, ContractKey, PositionId, QualityPolicy, RatesAndYield};
+use volta_data::DataDir;
 use volta_data::import::{ChainRequest, import_chains, import_index};
 use volta_data::synthetic::{ChainParams, SyntheticConfig, SyntheticMarket};
 use volta_features::{Regime, iv_rank};
@@ -43,7 +42,7 @@ fn spx_as_of() -> NaiveDateTime {
 }
 
 fn spx_day() -> Option<ChainSnapshot> {
-    let path = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
+    let path = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
     let request = ChainRequest {
         allowed: vec!["SPX".parse().unwrap()],
         ..ChainRequest::default()
@@ -54,7 +53,7 @@ fn spx_day() -> Option<ChainSnapshot> {
 
 /// The VIX's IV rank on 2019-04-25 from the Cboe history up to that day only (no look-ahead).
 fn vix_rank_2019_04_25() -> Option<(f64, f64)> {
-    let path = common::data_file("vol/VIX_History.csv")?;
+    let path = DataDir::test_file("vol/VIX_History.csv")?;
     let history = import_index(&path, None).unwrap();
     let closes: Vec<f64> = history
         .records

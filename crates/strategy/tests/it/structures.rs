@@ -1,11 +1,10 @@
 //! Contract selection and structures on a real SPX chain (Cboe delayed quotes, 2019-04-25).
 
-use crate::common;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use volta_core::order::LegAction;
 use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield};
+use volta_data::DataDir;
 use volta_data::import::{ChainRequest, import_chains};
 use volta_pricing::OptionRight;
 use volta_strategy::select::{ExpirySlice, choose_expiry, days_to, gate};
@@ -18,7 +17,7 @@ fn rates() -> RatesAndYield {
 }
 
 fn spx_day() -> Option<ChainSnapshot> {
-    let path = common::data_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
+    let path = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
     let request = ChainRequest {
         allowed: vec!["SPX".parse().unwrap()],
         ..ChainRequest::default()
