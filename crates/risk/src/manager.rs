@@ -59,7 +59,7 @@ pub enum RejectReason {
     },
     /// The session's loss reached the daily limit.
     DailyLossLimit {
-        /// The session's loss so far, as a fraction of its first equity.
+        /// The session's loss so far, as a fraction of the equity before it.
         loss: f64,
     },
     /// The regime's size multiplier is zero.
@@ -252,7 +252,10 @@ impl RiskManager {
         }
         let date = at.date();
         if self.session.is_none_or(|(d, _)| d != date) {
-            self.session = Some((date, equity));
+            // Today's loss is measured from the last equity before today (the previous
+            // close), as a trader reads the day's P&L: the engine marks once before its one
+            // decision a day, so a baseline taken at that mark would never see a loss.
+            self.session = Some((date, self.last_equity.unwrap_or(equity)));
         }
         self.last_equity = Some(equity);
         let peak = self.peak.map_or(equity, |p| p.max(equity));
@@ -284,7 +287,8 @@ impl RiskManager {
         }
     }
 
-    /// The session's loss so far, as a fraction of its first equity.
+    /// The session's loss so far, as a fraction of the last equity before the session (the
+    /// first one ever, on the first day).
     fn session_loss(&self) -> f64 {
         match (self.session, self.last_equity) {
             (Some((_, start)), Some(now)) if start.value() > Decimal::ZERO => {

@@ -28,6 +28,23 @@ pub(crate) fn engine(
     >,
     tempfile::TempDir,
 ) {
+    engine_with_risk(strategy, signals, start, volta_risk::RiskConfig::default())
+}
+
+/// As [`engine`], under the risk limits `risk`.
+pub(crate) fn engine_with_risk(
+    strategy: Box<dyn volta_strategy::Strategy>,
+    signals: volta_engine::Signals,
+    start: chrono::NaiveDate,
+    risk: volta_risk::RiskConfig,
+) -> (
+    volta_engine::Engine<
+        volta_engine::SimulatedClock,
+        volta_broker::SimBroker,
+        volta_data::store::SqliteStore,
+    >,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap();
     let t0 = start.and_hms_opt(0, 0, 0).unwrap();
     let journal = volta_engine::Journal::start(
@@ -47,7 +64,7 @@ pub(crate) fn engine(
         volta_broker::SimBroker::new(volta_broker::SimConfig::new("100000".parse().unwrap(), t0))
             .unwrap(),
         strategy,
-        volta_risk::RiskManager::new(volta_risk::RiskConfig::default()).unwrap(),
+        volta_risk::RiskManager::new(risk).unwrap(),
         signals,
         journal,
     );

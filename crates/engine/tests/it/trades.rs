@@ -512,3 +512,124 @@ fn an_assignment_is_told_to_observers_as_it_happened() {
     assert_eq!(last.closed_at.map(|t| t.date()), Some(monday));
     assert_eq!(last.realized_pnl, money("-393.60"));
 }
+
+/// Opens the spread on Monday and proposes it again on Tuesday; holds to expiry.
+#[derive(Debug)]
+struct MondayAndTuesday;
+
+impl Strategy for MondayAndTuesday {
+    fn name(&self) -> &'static str {
+        "two_days"
+    }
+
+    fn propose(&self, view: &MarketView) -> volta_strategy::Result<Vec<Proposal>> {
+        let today = view.as_of().date();
+        Ok(if today == day(17) || today == day(18) {
+            vec![the_spread("two_days")]
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn exit_rules(&self, strategy: &str) -> Option<ExitRules> {
+        (strategy == "two_days").then_some(hold_to_expiry())
+    }
+}
+
+#[test]
+fn a_loss_day_refuses_the_next_opening_and_a_deeper_one_fires_the_kill_switch() {
+    // 10 % per trade, a 9 % kill switch, the 3 % daily loss limit. Monday: the 560/550 put
+    // spread at −2.00 risks 800 a unit: 12 units (9,600 of a 10,000 budget), filled at −2.05:
+    // cash 100,000 + 2,460 − 24 contracts × 0.65 = 102,444.40; marked at mid (560P 3.05, 550P 0.95:
+    // −2.10 × 1,200 = −2,520) equity 99,924.40 at the close. Peak: 100,000 (the snapshot
+    // before the trade).
+    // Tuesday, SPY 545: 560P 16.10 mid, 550P 8.00: −8.10 × 1,200 = −9,720, equity 92,724.40:
+    // 7.21 % below Monday's close, so Tuesday's new spread is refused by the daily loss limit;
+    // 7.28 % below the peak, short of the kill switch.
+    // Wednesday, SPY 535: 560P 25.10, 550P 15.10: −10.00 × 1,200 = −12,000, equity 90,444.40:
+    // 9.5556 % below the peak: the kill switch fires at the snapshot and the spread is closed.
+    let risk = volta_risk::RiskConfig {
+        max_risk_per_trade: 0.10,
+        kill_switch_drawdown: 0.09,
+        ..volta_risk::RiskConfig::default()
+    };
+    let (mut engine, _dir) =
+        common::engine_with_risk(Box::new(MondayAndTuesday), signals(), day(17), risk);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    engine.observe(Box::new(volta_engine::ChannelObserver::new(sender)));
+    let sessions = vec![
+        session(
+            day(17),
+            "565",
+            "565",
+            vec![chain(17, "565", ("3.00", "3.10"), ("0.90", "1.00"))],
+        ),
+        session(
+            day(18),
+            "546",
+            "545",
+            vec![chain(18, "545", ("16.00", "16.20"), ("7.90", "8.10"))],
+        ),
+        session(
+            day(19),
+            "536",
+            "535",
+            vec![chain(19, "535", ("25.00", "25.20"), ("15.00", "15.20"))],
+        ),
+    ];
+    engine
+        .run(&mut ReplayFeed::new(sessions).unwrap(), &mut |_, _| {})
+        .unwrap();
+    let events: Vec<EngineEvent> = receiver.try_iter().collect();
+    let closes: Vec<f64> = engine.equity().iter().map(|e| e.equity).collect();
+    assert_eq!(closes[..3], [100_000.0, 99_924.40, 92_724.40]);
+
+    let refusals: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::RiskRejected { at, reason, .. } => Some(format!("{} {reason}", at.date())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        refusals,
+        vec!["2025-03-18 daily loss limit reached (7.21 % today)".to_owned()]
+    );
+    let fired: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::KillSwitch {
+                at,
+                equity,
+                peak,
+                drawdown,
+            } => Some((*at, *equity, *peak, *drawdown)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    let (at, equity, peak, drawdown) = fired[0];
+    assert_eq!(at, day(19).and_hms_opt(15, 45, 0).unwrap());
+    assert_eq!((equity, peak), (money("90444.40"), money("100000")));
+    assert!((drawdown - 0.095556).abs() < 1e-12, "{drawdown}");
+    // The only opening was Monday's; the spread is closed by the kill switch on Wednesday.
+    let placed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::OrderPlaced { order, purpose, .. } => {
+                Some((order.created_at.date(), *purpose, order.quantity))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        placed,
+        vec![
+            (day(17), OrderPurpose::Open, 12),
+            (day(19), OrderPurpose::Close, 12),
+        ]
+    );
+    let t = only_trade(&engine);
+    assert_eq!(t.exit_reason, "kill_switch");
+    assert!(engine.venue().positions().is_empty());
+}
