@@ -14,20 +14,20 @@ pub(crate) fn signals_of(market: &volta_data::synthetic::SyntheticMarket) -> vol
         .unwrap()
 }
 
+/// The engine the tests run: simulated clock and broker, a SQLite journal.
+pub(crate) type TestEngine = volta_engine::Engine<
+    volta_engine::SimulatedClock,
+    volta_broker::SimBroker,
+    volta_data::store::SqliteStore,
+>;
+
 /// An engine running `strategy` on the simulated broker with $100,000 and the default risk
 /// limits from `start`, journaling to a SQLite file in the returned folder (run id `run`).
 pub(crate) fn engine(
     strategy: Box<dyn volta_strategy::Strategy>,
     signals: volta_engine::Signals,
     start: chrono::NaiveDate,
-) -> (
-    volta_engine::Engine<
-        volta_engine::SimulatedClock,
-        volta_broker::SimBroker,
-        volta_data::store::SqliteStore,
-    >,
-    tempfile::TempDir,
-) {
+) -> (TestEngine, tempfile::TempDir) {
     engine_with_risk(strategy, signals, start, volta_risk::RiskConfig::default())
 }
 
@@ -37,14 +37,7 @@ pub(crate) fn engine_with_risk(
     signals: volta_engine::Signals,
     start: chrono::NaiveDate,
     risk: volta_risk::RiskConfig,
-) -> (
-    volta_engine::Engine<
-        volta_engine::SimulatedClock,
-        volta_broker::SimBroker,
-        volta_data::store::SqliteStore,
-    >,
-    tempfile::TempDir,
-) {
+) -> (TestEngine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let t0 = start.and_hms_opt(0, 0, 0).unwrap();
     let journal = volta_engine::Journal::start(

@@ -12,13 +12,13 @@
 use crate::common;
 
 use chrono::NaiveDate;
-use volta_broker::{Broker, SessionPrices, SimBroker};
+use volta_broker::{Broker, SessionPrices};
 use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument, Leg, LegAction};
 use volta_core::{ChainSnapshot, Money, OptionQuote, Underlying};
 use volta_data::store::{JournalStore, SqliteStore};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_engine::events::{OrderPurpose, SettlementKind};
-use volta_engine::{Engine, EngineEvent, ReplayFeed, Session, Signals, SimulatedClock};
+use volta_engine::{EngineEvent, ReplayFeed, Session, Signals};
 use volta_strategy::manage::{ExitReason, ExitRules, closing_proposal};
 use volta_strategy::structures::{Pricing, Structure};
 use volta_strategy::{Intent, MarketView, Proposal, Strategy};
@@ -167,7 +167,7 @@ fn signals() -> Signals {
     )
 }
 
-type TestEngine = Engine<SimulatedClock, SimBroker, SqliteStore>;
+use crate::common::TestEngine;
 
 fn run(rules: ExitRules, sessions: Vec<Session>) -> (TestEngine, tempfile::TempDir) {
     let (mut engine, dir) = common::engine(Box::new(OneSpread { rules }), signals(), day(17));
@@ -513,32 +513,11 @@ fn an_assignment_is_told_to_observers_as_it_happened() {
     assert_eq!(last.realized_pnl, money("-393.60"));
 }
 
-/// Opens the spread on Monday and proposes it again on Tuesday; holds to expiry.
-#[derive(Debug)]
-struct MondayAndTuesday;
-
-impl Strategy for MondayAndTuesday {
-    fn name(&self) -> &'static str {
-        "two_days"
-    }
-
-    fn propose(&self, view: &MarketView) -> volta_strategy::Result<Vec<Proposal>> {
-        let today = view.as_of().date();
-        Ok(if today == day(17) || today == day(18) {
-            vec![the_spread("two_days")]
-        } else {
-            Vec::new()
-        })
-    }
-
-    fn exit_rules(&self, strategy: &str) -> Option<ExitRules> {
-        (strategy == "two_days").then_some(hold_to_expiry())
-    }
-}
-
 #[test]
 fn a_loss_day_refuses_the_next_opening_and_a_deeper_one_fires_the_kill_switch() {
-    // 10 % per trade, a 9 % kill switch, the 3 % daily loss limit. Monday: the 560/550 put
+    // The spread proposed on Monday and again on Tuesday (`SameLegsTwice`; it would close
+    // Tuesday's on Wednesday, had it opened). 10 % per trade, a 9 % kill switch, the 3 % daily
+    // loss limit. Monday: the 560/550 put
     // spread at −2.00 risks 800 a unit: 12 units (9,600 of a 10,000 budget), filled at −2.05:
     // cash 100,000 + 2,460 − 24 contracts × 0.65 = 102,444.40; marked at mid (560P 3.05, 550P 0.95:
     // −2.10 × 1,200 = −2,520) equity 99,924.40 at the close. Peak: 100,000 (the snapshot
@@ -554,7 +533,7 @@ fn a_loss_day_refuses_the_next_opening_and_a_deeper_one_fires_the_kill_switch() 
         ..volta_risk::RiskConfig::default()
     };
     let (mut engine, _dir) =
-        common::engine_with_risk(Box::new(MondayAndTuesday), signals(), day(17), risk);
+        common::engine_with_risk(Box::new(SameLegsTwice), signals(), day(17), risk);
     let (sender, receiver) = std::sync::mpsc::channel();
     engine.observe(Box::new(volta_engine::ChannelObserver::new(sender)));
     let sessions = vec![
