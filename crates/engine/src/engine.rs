@@ -384,7 +384,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     }
 
     fn decide(&mut self, session: &Session, t: NaiveDateTime, equity: Money) -> Result<()> {
-        let (view, rank) = self.view(session, t)?;
+        let (view, rank) = self.view(session, t, equity)?;
         self.close_positions(&view)?;
         if self.risk.halted_since().is_some() || rank.is_none() {
             return Ok(());
@@ -395,7 +395,12 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// The strategies' view at `t`: the session's gated chains, the signals of the previous
     /// close, the open positions with option legs (the ones the strategies manage); the VIX
     /// rank if known.
-    fn view(&mut self, session: &Session, t: NaiveDateTime) -> Result<(MarketView, Option<f64>)> {
+    fn view(
+        &mut self,
+        session: &Session,
+        t: NaiveDateTime,
+        equity: Money,
+    ) -> Result<(MarketView, Option<f64>)> {
         let signals = self.signals.known_before(session.date);
         let rank = signals.and_then(|s| s.vix_rank);
         // Without a rank (warm-up) no strategy opens anything; management still runs.
@@ -405,7 +410,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             regime,
             vix: signals.map(|s| s.vix),
             vix_rank: rank,
-            equity: self.venue.marked().equity,
+            equity,
         })?;
         let mut view = MarketView::new(t, regime, signals.map(|s| s.vix))?;
         let run_id = self.journal.run_id().to_owned();
