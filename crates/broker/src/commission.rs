@@ -1,26 +1,29 @@
-//! Commissions: Interactive Brokers' fixed US schedule by default.
+//! Commissions and fees: Interactive Brokers' US schedules by default.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use volta_core::order::Instrument;
 use volta_core::{Money, Price};
 
 use crate::error::{BrokerError, Result};
+use crate::fees::{FeeLeg, OptionFeeSchedule};
+use crate::order::LegFill;
 
-/// What a fill costs in commissions, and what exercise and assignment cost, in dollars.
+/// What a fill costs in commissions and fees, and what exercise and assignment cost, in
+/// dollars.
 ///
-/// The default is IB's fixed pricing for US options and stock: $0.65 per contract with $1.00
-/// per order minimum, $0.005 per share with $1.00 minimum and at most 1 % of the trade value.
-/// IB charges nothing for exercise or assignment, so both fees default to 0; other brokers
-/// charge a flat fee per event or per contract (set `exercise_fee` / `assignment_fee`).
+/// Option orders are charged by a dated [`OptionFeeSchedule`]: by default IB's Fixed pricing
+/// ($0.65 per contract, less under $0.10 of premium, $1.00 per order minimum) plus the SPX
+/// surcharges, ORF, OCC clearing, FINRA TAF and SEC fees it passes through. Stock: $0.005 per
+/// share with $1.00 minimum and at most 1 % of the trade value. IB charges nothing for
+/// exercise or assignment, so both fees default to 0; other brokers charge a flat fee per
+/// event or per contract (set `exercise_fee` / `assignment_fee`).
 ///
-/// The minimum applies per combo order (all its legs together), as IB's fixed schedule bills
-/// an order. IB's lower per-contract rates for premiums under $0.10 and exchange or regulatory
-/// pass-through fees are not modelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The minimum applies per combo order (all its legs together), as IB bills an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commissions {
-    /// Per option contract traded (every leg's contracts count).
-    pub per_contract: Money,
-    /// Least charged for an option order.
-    pub min_per_order: Money,
+    /// Option orders: commission, surcharges, regulatory and clearing fees.
+    pub options: OptionFeeSchedule,
     /// Per share of stock traded.
     pub per_share: Money,
     /// Least charged for a stock order.
@@ -37,8 +40,7 @@ pub struct Commissions {
 impl Default for Commissions {
     fn default() -> Self {
         Self {
-            per_contract: Money::new(Decimal::new(65, 2)),
-            min_per_order: Money::new(Decimal::ONE),
+            options: OptionFeeSchedule::interactive_brokers(),
             per_share: Money::new(Decimal::new(5, 3)),
             min_per_stock_order: Money::new(Decimal::ONE),
             max_stock_fraction_of_value: Some(Decimal::new(1, 2)),
@@ -51,10 +53,9 @@ impl Default for Commissions {
 impl Commissions {
     /// No commissions at all (for tests that isolate the fill model).
     #[must_use]
-    pub const fn free() -> Self {
+    pub fn free() -> Self {
         Self {
-            per_contract: Money::ZERO,
-            min_per_order: Money::ZERO,
+            options: OptionFeeSchedule::free(),
             per_share: Money::ZERO,
             min_per_stock_order: Money::ZERO,
             max_stock_fraction_of_value: None,
@@ -69,8 +70,6 @@ impl Commissions {
     /// [`BrokerError::InvalidConfig`] naming the first negative amount.
     pub fn validate(&self) -> Result<()> {
         let amounts = [
-            ("per_contract", self.per_contract),
-            ("min_per_order", self.min_per_order),
             ("per_share", self.per_share),
             ("min_per_stock_order", self.min_per_stock_order),
             ("exercise_fee", self.exercise_fee),
@@ -97,12 +96,25 @@ impl Commissions {
         Ok(())
     }
 
-    /// The commission on an option order of `contracts` contracts in total (Σ leg ratio ×
-    /// quantity).
-    #[must_use]
-    pub fn option_order(&self, contracts: u64) -> Money {
-        let fee = Money::new(self.per_contract.value() * Decimal::from(contracts));
-        fee.max(self.min_per_order)
+    /// The commission and fees of a filled option order on `on` (stock legs are not charged
+    /// here), rounded to the cent.
+    ///
+    /// # Errors
+    /// [`BrokerError::InvalidFeeSchedule`] when the schedule does not cover `on`.
+    pub fn option_order(&self, legs: &[LegFill], on: NaiveDate) -> Result<Money> {
+        let legs: Vec<FeeLeg<'_>> = legs
+            .iter()
+            .filter_map(|l| match &l.instrument {
+                Instrument::Option(c) => Some(FeeLeg {
+                    root: c.key().root(),
+                    contracts: l.quantity,
+                    price: l.price,
+                    multiplier: c.multiplier(),
+                }),
+                Instrument::Stock(_) => None,
+            })
+            .collect();
+        Ok(self.options.order(&legs, on)?.total())
     }
 
     /// The commission on a stock order of `shares` shares at `price`, rounded to the cent.
@@ -129,16 +141,35 @@ mod tests {
     #[test]
     fn ib_fixed_schedule_by_hand() {
         let c = Commissions::default();
-        assert_eq!(c.option_order(1), m("1.00")); // 0.65 < $1 minimum
-        assert_eq!(c.option_order(2), m("1.30"));
-        assert_eq!(c.option_order(4), m("2.60"));
-        assert_eq!(c.option_order(40), m("26.00"));
         // 100 shares at $290: 0.50 → $1 minimum; 1000 shares: $5.
         assert_eq!(c.stock_order(100, "290".parse().unwrap()), m("1.00"));
         assert_eq!(c.stock_order(1000, "290".parse().unwrap()), m("5.00"));
         // 10 shares at $5 = $50 of stock: 1 % cap is $0.50, below the minimum.
         assert_eq!(c.stock_order(10, "5".parse().unwrap()), m("0.50"));
-        assert_eq!(Commissions::free().option_order(3), Money::ZERO);
+    }
+
+    #[test]
+    fn option_fills_are_charged_by_the_fee_schedule() {
+        let on = NaiveDate::from_ymd_opt(2021, 3, 1).unwrap();
+        let fill = |key: &str, quantity: i64, price: &str| LegFill {
+            instrument: Instrument::Option(volta_core::OptionContract::from_key(
+                key.parse().unwrap(),
+            )),
+            quantity,
+            price: price.parse().unwrap(),
+        };
+        // A SPY put credit spread, 2 lots: 4 × 0.65 + 4 × (0.0388 + 0.055) + 2 × 0.002
+        // + 2 × 1.20 × 100 × 0.0000221 = 2.984… → 2.98.
+        let legs = [
+            fill("SPY   210319P00370000", -2, "1.20"),
+            fill("SPY   210319P00365000", 2, "0.80"),
+        ];
+        let c = Commissions::default();
+        assert_eq!(c.option_order(&legs, on).unwrap(), m("2.98"));
+        assert_eq!(
+            Commissions::free().option_order(&legs, on).unwrap(),
+            Money::ZERO
+        );
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub enum BrokerError {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// A fee schedule that cannot be used (bad table, or no period for a date).
+    #[error("fee schedule: {reason}")]
+    InvalidFeeSchedule {
+        /// What is wrong.
+        reason: String,
+    },
     /// A configuration value out of range.
     #[error("invalid broker setting {name} = {value}: must be {requirement}")]
     InvalidConfig {

@@ -1,6 +1,7 @@
 //! The fill model: the price a combo fills at against a chain's bid and ask.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use volta_core::order::{ComboOrder, ComboSide, Instrument};
 use volta_core::{ChainSnapshot, OptionQuote, Price};
 
@@ -12,25 +13,79 @@ use crate::error::{BrokerError, Result};
 /// 0.5, is halfway: a common allowance for the price improvement a patient combo limit order
 /// gets on liquid index and ETF options.
 ///
-/// Quotes are taken as they are: no depth is modelled (any quantity fills at that price) and
-/// an order does not move the market.
+/// Quotes are taken as they are, and an order does not move the market. By default every
+/// limit that reaches the model's price fills on the snapshot it meets, whatever its size
+/// (the first model, kept as an option); [`FillModel::with_fill_odds`] and
+/// [`FillModel::with_size_limit`] make fills uncertain and bounded by the day's volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FillModel {
     spread_fraction: Decimal,
+    fill_odds: Option<FillOdds>,
+    size_limit: Option<SizeLimit>,
 }
 
 impl Default for FillModel {
     fn default() -> Self {
         Self {
             spread_fraction: Decimal::new(5, 1),
+            fill_odds: None,
+            size_limit: None,
         }
     }
 }
 
-/// A combo's achievable price: one price per leg and their net, on the cent.
+/// The chance that a limit which reaches the model's price fills on one snapshot, by where it
+/// sits in the spread: 1 at the natural price (crossing every spread) or beyond, `at_mid` at
+/// the mid, linear in between; below the mid it falls linearly to 0 at the far side. A
+/// patient limit is filled less often than an aggressive one — the effect the deterministic
+/// model ignores.
+///
+/// No fill data is in the shared history, so `at_mid` is an assumption, not a fit: the default
+/// 0.5 gives a limit half way between mid and natural (the strategies' default) a 75 % chance
+/// per snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillOdds {
+    /// Chance of a fill for a limit at the mid, in [0, 1].
+    pub at_mid: Decimal,
+    /// Seed of the draws (with the order id and the snapshot time, each draw is reproducible).
+    pub seed: u64,
+}
+
+impl Default for FillOdds {
+    fn default() -> Self {
+        Self {
+            at_mid: Decimal::new(5, 1),
+            seed: 0,
+        }
+    }
+}
+
+/// The most contracts one leg may trade on one snapshot: `fraction_of_volume` of the leg's
+/// volume that day, but at least `min_contracts` (the quoted size, which the data does not
+/// carry, is rarely below ten contracts on the index and ETF options Volta trades). An order
+/// above it does not fill on that snapshot; there are no partial fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeLimit {
+    /// Fraction of the day's volume one leg may take, in [0, 1].
+    pub fraction_of_volume: Decimal,
+    /// Contracts always allowed per leg.
+    pub min_contracts: u64,
+}
+
+impl Default for SizeLimit {
+    fn default() -> Self {
+        Self {
+            fraction_of_volume: Decimal::new(1, 1),
+            min_contracts: 10,
+        }
+    }
+}
+
+/// A combo's achievable price: one price per leg and their net, on the exchange's grid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComboPrice {
-    /// Net price per combo unit (IB BAG convention), on the cent, rounded against us.
+    /// Net price per combo unit (IB BAG convention), on the order's price grid
+    /// ([`volta_core::tick`]), rounded against us.
     pub net: Decimal,
     /// Per leg, in leg order, in dollars per share; they reproduce `net` exactly.
     pub legs: Vec<Price>,
@@ -49,7 +104,130 @@ impl FillModel {
                 requirement: "between 0 and 1",
             });
         }
-        Ok(Self { spread_fraction })
+        Ok(Self {
+            spread_fraction,
+            ..Self::default()
+        })
+    }
+
+    /// The same model with a chance of no fill ([`FillOdds`]).
+    ///
+    /// # Errors
+    /// [`BrokerError::InvalidConfig`] unless 0 ≤ `odds.at_mid` ≤ 1.
+    pub fn with_fill_odds(self, odds: FillOdds) -> Result<Self> {
+        if odds.at_mid < Decimal::ZERO || odds.at_mid > Decimal::ONE {
+            return Err(BrokerError::InvalidConfig {
+                name: "fill_odds.at_mid",
+                value: odds.at_mid.to_string(),
+                requirement: "a probability between 0 and 1",
+            });
+        }
+        Ok(Self {
+            fill_odds: Some(odds),
+            ..self
+        })
+    }
+
+    /// The same model with a size limit ([`SizeLimit`]).
+    ///
+    /// # Errors
+    /// [`BrokerError::InvalidConfig`] unless 0 ≤ `limit.fraction_of_volume` ≤ 1.
+    pub fn with_size_limit(self, limit: SizeLimit) -> Result<Self> {
+        if limit.fraction_of_volume < Decimal::ZERO || limit.fraction_of_volume > Decimal::ONE {
+            return Err(BrokerError::InvalidConfig {
+                name: "size_limit.fraction_of_volume",
+                value: limit.fraction_of_volume.to_string(),
+                requirement: "a fraction between 0 and 1",
+            });
+        }
+        Ok(Self {
+            size_limit: Some(limit),
+            ..self
+        })
+    }
+
+    /// The chance-of-fill setting, if any.
+    #[must_use]
+    pub const fn fill_odds(&self) -> Option<FillOdds> {
+        self.fill_odds
+    }
+
+    /// The size limit, if any.
+    #[must_use]
+    pub const fn size_limit(&self) -> Option<SizeLimit> {
+        self.size_limit
+    }
+
+    /// Whether an order whose limit reaches the model's price actually fills on `chain`'s
+    /// snapshot: within the size limit, and lucky under the fill odds (the draw is a hash of
+    /// the seed, `order_key` and the snapshot time, so reruns agree). Always `true` for the
+    /// deterministic model.
+    ///
+    /// # Errors
+    /// [`BrokerError::Core`] on decimal overflow.
+    pub fn fills(&self, order: &ComboOrder, chain: &ChainSnapshot, order_key: u64) -> Result<bool> {
+        if let Some(limit) = self.size_limit {
+            for leg in order.legs() {
+                let Instrument::Option(c) = &leg.instrument else {
+                    continue;
+                };
+                let volume = chain.get(c.key()).map_or(0, |q| q.volume);
+                let share = (limit.fraction_of_volume * Decimal::from(volume)).floor();
+                let allowed = share.to_u64().unwrap_or(u64::MAX).max(limit.min_contracts);
+                if u64::from(leg.ratio) * u64::from(order.quantity()) > allowed {
+                    return Ok(false);
+                }
+            }
+        }
+        let Some(odds) = self.fill_odds else {
+            return Ok(true);
+        };
+        let (Some(mid), Some(natural)) = (
+            Self::raw_net(order, chain, Decimal::ZERO)?,
+            Self::raw_net(order, chain, Decimal::ONE)?,
+        ) else {
+            return Ok(false);
+        };
+        let chance = if natural == mid {
+            Decimal::ONE
+        } else {
+            // 0 at the mid, 1 at the natural price, negative on the far side of the mid.
+            let x = (order.limit() - mid) / (natural - mid);
+            if x >= Decimal::ZERO {
+                odds.at_mid + (Decimal::ONE - odds.at_mid) * x.min(Decimal::ONE)
+            } else {
+                (odds.at_mid * (Decimal::ONE + x)).max(Decimal::ZERO)
+            }
+        };
+        let draw = unit_draw(odds.seed, order_key, chain.as_of().and_utc().timestamp());
+        Ok(draw < chance)
+    }
+
+    /// The combo's unrounded net with every leg at `fraction` of the half-spread.
+    fn raw_net(
+        order: &ComboOrder,
+        chain: &ChainSnapshot,
+        fraction: Decimal,
+    ) -> Result<Option<Decimal>> {
+        let at = Self {
+            spread_fraction: fraction,
+            ..Self::default()
+        };
+        let mut legs = Vec::with_capacity(order.legs().len());
+        for leg in order.legs() {
+            let Instrument::Option(contract) = &leg.instrument else {
+                return Ok(None);
+            };
+            let buying = order.side().sign() * leg.action.sign() > 0;
+            let Some(price) = chain
+                .get(contract.key())
+                .and_then(|q| at.leg_price(q, buying))
+            else {
+                return Ok(None);
+            };
+            legs.push(price);
+        }
+        Ok(Some(order.net_price(&legs)?))
     }
 
     /// The fraction of the half-spread paid.
@@ -78,8 +256,9 @@ impl FillModel {
     ///
     /// Each leg is priced by [`FillModel::leg_price`] in the direction it trades (a leg held
     /// long is bought when the combo is bought, sold when it is sold). The net is rounded to
-    /// the cent **against us** — up for a BUY (pay more, receive less), down for a SELL — and
-    /// the rounding (under one cent per unit) is added to one leg's price in that same
+    /// the order's price grid (the cent for SPY, $0.05 for an SPX combo) **against us** — up
+    /// for a BUY (pay more, receive less), down for a SELL — and the rounding (under one tick
+    /// per unit) is added to one leg's price in that same
     /// direction, so the legs reproduce the net exactly: the first leg bought in this trade
     /// whose ratio divides the rounding exactly takes it (its price rises), else the first
     /// leg sold that can (its price falls, staying ≥ 0). If no single leg can — only when
@@ -110,17 +289,25 @@ impl FillModel {
             legs.push(price);
         }
         let raw = order.net_price(&legs)?;
-        let strategy = match order.side() {
-            ComboSide::Buy => RoundingStrategy::ToPositiveInfinity,
-            ComboSide::Sell => RoundingStrategy::ToNegativeInfinity,
-        };
-        let net = raw.round_dp_with_strategy(2, strategy);
+        let net = order.to_grid(raw, order.side() == ComboSide::Buy);
         let residual = net - raw;
         if !residual.is_zero() && !absorb(order, &mut legs, residual) {
             return Ok(None);
         }
         Ok(Some(ComboPrice { net, legs }))
     }
+}
+
+/// A reproducible uniform draw in [0, 1) from three integers (`SplitMix64` finaliser).
+fn unit_draw(seed: u64, order_key: u64, at: i64) -> Decimal {
+    let mut z = seed
+        ^ order_key.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ at.cast_unsigned().wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    // 53 bits, as a decimal fraction.
+    Decimal::from(z >> 11) / Decimal::from(1_u64 << 53)
 }
 
 /// Moves one leg's price so that the legs' net rises by `residual` (which has the sign of

@@ -6,7 +6,8 @@
 //! so a strategy cannot tell them apart.
 //!
 //! The simulated broker fills combo limit orders against the legs' bid and ask with a
-//! configurable [`FillModel`], charges IB's fixed [`Commissions`], cancels DAY orders at the
+//! configurable [`FillModel`], charges IB's [`Commissions`] and the exchange, regulatory and
+//! clearing fees of a dated [`fees::OptionFeeSchedule`], cancels DAY orders at the
 //! close, and settles options at expiry: cash for European index options (SPX AM at the open,
 //! SPXW PM at the close), exercise and assignment by OCC's $0.01 rule for American physically
 //! settled ones (SPY, QQQ, IWM), with stock positions the engine must then handle, and
@@ -54,8 +55,9 @@
 //! broker.on_quotes(&chain)?;
 //! let fill = broker.order(id).and_then(|o| o.fill).ok_or("not filled")?;
 //! assert_eq!(fill.net_price.to_string(), "-2.05");
-//! // 2.05 × 100 × 2 = $410 received, less 4 contracts × $0.65 = $2.60.
-//! assert_eq!(broker.account().cash, "10407.40".parse::<Money>()?);
+//! // 2.05 × 100 × 2 = $410 received, less $2.99: 4 contracts × ($0.65 + ORF 0.0388 + OCC
+//! // 0.055), FINRA's 2 × 0.002 and the SEC's 605 × 0.0000221 on the sale.
+//! assert_eq!(broker.account().cash, "10407.01".parse::<Money>()?);
 //!
 //! // SPY closes at 570 on expiry day: both puts expire worthless, the credit is kept.
 //! for d in [18, 19, 20, 21] {
@@ -63,7 +65,7 @@
 //!     broker.on_session_close(date, &Settlements::new().with("SPY".parse()?, "569".parse()?, "570".parse()?))?;
 //! }
 //! assert!(broker.positions().is_empty());
-//! assert_eq!(broker.account().net_realised_pnl(), "407.40".parse::<Money>()?);
+//! assert_eq!(broker.account().net_realised_pnl(), "407.01".parse::<Money>()?);
 //! let expired = broker.poll_events().iter().filter(|e| matches!(e.kind, EventKind::Expired(_))).count();
 //! assert_eq!(expired, 2);
 //! # Ok(())
@@ -76,6 +78,7 @@ mod broker;
 mod commission;
 mod error;
 mod event;
+pub mod fees;
 mod fill;
 mod order;
 mod sim;
@@ -86,10 +89,13 @@ pub use broker::Broker;
 pub use commission::Commissions;
 pub use error::{BrokerError, Result};
 pub use event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
-pub use fill::{ComboPrice, FillModel};
+pub use fill::{ComboPrice, FillModel, FillOdds, SizeLimit};
 pub use order::{
     CancelReason, Fill, LegFill, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag,
     StockOrder, TimeInForce,
 };
-pub use sim::{Dividend, EarlyAssignment, SessionPrices, Settlements, SimBroker, SimConfig};
+pub use sim::{
+    AM_SETTLEMENT_STAND_IN, Dividend, EarlyAssignment, SessionPrices, Settlements, SimBroker,
+    SimConfig,
+};
 pub use venue::Venue;

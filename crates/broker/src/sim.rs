@@ -52,15 +52,32 @@ pub struct EarlyAssignment {
     pub dividends: Vec<Dividend>,
 }
 
+/// How AM settlement is approximated, for reports: the one place the stand-in is described.
+pub const AM_SETTLEMENT_STAND_IN: &str = "AM-settled series (SPX monthlies) settle at the \
+    underlying's opening price on the settlement day, a stand-in for Cboe's Special Opening \
+    Quotation (SOQ, ticker SET), which is computed from each component's opening print and is \
+    not in the data; the two usually differ by a few index points.";
+
 /// One underlying's prices in one session, in dollars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPrices {
-    /// The opening price. For SPX AM settlement it stands in for the Special Opening Quotation
-    /// (SET), which is computed from each component's opening print and differs from the
-    /// index's first value by a few points at most.
+    /// The opening price (AM settlement's stand-in: see [`SessionPrices::settlement_value`]).
     pub open: Price,
     /// The closing price: PM settlement, physical exercise by exception, early assignment.
     pub close: Price,
+}
+
+impl SessionPrices {
+    /// The price that settles a contract of `time` on this session. PM: the close. AM: the
+    /// open, standing in for the Special Opening Quotation ([`AM_SETTLEMENT_STAND_IN`]); this is
+    /// the only place the approximation is made.
+    #[must_use]
+    pub const fn settlement_value(&self, time: SettlementTime) -> Price {
+        match time {
+            SettlementTime::Am => self.open,
+            SettlementTime::Pm => self.close,
+        }
+    }
 }
 
 /// The session's settlement prices, per underlying.
@@ -105,6 +122,11 @@ pub struct SimConfig {
     pub start: NaiveDateTime,
     /// Where in the spread combos fill.
     pub fill_model: FillModel,
+    /// Where in the spread open option positions are marked for equity, drawdown and the
+    /// kill switch: 0 = the mid, 1 = the natural price (longs at the bid, shorts at the ask).
+    /// Default 0.5: the price the default fill model would close them at, so equity is what
+    /// the book could be closed for, not the optimistic mid.
+    pub mark_spread_fraction: Decimal,
     /// Commissions and exercise/assignment fees.
     pub commissions: Commissions,
     /// Early assignment before ex-dividend dates (off by default).
@@ -124,6 +146,7 @@ impl SimConfig {
             starting_cash,
             start,
             fill_model: FillModel::default(),
+            mark_spread_fraction: Decimal::new(5, 1),
             commissions: Commissions::default(),
             early_assignment: EarlyAssignment::default(),
             pin_band: Decimal::new(50, 2),
@@ -207,6 +230,14 @@ impl SimBroker {
     /// [`BrokerError::InvalidConfig`] for negative commissions or a negative pin band.
     pub fn new(config: SimConfig) -> Result<Self> {
         config.commissions.validate()?;
+        if config.mark_spread_fraction < Decimal::ZERO || config.mark_spread_fraction > Decimal::ONE
+        {
+            return Err(BrokerError::InvalidConfig {
+                name: "mark_spread_fraction",
+                value: config.mark_spread_fraction.to_string(),
+                requirement: "between 0 (mid) and 1 (natural)",
+            });
+        }
         if config.pin_band < Decimal::ZERO {
             return Err(BrokerError::InvalidConfig {
                 name: "pin_band",
@@ -251,24 +282,27 @@ impl SimBroker {
         self.stock_prices.get(underlying).copied()
     }
 
-    /// Marks for the positions held, from the last quotes seen: options at mid (two-sided,
-    /// not crossed), shares at the last price. Use with [`Account::marked`].
+    /// Marks for the positions held, from the last quotes seen: options (two-sided, not
+    /// crossed) at [`SimConfig::mark_spread_fraction`] of the half-spread from the mid toward
+    /// the price that closes them (the bid for a long, the ask for a short), shares at the
+    /// last price. Use with [`Account::marked`].
     #[must_use]
     pub fn marks(&self) -> Marks {
         let mut marks = Marks::new();
-        for (key, (bid, ask)) in &self.quotes {
-            if let (Some(b), Some(a)) = (bid, ask)
-                && a >= b
-                && let Ok(mid) = Price::try_new((b.value() + a.value()) / Decimal::TWO)
-            {
-                let contract = self
-                    .book
-                    .options()
-                    .find(|(c, _)| c.key() == key)
-                    .map(|(c, _)| c.clone());
-                if let Some(c) = contract {
-                    marks.insert(&Instrument::Option(c), mid);
-                }
+        let f = self.config.mark_spread_fraction;
+        for (contract, quantity) in self.book.options() {
+            let Some((Some(b), Some(a))) = self.quotes.get(contract.key()) else {
+                continue;
+            };
+            let (bid, ask) = (b.value(), a.value());
+            if ask < bid {
+                continue;
+            }
+            let mid = (bid + ask) / Decimal::TWO;
+            let give = f * (ask - bid) / Decimal::TWO;
+            let closing = if quantity > 0 { mid - give } else { mid + give };
+            if let Ok(mark) = Price::try_new(closing) {
+                marks.insert(&Instrument::Option(contract.clone()), mark);
             }
         }
         for (u, p) in &self.stock_prices {
@@ -369,7 +403,7 @@ impl SimBroker {
         let expiring: Vec<(OptionContract, i64)> = self
             .book
             .options()
-            .filter(|(c, _)| c.expiry() <= date)
+            .filter(|(c, _)| c.settlement_date() <= date)
             .map(|(c, q)| (c.clone(), q))
             .collect();
         let needs = |u: &Underlying| {
@@ -428,10 +462,7 @@ impl SimBroker {
             let Some(prices) = settlements.get(contract.underlying()) else {
                 continue;
             };
-            let price = match contract.settlement_time() {
-                SettlementTime::Am => prices.open,
-                SettlementTime::Pm => prices.close,
-            };
+            let price = prices.settlement_value(contract.settlement_time());
             self.settle(&contract, quantity, price, false);
         }
         self.pin_warned.retain(|(_, d)| *d > date);
@@ -648,12 +679,26 @@ impl SimBroker {
 
     /// Why a combo cannot be worked now, if it cannot.
     fn combo_rejection(&self, order: &ComboOrder) -> Option<String> {
-        if order.limit().round_dp(2) != order.limit() {
-            return Some(format!("limit {} is not on the cent", order.limit()));
+        if !order.limit_on_grid() {
+            let root = order.grid_root().unwrap_or("stock");
+            let step = if order.is_complex() {
+                volta_core::tick::complex(root)
+            } else {
+                volta_core::tick::single_leg(root, order.limit())
+            };
+            let kind = if order.is_complex() {
+                "complex"
+            } else {
+                "single-leg"
+            };
+            return Some(format!(
+                "limit {} is off the {root} {kind} price grid (multiples of {step})",
+                order.limit()
+            ));
         }
         for leg in order.legs() {
             if let Instrument::Option(c) = &leg.instrument {
-                let ltd = last_trading_day(c);
+                let ltd = c.last_trading_day();
                 if self.now.date() > ltd || self.last_close.is_some_and(|d| d >= ltd) {
                     return Some(format!("{} is past its last trading day {ltd}", c.key()));
                 }
@@ -726,10 +771,11 @@ impl SimBroker {
                 let Some(chain) = chain else {
                     return Ok(());
                 };
-                let Some(price) = self.config.fill_model.combo_price(order, chain)? else {
+                let model = &self.config.fill_model;
+                let Some(price) = model.combo_price(order, chain)? else {
                     return Ok(());
                 };
-                if !order.limit_reached(price.net) {
+                if !order.limit_reached(price.net) || !model.fills(order, chain, id.get())? {
                     return Ok(());
                 }
                 let legs: Vec<LegFill> = order
@@ -742,13 +788,13 @@ impl SimBroker {
                         price: *p,
                     })
                     .collect();
-                let contracts: u64 = legs.iter().map(|l| l.quantity.unsigned_abs()).sum();
+                let fees = commissions.option_order(&legs, self.now.date())?;
                 (
                     price.net,
                     order.quantity(),
                     legs,
                     order.cash_flow(price.net)?,
-                    commissions.option_order(contracts),
+                    fees,
                 )
             }
         };
@@ -801,22 +847,12 @@ fn is_stock_order(request: &OrderRequest) -> bool {
     }
 }
 
-/// The last session an option trades: its expiry, or the session before for AM settlement.
-fn last_trading_day(contract: &OptionContract) -> NaiveDate {
-    match contract.settlement_time() {
-        SettlementTime::Pm => contract.expiry(),
-        SettlementTime::Am => NyseCalendar
-            .previous_session(contract.expiry())
-            .unwrap_or_else(|_| contract.expiry().pred_opt().unwrap_or(contract.expiry())),
-    }
-}
-
 /// Whether every option leg of `request` still trades after the close of `date`.
 fn tradable(request: &OrderRequest, date: NaiveDate) -> bool {
     match request {
         OrderRequest::StockMarket(_) => true,
         OrderRequest::Combo(c) => c.legs().iter().all(|l| match &l.instrument {
-            Instrument::Option(o) => last_trading_day(o) > date,
+            Instrument::Option(o) => o.last_trading_day() > date,
             Instrument::Stock(_) => true,
         }),
     }
@@ -851,11 +887,11 @@ impl Broker for SimBroker {
                 reason: "a market order has no limit",
             });
         };
-        if new_limit.round_dp(2) != new_limit {
+        if !order.with_limit(new_limit).limit_on_grid() {
             return Err(BrokerError::InvalidLimit {
                 id,
                 limit: new_limit,
-                reason: "not on the cent",
+                reason: "off the exchange's price grid for the contract",
             });
         }
         let old_limit = order.limit();

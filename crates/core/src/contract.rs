@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use volta_pricing::OptionRight;
 
+use crate::calendar::NyseCalendar;
 use crate::error::{CoreError, Result, invalid};
 use crate::money::decimal_to_f64;
 
@@ -181,9 +182,10 @@ impl FromStr for Strike {
 /// unpadded form (`SPY250321C00450000`) that OPRA feeds and vendor files use. Parsing accepts
 /// both.
 ///
-/// The expiry is the date in the symbol. For monthly equity options listed before February 2015
-/// the OCC symbol carries the Saturday after the last trading day; the key keeps whatever date
-/// the symbol says, and [`crate::expiry`] gives last trading days.
+/// The expiry is the date in the symbol. For monthly options listed before February 2015 the
+/// OCC symbol carries the Saturday after the expiration day; Volta's importers re-date those
+/// keys to the expiration day (the session before), so stored keys carry a session. A key
+/// parsed from such a symbol still works: [`OptionContract::settlement_date`] moves it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContractKey {
     root: String,
@@ -371,7 +373,7 @@ pub struct OptionContract {
 
 impl OptionContract {
     /// A contract on a known root with its standard terms: SPX (European, cash, AM-settled),
-    /// SPXW (European, cash, PM-settled), and every other root as a US equity/ETF option
+    /// SPXW and SPXPM (European, cash, PM-settled), and every other root as a US equity/ETF option
     /// (American, physical, PM) on the underlying of the same name. Multiplier 100.
     ///
     /// # Errors
@@ -396,7 +398,8 @@ impl OptionContract {
                 SettlementType::Cash,
                 SettlementTime::Am,
             ),
-            "SPXW" => (
+            // SPXPM (2011-2017) was the PM-settled SPX option before Cboe renamed it SPXW.
+            "SPXW" | "SPXPM" => (
                 "SPX",
                 ExerciseStyle::European,
                 SettlementType::Cash,
@@ -498,6 +501,30 @@ impl OptionContract {
     #[must_use]
     pub const fn settlement_time(&self) -> SettlementTime {
         self.settlement_time
+    }
+
+    /// The session whose prices settle the contract: the key's date, or the session before it
+    /// when the key carries a non-session (the Saturday of pre-2015 monthly OCC symbols).
+    #[must_use]
+    pub fn settlement_date(&self) -> NaiveDate {
+        let date = self.expiry();
+        if NyseCalendar.is_session(date).unwrap_or(true) {
+            date
+        } else {
+            NyseCalendar.previous_session(date).unwrap_or(date)
+        }
+    }
+
+    /// The last session the contract trades: its settlement date for PM settlement, the session
+    /// before for AM settlement (trading in SPX monthlies stops at the close the day before the
+    /// opening prints fix the settlement value).
+    #[must_use]
+    pub fn last_trading_day(&self) -> NaiveDate {
+        let settles = self.settlement_date();
+        match self.settlement_time {
+            SettlementTime::Pm => settles,
+            SettlementTime::Am => NyseCalendar.previous_session(settles).unwrap_or(settles),
+        }
     }
 }
 

@@ -57,6 +57,7 @@ mod position;
 mod quote;
 mod rates;
 mod regime;
+pub mod tick;
 
 pub use bar::{DailyBar, IntradayBar, Ohlcv};
 pub use calendar::{Holiday, NyseCalendar};

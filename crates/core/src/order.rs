@@ -56,6 +56,7 @@ use volta_pricing::OptionRight;
 use crate::contract::{ContractKey, OptionContract, Underlying};
 use crate::error::{CoreError, Result, invalid};
 use crate::money::{Money, Price};
+use crate::tick;
 
 /// Dollar greeks of a position (or of one unit of a proposed combo).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -209,13 +210,21 @@ pub struct ComboOrder {
     limit: Decimal,
 }
 
+/// The first option leg of `legs` (the first leg when none is an option).
+fn first_option(legs: &[Leg]) -> &Leg {
+    legs.iter()
+        .find(|l| matches!(l.instrument, Instrument::Option(_)))
+        .unwrap_or(&legs[0])
+}
+
 impl ComboOrder {
     /// A combo order. The legs must share one underlying and one multiplier (IB's BAG
-    /// contracts do), and name each instrument once.
+    /// contracts do), their options one settlement time (AM or PM), and name each instrument
+    /// once.
     ///
     /// # Errors
-    /// [`CoreError::InvalidValue`] for no legs, a quantity of 0, legs on different underlyings
-    /// or multipliers, or an instrument that appears twice.
+    /// [`CoreError::InvalidValue`] for no legs, a quantity of 0, legs on different underlyings,
+    /// multipliers or settlement times, or an instrument that appears twice.
     pub fn new(legs: Vec<Leg>, side: ComboSide, quantity: u32, limit: Decimal) -> Result<Self> {
         let Some(first) = legs.first() else {
             return Err(invalid("combo legs", 0, "at least one leg"));
@@ -237,6 +246,23 @@ impl ComboOrder {
                     "combo leg multiplier",
                     leg.instrument.multiplier(),
                     "the same multiplier for every leg",
+                ));
+            }
+            if let (Instrument::Option(a), Instrument::Option(b)) =
+                (&first_option(&legs).instrument, &leg.instrument)
+                && a.settlement_time() != b.settlement_time()
+            {
+                return Err(invalid(
+                    "combo leg settlement",
+                    format!(
+                        "{} ({:?}) with {} ({:?})",
+                        b.key(),
+                        b.settlement_time(),
+                        a.key(),
+                        a.settlement_time()
+                    ),
+                    "one settlement time for every leg: AM and PM series (SPX and SPXW) settle \
+                     at different prices, so the combo's loss would not be bounded by its width",
                 ));
             }
             if legs[..i].iter().any(|l| l.instrument == leg.instrument) {
@@ -277,6 +303,42 @@ impl ComboOrder {
     #[must_use]
     pub const fn limit(&self) -> Decimal {
         self.limit
+    }
+
+    /// The option root whose price grid the limit follows (the first option leg's); `None`
+    /// for stock only.
+    #[must_use]
+    pub fn grid_root(&self) -> Option<&str> {
+        self.legs.iter().find_map(|l| match &l.instrument {
+            Instrument::Option(c) => Some(c.key().root()),
+            Instrument::Stock(_) => None,
+        })
+    }
+
+    /// Whether the exchange treats it as a complex order (more than one leg, or a ratio).
+    #[must_use]
+    pub fn is_complex(&self) -> bool {
+        self.legs.len() > 1 || self.legs[0].ratio > 1
+    }
+
+    /// `price` moved to this order's grid ([`crate::tick`]): up when `up`, else down. Stock
+    /// only: the cent.
+    #[must_use]
+    pub fn to_grid(&self, price: Decimal, up: bool) -> Decimal {
+        if let Some(root) = self.grid_root() {
+            return tick::round(price, root, self.is_complex(), up);
+        }
+        let cents = price * Decimal::ONE_HUNDRED;
+        (if up { cents.ceil() } else { cents.floor() }) / Decimal::ONE_HUNDRED
+    }
+
+    /// Whether the limit is on the exchange's grid for this order ([`crate::tick`]).
+    #[must_use]
+    pub fn limit_on_grid(&self) -> bool {
+        self.grid_root().map_or_else(
+            || self.limit.round_dp(2) == self.limit,
+            |root| tick::on_grid(self.limit, root, self.is_complex()),
+        )
     }
 
     /// The underlying all legs share.
@@ -586,6 +648,16 @@ mod tests {
         twice.push(twice[0].clone());
         let err = ComboOrder::new(twice, ComboSide::Buy, 1, d("1")).unwrap_err();
         assert!(err.to_string().contains("named once"), "{err}");
+        // The 2019-05-24 condor: SPX (AM) wings around SPXW (PM) shorts.
+        let roots = vec![
+            Leg::option(key("SPX   190524P02665000"), LegAction::Buy, 1).unwrap(),
+            Leg::option(key("SPXW  190524P02690000"), LegAction::Sell, 1).unwrap(),
+            Leg::option(key("SPXW  190524C02920000"), LegAction::Sell, 1).unwrap(),
+            Leg::option(key("SPX   190524C02945000"), LegAction::Buy, 1).unwrap(),
+        ];
+        let err = ComboOrder::new(roots, ComboSide::Buy, 1, d("-5")).unwrap_err();
+        assert!(err.to_string().contains("one settlement time"), "{err}");
+        assert!(err.to_string().contains("SPXW  190524P02690000"), "{err}");
         assert!(Leg::option(key("SPY   250321P00400000"), LegAction::Buy, 0).is_err());
         let order = ComboOrder::new(condor(), ComboSide::Buy, 1, d("1")).unwrap();
         assert!(order.net_price(&[p("1")]).is_err());

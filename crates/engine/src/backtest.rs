@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use volta_broker::{FillModel, SimBroker, SimConfig};
+use volta_broker::{AM_SETTLEMENT_STAND_IN, FillModel, FillOdds, SimBroker, SimConfig, SizeLimit};
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{DailyBar, Money, RatesAndYield, Underlying};
 use volta_data::source::{StoreSource, SyntheticSource};
@@ -63,6 +63,23 @@ pub struct BacktestConfig {
     pub dividend_yield: f64,
     /// Where in the bid/ask a combo fills: 0 = mid, 1 = the touch (natural).
     pub fill_spread_fraction: f64,
+    /// `"uncertain"` (the default): a limit fills with a chance that depends on where it sits
+    /// in the spread, and only within a share of the day's volume
+    /// ([`volta_broker::FillOdds`], [`volta_broker::SizeLimit`]); `"always"`: every limit that
+    /// reaches the model's price fills on the snapshot it meets, whatever its size (the first
+    /// model).
+    pub fill_model: FillModelKind,
+    /// Under `"uncertain"`: the chance a limit at the mid fills on one snapshot (1 at the
+    /// natural price, linear in between).
+    pub fill_odds_at_mid: f64,
+    /// Under `"uncertain"`: the share of a leg's daily volume one order may take.
+    pub fill_volume_fraction: f64,
+    /// Under `"uncertain"`: contracts per leg always allowed, whatever the volume.
+    pub fill_min_contracts: u64,
+    /// Where in the bid/ask open positions are marked for equity, drawdown and the kill
+    /// switch: 0 = mid, 1 = natural. Default: `fill_spread_fraction`, the price the simulated
+    /// broker would close them at.
+    pub mark_spread_fraction: Option<f64>,
     /// The volatility index in the store that drives the IV rank and the regime (`VIX`; a
     /// store written by `volta-data synth` holds `SYNVIX`). Ignored by synthetic runs, which
     /// use their own index.
@@ -89,6 +106,11 @@ impl Default for BacktestConfig {
             rate: 0.02,
             dividend_yield: 0.015,
             fill_spread_fraction: 0.5,
+            fill_model: FillModelKind::Uncertain,
+            fill_odds_at_mid: 0.5,
+            fill_volume_fraction: 0.1,
+            fill_min_contracts: 10,
+            mark_spread_fraction: None,
             vix_index: "VIX".to_owned(),
             warmup_days: 400,
             strategies: strategies.strategies,
@@ -110,7 +132,41 @@ fn bad(field: &'static str, value: impl ToString, requirement: &'static str) -> 
     }
 }
 
+/// How limits fill in a backtest (see [`BacktestConfig::fill_model`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillModelKind {
+    /// A chance of no fill by where the limit sits, and a size limit against volume.
+    Uncertain,
+    /// Every limit that reaches the model's price fills at once, whatever its size.
+    Always,
+}
+
+fn decimal(x: f64) -> Decimal {
+    Decimal::from_f64_retain(x).unwrap_or_default()
+}
+
 impl BacktestConfig {
+    /// The simulated broker's fill model these settings describe.
+    ///
+    /// # Errors
+    /// The broker's [`volta_broker::BrokerError::InvalidConfig`] for a fraction out of range.
+    pub fn fill_model(&self) -> Result<FillModel> {
+        let model = FillModel::try_new(decimal(self.fill_spread_fraction))?;
+        Ok(match self.fill_model {
+            FillModelKind::Always => model,
+            FillModelKind::Uncertain => model
+                .with_fill_odds(FillOdds {
+                    at_mid: decimal(self.fill_odds_at_mid),
+                    seed: self.seed,
+                })?
+                .with_size_limit(SizeLimit {
+                    fraction_of_volume: decimal(self.fill_volume_fraction),
+                    min_contracts: self.fill_min_contracts,
+                })?,
+        })
+    }
+
     /// Parses a TOML configuration; `source_name` (the file) is named in errors.
     ///
     /// # Errors
@@ -154,12 +210,18 @@ impl BacktestConfig {
                 return Err(bad(field, v, "a decimal rate between -0.5 and 0.5"));
             }
         }
-        if !(0.0..=1.0).contains(&self.fill_spread_fraction) {
-            return Err(bad(
-                "fill_spread_fraction",
-                self.fill_spread_fraction,
-                "between 0 (mid) and 1 (natural)",
-            ));
+        let fractions = [
+            ("fill_spread_fraction", Some(self.fill_spread_fraction)),
+            ("mark_spread_fraction", self.mark_spread_fraction),
+            ("fill_odds_at_mid", Some(self.fill_odds_at_mid)),
+            ("fill_volume_fraction", Some(self.fill_volume_fraction)),
+        ];
+        for (field, value) in fractions {
+            if let Some(v) = value
+                && !(0.0..=1.0).contains(&v)
+            {
+                return Err(bad(field, v, "between 0 and 1"));
+            }
         }
         if self.warmup_days < 370 {
             return Err(bad(
@@ -312,9 +374,12 @@ impl Backtest {
         )?;
         let starting_cash = Money::from_f64(self.config.starting_cash)?.round_to_cents();
         let mut sim = SimConfig::new(starting_cash, first.and_time(chrono::NaiveTime::MIN));
-        sim.fill_model = FillModel::try_new(
-            Decimal::from_f64_retain(self.config.fill_spread_fraction).unwrap_or_default(),
-        )?;
+        sim.fill_model = self.config.fill_model()?;
+        sim.mark_spread_fraction = decimal(
+            self.config
+                .mark_spread_fraction
+                .unwrap_or(self.config.fill_spread_fraction),
+        );
         let venue = SimBroker::new(sim)?;
         let engine_config = EngineConfig {
             rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
@@ -471,16 +536,25 @@ impl Backtest {
                 .filter(|b| b.date >= self.start && b.date <= self.end)
                 .collect();
             if let Some(c) = chains {
-                let days = store_days(store, &underlying, &in_range)?;
+                let missing = days_without_snapshots(store, &underlying, &in_range)?;
                 provenance.push(format!(
-                    "{symbol} chains are real quotes from the store ({} to {}; snapshots on {days} \
-                     of the {} sessions traded: on the others positions are only settled and \
-                     marked at their last quotes). Settlement prices are {bars_symbol}'s open \
-                     (AM) and close (PM).",
+                    "{symbol} chains are real quotes from the store ({} to {}; snapshots on {} \
+                     of the {} sessions traded). Settlement prices are {bars_symbol}'s close \
+                     (PM) and open (AM). {AM_SETTLEMENT_STAND_IN}",
                     c.first,
                     c.last,
+                    in_range.len() - missing.len(),
                     in_range.len()
                 ));
+                if !missing.is_empty() {
+                    let dates: Vec<String> = missing.iter().map(ToString::to_string).collect();
+                    provenance.push(format!(
+                        "{symbol} has no snapshot on {}: on those sessions no order was placed, \
+                         stops and profit targets could not fire, positions were marked at \
+                         their last quotes and only settlement ran.",
+                        dates.join(", ")
+                    ));
+                }
                 // A connection of its own: the feed owns its sources.
                 underlyings.push(FeedUnderlying {
                     underlying,
@@ -536,12 +610,17 @@ fn free_run_id(journal: &SqliteStore, base: String) -> Result<String> {
         .unwrap_or(base))
 }
 
-fn store_days(store: &SqliteStore, underlying: &Underlying, bars: &[DailyBar]) -> Result<usize> {
-    let mut n = 0;
+/// The sessions of `bars` with no chain snapshot of `underlying` in the store.
+fn days_without_snapshots(
+    store: &SqliteStore,
+    underlying: &Underlying,
+    bars: &[DailyBar],
+) -> Result<Vec<NaiveDate>> {
+    let mut missing = Vec::new();
     for b in bars {
-        if !store.snapshot_times(underlying, b.date)?.is_empty() {
-            n += 1;
+        if store.snapshot_times(underlying, b.date)?.is_empty() {
+            missing.push(b.date);
         }
     }
-    Ok(n)
+    Ok(missing)
 }

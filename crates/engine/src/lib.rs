@@ -51,7 +51,7 @@ pub mod report;
 mod report_error;
 pub mod signals;
 
-pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice};
+pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice, FillModelKind};
 pub use clock::{Clock, SimulatedClock};
 pub use engine::{Engine, EngineConfig, RunOutput};
 pub use error::{EngineError, Result};

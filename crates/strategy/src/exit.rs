@@ -31,8 +31,9 @@ pub struct ExitRules {
     /// At the days-to-expiry exit, roll (close and reopen the same structure in the entry
     /// window) instead of only closing — when the position is not at a loss beyond the stop.
     pub roll_at_exit: bool,
-    /// On the expiry day, close at the last snapshot rather than let the broker settle
-    /// (avoids assignment and pin risk on physically settled options).
+    /// On the last trading day (the expiry day; the session before it for AM-settled series),
+    /// close at the last snapshot rather than let the broker settle (avoids assignment and pin
+    /// risk on physically settled options, and the opening-print gap of AM settlement).
     pub close_on_expiry_day: bool,
 }
 
@@ -134,6 +135,9 @@ pub struct Held {
     pub entry: f64,
     /// Its (nearest) expiry.
     pub expiry: NaiveDate,
+    /// The last session its first-expiring leg trades (the session before the expiry for an
+    /// AM-settled series).
+    pub last_trading_day: NaiveDate,
 }
 
 /// The current prices of closing a position, per share: what a SELL of its legs gets.
@@ -145,7 +149,7 @@ pub struct ClosingQuote {
     pub natural: f64,
 }
 
-/// Decides whether a position closes now, and why. Checked in this order: expiry day, stop
+/// Decides whether a position closes now, and why. Checked in this order: last trading day, stop
 /// loss, profit target, days to expiry (a stop beats a target when both hold on one snapshot:
 /// the conservative reading of a gap). P&L is measured at the mid; `None` quotes (a leg
 /// without a two-sided quote) let only the calendar rules fire.
@@ -157,7 +161,7 @@ pub fn exit_reason(
     as_of: NaiveDateTime,
 ) -> Option<ExitReason> {
     let days = days_to(as_of, held.expiry);
-    if rules.close_on_expiry_day && days <= 0 {
+    if rules.close_on_expiry_day && as_of.date() >= held.last_trading_day {
         return Some(ExitReason::ExpiryDay);
     }
     let reference = held.entry.abs();
@@ -226,9 +230,11 @@ mod tests {
     const EXPIRY: (u32, u32) = (3, 21);
 
     fn held(entry: f64) -> Held {
+        let expiry = NaiveDate::from_ymd_opt(2025, EXPIRY.0, EXPIRY.1).unwrap();
         Held {
             entry,
-            expiry: NaiveDate::from_ymd_opt(2025, EXPIRY.0, EXPIRY.1).unwrap(),
+            expiry,
+            last_trading_day: expiry,
         }
     }
 
@@ -299,6 +305,48 @@ mod tests {
             Some(ExitReason::ProfitTarget)
         );
         assert_eq!(exit_reason(&rules, held(3.0), q(3.2), at(3, 20)), None);
+    }
+
+    #[test]
+    fn an_am_settled_position_closes_the_session_before_its_expiry() {
+        // SPX 2019-06-21 (AM): trading stops at Thursday 06-20's close.
+        let contract =
+            volta_core::OptionContract::from_key("SPX   190621P02700000".parse().unwrap());
+        let held = Held {
+            entry: -2.0,
+            expiry: contract.expiry(),
+            last_trading_day: contract.last_trading_day(),
+        };
+        assert_eq!(
+            held.last_trading_day,
+            NaiveDate::from_ymd_opt(2019, 6, 20).unwrap()
+        );
+        let rules = ExitRules {
+            exit_days_to_expiry: None,
+            ..ExitRules::default()
+        };
+        let on = |d: u32| {
+            NaiveDate::from_ymd_opt(2019, 6, d)
+                .unwrap()
+                .and_hms_opt(15, 45, 0)
+                .unwrap()
+        };
+        assert_eq!(exit_reason(&rules, held, None, on(19)), None);
+        assert_eq!(
+            exit_reason(&rules, held, None, on(20)),
+            Some(ExitReason::ExpiryDay)
+        );
+        // The PM series of the same date trades through the 21st.
+        let pm = volta_core::OptionContract::from_key("SPXW  190621P02700000".parse().unwrap());
+        let held = Held {
+            last_trading_day: pm.last_trading_day(),
+            ..held
+        };
+        assert_eq!(exit_reason(&rules, held, None, on(20)), None);
+        assert_eq!(
+            exit_reason(&rules, held, None, on(21)),
+            Some(ExitReason::ExpiryDay)
+        );
     }
 
     #[test]

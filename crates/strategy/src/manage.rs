@@ -61,9 +61,11 @@ pub fn closing_proposal(
         .and_then(|u| closing_quote(u.chain(), &position.order));
     let (limit, mid, natural, priced) = if let Some(q) = quote {
         let raw = q.mid + pricing.edge * (q.natural - q.mid);
-        let limit = Decimal::from_f64((raw * 100.0).floor() / 100.0)
+        let cents = Decimal::from_f64((raw * 100.0).floor() / 100.0)
             .unwrap_or_default()
             .round_dp(2);
+        // A SELL: toward natural is down, onto the grid of the position's contracts.
+        let limit = position.order.closing(Decimal::ZERO).to_grid(cents, false);
         (limit, q.mid, q.natural, format!("mid {:.2}", q.mid))
     } else {
         let units =
@@ -72,6 +74,7 @@ pub fn closing_proposal(
             .order
             .max_loss_at(Decimal::ZERO)?
             .map_or(Decimal::ZERO, |m| -m.value() / units);
+        let worst = position.order.closing(Decimal::ZERO).to_grid(worst, false);
         let w = worst.to_f64().unwrap_or_default();
         (worst, w, w, "no two-sided quotes".to_owned())
     };

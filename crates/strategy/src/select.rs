@@ -1,7 +1,10 @@
 //! The quality gate and choosing contracts: an expiry by days to expiry, strikes by delta.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use volta_core::{ChainSnapshot, OptionQuote, Price, QualityPolicy, RatesAndYield, chain_rows};
+use volta_core::{
+    ChainSnapshot, OptionContract, OptionQuote, Price, QualityPolicy, RatesAndYield,
+    SettlementTime, chain_rows,
+};
 use volta_pricing::{OptionRight, Vanilla, bsm};
 
 /// Why quotes were kept out of a chain, counted per reason (a quote is counted under the first
@@ -93,6 +96,33 @@ pub fn choose_expiry(chain: &ChainSnapshot, min: i64, max: i64, target: i64) -> 
         .min_by_key(|e| (days_to(chain.as_of(), *e) - target).abs())
 }
 
+/// The option root to trade `expiry` under: of the roots quoted on it that still trade on the
+/// chain's date (an AM-settled series stops the session before its settlement date), the one
+/// with the most quotes; on a tie, a PM-settled root (it trades through its last day and settles
+/// at the close), then the alphabetically first. `None` when no quote of `expiry` still trades.
+#[must_use]
+pub fn tradeable_root(chain: &ChainSnapshot, expiry: NaiveDate) -> Option<String> {
+    let today = chain.as_of().date();
+    // (root, quotes, still trades, PM-settled), in order of first appearance.
+    let mut roots: Vec<(&str, usize, bool, bool)> = Vec::new();
+    for quote in chain.quotes(expiry) {
+        let root = quote.key.root();
+        if let Some(entry) = roots.iter_mut().find(|r| r.0 == root) {
+            entry.1 += 1;
+            continue;
+        }
+        let contract = OptionContract::from_key(quote.key.clone());
+        let trades = contract.last_trading_day() >= today;
+        let pm = contract.settlement_time() == SettlementTime::Pm;
+        roots.push((root, 1, trades, pm));
+    }
+    roots
+        .into_iter()
+        .filter(|r| r.2)
+        .max_by(|a, b| (a.1, a.3).cmp(&(b.1, b.3)).then_with(|| b.0.cmp(a.0)))
+        .map(|r| r.0.to_owned())
+}
+
 /// One usable contract of an expiry with its analytics (dollars, years, per-unit greeks).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate<'a> {
@@ -120,11 +150,18 @@ impl Candidate<'_> {
     }
 }
 
-/// The usable calls and puts of one expiry, by ascending strike.
+/// The usable calls and puts of one expiry of one option root, by ascending strike.
+///
+/// A structure is built from one slice, so its legs share one root: SPX (AM-settled monthlies)
+/// and SPXW (PM-settled) list the same dates and strikes but settle at different prices and stop
+/// trading on different days, and a combo mixing them is refused.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpirySlice<'a> {
     /// The expiry.
     pub expiry: NaiveDate,
+    /// The option root every contract of the slice has (empty when the expiry has no quote
+    /// that still trades).
+    pub root: String,
     /// Years to settlement (ACT/365).
     pub years: f64,
     /// The underlying's price.
@@ -136,12 +173,26 @@ pub struct ExpirySlice<'a> {
 }
 
 impl<'a> ExpirySlice<'a> {
-    /// The usable contracts of `expiry` in a gated chain: two-sided, with an IV and a delta.
+    /// The usable contracts of `expiry` in a gated chain (two-sided, with an IV and a delta) of
+    /// its [`tradeable_root`].
     #[must_use]
     pub fn new(chain: &'a ChainSnapshot, expiry: NaiveDate, rates: RatesAndYield) -> Self {
+        let root = tradeable_root(chain, expiry).unwrap_or_default();
+        Self::for_root(chain, expiry, &root, rates)
+    }
+
+    /// The usable contracts of `expiry` under option root `root` only.
+    #[must_use]
+    pub fn for_root(
+        chain: &'a ChainSnapshot,
+        expiry: NaiveDate,
+        root: &str,
+        rates: RatesAndYield,
+    ) -> Self {
         let spot = chain.underlying_price().to_f64();
         let mut slice = Self {
             expiry,
+            root: root.to_owned(),
             years: 0.0,
             spot,
             calls: Vec::new(),
@@ -154,10 +205,14 @@ impl<'a> ExpirySlice<'a> {
             chain.as_of(),
             chain.underlying().clone(),
             chain.underlying_price(),
-            chain.quotes(expiry).iter().map(|q| OptionQuote {
-                vendor: None,
-                ..q.clone()
-            }),
+            chain
+                .quotes(expiry)
+                .iter()
+                .filter(|q| q.key.root() == root)
+                .map(|q| OptionQuote {
+                    vendor: None,
+                    ..q.clone()
+                }),
         );
         let Ok(one) = one else { return slice };
         for row in chain_rows(&one, rates, &QualityPolicy::default()) {

@@ -119,12 +119,16 @@ fn build(
         greeks.vega_per_point += sign * c.vega * multiplier / 100.0;
         order_legs.push(leg(c, *action)?);
     }
-    // Round to the cent away from the mid (toward the natural price): a limit a cent better
-    // than reachable would never fill.
+    // Onto the exchange's grid (the cent for SPY, $0.05 for an SPX combo), away from the mid
+    // toward the natural price: a limit a tick better than reachable would never fill. The
+    // f64 price is taken at the cent first, so that float noise (2.0500000001) does not cost
+    // a whole tick.
     let raw = mid + pricing.edge * (natural - mid);
-    let cents = (raw * 100.0).ceil() / 100.0;
-    let limit = Decimal::from_f64(cents).unwrap_or_default().round_dp(2);
-    let order = ComboOrder::new(order_legs, ComboSide::Buy, 1, limit)?;
+    let cents = Decimal::from_f64((raw * 100.0).ceil() / 100.0)
+        .unwrap_or_default()
+        .round_dp(2);
+    let order = ComboOrder::new(order_legs, ComboSide::Buy, 1, Decimal::ZERO)?;
+    let order = order.with_limit(order.to_grid(cents, true));
     Ok(Trade {
         structure,
         order,

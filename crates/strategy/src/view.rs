@@ -154,12 +154,27 @@ impl OpenPosition {
             .min()
     }
 
+    /// The earliest last trading day of its option legs (`None` for stock only): the session
+    /// before the expiry for an AM-settled series.
+    #[must_use]
+    pub fn last_trading_day(&self) -> Option<NaiveDate> {
+        self.order
+            .legs()
+            .iter()
+            .filter_map(|l| match &l.instrument {
+                Instrument::Option(c) => Some(c.last_trading_day()),
+                Instrument::Stock(_) => None,
+            })
+            .min()
+    }
+
     /// What [`crate::exit::exit_reason`] needs.
     #[must_use]
     pub fn held(&self) -> Option<Held> {
-        self.expiry().map(|expiry| Held {
+        Some(Held {
             entry: self.entry,
-            expiry,
+            expiry: self.expiry()?,
+            last_trading_day: self.last_trading_day()?,
         })
     }
 }

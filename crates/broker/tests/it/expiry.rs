@@ -71,6 +71,23 @@ fn put_credit_spread_expiring_worthless_keeps_the_credit_less_fees() {
 }
 
 #[test]
+fn ib_fees_on_the_same_spread_add_regulatory_and_clearing_fees() {
+    let mut b = broker_with_ib_fees(at(2025, 3, 17, 9, 30));
+    let id = place(&mut b, put_spread(SHORT, LONG, 2, "-2.00"));
+    b.on_quotes(&chain(
+        at(2025, 3, 17, 10, 0),
+        "SPY",
+        "565",
+        vec![quote(SHORT, "3.00", "3.10"), quote(LONG, "0.90", "1.00")],
+    ))
+    .unwrap();
+    // 4 × (0.65 + ORF 0.0388 + OCC 0.055) = 2.9752, FINRA 2 × 0.002 = 0.004, SEC on the
+    // 2 × 3.025 × 100 = $605 sold: 0.0133705. Total 2.9925705 → $2.99 (not 4 × 0.65 = 2.60).
+    assert_eq!(b.order(id).unwrap().fill.unwrap().commission, m("2.99"));
+    assert_eq!(b.account().cash, m("100407.01"));
+}
+
+#[test]
 fn a_one_lot_single_leg_pays_the_one_dollar_minimum() {
     let mut b = broker(at(2025, 3, 17, 9, 30));
     let order = ComboOrder::new(
@@ -394,8 +411,10 @@ fn short_itm_calls_with_little_time_value_are_assigned_before_the_ex_date() {
         held,
         [(NEAR.to_owned(), -1), ("SPY stock".to_owned(), -100)]
     );
-    // 6065 + 1235 premiums − 2 × $1 + 50 000 for the shares.
-    assert_eq!(b.account().cash, m("157298"));
+    // 6065 + 1235 premiums + 50 000 for the shares, less IB's fees: $1 minimum commission,
+    // ORF 0.0388, OCC 0.055, FINRA 0.002 and SEC 0.0000221 × premium sold on each order:
+    // 1.2298365 → 1.23 and 1.1230935 → 1.12.
+    assert_eq!(b.account().cash, m("157297.65"));
     assert_reconciles(&b);
 
     let mut off = run(false);

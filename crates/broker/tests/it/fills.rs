@@ -126,7 +126,7 @@ fn modify_and_cancel_with_their_events() {
         Err(BrokerError::InvalidLimit {
             id: a,
             limit: d("-2.055"),
-            reason: "not on the cent"
+            reason: "off the exchange's price grid for the contract"
         })
     );
     b.modify(a, d("-2.05")).unwrap();
@@ -222,7 +222,8 @@ fn day_orders_end_at_the_close_and_gtc_at_the_last_trading_day() {
 fn off_cent_limits_are_rejected_and_time_cannot_go_back() {
     let mut b = broker(at(2025, 3, 17, 9, 30));
     let id = place(&mut b, put_spread(SHORT, LONG, 1, "-2.005"));
-    assert!(matches!(status(&b, id), OrderStatus::Rejected(r) if r.contains("not on the cent")));
+    assert!(matches!(status(&b, id), OrderStatus::Rejected(r)
+        if r.contains("limit -2.005 is off the SPY complex price grid (multiples of 0.01)")));
     b.on_quotes(&spy(11, ("3.00", "3.10"), ("0.90", "1.00")))
         .unwrap();
     let before = b.poll_events().len();
@@ -306,11 +307,11 @@ fn real_spxw_iron_condor_fills_between_the_files_bid_and_ask() {
     b.on_quotes(&snapshot).unwrap();
     assert_eq!(status(&b, greedy), OrderStatus::Submitted);
     let fill = b.order(id).unwrap().fill.unwrap();
-    // Buy 5.45, sell 9.15, sell 7.15, buy 1.825: net −9.025, rounded against us to −9.02,
-    // the quarter cent added to the first leg bought (5.455).
-    assert_eq!(fill.net_price, d("-9.02"));
+    // Buy 5.45, sell 9.15, sell 7.15, buy 1.825: net −9.025, rounded against us onto SPX's
+    // $0.05 complex grid: −9.00, the 2.5 cents added to the first leg bought (5.475).
+    assert_eq!(fill.net_price, d("-9.00"));
     let prices: Vec<Decimal> = fill.legs.iter().map(|l| l.price.value()).collect();
-    assert_eq!(prices, [d("5.455"), d("9.15"), d("7.15"), d("1.825")]);
+    assert_eq!(prices, [d("5.475"), d("9.15"), d("7.15"), d("1.825")]);
     for (l, (k, _)) in fill.legs.iter().zip(&legs) {
         let q = snapshot.get(&key(k)).unwrap();
         assert!(
@@ -321,16 +322,63 @@ fn real_spxw_iron_condor_fills_between_the_files_bid_and_ask() {
     }
     let quantities: Vec<i64> = fill.legs.iter().map(|l| l.quantity).collect();
     assert_eq!(quantities, [2, -2, -2, 2]);
-    assert_eq!(fill.cash, m("1804")); // 9.02 × 100 × 2
+    assert_eq!(fill.cash, m("1800")); // 9.00 × 100 × 2
     assert_eq!(fill.commission, m("5.20")); // 8 contracts × 0.65
     let a: Account = b.account();
-    assert_eq!(a.cash, m("101798.80"));
+    assert_eq!(a.cash, m("101794.80"));
     // Marked at the file's mids (5.40, 9.20, 7.20, 1.80): worth −9.20 × 200 = −1840, so
-    // the fill's 1804 credit shows −36 unrealised.
+    // the fill's 1800 credit shows −40 unrealised.
     let marked = a.marked(&b.positions(), &Marks::from_chain(&snapshot));
     assert_eq!(marked.market_value, m("-1840"));
-    assert_eq!(marked.unrealised_pnl, m("-36"));
-    assert_eq!(marked.equity, Money::new(d("99958.80")));
+    assert_eq!(marked.unrealised_pnl, m("-40"));
+    assert_eq!(marked.equity, Money::new(d("99954.80")));
     assert!(marked.unmarked.is_empty());
     assert_reconciles(&b);
+}
+
+/// The case: an SPX condor closed at 3.09 — off the $0.05 complex grid — is rejected
+/// as the exchange would, while 3.10 is accepted; a single SPX leg at 3.05 is off its $0.10
+/// grid above $3.
+#[test]
+fn spx_limits_off_the_nickel_grid_are_rejected() {
+    let mut b = broker(at(2019, 4, 25, 9, 30));
+    let legs = [
+        ("SPXW  190503P02850000", LegAction::Sell),
+        ("SPXW  190503P02880000", LegAction::Buy),
+        ("SPXW  190503C02950000", LegAction::Buy),
+        ("SPXW  190503C02980000", LegAction::Sell),
+    ];
+    let condor = |limit: &str| {
+        ComboOrder::new(
+            legs.iter().map(|(k, a)| leg(k, *a)).collect(),
+            ComboSide::Buy,
+            1,
+            d(limit),
+        )
+        .unwrap()
+    };
+    let off = place(&mut b, condor("3.09"));
+    assert!(matches!(status(&b, off), OrderStatus::Rejected(r)
+        if r.contains("limit 3.09 is off the SPXW complex price grid (multiples of 0.05)")));
+    let on = place(&mut b, condor("3.10"));
+    assert_eq!(status(&b, on), OrderStatus::Submitted);
+    assert!(matches!(
+        b.modify(on, d("3.12")),
+        Err(BrokerError::InvalidLimit { .. })
+    ));
+    b.modify(on, d("3.05")).unwrap();
+    let single = |limit: &str| {
+        ComboOrder::new(
+            vec![leg("SPXW  190503C02950000", LegAction::Buy)],
+            ComboSide::Buy,
+            1,
+            d(limit),
+        )
+        .unwrap()
+    };
+    let single_off = place(&mut b, single("3.05"));
+    assert!(matches!(status(&b, single_off), OrderStatus::Rejected(r)
+        if r.contains("single-leg price grid (multiples of 0.10)")));
+    let single_on = place(&mut b, single("2.95"));
+    assert_eq!(status(&b, single_on), OrderStatus::Submitted);
 }

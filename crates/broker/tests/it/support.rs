@@ -4,6 +4,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
+use volta_broker::fees::OptionFeeSchedule;
 use volta_broker::{Broker, BrokerEvent, OrderId, OrderTag, Settlements, SimBroker, SimConfig};
 use volta_core::order::{ComboOrder, ComboSide, Leg, LegAction};
 use volta_core::{ChainSnapshot, ContractKey, Money, OptionQuote, Price, Underlying};
@@ -52,7 +53,17 @@ pub fn chain(
 }
 
 /// A broker with $100 000 and default settings, its clock at `start`.
+/// A broker with $100 000 and the flat $0.65 per contract ($1 minimum) commission these
+/// hand-computed cases were written with: they test fills and settlement, and the fee table
+/// has its own tests (`volta_broker::fees`, and [`broker_with_ib_fees`]).
 pub fn broker(start: NaiveDateTime) -> SimBroker {
+    let mut config = SimConfig::new(m("100000"), start);
+    config.commissions.options = OptionFeeSchedule::flat(d("0.65"), d("1.00"));
+    SimBroker::new(config).unwrap()
+}
+
+/// A broker with $100 000 and IB's full fee schedule (the default).
+pub fn broker_with_ib_fees(start: NaiveDateTime) -> SimBroker {
     SimBroker::new(SimConfig::new(m("100000"), start)).unwrap()
 }
 

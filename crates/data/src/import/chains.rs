@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use volta_core::{
-    ChainSnapshot, ContractKey, OptionQuote, OptionRight, Price, Strike, Underlying,
+    ChainSnapshot, ContractKey, NyseCalendar, OptionQuote, OptionRight, Price, Strike, Underlying,
     VendorAnalytics,
 };
 
@@ -443,13 +443,24 @@ fn right_of(cell: &Cell<'_>) -> Result<OptionRight> {
     }
 }
 
+/// `key` with its date moved to the last session on or before it: OCC symbols of monthlies
+/// before February 2015 carry the Saturday after the expiration day, and the Friday (Thursday
+/// before a Good Friday) is the day the series settles.
+fn on_a_session(key: ContractKey) -> volta_core::Result<ContractKey> {
+    if NyseCalendar.is_session(key.expiry())? {
+        return Ok(key);
+    }
+    let settles = NyseCalendar.previous_session(key.expiry())?;
+    ContractKey::try_new(key.root(), settles, key.right(), key.strike())
+}
+
 /// Parses an option-chain file. All or nothing.
 ///
 /// Quirks kept as published and flagged: bid > ask ([`FlagKind::Crossed`]; the SPY sample
 /// has 17 such rows on expiry days, and a crossed quote is information about the market, not
 /// damage). Kept without a flag: an expiration column one day before the symbol's date
-/// (monthlies before 2015 carry the Saturday in the OCC symbol; the key keeps the symbol's
-/// date); vendor IVs of 0 or above 5 on deep ITM/OTM rows. iVolatility's IV of exactly −1 is
+/// (monthlies before 2015 carry the Saturday in the OCC symbol; the key takes the expiration
+/// day, the session before that Saturday, as every later key does); vendor IVs of 0 or above 5 on deep ITM/OTM rows. iVolatility's IV of exactly −1 is
 /// its "no IV" sentinel and reads as `None`.
 ///
 /// # Errors
@@ -600,13 +611,14 @@ pub fn parse_chains(path: &Path, bytes: &[u8], request: &ChainRequest) -> Result
             if key.strike() != strike {
                 return Err(strike_cell.bad(format!("the strike of the symbol {}", c.trimmed())));
             }
-            // The expiration column is parsed (to catch damage) but the symbol's date is the
-            // contract's identity; see the function docs.
+            // The expiration column is parsed (to catch damage); the symbol's date, moved off
+            // a weekend, is the contract's identity (see the function docs).
             cell(c_expiry).date_any(spec.dates)?;
-            key
+            on_a_session(key).map_err(|_| c.bad("an expiry in 1990-2099"))?
         } else {
             let expiry = cell(c_expiry).date_any(spec.dates)?;
             ContractKey::try_new(underlying.as_str(), expiry, right, strike)
+                .and_then(on_a_session)
                 .map_err(|_| cell(c_expiry).bad("an expiry in 2000-2099"))?
         };
         let slot = day_data[index].quotes.len();

@@ -15,7 +15,7 @@
 //! | 47 VIX rows (1992–2006) whose high/low do not bracket open/close | kept, flagged [`FlagKind::OhlcInconsistent`] | CBOE published them; the close is still right, and failing would lose the whole history |
 //! | O = H = L = C rows (VIX before 1992, ^GSPC before 1962) | accepted silently | consistent bars: only the close was recorded |
 //! | SPY sample rows with bid > ask (17) | kept, flagged [`FlagKind::Crossed`]; [`volta_core::OptionQuote::flags`] also reports them | a crossed quote is market information on expiry days |
-//! | expiration column a day before the OCC symbol's date (VXX, iVolatility SPX before 2015) | accepted; the symbol's date is the key | pre-2015 monthlies carry the Saturday in the symbol |
+//! | expiration column a day before the OCC symbol's date (VXX, iVolatility SPX before 2015) | accepted; the key is re-dated to the expiration day (the session before the symbol's Saturday) | pre-2015 monthlies carry the Saturday in the symbol; every later key carries the expiration day, and last trading days and settlement are computed from it |
 //! | vendor IV of 0 or > 5 on deep ITM/OTM rows (CBOE) | accepted as published | the vendor's raw output, kept for comparison only |
 //! | iVolatility IV of −1 (168 SPXPM rows, 2011) | read as no IV (`None`) | the vendor's sentinel; any other negative IV is an error |
 //! | last price 0 in chains | read as no last trade (`None`) | no option trades at 0 |

@@ -4,7 +4,7 @@
 // The real-data helper is volta-core's, shared rather than copied.
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
 use rstest::rstest;
 use volta_core::{Price, QualityPolicy, QuoteFlag, Underlying};
@@ -443,6 +443,38 @@ fn ivolatility_spx_imports() {
         .collect();
     assert_eq!(no_iv.len(), 168);
     assert!(no_iv.iter().all(|q| q.key.root() == "SPXPM"));
+    // The monthlies' OCC symbols carry the Saturday after expiration (`SPX   110122…`): the
+    // keys carry the expiration day, the Friday, so that last trading days are right.
+    let spx_expiries: std::collections::BTreeSet<_> = got.days[0]
+        .quotes
+        .iter()
+        .filter(|q| q.key.root() == "SPX")
+        .map(|q| q.key.expiry())
+        .collect();
+    assert_eq!(spx_expiries.first(), Some(&d("2011-01-21")));
+    assert!(spx_expiries.contains(&d("2011-04-15")));
+    assert!(
+        got.days
+            .iter()
+            .flat_map(|d| &d.quotes)
+            .all(|q| q.key.expiry().weekday() != chrono::Weekday::Sat)
+    );
+    let monthly = volta_core::OptionContract::from_key("SPX   110121C01275000".parse().unwrap());
+    // AM-settled: the settlement value comes from the 21st's opening prints, trading stops on
+    // the 20th.
+    assert_eq!(monthly.last_trading_day(), d("2011-01-20"));
+    // SPXPM is the PM-settled, cash-settled SPX option (renamed SPXW in 2017), not an equity.
+    let pm = got.days[0]
+        .quotes
+        .iter()
+        .find(|q| q.key.root() == "SPXPM")
+        .map(|q| volta_core::OptionContract::from_key(q.key.clone()))
+        .unwrap();
+    assert_eq!(pm.underlying().as_str(), "SPX");
+    assert_eq!(pm.settlement_time(), volta_core::SettlementTime::Pm);
+    assert_eq!(pm.settlement(), volta_core::SettlementType::Cash);
+    assert_eq!(pm.exercise_style(), volta_core::ExerciseStyle::European);
+    assert_eq!(pm.key().expiry(), d("2011-03-31"));
 }
 
 #[test]

@@ -31,6 +31,20 @@ pub(crate) fn engine(
     engine_with_risk(strategy, signals, start, volta_risk::RiskConfig::default())
 }
 
+/// The simulated broker these hand-computed scenarios were written against: $100,000, a flat
+/// $0.65 per contract ($1 minimum) and marks at the mid. They test the engine's mechanics;
+/// IB's fee table and closing-price marks (the defaults) have their own scenario
+/// (`trades::ib_fees_and_closing_marks_by_hand`) and unit tests in volta-broker.
+pub(crate) fn hand_computed_broker(t0: chrono::NaiveDateTime) -> volta_broker::SimConfig {
+    let mut config = volta_broker::SimConfig::new("100000".parse().unwrap(), t0);
+    config.commissions.options = volta_broker::fees::OptionFeeSchedule::flat(
+        "0.65".parse().unwrap(),
+        "1.00".parse().unwrap(),
+    );
+    config.mark_spread_fraction = rust_decimal::Decimal::ZERO;
+    config
+}
+
 /// As [`engine`], under the risk limits `risk`.
 pub(crate) fn engine_with_risk(
     strategy: Box<dyn volta_strategy::Strategy>,
@@ -38,8 +52,19 @@ pub(crate) fn engine_with_risk(
     start: chrono::NaiveDate,
     risk: volta_risk::RiskConfig,
 ) -> (TestEngine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
     let t0 = start.and_hms_opt(0, 0, 0).unwrap();
+    engine_with(strategy, signals, risk, hand_computed_broker(t0))
+}
+
+/// An engine on a simulated broker configured as `broker`, from its start.
+pub(crate) fn engine_with(
+    strategy: Box<dyn volta_strategy::Strategy>,
+    signals: volta_engine::Signals,
+    risk: volta_risk::RiskConfig,
+    broker: volta_broker::SimConfig,
+) -> (TestEngine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = broker.start;
     let journal = volta_engine::Journal::start(
         volta_data::store::SqliteStore::open(dir.path().join("journal.sqlite")).unwrap(),
         &volta_data::store::RunRecord {
@@ -54,8 +79,7 @@ pub(crate) fn engine_with_risk(
     let engine = volta_engine::Engine::new(
         volta_engine::EngineConfig::default(),
         volta_engine::SimulatedClock::new(t0),
-        volta_broker::SimBroker::new(volta_broker::SimConfig::new("100000".parse().unwrap(), t0))
-            .unwrap(),
+        volta_broker::SimBroker::new(broker).unwrap(),
         strategy,
         volta_risk::RiskManager::new(risk).unwrap(),
         signals,

@@ -222,6 +222,39 @@ fn expiring_worthless_earns_the_credit_minus_fees() {
 }
 
 #[test]
+fn ib_fees_and_closing_marks_by_hand() {
+    // The defaults of the simulated broker: IB's fee table and positions marked at the price
+    // the fill model would close them at (half way from mid to natural).
+    let (mut engine, _dir) = common::engine_with(
+        Box::new(OneSpread {
+            rules: hold_to_expiry(),
+        }),
+        signals(),
+        volta_risk::RiskConfig::default(),
+        volta_broker::SimConfig::new(money("100000"), day(17).and_hms_opt(0, 0, 0).unwrap()),
+    );
+    let mut feed = ReplayFeed::new(week("570", Vec::new())).unwrap();
+    engine.run(&mut feed, &mut |_, _| {}).unwrap();
+    let t = only_trade(&engine);
+    // Fees: 4 × (0.65 + ORF 0.0388 + OCC 0.055) + FINRA 2 × 0.002 + SEC 605 × 0.0000221
+    // = 2.9925705 → 2.99, against 2.60 under the flat commission.
+    assert!((t.fees - 2.99).abs() < 1e-9, "{}", t.fees);
+    assert!((t.pnl - 407.01).abs() < 1e-9, "{}", t.pnl);
+    // Monday's close: the short 560 put marked where buying it back fills (3.05 + 0.025), the
+    // long 550 put where selling it fills (0.95 − 0.025): −2 × 307.50 + 2 × 92.50 = −430,
+    // $10 below the mid marks (−420) — the cost of closing, which the mid ignored.
+    let monday = engine.equity().iter().find(|e| e.date == day(17)).unwrap();
+    assert!((monday.cash - 100_407.01).abs() < 1e-9, "{}", monday.cash);
+    assert!(
+        (monday.equity - 99_977.01).abs() < 1e-9,
+        "{}",
+        monday.equity
+    );
+    let last = engine.equity().last().unwrap();
+    assert!((last.equity - 100_407.01).abs() < 1e-9);
+}
+
+#[test]
 fn expiring_beyond_the_long_strike_loses_width_minus_credit_plus_fees() {
     // SPY closes at 540: the 560 put is assigned (+200 shares at 560), the 550 put exercised
     // (−200 shares at 550): no stock left, cash −112,000 + 110,000 = −2,000.

@@ -1,5 +1,7 @@
 //! Contract selection and structures on a real SPX chain (Cboe delayed quotes, 2019-04-25).
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use volta_core::order::LegAction;
@@ -7,7 +9,7 @@ use volta_core::{ChainSnapshot, QualityPolicy, RatesAndYield};
 use volta_data::DataDir;
 use volta_data::import::{ChainRequest, import_chains};
 use volta_pricing::OptionRight;
-use volta_strategy::select::{ExpirySlice, choose_expiry, days_to, gate};
+use volta_strategy::select::{ExpirySlice, choose_expiry, days_to, gate, tradeable_root};
 use volta_strategy::structures::{
     Pricing, Structure, credit_spread, iron_butterfly, iron_condor, long_straddle,
 };
@@ -17,17 +19,82 @@ fn rates() -> RatesAndYield {
 }
 
 fn spx_day() -> Option<ChainSnapshot> {
-    let path = DataDir::test_file("options/SPX_cboe_delayed_2019/SPX_20190425.csv.gz")?;
+    spx_on(4, 25)
+}
+
+/// The real SPX chain of 2019-`month`-`day`, as of 15:45.
+fn spx_on(month: u32, day: u32) -> Option<ChainSnapshot> {
+    let path = DataDir::test_file(format!(
+        "options/SPX_cboe_delayed_2019/SPX_2019{month:02}{day:02}.csv.gz"
+    ))?;
     let request = ChainRequest {
         allowed: vec!["SPX".parse().unwrap()],
         ..ChainRequest::default()
     };
-    let day = import_chains(&path, &request).unwrap().days.remove(0);
-    let as_of = NaiveDate::from_ymd_opt(2019, 4, 25)
+    let quotes = import_chains(&path, &request).unwrap().days.remove(0);
+    let as_of = NaiveDate::from_ymd_opt(2019, month, day)
         .unwrap()
         .and_hms_opt(15, 45, 0)
         .unwrap();
-    Some(day.snapshot(as_of).unwrap())
+    Some(quotes.snapshot(as_of).unwrap())
+}
+
+fn roots(order: &volta_core::order::ComboOrder) -> BTreeSet<String> {
+    order
+        .legs()
+        .iter()
+        .map(|l| key_of(l).root().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_condor_on_an_expiry_both_roots_list_is_built_from_one_root() {
+    // 2019-06-21 lists the AM-settled SPX monthly and the PM-settled SPXW on the same strikes:
+    // the condor of the issue (opened 2019-05-24) mixed them and lost beyond its width.
+    let Some(chain) = spx_on(5, 24) else { return };
+    let (gated, _) = gate(&chain, &QualityPolicy::default()).unwrap();
+    let june = NaiveDate::from_ymd_opt(2019, 6, 21).unwrap();
+    let listed: BTreeSet<&str> = gated.quotes(june).iter().map(|q| q.key.root()).collect();
+    assert_eq!(listed, BTreeSet::from(["SPX", "SPXW"]));
+    let slice = ExpirySlice::new(&gated, june, rates());
+    assert!(["SPX", "SPXW"].contains(&slice.root.as_str()));
+    let condor = iron_condor(&slice, 0.16, 25.0, Pricing::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(roots(&condor.order), BTreeSet::from([slice.root.clone()]));
+    for root in ["SPX", "SPXW"] {
+        let one = ExpirySlice::for_root(&gated, june, root, rates());
+        assert!(one.puts.len() > 50, "{root}: {} puts", one.puts.len());
+        let condor = iron_condor(&one, 0.16, 25.0, Pricing::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(roots(&condor.order), BTreeSet::from([root.to_owned()]));
+    }
+}
+
+#[test]
+fn on_its_settlement_day_an_am_series_no_longer_trades() {
+    let Some(thursday) = spx_on(6, 20) else {
+        return;
+    };
+    let Some(friday) = spx_on(6, 21) else { return };
+    let june = NaiveDate::from_ymd_opt(2019, 6, 21).unwrap();
+    let (thursday, _) = gate(&thursday, &QualityPolicy::default()).unwrap();
+    // The file still lists the SPX monthly on its settlement day.
+    assert!(friday.quotes(june).iter().any(|q| q.key.root() == "SPX"));
+    let (friday, _) = gate(&friday, &QualityPolicy::default()).unwrap();
+    // Thursday 06-20 is the SPX monthly's last trading day: both roots still trade.
+    assert!(tradeable_root(&thursday, june).is_some());
+    // On Friday its value is fixed by the opening prints: only SPXW (PM) trades.
+    assert_eq!(tradeable_root(&friday, june).as_deref(), Some("SPXW"));
+    let slice = ExpirySlice::new(&friday, june, rates());
+    assert!(
+        slice
+            .puts
+            .iter()
+            .chain(&slice.calls)
+            .all(|c| c.quote.key.root() == "SPXW")
+    );
 }
 
 #[test]
@@ -102,12 +169,18 @@ fn a_16_delta_put_credit_spread_on_the_real_chain() {
     let natural = short.bid - long.ask;
     assert!((trade.mid + mid).abs() < 1e-9);
     assert!((trade.natural + natural).abs() < 1e-9);
-    // The limit sits half way between mid and natural, rounded a cent toward natural.
+    // The limit sits half way between mid and natural, moved toward natural onto SPX's $0.05
+    // complex grid.
     let credit: f64 = trade.credit().to_string().parse().unwrap();
     let halfway = 0.5 * (mid + natural);
     assert!(
-        credit <= halfway + 1e-9 && credit > halfway - 0.01,
+        credit <= halfway + 1e-9 && credit > halfway - 0.05,
         "{credit} vs {halfway}"
+    );
+    assert!(trade.order.limit_on_grid());
+    assert!(
+        (credit * 20.0 - (credit * 20.0).round()).abs() < 1e-9,
+        "{credit}"
     );
     assert!(
         credit > 0.5,
