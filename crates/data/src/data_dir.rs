@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! underlying/   daily bars: <SYMBOL>_daily_unadjusted.csv (SPY, QQQ, IWM; Alpha Vantage),
-//!               <INDEX>_daily_ohlc.csv (GSPC, NDX), SPY_tiingo_2021.csv, the arch files
+//!               <INDEX>_daily_ohlc.csv (GSPC, NDX), <SYMBOL>_tiingo_<YEAR>.csv (SPY 2021,
+//!               with dividends), the arch files
 //! vol/          CBOE index histories <INDEX>_History.csv (VIX, VIX3M, VIX9D, VVIX, SKEW),
 //!               CBOE_put_call_ratios.csv
 //! rates/        FRED series <SERIES>.csv (DTB3, DFF)
@@ -119,6 +120,13 @@ impl DataDir {
     #[must_use]
     pub fn daily_bars(&self, symbol: &str) -> PathBuf {
         self.underlying_file(&format!("{symbol}_daily_unadjusted.csv"))
+    }
+
+    /// `underlying/<SYMBOL>_tiingo_<YEAR>.csv`: a year of Tiingo daily bars, raw and adjusted,
+    /// with the cash dividends (`divCash`) on their ex-dates. The folder has SPY's 2021.
+    #[must_use]
+    pub fn tiingo_bars(&self, symbol: &str, year: i32) -> PathBuf {
+        self.underlying_file(&format!("{symbol}_tiingo_{year}.csv"))
     }
 
     /// `underlying/<INDEX>_daily_ohlc.csv`: Yahoo's daily OHLC of an index (`GSPC` for ^GSPC,
@@ -247,6 +255,10 @@ mod tests {
         assert_eq!(
             data.daily_bars("QQQ"),
             p("/data/underlying/QQQ_daily_unadjusted.csv")
+        );
+        assert_eq!(
+            data.tiingo_bars("SPY", 2021),
+            p("/data/underlying/SPY_tiingo_2021.csv")
         );
         assert_eq!(
             data.index_daily_ohlc("GSPC"),

@@ -574,10 +574,7 @@ fn known_files(data: &DataDir) -> Vec<(PathBuf, Plan)> {
     known.extend([
         // Tiingo names its symbol (SPY); its 2021 raw bars equal the Alpha Vantage ones, so the
         // second write changes nothing.
-        (
-            data.underlying_file("SPY_tiingo_2021.csv"),
-            Plan::Bars(None),
-        ),
+        (data.tiingo_bars("SPY", 2021), Plan::Bars(None)),
         (data.index_daily_ohlc("GSPC"), Plan::Bars(Some("^GSPC"))),
         (data.index_daily_ohlc("NDX"), Plan::Bars(Some("^NDX"))),
         (

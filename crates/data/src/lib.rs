@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 mod data_dir;
+pub mod dividends;
 mod error;
 pub mod import;
 pub mod ingest;

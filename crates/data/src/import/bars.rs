@@ -21,7 +21,7 @@ pub enum BarFormat {
     /// split-adjusted by Yahoo; `Adj Close` (also dividend-adjusted) is checked but not kept.
     Yahoo,
     /// Tiingo's daily prices: `symbol,date,close,high,low,open,volume,adjClose,…`. The raw
-    /// columns are read.
+    /// columns are read, and `divCash` (see [`ImportedBars::dividends`]).
     Tiingo,
     /// `DATE,OPEN,HIGH,LOW,CLOSE`, dates `MM/DD/YYYY`, no volume (the ^GSPC and ^NDX
     /// histories). CBOE's volatility-index histories share this header but are read by
@@ -115,6 +115,21 @@ pub struct ImportedBars {
     pub has_volume: bool,
     /// Raw or split-adjusted prices.
     pub basis: PriceBasis,
+    /// The cash dividends of a file that carries them (Tiingo's `divCash`), ascending; rows
+    /// with 0 are left out. Empty for the other formats.
+    pub dividends: Vec<CashDividend>,
+}
+
+/// A cash dividend as a bar file records it: Tiingo puts `divCash` on the row of the
+/// ex-dividend date (SPY's 1.2778 on 2021-03-19, its ex-date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CashDividend {
+    /// The ex-dividend date: the row's date.
+    pub ex_date: NaiveDate,
+    /// Dollars per share, > 0.
+    pub amount: Price,
+    /// The row's line in the file, 1-based (the header is line 1).
+    pub line: u64,
 }
 
 /// Reads a daily-bar file (plain or gzipped), detecting its format from the header unless
@@ -133,8 +148,8 @@ pub fn import_bars(path: &Path, format: Option<BarFormat>) -> Result<ImportedBar
 /// [`DataError::UnknownFormat`] for an unknown header (or not `format`'s);
 /// [`DataError::Truncated`], [`DataError::FieldCount`], [`DataError::Empty`] for damaged files;
 /// [`DataError::BadValue`] for a bad date, a non-number, NaN, a non-positive price, a
-/// fractional or negative volume, or high/low not bracketing open/close (stock and index bar
-/// vendors publish consistent bars, so an inconsistent one is damage);
+/// fractional or negative volume, a negative dividend, or high/low not bracketing open/close
+/// (stock and index bar vendors publish consistent bars, so an inconsistent one is damage);
 /// [`DataError::Duplicate`] / [`DataError::OutOfOrder`] for dates that do not strictly ascend;
 /// [`DataError::UnknownSymbol`] if a Tiingo file mixes symbols.
 #[expect(
@@ -209,10 +224,14 @@ pub fn parse_bars(path: &Path, bytes: &[u8], format: Option<BarFormat>) -> Resul
     let symbol_col = (format == BarFormat::Tiingo)
         .then(|| col("symbol"))
         .transpose()?;
+    let dividend_col = (format == BarFormat::Tiingo)
+        .then(|| col("divCash"))
+        .transpose()?;
 
     let mut symbol: Option<(Underlying, u64)> = None;
     let mut bars = Vec::with_capacity(table.rows.len());
     let mut lines = Vec::with_capacity(table.rows.len());
+    let mut dividends = Vec::new();
     for row in &table.rows {
         let cell = |c: Col| table.cell(row, c);
         if let Some(sc) = symbol_col {
@@ -243,6 +262,19 @@ pub fn parse_bars(path: &Path, bytes: &[u8], format: Option<BarFormat>) -> Resul
         let v = volume.map(|vc| cell(vc).count()).transpose()?.unwrap_or(0);
         if let Some(ac) = adj_close {
             cell(ac).positive_f64()?;
+        }
+        if let Some(dc) = dividend_col {
+            let c = cell(dc);
+            let amount = c
+                .price()
+                .map_err(|_| c.bad("a non-negative dividend in dollars per share"))?;
+            if !amount.value().is_zero() {
+                dividends.push(CashDividend {
+                    ex_date: d,
+                    amount,
+                    line: row.line,
+                });
+            }
         }
         let bar = DailyBar::try_new(d, o, hi, lo, c, v).map_err(|e| match e {
             CoreError::InvalidBar {
@@ -275,6 +307,7 @@ pub fn parse_bars(path: &Path, bytes: &[u8], format: Option<BarFormat>) -> Resul
             BarFormat::AlphaVantageDaily | BarFormat::Tiingo => PriceBasis::Raw,
             BarFormat::Yahoo | BarFormat::OhlcNoVolume => PriceBasis::SplitAdjusted,
         },
+        dividends,
     })
 }
 

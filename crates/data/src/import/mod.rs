@@ -24,8 +24,8 @@
 //! | raw prices across a split (QQQ 2000, IWM 2005) | returned raw with [`PriceBasis::Raw`]; [`split_adjust`] with [`known_splits`] adjusts | the file says it is raw; adjustment is an explicit step |
 //!
 //! Always errors: a missing or unknown column, a non-number, `NaN`/`inf`, a negative price
-//! (or a non-positive bar price or index value), a bar whose high/low do not bracket
-//! open/close in a stock or index bar file (no such row exists in the real files), a
+//! or dividend (or a non-positive bar price or index value), a bar whose high/low do not
+//! bracket open/close in a stock or index bar file (no such row exists in the real files), a
 //! duplicate date or one out of order in a time series, a contract quoted twice in one day,
 //! a truncated last line (no final newline) or a row with the wrong number of fields, and an
 //! underlying or option root the caller did not allow.
@@ -40,7 +40,8 @@ mod rates;
 mod table;
 
 pub use bars::{
-    BarFormat, ImportedBars, PriceBasis, Split, import_bars, known_splits, parse_bars, split_adjust,
+    BarFormat, CashDividend, ImportedBars, PriceBasis, Split, import_bars, known_splits,
+    parse_bars, split_adjust,
 };
 pub use chains::{
     ChainDay, ChainFormat, ChainRequest, ImportedChains, import_chains, parse_chains,

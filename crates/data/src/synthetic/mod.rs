@@ -137,6 +137,7 @@ pub use persist::{
 // The chain analytics moved to volta-core; re-exported at their old path.
 pub use volta_core::chain_analytics::{ChainRow, IvSource, chain_rows};
 
+use crate::dividends::{ExDividend, estimated_schedule};
 use crate::error::Result;
 
 /// One simulated session.
@@ -339,6 +340,31 @@ impl SyntheticMarket {
     /// The daily bars, ascending.
     pub fn bars(&self) -> impl Iterator<Item = DailyBar> + '_ {
         self.days.iter().map(|d| d.bar)
+    }
+
+    /// The ex-dividends of the underlying after the first session, at the config's dividend
+    /// yield: SPY's quarterly dates, amount = yield / 4 × the close before
+    /// ([`crate::dividends::estimated_schedule`]). Every symbol gets SPY's dates. An ex-date on
+    /// the first session is left out: its close before is not in the market, and the evening
+    /// it matters to early assignment precedes the market.
+    ///
+    /// # Errors
+    /// [`DataError::InvalidRequest`](crate::DataError) for a negative dividend yield.
+    pub fn dividends(&self) -> Result<Vec<ExDividend>> {
+        let (Some(first), Some(last)) = (self.days.first(), self.days.last()) else {
+            return Ok(Vec::new());
+        };
+        let Some(from) = first.bar.date.succ_opt() else {
+            return Ok(Vec::new());
+        };
+        let bars: Vec<DailyBar> = self.bars().collect();
+        estimated_schedule(
+            &self.underlying,
+            from,
+            last.bar.date,
+            &bars,
+            self.config.dividend_yield,
+        )
     }
 
     /// When session `index`'s chain is snapped: the close (16:00, or 13:00 on half days) less
