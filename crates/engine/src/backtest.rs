@@ -7,9 +7,14 @@ use std::path::PathBuf;
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use volta_broker::{AM_SETTLEMENT_STAND_IN, FillModel, FillOdds, SimBroker, SimConfig, SizeLimit};
+use volta_broker::{
+    AM_SETTLEMENT_STAND_IN, Dividend, EarlyAssignment, FillModel, FillOdds, SimBroker, SimConfig,
+    SizeLimit,
+};
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{DailyBar, Money, RatesAndYield, Underlying};
+use volta_data::DataDir;
+use volta_data::dividends::{self, ExDividend};
 use volta_data::source::{StoreSource, SyntheticSource};
 use volta_data::store::{DataKind, JournalStore, MarketStore, RunRecord, SqliteStore};
 use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
@@ -76,6 +81,10 @@ pub struct BacktestConfig {
     pub fill_volume_fraction: f64,
     /// Under `"uncertain"`: contracts per leg always allowed, whatever the volume.
     pub fill_min_contracts: u64,
+    /// Early assignment of short in-the-money calls whose time value is below the next
+    /// dividend, at the close before its ex-date (on by default; SPY's dividends from the data
+    /// folder where recorded, estimated elsewhere; a synthetic underlying's from its yield).
+    pub early_assignment: bool,
     /// Where in the bid/ask open positions are marked for equity, drawdown and the kill
     /// switch: 0 = mid, 1 = natural. Default: `fill_spread_fraction`, the price the simulated
     /// broker would close them at.
@@ -111,6 +120,7 @@ impl Default for BacktestConfig {
             fill_volume_fraction: 0.1,
             fill_min_contracts: 10,
             mark_spread_fraction: None,
+            early_assignment: true,
             vix_index: "VIX".to_owned(),
             warmup_days: 400,
             strategies: strategies.strategies,
@@ -165,6 +175,34 @@ impl BacktestConfig {
                     min_contracts: self.fill_min_contracts,
                 })?,
         })
+    }
+
+    /// One sentence for the report: how fills, fees, marks and early assignment are modelled.
+    fn market_rules(&self, sim: &SimConfig) -> String {
+        let fills = match self.fill_model {
+            FillModelKind::Always => format!(
+                "every limit that reaches the price {} of the way from mid to the touch fills at \
+                 once, whatever its size",
+                self.fill_spread_fraction
+            ),
+            FillModelKind::Uncertain => format!(
+                "limits fill at {} of the way from mid to the touch, with a chance of {:.0} % at \
+                 the mid rising to 100 % at the natural price (an assumption: no fill data), and \
+                 only up to {:.0} % of a leg's daily volume (at least {} contracts)",
+                self.fill_spread_fraction,
+                self.fill_odds_at_mid * 100.0,
+                self.fill_volume_fraction * 100.0,
+                self.fill_min_contracts
+            ),
+        };
+        format!(
+            "Simulated broker: {fills}; limits on the exchanges' price grid (SPX $0.05 complex, \
+             SPY/QQQ/IWM $0.01); fees from {}; positions marked {} of the way from mid toward \
+             the price that closes them; early assignment before ex-dividend dates {}.",
+            sim.commissions.options.source(),
+            sim.mark_spread_fraction,
+            if sim.early_assignment.enabled { "on" } else { "off" }
+        )
     }
 
     /// Parses a TOML configuration; `source_name` (the file) is named in errors.
@@ -302,6 +340,8 @@ struct Prepared {
     signals: Signals,
     provenance: Vec<String>,
     data: String,
+    /// Ex-dividend dates of the underlyings whose options can be assigned early.
+    dividends: Vec<ExDividend>,
 }
 
 impl Backtest {
@@ -380,6 +420,20 @@ impl Backtest {
                 .mark_spread_fraction
                 .unwrap_or(self.config.fill_spread_fraction),
         );
+        sim.early_assignment = EarlyAssignment {
+            enabled: self.config.early_assignment,
+            dividends: prepared
+                .dividends
+                .iter()
+                .map(|d| Dividend {
+                    underlying: d.underlying.clone(),
+                    ex_date: d.ex_date,
+                    amount: d.amount,
+                })
+                .collect(),
+        };
+        let mut provenance = prepared.provenance;
+        provenance.push(self.config.market_rules(&sim));
         let venue = SimBroker::new(sim)?;
         let engine_config = EngineConfig {
             rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
@@ -400,7 +454,7 @@ impl Backtest {
         engine.run(&mut feed, progress)?;
         let marks = engine.venue().marks();
         let out = engine.finish(&marks)?;
-        self.summarise(run_id, out, prepared.provenance, prepared.data)
+        self.summarise(run_id, out, provenance, prepared.data)
     }
 
     fn summarise(
@@ -452,6 +506,7 @@ impl Backtest {
 
     fn prepare_synthetic(&self) -> Result<Prepared> {
         let mut underlyings = Vec::new();
+        let mut dividends = Vec::new();
         let mut signals = None;
         for (i, symbol) in self.config.underlyings.iter().enumerate() {
             let market = SyntheticMarket::generate(&SyntheticConfig {
@@ -464,6 +519,7 @@ impl Backtest {
                 let bars: Vec<DailyBar> = market.bars().collect();
                 signals = Some(Signals::from_history(&vix, &bars, RegimeConfig::default())?);
             }
+            dividends.extend(market.dividends()?);
             underlyings.push(FeedUnderlying::from_source(
                 Underlying::try_new(symbol)?,
                 Box::new(SyntheticSource::new(market)?),
@@ -479,14 +535,50 @@ impl Backtest {
         Ok(Prepared {
             underlyings,
             signals,
-            provenance: vec![format!(
-                "Synthetic market (seeds {seeds}): every price, the VIX-like index ({}) and \
-                 every option chain are simulated (SVCJ path, SVI smile, modelled spreads). \
-                 None of it is real market data; the underlyings' paths are independent.",
-                SYNTHETIC_VIX_SYMBOL
-            )],
+            provenance: vec![
+                format!(
+                    "Synthetic market (seeds {seeds}): every price, the VIX-like index ({}) and \
+                     every option chain are simulated (SVCJ path, SVI smile, modelled spreads). \
+                     None of it is real market data; the underlyings' paths are independent.",
+                    SYNTHETIC_VIX_SYMBOL
+                ),
+                format!(
+                    "Dividends for early assignment: each underlying goes ex on the third Friday \
+                     of March, June, September and December, paying a quarter of its yield \
+                     ({:.1} %/yr) on the previous close ({} ex-dates).",
+                    self.config.dividend_yield * 100.0,
+                    dividends.len()
+                ),
+            ],
             data: format!("synthetic (seed {})", self.config.seed),
+            dividends,
         })
+    }
+
+    /// SPY's ex-dividends over the run: recorded where the data folder has them (the Tiingo
+    /// 2021 file), estimated elsewhere; the provenance says which.
+    fn spy_dividends(
+        &self,
+        bars: &[DailyBar],
+        provenance: &mut Vec<String>,
+    ) -> Result<Vec<ExDividend>> {
+        let Some(last) = bars.last().map(|b| b.date.min(self.end)) else {
+            return Ok(Vec::new());
+        };
+        let data = DataDir::from_env();
+        let (recorded, note) = match dividends::spy_recorded(&data) {
+            Ok(r) => (r, format!("recorded in {}", data.tiingo_bars("SPY", 2021).display())),
+            Err(e) => (Vec::new(), format!("none recorded: {e}")),
+        };
+        let schedule = dividends::spy_schedule(self.start, last, bars, &recorded)?;
+        let known = schedule.iter().filter(|d| d.is_recorded()).count();
+        provenance.push(format!(
+            "SPY dividends for early assignment: {} ex-dates, {known} {note}, the others on the \
+             third Friday of each quarter at {:.1} %/yr of the previous close (estimated).",
+            schedule.len(),
+            dividends::SPY_ESTIMATED_YIELD_PER_YEAR * 100.0
+        ));
+        Ok(schedule)
     }
 
     fn prepare_store(&self, path: &std::path::Path) -> Result<Prepared> {
@@ -508,6 +600,7 @@ impl Backtest {
         let mut underlyings = Vec::new();
         let mut provenance = Vec::new();
         let mut signals = None;
+        let mut dividends = Vec::new();
         for (i, symbol) in self.config.underlyings.iter().enumerate() {
             let underlying = Underlying::try_new(symbol)?;
             // Index options settle on the index: SPX chains take ^GSPC's bars.
@@ -521,6 +614,9 @@ impl Backtest {
             }
             if signals.is_none() {
                 signals = Some(Signals::from_history(&vix, &bars, RegimeConfig::default())?);
+            }
+            if symbol == "SPY" {
+                dividends.extend(self.spy_dividends(&bars, &mut provenance)?);
             }
             // Real chains only where the store's span covers the whole run: a run half on
             // real quotes and half on none would trade the real half only.
@@ -536,25 +632,13 @@ impl Backtest {
                 .filter(|b| b.date >= self.start && b.date <= self.end)
                 .collect();
             if let Some(c) = chains {
-                let missing = days_without_snapshots(store, &underlying, &in_range)?;
-                provenance.push(format!(
-                    "{symbol} chains are real quotes from the store ({} to {}; snapshots on {} \
-                     of the {} sessions traded). Settlement prices are {bars_symbol}'s close \
-                     (PM) and open (AM). {AM_SETTLEMENT_STAND_IN}",
-                    c.first,
-                    c.last,
-                    in_range.len() - missing.len(),
-                    in_range.len()
-                ));
-                if !missing.is_empty() {
-                    let dates: Vec<String> = missing.iter().map(ToString::to_string).collect();
-                    provenance.push(format!(
-                        "{symbol} has no snapshot on {}: on those sessions no order was placed, \
-                         stops and profit targets could not fire, positions were marked at \
-                         their last quotes and only settlement ran.",
-                        dates.join(", ")
-                    ));
-                }
+                provenance.extend(real_chain_notes(
+                    store,
+                    &underlying,
+                    &bars_symbol,
+                    (c.first, c.last),
+                    &in_range,
+                )?);
                 // A connection of its own: the feed owns its sources.
                 underlyings.push(FeedUnderlying {
                     underlying,
@@ -576,6 +660,10 @@ impl Backtest {
                     &in_range,
                     &vix,
                 )?;
+                if symbol != "SPY" {
+                    // The chains are priced with the config's yield: its dividends match it.
+                    dividends.extend(market.dividends()?);
+                }
                 underlyings.push(FeedUnderlying {
                     underlying,
                     bars: in_range,
@@ -593,6 +681,7 @@ impl Backtest {
             signals,
             provenance,
             data: "store (real history)".to_owned(),
+            dividends,
         })
     }
 }
@@ -608,6 +697,36 @@ fn free_run_id(journal: &SqliteStore, base: String) -> Result<String> {
         .map(|n| format!("{base}-run{n}"))
         .find(|id| !taken.contains(id))
         .unwrap_or(base))
+}
+
+/// The report's notes on an underlying traded on the store's real chains: their span, the
+/// settlement prices, and the sessions without a snapshot (when nothing could fire).
+fn real_chain_notes(
+    store: &SqliteStore,
+    underlying: &Underlying,
+    bars_symbol: &Underlying,
+    (first, last): (NaiveDate, NaiveDate),
+    in_range: &[DailyBar],
+) -> Result<Vec<String>> {
+    let symbol = underlying.as_str();
+    let missing = days_without_snapshots(store, underlying, in_range)?;
+    let mut notes = vec![format!(
+        "{symbol} chains are real quotes from the store ({first} to {last}; snapshots on {} of \
+         the {} sessions traded). Settlement prices are {bars_symbol}'s close (PM) and open \
+         (AM). {AM_SETTLEMENT_STAND_IN}",
+        in_range.len() - missing.len(),
+        in_range.len()
+    )];
+    if !missing.is_empty() {
+        let dates: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        notes.push(format!(
+            "{symbol} has no snapshot on {}: on those sessions no order was placed, stops and \
+             profit targets could not fire, positions were marked at their last quotes and \
+             only settlement ran.",
+            dates.join(", ")
+        ));
+    }
+    Ok(notes)
 }
 
 /// The sessions of `bars` with no chain snapshot of `underlying` in the store.
