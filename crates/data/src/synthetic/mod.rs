@@ -39,8 +39,9 @@
 //! overnight gaps; the diffusion is split between night and day at a Brownian-bridge point,
 //! and the day's high and low come from the exact marginal laws of a Brownian bridge's extremes
 //! (Glasserman 2004, §6.4). Randomness is ChaCha8 seeded by [`SyntheticConfig::seed`]: stream 0
-//! drives the path, stream 1 + i the chain of session i, so chains can be built in any order
-//! and each is a pure function of the config and the session.
+//! drives the path, stream 1 + i the chain of session i, stream 2⁶² + (the date's days from
+//! the common era) the underlying's price at that session's snapshot, so chains can be built
+//! in any order and each is a pure function of the config and the session.
 //!
 //! # VIX-like index
 //!
@@ -52,10 +53,27 @@
 //!
 //! # Option chains
 //!
-//! At each session's snapshot (15 minutes before the close, as Cboe's end-of-day files) the
-//! listed expiries are those of [`volta_core::expiry::expiries_between`] for the symbol (for
-//! SPY: monthlies, Friday weeklies from 2010, then Wednesdays, Mondays and the daily expiries of
-//! late 2022, so 0DTE appears where the calendar has it) up to
+//! Each session's chain is snapped 15 minutes before the close (15:45, 12:45 on half days, as
+//! Cboe's end-of-day files), at an underlying price that is **not the close**: a point of a
+//! Brownian bridge in log-price pinned at the session's open (09:30) and close, at the
+//! snapshot's fraction f of the session (375/390 on a full day), drawn with the model's
+//! variance of the day part, Var = f(1 − f)·(1 − ω)·v·dt (v the variance at the previous
+//! close, ω the overnight share, dt one session), from its own seeded stream; a point beyond
+//! the bar's high or low is reflected back inside, so the snapshot lies within the day's
+//! range ([`SyntheticMarket::snapshot_price`]). The bars are unchanged. Why: the simulated
+//! broker settles PM expiries at the close, and a chain priced off the close would hand a 0DTE
+//! position opened at the snapshot its settlement in advance — a same-close look-ahead. With
+//! the bridge, the 15:45 price has a standard deviation of about 0.2 of the day's
+//! (√(f(1 − f)) ≈ 0.19) about the open-to-close line, and the close moves it only through
+//! the pin: by f·Δ ln(close) for the same draw. Both [`SyntheticMarket::generate`] and
+//! [`SyntheticMarket::from_history`] snap this way. Only the underlying's price is drawn on
+//! the bridge: the smile's level is still the model's variance at the close (the day's VIX
+//! close, for a history).
+//!
+//! At each snapshot the listed expiries are those of
+//! [`volta_core::expiry::expiries_between`] for the symbol (for SPY: monthlies, Friday
+//! weeklies from 2010, then Wednesdays, Mondays and the daily expiries of late 2022, so 0DTE
+//! appears where the calendar has it) up to
 //! [`ChainParams::max_days_all_expiries`], plus monthlies up to
 //! [`ChainParams::max_days_monthlies`]. Strikes are a fine grid ($1 for SPY near $450) over
 //! ±[`ChainParams::dense_range_sd`] standard deviations of the forward and a coarse grid out to
@@ -118,11 +136,12 @@ mod config;
 mod path;
 mod persist;
 
-use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
-use rand::SeedableRng;
+use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta};
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
 use rust_decimal::Decimal;
-use volta_core::calendar::REGULAR_CLOSE;
+use volta_core::calendar::{REGULAR_CLOSE, REGULAR_OPEN};
 use volta_core::chain_analytics::MINUTES_PER_YEAR;
 use volta_core::expiry::{Expiry, ExpiryKind, expiries_between};
 use volta_core::{
@@ -166,6 +185,29 @@ pub struct SyntheticMarket {
 
 /// Thirty calendar days in years: the VIX's horizon.
 const VIX_YEARS: f64 = 30.0 / 365.0;
+
+/// The first ChaCha8 stream of the snapshots' bridge draws: the session of date d draws from
+/// stream `BRIDGE_STREAMS + d.num_days_from_ce()`. Far above the chains' streams (1 + session
+/// index), so no chain's noise is shared with a bridge; keyed by date rather than index, so
+/// that two markets of the same seed whose spans overlap draw the same bridge on a common date.
+const BRIDGE_STREAMS: u64 = 1 << 62;
+
+/// The session's open and close as timestamps: 09:30 and 16:00 (13:00 on half days), the
+/// regular hours for a date the calendar does not know as a session (a history's bar may be
+/// dated so).
+fn session_hours(date: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+    let open = NyseCalendar
+        .session_open(date)
+        .ok()
+        .flatten()
+        .unwrap_or(REGULAR_OPEN);
+    let close = NyseCalendar
+        .session_close(date)
+        .ok()
+        .flatten()
+        .unwrap_or(REGULAR_CLOSE);
+    (date.and_time(open), date.and_time(close))
+}
 
 /// How old a VIX close may be, in calendar days, when [`SyntheticMarket::from_history`] finds
 /// none on a session (CBOE's history misses four NYSE sessions; a long weekend is 4 days).
@@ -232,7 +274,11 @@ impl SyntheticMarket {
     /// regime while the bars are the real ones. Sessions have no simulated jumps.
     ///
     /// The config supplies the symbol, rates, model and chain settings and the seed of the
-    /// quotes' noise; its `start`, `end` and `initial_spot` are replaced by the bars' span.
+    /// quotes' noise and of the snapshots' bridges; its `start`, `end` and `initial_spot` are
+    /// replaced by the bars' span, and its model's `initial_variance` by the variance of the
+    /// last VIX close before the first bar (the first session's own if there is none), so that
+    /// the first snapshot's bridge, like every other, diffuses with a variance known at the
+    /// open.
     ///
     /// VIX policy: a session uses the VIX close of its date, or the last one before it if that
     /// is at most [`MAX_VIX_STALENESS_DAYS`] calendar days older (CBOE's file misses a few
@@ -271,6 +317,21 @@ impl SyntheticMarket {
                 w[1].0, w[0].0
             )));
         }
+        // The model variance whose 30-day expectation is a VIX close `close` (of `date`).
+        let variance_at = |date: NaiveDate, close: f64| {
+            if close.is_finite() && close > 0.0 {
+                let target = (close / 100.0).powi(2);
+                Ok(path::variance_for_expected(
+                    &config.model,
+                    target,
+                    VIX_YEARS,
+                ))
+            } else {
+                Err(invalid(format!(
+                    "VIX close {close} for {date} is not a positive number"
+                )))
+            }
+        };
         let mut days = Vec::with_capacity(bars.len());
         for bar in bars {
             let at = vix.partition_point(|(d, _)| *d <= bar.date);
@@ -285,20 +346,22 @@ impl SyntheticMarket {
                     ))
                 })?
                 .1;
-            if !(close.is_finite() && close > 0.0) {
-                return Err(invalid(format!(
-                    "VIX close {close} for {} is not a positive number",
-                    bar.date
-                )));
-            }
-            let target = (close / 100.0).powi(2);
             days.push(SyntheticDay {
                 bar: *bar,
                 vix: close,
-                variance: path::variance_for_expected(&config.model, target, VIX_YEARS),
+                variance: variance_at(bar.date, close)?,
                 jumps: 0,
             });
         }
+        // The first session's intraday bridge must not see its own close, the VIX's included:
+        // it diffuses with the variance of the last VIX close before it, as every later
+        // session does with its predecessor's (`session_variance`). Only a history that starts
+        // on the first bar's date falls back to that session's own.
+        let before = vix.partition_point(|(d, _)| *d < first.date);
+        config.model.initial_variance = match before.checked_sub(1) {
+            Some(i) => variance_at(vix[i].0, vix[i].1)?,
+            None => days[0].variance,
+        };
         Self::with_days(config, underlying, days)
     }
 
@@ -371,25 +434,76 @@ impl SyntheticMarket {
     /// [`ChainParams::snapshot_minutes_before_close`], exchange time. `None` past the end.
     #[must_use]
     pub fn snapshot_time(&self, index: usize) -> Option<NaiveDateTime> {
-        let date = self.days.get(index)?.bar.date;
-        let close = NyseCalendar
-            .session_close(date)
-            .ok()
-            .flatten()
-            .unwrap_or(REGULAR_CLOSE);
-        Some(
-            date.and_time(close)
-                - TimeDelta::minutes(i64::from(self.config.chain.snapshot_minutes_before_close)),
-        )
+        let (_, close) = session_hours(self.days.get(index)?.bar.date);
+        Some(close - TimeDelta::minutes(i64::from(self.config.chain.snapshot_minutes_before_close)))
     }
 
-    /// The implied-volatility surface of session `index` at its snapshot, priced off the close.
-    /// `None` past the end.
+    /// The model's instantaneous variance over session `index`, per year: the variance at the
+    /// previous session's close (the config's `initial_variance` before the first), the one the
+    /// session's diffusion used in the simulated path and the one known at its open.
+    fn session_variance(&self, index: usize) -> f64 {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.days.get(i))
+            .map_or(self.config.model.initial_variance, |d| d.variance)
+            .max(0.0)
+    }
+
+    /// The underlying's price at session `index`'s snapshot, the price its chain is quoted
+    /// at: a point of a Brownian bridge in log-price pinned at the bar's open (09:30) and close
+    /// (16:00, 13:00 on half days), at the snapshot's fraction f of the session's clock time,
+    /// with variance f(1 − f)·(1 − ω)·v·dt — the model's variance of the day part (open to
+    /// close) for the session's variance v (that of the previous close, known at the open),
+    /// as the path draws the day's high and low with. The draw is a standard normal from
+    /// ChaCha8 stream `2⁶² + date.num_days_from_ce()` of the config's seed: the same seed gives
+    /// the same snapshots, run after run. A point beyond the bar's high or low is reflected
+    /// back inside (in log-price), then rounded to the cent and kept within \[low, high\], so
+    /// the snapshot agrees with the daily bar, which it does not change. A snapshot set at or
+    /// before the open (a half day snapped more than 210 minutes before its close) is at the
+    /// open.
+    ///
+    /// Why not the close: the chain is snapped before the close, and the simulated broker
+    /// settles PM expiries at the close; priced off the close, a 0DTE position opened at the
+    /// snapshot would know its settlement. Given the draw, the close enters only through the
+    /// bridge's pin: the snapshot's log-price moves by f·Δ ln(close) (before reflection and
+    /// rounding). `None` past the end.
+    #[must_use]
+    pub fn snapshot_price(&self, index: usize) -> Option<Price> {
+        let day = self.days.get(index)?;
+        let (open, close) = session_hours(day.bar.date);
+        let elapsed = (self.snapshot_time(index)? - open).num_seconds() as f64;
+        let fraction = elapsed / (close - open).num_seconds().max(1) as f64;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        rng.set_stream(BRIDGE_STREAMS + u64::from(day.bar.date.num_days_from_ce().unsigned_abs()));
+        let z: f64 = rng.sample(StandardNormal);
+        let bar = &day.bar.ohlcv;
+        let ln = |p: Price| p.to_f64().ln();
+        let point = path::bridge_point(
+            ln(bar.open()),
+            ln(bar.close()),
+            path::day_variance(&self.config.model, self.session_variance(index)),
+            fraction,
+            z,
+        );
+        let inside = path::reflect_into(point, ln(bar.low()), ln(bar.high()));
+        // Positive cents: the price is valid. The bounds are re-applied after rounding for a
+        // history whose bars carry fractions of a cent.
+        let price = Price::try_new(Decimal::new(round_cents(inside.exp(), None), 2)).ok()?;
+        Some(price.max(bar.low()).min(bar.high()))
+    }
+
+    /// The implied-volatility surface of session `index` at its snapshot, priced at
+    /// [`Self::snapshot_price`] with the model's variance at the close. `None` past the end.
     #[must_use]
     pub fn smile(&self, index: usize) -> Option<Smile> {
+        let spot = self.snapshot_price(index)?;
+        self.smile_at(index, spot)
+    }
+
+    fn smile_at(&self, index: usize, spot: Price) -> Option<Smile> {
         let day = self.days.get(index)?;
         Some(Smile {
-            spot: day.bar.ohlcv.close().to_f64(),
+            spot: spot.to_f64(),
             rate: self.config.rate,
             dividend_yield: self.config.dividend_yield,
             variance: day.variance,
@@ -421,10 +535,12 @@ impl SyntheticMarket {
     /// # Errors
     /// As [`Self::chain`].
     pub fn chain_with(&self, index: usize, held: &[ContractKey]) -> Result<ChainSnapshot> {
-        let (Some(day), Some(as_of), Some(smile)) = (
+        let spot = self.snapshot_price(index);
+        let (Some(day), Some(as_of), Some(spot), Some(smile)) = (
             self.days.get(index),
             self.snapshot_time(index),
-            self.smile(index),
+            spot,
+            spot.and_then(|s| self.smile_at(index, s)),
         ) else {
             return Err(crate::DataError::InvalidSyntheticConfig {
                 field: "chain index",
@@ -465,7 +581,7 @@ impl SyntheticMarket {
         Ok(ChainSnapshot::try_new(
             as_of,
             self.underlying.clone(),
-            day.bar.ohlcv.close(),
+            spot,
             quotes,
         )?)
     }

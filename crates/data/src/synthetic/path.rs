@@ -78,7 +78,7 @@ pub(crate) fn step(p: &ModelParams, rng: &mut ChaCha8Rng, ln_s: &mut f64, v: &mu
     let night =
         omega * diffusive + (omega * (1.0 - omega) * vp * dt).sqrt() * z_bridge + jump_return;
     let day = diffusive + jump_return - night;
-    let s2 = (1.0 - omega) * vp * dt;
+    let s2 = day_variance(p, vp);
     let (u_hi, u_lo): (f64, f64) = (rng.random(), rng.random());
     // 1 − U lies in (0, 1]: ln never sees zero.
     let up = 0.5 * (day + (day * day - 2.0 * s2 * (1.0 - u_hi).ln()).sqrt());
@@ -98,6 +98,52 @@ pub(crate) fn step(p: &ModelParams, rng: &mut ChaCha8Rng, ln_s: &mut f64, v: &mu
         volume,
         variance: v.max(0.0),
         jumps,
+    }
+}
+
+/// The variance of a session's day part (open to close) in log-price, for instantaneous
+/// variance `v` per year over the session: (1 − ω)·v⁺·dt, the share of the session's diffusive
+/// variance that is not overnight. One definition for the path's high and low and for the
+/// snapshot's bridge; written as `(1 − ω)·v⁺·(1/252)` in that order, so the path's bits are
+/// those it always had.
+pub(crate) fn day_variance(p: &ModelParams, v: f64) -> f64 {
+    (1.0 - p.overnight_variance_share) * v.max(0.0) * (1.0 / SESSIONS_PER_YEAR)
+}
+
+/// The log-price at `fraction` (in \[0, 1\]) of a session's day part, on a Brownian bridge
+/// pinned at `ln_open` and `ln_close` whose whole span has variance `day_variance`, for the
+/// standard normal draw `z`: ln O + f·(ln C − ln O) + √(f(1 − f)·s²)·z, the conditional law of
+/// a Brownian motion at f given its two ends (Glasserman 2004, §3.1). Given the same `z`, the
+/// point moves with the close by exactly f·Δ ln C: the close only enters through its pin.
+pub(crate) fn bridge_point(
+    ln_open: f64,
+    ln_close: f64,
+    day_variance: f64,
+    fraction: f64,
+    z: f64,
+) -> f64 {
+    let f = fraction.clamp(0.0, 1.0);
+    ln_open + f * (ln_close - ln_open) + (f * (1.0 - f) * day_variance.max(0.0)).sqrt() * z
+}
+
+/// `x` folded into \[`lo`, `hi`\] by reflection at the bounds (as often as it takes), and `x`
+/// itself, bit for bit, when it is already inside. Reflection rather than clamping: a clamp
+/// would put a point mass on the bounds (a snapshot exactly at the day's high or low on every
+/// draw beyond it), reflection keeps the density continuous, as the reflection principle does
+/// for a path that must not cross a barrier. `lo >= hi` gives `lo`.
+pub(crate) fn reflect_into(x: f64, lo: f64, hi: f64) -> f64 {
+    if (lo..=hi).contains(&x) {
+        return x;
+    }
+    let width = hi - lo;
+    if width <= 0.0 || !width.is_finite() {
+        return lo;
+    }
+    let folded = (x - lo).rem_euclid(2.0 * width);
+    lo + if folded <= width {
+        folded
+    } else {
+        2.0 * width - folded
     }
 }
 
@@ -193,6 +239,34 @@ mod tests {
         }
         // ξ = 1.5 breaks the Feller condition hard: the state goes negative, the output not.
         assert!(truncated > 0);
+    }
+
+    #[test]
+    fn the_bridge_is_pinned_at_both_ends_and_moves_with_the_close_only_through_its_pin() {
+        let (o, c, s2) = (100f64.ln(), 101f64.ln(), 1e-4);
+        for z in [-2.0, 0.0, 1.3] {
+            assert_eq!(bridge_point(o, c, s2, 0.0, z), o);
+            assert_eq!(bridge_point(o, c, s2, 1.0, z), c);
+        }
+        // Mean f·(C − O) from the open, standard deviation √(f(1 − f)s²).
+        let f = 375.0 / 390.0;
+        let at = |z| bridge_point(o, c, s2, f, z);
+        assert!((at(0.0) - (o + f * (c - o))).abs() < 1e-15);
+        assert!((at(1.0) - at(0.0) - (f * (1.0 - f) * s2).sqrt()).abs() < 1e-15);
+        // Same draw, another close: the point moves by f·Δ ln C.
+        let c2 = 97f64.ln();
+        let moved = bridge_point(o, c2, s2, f, 0.7) - bridge_point(o, c, s2, f, 0.7);
+        assert!((moved - f * (c2 - c)).abs() < 1e-14, "{moved}");
+    }
+
+    #[test]
+    fn reflection_folds_into_the_range_and_leaves_the_inside_alone() {
+        assert_eq!(reflect_into(0.3, 0.0, 1.0).to_bits(), 0.3f64.to_bits());
+        assert!((reflect_into(1.25, 0.0, 1.0) - 0.75).abs() < 1e-15);
+        assert!((reflect_into(-0.25, 0.0, 1.0) - 0.25).abs() < 1e-15);
+        // Beyond the far bound too: 2.25 reflects at 1 to −0.25, then at 0 to 0.25.
+        assert!((reflect_into(2.25, 0.0, 1.0) - 0.25).abs() < 1e-15);
+        assert_eq!(reflect_into(5.0, 2.0, 2.0), 2.0);
     }
 
     #[test]

@@ -295,7 +295,12 @@ fn a_market_from_the_real_spy_and_vix_history_prices_chains_at_the_real_vix() {
     assert_eq!(day.bar, bars[crash]);
     assert_eq!(day.vix, 82.69); // the record close of the real VIX
     let smile = market.smile(crash).unwrap();
-    assert_eq!(smile.spot, 239.85); // SPY's real close that day
+    // Snapped at 15:45, before SPY's real 239.85 close: on the bridge from the open to the
+    // close, within the real day's range.
+    let spot = market.snapshot_price(crash).unwrap();
+    assert_eq!(smile.spot, spot.to_f64());
+    assert_ne!(spot, day.bar.ohlcv.close());
+    assert!((day.bar.ohlcv.low()..=day.bar.ohlcv.high()).contains(&spot));
     // The model's 30-day ATM-forward vol is its VIX (the synthetic smile puts the VIX at the
     // money), so the chains carry the real VIX's level; the put wing is steeper, and a calm
     // February day is far lower.
@@ -312,7 +317,7 @@ fn a_market_from_the_real_spy_and_vix_history_prices_chains_at_the_real_vix() {
         calm.atm_vol(month)
     );
     let chain = market.chain(crash).unwrap();
-    assert_eq!(chain.underlying_price(), bars[crash].ohlcv.close());
+    assert_eq!(chain.underlying_price(), spot);
     assert!(chain.len() > 500, "{} quotes", chain.len());
 
     // A session without a VIX close within five days is an error naming it.

@@ -2,8 +2,11 @@
 
 // The real-data helper is volta-core's, shared rather than copied.
 use chrono::NaiveDate;
+use proptest::prelude::*;
 use rstest::rstest;
-use volta_core::{NyseCalendar, OptionRight, QualityPolicy, QuoteFlag, RatesAndYield};
+use volta_core::{
+    DailyBar, NyseCalendar, OptionRight, Price, QualityPolicy, QuoteFlag, RatesAndYield,
+};
 use volta_data::DataDir;
 use volta_data::synthetic::{IvSource, SyntheticConfig, SyntheticMarket, chain_rows};
 use volta_pricing::{Vanilla, bsm};
@@ -186,6 +189,175 @@ fn sessions_are_nyse_sessions() {
         m.snapshot_time(half_day).unwrap(),
         ymd(2020, 11, 27).and_hms_opt(12, 45, 0).unwrap()
     );
+}
+
+/// The share of session `i`'s clock time, 09:30 to its close (13:00 on half days), gone at its
+/// snapshot: 375/390 on a full day.
+fn snapshot_fraction(m: &SyntheticMarket, i: usize) -> f64 {
+    let date = m.days()[i].bar.date;
+    let open = date.and_time(NyseCalendar.session_open(date).unwrap().unwrap());
+    let close = date.and_time(NyseCalendar.session_close(date).unwrap().unwrap());
+    (m.snapshot_time(i).unwrap() - open).num_seconds() as f64 / (close - open).num_seconds() as f64
+}
+
+/// Issue 12 §5: the 15:45 snapshot is priced on a Brownian bridge from the open to the close,
+/// not at the close that settles the day's PM expiries. Over ten simulated years, on every
+/// session: the snapshot lies within the bar's \[low, high\]; it is the close on hardly any
+/// day (a cent's chance); its standardised bridge residual
+/// (ln S − ln O − f·ln(C/O)) / √(f(1 − f)·(1 − ω)·v/252), v the previous close's variance, has
+/// mean about 0 and deviation about 1 (a little under: draws beyond the high or the low are
+/// reflected inside); and the chain and the smile are quoted at it.
+#[test]
+fn the_snapshot_is_a_bridge_point_inside_the_bar_not_the_close() {
+    let m = ten_years();
+    let model = m.config().model;
+    let ln = |p: Price| p.to_f64().ln();
+    let (mut at_close, mut residuals) = (0_usize, Vec::new());
+    for (i, day) in m.days().iter().enumerate() {
+        let bar = day.bar.ohlcv;
+        let s = m.snapshot_price(i).unwrap();
+        assert!(
+            (bar.low()..=bar.high()).contains(&s),
+            "{}: {s} outside {bar:?}",
+            day.bar.date
+        );
+        at_close += usize::from(s == bar.close());
+        let v = i
+            .checked_sub(1)
+            .map_or(model.initial_variance, |p| m.days()[p].variance);
+        // Where the truncated variance is zero the day moved on a straight line: no residual.
+        if v <= 0.0 {
+            continue;
+        }
+        let f = snapshot_fraction(&m, i);
+        let line = ln(bar.open()) + f * (ln(bar.close()) - ln(bar.open()));
+        let sd = (f * (1.0 - f) * (1.0 - model.overnight_variance_share) * v / 252.0).sqrt();
+        residuals.push((ln(s) - line) / sd);
+    }
+    let n = residuals.len() as f64;
+    let mean = residuals.iter().sum::<f64>() / n;
+    let sd = (residuals.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+    eprintln!(
+        "snapshot at the close on {at_close} of {} sessions; {n} residuals, mean {mean}, sd {sd}",
+        m.days().len()
+    );
+    assert!(
+        at_close as f64 <= 0.03 * n,
+        "{at_close} of {n} at the close"
+    );
+    // Standard error of the mean 1/√2516 ≈ 0.02.
+    assert!(mean.abs() < 0.1, "residual mean {mean}");
+    assert!((0.8..1.05).contains(&sd), "residual deviation {sd}");
+    for i in sample_days(&m).into_iter().step_by(5) {
+        let s = m.snapshot_price(i).unwrap();
+        assert_eq!(m.chain(i).unwrap().underlying_price(), s);
+        assert_eq!(m.smile(i).unwrap().spot, s.to_f64());
+    }
+}
+
+/// A simulated history to rebuild markets from: the bars of the first quarter of 2023 and the
+/// VIX closes from December 2022 (so the first session has a VIX close before it).
+fn quarter_history(seed: u64) -> (Vec<DailyBar>, Vec<(NaiveDate, f64)>) {
+    let m = market(seed, ymd(2022, 12, 1), ymd(2023, 3, 31));
+    let bars = m.bars().filter(|b| b.date >= ymd(2023, 1, 3)).collect();
+    let vix = m.days().iter().map(|d| (d.bar.date, d.vix)).collect();
+    (bars, vix)
+}
+
+fn from_history(seed: u64, bars: &[DailyBar], vix: &[(NaiveDate, f64)]) -> SyntheticMarket {
+    let config = SyntheticConfig {
+        seed,
+        ..SyntheticConfig::default()
+    };
+    SyntheticMarket::from_history(&config, bars, vix).unwrap()
+}
+
+fn snapshots(m: &SyntheticMarket) -> Vec<Price> {
+    (0..m.days().len())
+        .map(|i| m.snapshot_price(i).unwrap())
+        .collect()
+}
+
+/// A market on a history snaps on the bridge too: within each real bar, not at its close, the
+/// same on a rerun with the seed and other bridges under another seed.
+#[test]
+fn a_market_from_history_snaps_on_a_seeded_bridge() {
+    let (bars, vix) = quarter_history(3);
+    let a = snapshots(&from_history(42, &bars, &vix));
+    assert_eq!(a, snapshots(&from_history(42, &bars, &vix)));
+    let other = snapshots(&from_history(43, &bars, &vix));
+    let differ = a.iter().zip(&other).filter(|(x, y)| x != y).count();
+    assert!(differ > bars.len() * 9 / 10, "{differ} of {}", bars.len());
+    for (s, bar) in a.iter().zip(&bars) {
+        assert!((bar.ohlcv.low()..=bar.ohlcv.high()).contains(s));
+    }
+    let at_close = a
+        .iter()
+        .zip(&bars)
+        .filter(|(s, b)| **s == b.ohlcv.close())
+        .count();
+    assert!(at_close <= 3, "{at_close} of {} at the close", bars.len());
+}
+
+/// `x` dollars rounded to the cent.
+fn cents(x: f64) -> Price {
+    Price::from_f64((x * 100.0).round() / 100.0).unwrap()
+}
+
+/// `bar` with its high, low and close replaced.
+fn rebar(bar: &DailyBar, high: Price, low: Price, close: Price) -> DailyBar {
+    let o = bar.ohlcv;
+    DailyBar::try_new(bar.date, o.open(), high, low, close, o.volume()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Issue 12 §5, no same-close look-ahead in the snapshot. Two histories identical but for
+    /// session d's close (d's high and low stretched alike in both, so that no draw reaches
+    /// them) give, under one seed: the same snapshot price on every other session, bit for
+    /// bit; and on d snapshots S, S' with ln S' − ln S = f·(ln C' − ln C), f the snapshot's
+    /// fraction of the session, exactly but for the rounding of each to the cent — the
+    /// bridge's random part is the same draw and the close enters only as its pinned end. A
+    /// different VIX close on d leaves d's snapshot exactly as it was: the bridge diffuses with
+    /// the variance known at the open.
+    #[test]
+    fn the_snapshot_sees_the_close_only_through_the_bridge_pin(
+        seed in 0_u64..1_000,
+        d in 0_usize..61,
+        close_factor in 0.95_f64..1.05,
+        vix_factor in 0.5_f64..2.0,
+    ) {
+        let (mut bars, mut vix) = quarter_history(seed);
+        let d = d % bars.len();
+        let o = bars[d].ohlcv;
+        let (high, low, close) = (cents(1.1 * o.high().to_f64()), cents(0.9 * o.low().to_f64()), o.close());
+        bars[d] = rebar(&bars[d], high, low, close);
+        let base = from_history(seed, &bars, &vix);
+        let moved_close = cents(close.to_f64() * close_factor);
+        let mut moved = bars.clone();
+        moved[d] = rebar(&bars[d], high, low, moved_close);
+        let other = from_history(seed, &moved, &vix);
+        let (a, b) = (snapshots(&base), snapshots(&other));
+        for i in (0..a.len()).filter(|i| *i != d) {
+            prop_assert_eq!(a[i], b[i], "session {}", i);
+        }
+        let ln = |p: Price| p.to_f64().ln();
+        let f = snapshot_fraction(&base, d);
+        let expected = f * (ln(moved_close) - ln(close));
+        let got = ln(b[d]) - ln(a[d]);
+        // Each snapshot is within half a cent of its unrounded bridge point.
+        let rounding = 0.005 / a[d].to_f64() + 0.005 / b[d].to_f64() + 1e-12;
+        prop_assert!(
+            (got - expected).abs() <= rounding,
+            "Δ ln S {} against f·Δ ln C {} (f = {}, tolerance {})", got, expected, f, rounding
+        );
+
+        let at = vix.iter().position(|(date, _)| *date == bars[d].date).unwrap();
+        vix[at].1 *= vix_factor;
+        let other_vix = from_history(seed, &bars, &vix);
+        prop_assert_eq!(other_vix.snapshot_price(d), base.snapshot_price(d));
+    }
 }
 
 #[test]
@@ -620,10 +792,10 @@ proptest::proptest! {
             ..SyntheticConfig::default()
         };
         let m = SyntheticMarket::generate(&config).unwrap();
-        for (i, chain) in m.chains().enumerate() {
+        for chain in m.chains() {
             let chain = chain.unwrap();
             proptest::prop_assert!(chain.len() > 50);
-            let s = m.days()[i].bar.ohlcv.close().to_f64();
+            let s = chain.underlying_price().to_f64();
             let (mut below, mut above) = (0, 0);
             for quote in chain.iter() {
                 proptest::prop_assert!(quote.bid.unwrap() <= quote.ask.unwrap());

@@ -2,6 +2,10 @@
 //! equity curve — is identical when every price and VIX close after `t` is changed. The chains
 //! are priced by the synthetic smile model on a history (as for underlyings without real
 //! chains), so perturbing the history's future perturbs every later chain too.
+//!
+//! Within the session too (issue 12 §5): the decision at `t`'s 15:45 snapshot sees `t`'s close
+//! only through the pinned end of the Brownian bridge its underlying price is drawn on, never
+//! the close itself, which settles `t`'s PM expiries.
 
 use crate::common;
 
@@ -10,7 +14,7 @@ use proptest::prelude::*;
 use volta_core::{DailyBar, Price};
 use volta_data::store::JournalStore;
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
-use volta_engine::Signals;
+use volta_engine::{Feed, Session, Signals, SourceFeed};
 use volta_features::RegimeConfig;
 use volta_strategy::config::StrategiesConfig;
 
@@ -68,15 +72,26 @@ fn perturbed(
     (bars, vix)
 }
 
+/// The runs' first and last sessions.
+fn span() -> (NaiveDate, NaiveDate) {
+    (date(2021, 7, 1), date(2022, 3, 31))
+}
+
+/// The feed a run replays: the synthetic smile model's chains on the history over [`span`].
+fn feed(bars: &[DailyBar], vix: &[(NaiveDate, f64)]) -> SourceFeed {
+    let (start, end) = span();
+    let in_range: Vec<DailyBar> = bars.iter().copied().filter(|b| b.date >= start).collect();
+    let market =
+        SyntheticMarket::from_history(&SyntheticConfig::default(), &in_range, vix).unwrap();
+    common::synthetic_feed(market, start, end)
+}
+
 /// What the run did, as comparable rows, up to `cut` (inclusive).
 type Trace = (Vec<String>, Vec<String>, Vec<String>);
 
 fn run(bars: &[DailyBar], vix: &[(NaiveDate, f64)], cut: NaiveDate) -> Trace {
-    let (start, end) = (date(2021, 7, 1), date(2022, 3, 31));
-    let in_range: Vec<DailyBar> = bars.iter().copied().filter(|b| b.date >= start).collect();
-    let market =
-        SyntheticMarket::from_history(&SyntheticConfig::default(), &in_range, vix).unwrap();
-    let mut feed = common::synthetic_feed(market, start, end);
+    let (start, _) = span();
+    let mut feed = feed(bars, vix);
     let signals = Signals::from_history(vix, bars, RegimeConfig::default()).unwrap();
     let strategy = Box::new(StrategiesConfig::default().build().unwrap());
     let (mut engine, _dir) = common::engine(strategy, signals, start);
@@ -139,4 +154,106 @@ fn a_perturbed_future_does_change_the_future() {
     let base = run(&bars, &vix, end);
     let (pb, pv) = perturbed(&bars, &vix, cut, 0.8, 2.0);
     assert_ne!(base, run(&pb, &pv, end));
+}
+
+/// The sessions the feed hands the engine (holding nothing) up to `last`, inclusive.
+fn sessions_until(bars: &[DailyBar], vix: &[(NaiveDate, f64)], last: NaiveDate) -> Vec<Session> {
+    let mut feed = feed(bars, vix);
+    let mut sessions = Vec::new();
+    while let Some(session) = feed.next_session(&[]).unwrap() {
+        if session.date > last {
+            break;
+        }
+        sessions.push(session);
+    }
+    sessions
+}
+
+/// `x` dollars rounded to the cent.
+fn cents(x: f64) -> Price {
+    Price::from_f64((x * 100.0).round() / 100.0).unwrap()
+}
+
+/// `bar` with its high, low and close replaced.
+fn rebar(bar: &DailyBar, high: Price, low: Price, close: Price) -> DailyBar {
+    let o = bar.ohlcv;
+    DailyBar::try_new(bar.date, o.open(), high, low, close, o.volume()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4))]
+
+    /// The same-close look-ahead, at the engine's door. Two histories identical but for the
+    /// close of session t (t's high and low stretched 10 % out alike in both, so that no bridge
+    /// draw reaches them): every session the feed hands the engine before t is the same,
+    /// chains included; on t the open is the same, the close that settles t's expiries is
+    /// each history's own, and the underlying price of the 15:45 chain the decision sees
+    /// moves by exactly f·Δ ln(close) in log-price, f = the snapshot's share of the session,
+    /// but for the rounding of each price to the cent: the bridge's random part is the same
+    /// draw, and the close is only its pinned end.
+    #[test]
+    fn the_decision_on_t_sees_t_s_close_only_through_the_bridge_pin(
+        cut_index in 110usize..180,
+        close_factor in prop_oneof![Just(0.97), Just(1.03)],
+    ) {
+        let (mut bars, vix) = history();
+        let t = bars.iter().position(|b| b.date >= span().0).unwrap() + cut_index;
+        let o = bars[t].ohlcv;
+        let (high, low) = (cents(1.1 * o.high().to_f64()), cents(0.9 * o.low().to_f64()));
+        bars[t] = rebar(&bars[t], high, low, o.close());
+        let mut moved = bars.clone();
+        let moved_close = cents(o.close().to_f64() * close_factor);
+        moved[t] = rebar(&bars[t], high, low, moved_close);
+        let cut = bars[t].date;
+        let (a, b) = (sessions_until(&bars, &vix, cut), sessions_until(&moved, &vix, cut));
+        prop_assert_eq!(a.len(), cut_index + 1);
+        prop_assert_eq!(&a[..cut_index], &b[..cut_index]);
+
+        let (sa, sb) = (&a[cut_index], &b[cut_index]);
+        let (pa, pb) = (sa.prices[0].1, sb.prices[0].1);
+        prop_assert_eq!(pa.open, pb.open);
+        prop_assert_eq!((pa.close, pb.close), (o.close(), moved_close));
+        let (ca, cb) = (&sa.chains[0], &sb.chains[0]);
+        prop_assert_eq!(ca.as_of(), cb.as_of());
+        let f = (ca.as_of() - sa.open_at).num_seconds() as f64
+            / (sa.close_at - sa.open_at).num_seconds() as f64;
+        let ln = |p: Price| p.to_f64().ln();
+        let (sa_price, sb_price) = (ca.underlying_price(), cb.underlying_price());
+        let got = ln(sb_price) - ln(sa_price);
+        let expected = f * (ln(moved_close) - ln(o.close()));
+        let rounding = 0.005 / sa_price.to_f64() + 0.005 / sb_price.to_f64() + 1e-12;
+        prop_assert!(
+            (got - expected).abs() <= rounding,
+            "Δ ln S {} against f·Δ ln C {} (f = {})", got, expected, f
+        );
+    }
+}
+
+/// The decisions are taken at an underlying price within the day's range that is, on all but
+/// a few sessions, not the close the day's PM expiries settle at.
+#[test]
+fn the_decision_price_is_not_the_settlement_close() {
+    let (bars, vix) = history();
+    let sessions = sessions_until(&bars, &vix, span().1);
+    let mut at_close = 0;
+    for session in &sessions {
+        let bar = bars.iter().find(|b| b.date == session.date).unwrap().ohlcv;
+        let chain = &session.chains[0];
+        let s = chain.underlying_price();
+        assert!(chain.as_of() < session.close_at);
+        assert!(
+            (bar.low()..=bar.high()).contains(&s),
+            "{}: {s} outside {bar:?}",
+            session.date
+        );
+        at_close += usize::from(s == session.prices[0].1.close);
+    }
+    assert!(sessions.len() > 180);
+    // Measured: 7 of 190, on calm days whose whole range is a few cents (2021-07-15: 288.09 to
+    // 288.18), where a bridge point rounds to the close's cent by chance.
+    assert!(
+        at_close * 100 <= 5 * sessions.len(),
+        "{at_close} of {} sessions decided at the close",
+        sessions.len()
+    );
 }
