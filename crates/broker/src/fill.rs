@@ -448,4 +448,119 @@ mod tests {
             None
         );
     }
+
+    fn spread(quantity: u32, limit: &str) -> ComboOrder {
+        ComboOrder::new(
+            vec![leg(C570, LegAction::Sell, 1), leg(C580, LegAction::Buy, 1)],
+            ComboSide::Buy,
+            quantity,
+            d(limit),
+        )
+        .unwrap()
+    }
+
+    fn with_volume(volume: u64) -> ChainSnapshot {
+        let c = chain(&[(C570, "6.00", "6.20"), (C580, "2.00", "2.10")]);
+        let quotes = c.iter().map(|q| OptionQuote {
+            volume,
+            ..q.clone()
+        });
+        ChainSnapshot::try_new(
+            c.as_of(),
+            c.underlying().clone(),
+            c.underlying_price(),
+            quotes,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_size_limit_takes_a_share_of_the_volume_but_always_allows_a_few_contracts() {
+        let model = FillModel::default()
+            .with_size_limit(SizeLimit::default())
+            .unwrap();
+        // Volume 50 a leg: 10 % is 5, the floor of 10 contracts wins.
+        assert!(
+            model
+                .fills(&spread(10, "-3.95"), &with_volume(50), 1)
+                .unwrap()
+        );
+        assert!(
+            !model
+                .fills(&spread(11, "-3.95"), &with_volume(50), 1)
+                .unwrap()
+        );
+        // Volume 500: 50 contracts a leg.
+        assert!(
+            model
+                .fills(&spread(50, "-3.95"), &with_volume(500), 1)
+                .unwrap()
+        );
+        assert!(
+            !model
+                .fills(&spread(51, "-3.95"), &with_volume(500), 1)
+                .unwrap()
+        );
+        assert!(
+            FillModel::default()
+                .fills(&spread(1_000, "-3.95"), &with_volume(0), 1)
+                .unwrap()
+        );
+        assert!(
+            FillModel::default()
+                .with_size_limit(SizeLimit {
+                    fraction_of_volume: d("1.5"),
+                    min_contracts: 1
+                })
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn fill_odds_rise_from_the_mid_to_the_natural_price() {
+        // Sell the 570 call (6.00/6.20), buy the 580 (2.00/2.10): mid −4.05, natural −3.90.
+        let chain = with_volume(1_000);
+        let odds = |at_mid: &str| {
+            FillModel::default()
+                .with_fill_odds(FillOdds {
+                    at_mid: d(at_mid),
+                    seed: 7,
+                })
+                .unwrap()
+        };
+        let rate = |model: FillModel, limit: &str| {
+            let n = 4_000;
+            let filled = (1..=n)
+                .filter(|k| model.fills(&spread(1, limit), &chain, *k).unwrap())
+                .count();
+            filled as f64 / n as f64
+        };
+        // At the natural price or beyond: always.
+        assert!((rate(odds("0.5"), "-3.90") - 1.0).abs() < 1e-12);
+        assert!((rate(odds("0.5"), "-3.80") - 1.0).abs() < 1e-12);
+        // At the mid: at_mid; half way to natural (−3.975): 0.5 + 0.5 × 0.5 = 0.75.
+        assert!((rate(odds("0.5"), "-4.05") - 0.5).abs() < 0.025);
+        assert!((rate(odds("0.5"), "-3.975") - 0.75).abs() < 0.025);
+        // Beyond the mid, away from natural: falls to 0 at the far side (−4.20).
+        assert!((rate(odds("0.5"), "-4.125") - 0.25).abs() < 0.025);
+        assert!(rate(odds("0.5"), "-4.20").abs() < 1e-12);
+        assert!(rate(odds("0"), "-4.05").abs() < 1e-12);
+        // Reproducible: the same order on the same snapshot draws the same.
+        let model = odds("0.5");
+        let first: Vec<bool> = (1..=50)
+            .map(|k| model.fills(&spread(1, "-4.05"), &chain, k).unwrap())
+            .collect();
+        let again: Vec<bool> = (1..=50)
+            .map(|k| model.fills(&spread(1, "-4.05"), &chain, k).unwrap())
+            .collect();
+        assert_eq!(first, again);
+        assert!(
+            FillModel::default()
+                .with_fill_odds(FillOdds {
+                    at_mid: d("-0.1"),
+                    seed: 0
+                })
+                .is_err()
+        );
+    }
 }

@@ -201,7 +201,11 @@ impl BacktestConfig {
              the price that closes them; early assignment before ex-dividend dates {}.",
             sim.commissions.options.source(),
             sim.mark_spread_fraction,
-            if sim.early_assignment.enabled { "on" } else { "off" }
+            if sim.early_assignment.enabled {
+                "on"
+            } else {
+                "off"
+            }
         )
     }
 
@@ -567,7 +571,10 @@ impl Backtest {
         };
         let data = DataDir::from_env();
         let (recorded, note) = match dividends::spy_recorded(&data) {
-            Ok(r) => (r, format!("recorded in {}", data.tiingo_bars("SPY", 2021).display())),
+            Ok(r) => (
+                r,
+                format!("recorded in {}", data.tiingo_bars("SPY", 2021).display()),
+            ),
             Err(e) => (Vec::new(), format!("none recorded: {e}")),
         };
         let schedule = dividends::spy_schedule(self.start, last, bars, &recorded)?;

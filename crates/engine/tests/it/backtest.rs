@@ -343,22 +343,73 @@ fn the_real_spx_run_is_pinned() {
     assert_eq!(m.sessions, 59 + 1);
     assert_eq!(m.trades, 2);
     assert_eq!((r.summary.orders, r.summary.fills), (4, 4));
-    assert!((m.ending_equity - 100_618.66).abs() < 0.005, "{}", m.ending_equity);
+    assert!(
+        (m.ending_equity - 100_618.66).abs() < 0.005,
+        "{}",
+        m.ending_equity
+    );
     // Two SPX condor round trips at about $10.7 each: IB's commission, the SPX surcharge,
     // ORF, OCC, FINRA and SEC fees (the flat $0.65 model charged $5.20).
     assert!((m.fees_paid - 21.34).abs() < 0.005, "{}", m.fees_paid);
     assert!((m.max_drawdown - 0.0013).abs() < 5e-5, "{}", m.max_drawdown);
     assert!(r.trades.iter().all(|t| t.fees > 10.0 && t.fees < 11.0));
     assert!(
-        r.summary
-            .provenance
-            .iter()
-            .any(|p| p.contains("no snapshot on 2019-05-10, 2019-05-17, 2019-06-14")
-                && p.contains("stops and profit targets could not fire")),
+        r.summary.provenance.iter().any(|p| p
+            .contains("no snapshot on 2019-05-10, 2019-05-17, 2019-06-14")
+            && p.contains("stops and profit targets could not fire")),
         "{:?}",
         r.summary.provenance
     );
     assert!(r.summary.provenance[0].contains("Special Opening Quotation"));
+}
+
+/// SPY on its real 2021 history (synthetic chains from the real bars and VIX): early
+/// assignment is on, with the four ex-dividends the Tiingo file records.
+#[test]
+fn a_real_spy_year_assigns_early_on_the_recorded_dividends() {
+    let (Some(vix), Some(spy)) = (
+        DataDir::test_file("vol/VIX_History.csv"),
+        DataDir::test_file("underlying/SPY_daily_unadjusted.csv"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    ingest_index(&mut store, &vix, None).unwrap();
+    let bars = BarsOptions {
+        symbol: Some("SPY".parse().unwrap()),
+        ..BarsOptions::default()
+    };
+    ingest_bars(&mut store, &spy, &bars).unwrap();
+    drop(store);
+    let backtest = Backtest {
+        config: BacktestConfig::default(),
+        config_text: None,
+        start: date(2021, 1, 4),
+        end: date(2021, 12, 31),
+        data: DataChoice::Store(path.clone()),
+        journal: path,
+    };
+    let r = backtest.run(&mut |_, _| {}).unwrap();
+    let dividends = r
+        .summary
+        .provenance
+        .iter()
+        .find(|p| p.starts_with("SPY dividends for early assignment"))
+        .unwrap();
+    assert!(
+        dividends.contains("4 ex-dates, 4 recorded in") && dividends.contains("SPY_tiingo_2021"),
+        "{dividends}"
+    );
+    assert!(
+        r.summary
+            .provenance
+            .iter()
+            .any(|p| p.contains("early assignment before ex-dividend dates on")),
+        "{:?}",
+        r.summary.provenance
+    );
 }
 
 /// The README's main job (`just backtest`: ten synthetic years with the defaults), pinned: any
@@ -394,4 +445,12 @@ fn the_main_job_is_pinned() {
     assert!((m.max_drawdown - 0.0291).abs() < 5e-5, "{}", m.max_drawdown);
     assert!((m.win_rate - 102.0 / 156.0).abs() < 1e-12, "{}", m.win_rate);
     assert_eq!(r.summary.kill_switch, None);
+    assert!(
+        r.summary
+            .provenance
+            .iter()
+            .any(|p| p.starts_with("Dividends for early assignment")),
+        "{:?}",
+        r.summary.provenance
+    );
 }
