@@ -164,6 +164,15 @@ impl DailyBar {
             ohlcv: Ohlcv::try_new(&date, open, high, low, close, volume)?,
         })
     }
+
+    /// The same session with another high, low and close (a revised print, or a what-if).
+    ///
+    /// # Errors
+    /// As [`Ohlcv::try_new`].
+    pub fn with_range(&self, high: Price, low: Price, close: Price) -> Result<Self> {
+        let o = self.ohlcv;
+        Self::try_new(self.date, o.open(), high, low, close, o.volume())
+    }
 }
 
 /// One intraday period's bar, stamped with the period's start in exchange time (New York).

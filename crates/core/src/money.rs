@@ -8,8 +8,8 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 use std::str::FromStr;
 
-use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::error::{CoreError, Result, invalid};
 
@@ -55,6 +55,15 @@ impl Price {
     /// [`CoreError::InvalidValue`] if `x` is NaN, infinite or negative.
     pub fn from_f64(x: f64) -> Result<Self> {
         Self::try_new(decimal_from_f64("price", x)?)
+    }
+
+    /// A model's `f64` price rounded half away from zero to the cent.
+    ///
+    /// # Errors
+    /// As [`Price::from_f64`].
+    pub fn from_f64_cents(x: f64) -> Result<Self> {
+        let exact = decimal_from_f64("price", x)?;
+        Self::try_new(exact.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
     }
 
     /// The price as a decimal.

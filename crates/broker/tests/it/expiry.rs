@@ -11,7 +11,11 @@ const LONG: &str = "SPY   250321P00550000";
 
 /// A broker holding 2 SPY 560/550 put credit spreads opened on 2025-03-17 for 2.05.
 fn with_spread(qty: u32) -> SimBroker {
-    let mut b = broker(at(2025, 3, 17, 9, 30));
+    opened_on(broker(at(2025, 3, 17, 9, 30)), qty)
+}
+
+/// `b` after `qty` SPY 560/550 put credit spreads filled on 2025-03-17 at 2.05.
+fn opened_on(mut b: SimBroker, qty: u32) -> SimBroker {
     let id = place(&mut b, put_spread(SHORT, LONG, qty, "-2.00"));
     b.on_quotes(&chain(
         at(2025, 3, 17, 10, 0),
@@ -72,18 +76,10 @@ fn put_credit_spread_expiring_worthless_keeps_the_credit_less_fees() {
 
 #[test]
 fn ib_fees_on_the_same_spread_add_regulatory_and_clearing_fees() {
-    let mut b = broker_with_ib_fees(at(2025, 3, 17, 9, 30));
-    let id = place(&mut b, put_spread(SHORT, LONG, 2, "-2.00"));
-    b.on_quotes(&chain(
-        at(2025, 3, 17, 10, 0),
-        "SPY",
-        "565",
-        vec![quote(SHORT, "3.00", "3.10"), quote(LONG, "0.90", "1.00")],
-    ))
-    .unwrap();
+    let b = opened_on(broker_with_ib_fees(at(2025, 3, 17, 9, 30)), 2);
     // 4 × (0.65 + ORF 0.0388 + OCC 0.055) = 2.9752, FINRA 2 × 0.002 = 0.004, SEC on the
     // 2 × 3.025 × 100 = $605 sold: 0.0133705. Total 2.9925705 → $2.99 (not 4 × 0.65 = 2.60).
-    assert_eq!(b.order(id).unwrap().fill.unwrap().commission, m("2.99"));
+    assert_eq!(b.account().fees_paid, m("2.99"));
     assert_eq!(b.account().cash, m("100407.01"));
 }
 

@@ -269,6 +269,30 @@ fn stock_limit_orders_fill_at_the_stock_price_with_per_share_commission() {
     assert_reconciles(&b);
 }
 
+/// The legs of an SPXW iron condor (long wings), expiring 2019-05-03.
+const SPXW_CONDOR: [(&str, LegAction); 4] = [
+    ("SPXW  190503P02850000", LegAction::Buy),
+    ("SPXW  190503P02880000", LegAction::Sell),
+    ("SPXW  190503C02950000", LegAction::Sell),
+    ("SPXW  190503C02980000", LegAction::Buy),
+];
+
+/// [`SPXW_CONDOR`] (`reversed`: every action flipped, a long condor), BUY `quantity` at `limit`.
+fn spxw_condor(reversed: bool, quantity: u32, limit: &str) -> ComboOrder {
+    let flip = |a: LegAction| match (reversed, a) {
+        (false, a) => a,
+        (true, LegAction::Buy) => LegAction::Sell,
+        (true, LegAction::Sell) => LegAction::Buy,
+    };
+    ComboOrder::new(
+        SPXW_CONDOR.iter().map(|(k, a)| leg(k, flip(*a))).collect(),
+        ComboSide::Buy,
+        quantity,
+        d(limit),
+    )
+    .unwrap()
+}
+
 /// An SPXW iron condor on the real CBOE chain of 2019-04-25 (SPX at 2919.04), expiring
 /// 2019-05-03. The file's quotes: 2850 P 5.30/5.50, 2880 P 9.10/9.30, 2950 C 7.10/7.30,
 /// 2980 C 1.75/1.85.
@@ -286,21 +310,8 @@ fn real_spxw_iron_condor_fills_between_the_files_bid_and_ask() {
     assert_eq!(day.quote_date, date(2019, 4, 25));
     let snapshot = day.snapshot(at(2019, 4, 25, 15, 0)).unwrap();
     assert_eq!(snapshot.underlying_price(), p("2919.04"));
-    let legs = [
-        ("SPXW  190503P02850000", LegAction::Buy),
-        ("SPXW  190503P02880000", LegAction::Sell),
-        ("SPXW  190503C02950000", LegAction::Sell),
-        ("SPXW  190503C02980000", LegAction::Buy),
-    ];
-    let condor = |limit: &str| {
-        ComboOrder::new(
-            legs.iter().map(|(k, a)| leg(k, *a)).collect(),
-            ComboSide::Buy,
-            2,
-            d(limit),
-        )
-        .unwrap()
-    };
+    let legs = SPXW_CONDOR;
+    let condor = |limit: &str| spxw_condor(false, 2, limit);
     let mut b = broker(at(2019, 4, 25, 9, 30));
     let greedy = place(&mut b, condor("-9.05"));
     let id = place(&mut b, condor("-9.00"));
@@ -342,21 +353,7 @@ fn real_spxw_iron_condor_fills_between_the_files_bid_and_ask() {
 #[test]
 fn spx_limits_off_the_nickel_grid_are_rejected() {
     let mut b = broker(at(2019, 4, 25, 9, 30));
-    let legs = [
-        ("SPXW  190503P02850000", LegAction::Sell),
-        ("SPXW  190503P02880000", LegAction::Buy),
-        ("SPXW  190503C02950000", LegAction::Buy),
-        ("SPXW  190503C02980000", LegAction::Sell),
-    ];
-    let condor = |limit: &str| {
-        ComboOrder::new(
-            legs.iter().map(|(k, a)| leg(k, *a)).collect(),
-            ComboSide::Buy,
-            1,
-            d(limit),
-        )
-        .unwrap()
-    };
+    let condor = |limit: &str| spxw_condor(true, 1, limit);
     let off = place(&mut b, condor("3.09"));
     assert!(matches!(status(&b, off), OrderStatus::Rejected(r)
         if r.contains("limit 3.09 is off the SPXW complex price grid (multiples of 0.05)")));

@@ -301,13 +301,7 @@ fn a_market_from_history_snaps_on_a_seeded_bridge() {
 
 /// `x` dollars rounded to the cent.
 fn cents(x: f64) -> Price {
-    Price::from_f64((x * 100.0).round() / 100.0).unwrap()
-}
-
-/// `bar` with its high, low and close replaced.
-fn rebar(bar: &DailyBar, high: Price, low: Price, close: Price) -> DailyBar {
-    let o = bar.ohlcv;
-    DailyBar::try_new(bar.date, o.open(), high, low, close, o.volume()).unwrap()
+    Price::from_f64_cents(x).unwrap()
 }
 
 proptest! {
@@ -332,11 +326,11 @@ proptest! {
         let d = d % bars.len();
         let o = bars[d].ohlcv;
         let (high, low, close) = (cents(1.1 * o.high().to_f64()), cents(0.9 * o.low().to_f64()), o.close());
-        bars[d] = rebar(&bars[d], high, low, close);
+        bars[d] = bars[d].with_range(high, low, close).unwrap();
         let base = from_history(seed, &bars, &vix);
         let moved_close = cents(close.to_f64() * close_factor);
         let mut moved = bars.clone();
-        moved[d] = rebar(&bars[d], high, low, moved_close);
+        moved[d] = bars[d].with_range(high, low, moved_close).unwrap();
         let other = from_history(seed, &moved, &vix);
         let (a, b) = (snapshots(&base), snapshots(&other));
         for i in (0..a.len()).filter(|i| *i != d) {

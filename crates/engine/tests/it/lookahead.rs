@@ -171,13 +171,7 @@ fn sessions_until(bars: &[DailyBar], vix: &[(NaiveDate, f64)], last: NaiveDate) 
 
 /// `x` dollars rounded to the cent.
 fn cents(x: f64) -> Price {
-    Price::from_f64((x * 100.0).round() / 100.0).unwrap()
-}
-
-/// `bar` with its high, low and close replaced.
-fn rebar(bar: &DailyBar, high: Price, low: Price, close: Price) -> DailyBar {
-    let o = bar.ohlcv;
-    DailyBar::try_new(bar.date, o.open(), high, low, close, o.volume()).unwrap()
+    Price::from_f64_cents(x).unwrap()
 }
 
 proptest! {
@@ -200,10 +194,10 @@ proptest! {
         let t = bars.iter().position(|b| b.date >= span().0).unwrap() + cut_index;
         let o = bars[t].ohlcv;
         let (high, low) = (cents(1.1 * o.high().to_f64()), cents(0.9 * o.low().to_f64()));
-        bars[t] = rebar(&bars[t], high, low, o.close());
+        bars[t] = bars[t].with_range(high, low, o.close()).unwrap();
         let mut moved = bars.clone();
         let moved_close = cents(o.close().to_f64() * close_factor);
-        moved[t] = rebar(&bars[t], high, low, moved_close);
+        moved[t] = bars[t].with_range(high, low, moved_close).unwrap();
         let cut = bars[t].date;
         let (a, b) = (sessions_until(&bars, &vix, cut), sessions_until(&moved, &vix, cut));
         prop_assert_eq!(a.len(), cut_index + 1);
