@@ -41,7 +41,8 @@
 //! No-arbitrage violations are reported with the bound that was crossed:
 //! [`PricingError::PriceBelowLowerBound`] under the (discounted) intrinsic value of the forward,
 //! [`PricingError::PriceAboveUpperBound`] at or above the discounted forward (call) or
-//! discounted strike (put). A price exactly at the lower bound has volatility 0.
+//! discounted strike (put). A price at the lower bound, or within rounding under it (8 ulp of
+//! max(F, K) discounted), has volatility 0.
 
 mod black;
 mod fitted;
@@ -180,6 +181,11 @@ pub(crate) fn solve(
     })
 }
 
+/// How many ulp of max(F, K)·df under the lower bound a price may fall and still be read as
+/// at the bound: the rounding of the bound (a product and a difference) and of a price computed
+/// from the same inputs.
+const LOWER_BOUND_ULPS: f64 = 8.0;
+
 /// The undiscounted upper price bound: F for a call, K for a put.
 #[inline]
 fn upper_bound(forward: f64, strike: f64, right: OptionRight) -> f64 {
@@ -202,7 +208,14 @@ fn solve_code(
 ) -> std::result::Result<f64, ErrorCode> {
     let intrinsic = right.intrinsic(forward, strike);
     if price < df * intrinsic {
-        return Err(ErrorCode::PriceBelowLowerBound);
+        // A price within rounding of the bound (a model's own price of a deep in-the-money,
+        // short-dated option can land a few ulp under it) has the boundary answer. The bound's
+        // rounding scales with max(F, K), not with the intrinsic value it is the difference of.
+        let slack = LOWER_BOUND_ULPS * f64::EPSILON * df * forward.max(strike);
+        if df * intrinsic - price > slack {
+            return Err(ErrorCode::PriceBelowLowerBound);
+        }
+        return Ok(0.0);
     }
     if price >= df * upper_bound(forward, strike, right) {
         return Err(ErrorCode::PriceAboveUpperBound);

@@ -165,6 +165,41 @@ fn price_at_the_lower_bound_has_zero_vol() {
     );
 }
 
+/// Issue 18: a price within rounding of the lower bound has the boundary answer. Deep
+/// in-the-money, short-dated options priced by Volta itself came back as `PriceBelowLowerBound`
+/// one ulp under the bound (put S = 58.2566, K = 77.4431, T = 0.0306, σ = 0.2146, q ≠ 0).
+#[test]
+fn a_price_within_rounding_under_the_lower_bound_has_zero_vol() {
+    let put = Vanilla::try_new(PUT, 58.2566, 77.4431, 0.0306, 0.045, 0.013).unwrap();
+    let lower = (-0.045_f64 * 0.0306).exp() * (77.4431 - put.forward());
+    let under = f64::from_bits(lower.to_bits() - 1);
+    assert!(under < lower);
+    assert_eq!(bsm::implied_vol(&put, under).unwrap(), 0.0);
+    // Further under, beyond 8 ulp of the strike: a real violation still names the bound.
+    let far = lower - 64.0 * f64::EPSILON * 77.4431;
+    assert!(matches!(
+        bsm::implied_vol(&put, far),
+        Err(PricingError::PriceBelowLowerBound { .. })
+    ));
+    // Volta's own prices of deep in-the-money short-dated options, over rates and carries:
+    // every one has an implied volatility (the boundary one when the time value is lost).
+    let mut checked = 0;
+    for (i, (right, spot)) in [(PUT, 58.2566), (CALL, 98.1234)].into_iter().enumerate() {
+        for step in 0..400 {
+            let x = f64::from(step);
+            let (rate, carry) = (0.001 + 0.0002 * x, 0.0001 * x);
+            let years = 0.003 + 0.0001 * x;
+            let strike = if i == 0 { 77.4431 } else { 71.77 };
+            let option = Vanilla::try_new(right, spot, strike, years, rate, carry).unwrap();
+            let price = bsm::price(&option, 0.2146).unwrap();
+            let vol = bsm::implied_vol(&option, price).unwrap();
+            assert!(vol.is_finite() && vol >= 0.0, "{option:?}: {vol}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 800);
+}
+
 /// The bounds are discounted and forward-based: e^{−rT}·max(θ(F − K), 0) below, e^{−qT}·S
 /// (call) or e^{−rT}·K (put) above.
 #[test]
