@@ -34,6 +34,12 @@ test: lint
 backtest *ARGS:
     cargo run --quiet --release -p volta-backtest -- {{ARGS}}
 
+# Sim-paper trading: the simulated broker on the synthetic market of 2023, one session every
+# 2 s, each order, fill and close printed; Ctrl-C stops after the session under way. Any
+# volta-live flag passes through: `just live-paper --session-seconds 0.5 --data store`.
+live-paper *ARGS:
+    cargo run --quiet --release -p volta-live -- --mode sim-paper {{ARGS}}
+
 # A backtest on the real history in the store (after `just data-import`): SPX on the real
 # CBOE chains of April-July 2019 → reports/backtest-real/.
 backtest-real *ARGS:

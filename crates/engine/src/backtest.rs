@@ -23,7 +23,7 @@ use volta_risk::{RiskConfig, RiskManager};
 use volta_strategy::AdaptiveConfig;
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
 
-use crate::clock::SimulatedClock;
+use crate::clock::{Clock, SimulatedClock, StopSignal};
 use crate::engine::{Engine, EngineConfig, RunOutput};
 use crate::error::{EngineError, Result};
 use crate::events::Observer;
@@ -386,6 +386,31 @@ impl Backtest {
         progress: &mut dyn FnMut(usize, usize),
         observers: Vec<Box<dyn Observer + Send>>,
     ) -> Result<BacktestResult> {
+        self.run_with_clock(
+            "backtest",
+            SimulatedClock::new,
+            progress,
+            observers,
+            &StopSignal::new(),
+        )
+    }
+
+    /// The run on the clock `clock(start)` builds, journaled under `mode` (`sim-paper` for
+    /// paper trading on the simulated broker: a clock that waits for each event's time, as
+    /// `volta-live`'s does), and stopped between sessions once `stop` is raised (the result
+    /// then covers the sessions run). The decisions, fills and journal are the backtest's,
+    /// event for event: only the clock differs.
+    ///
+    /// # Errors
+    /// As [`Backtest::run_observed`].
+    pub fn run_with_clock<C: Clock>(
+        &self,
+        mode: &str,
+        clock: impl FnOnce(chrono::NaiveDateTime) -> C,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
         self.config.validate()?;
         if self.start > self.end {
             return Err(bad(
@@ -402,12 +427,13 @@ impl Backtest {
         let first = feed.dates()[0];
 
         let journal_store = SqliteStore::open(&self.journal)?;
-        let run_id = free_run_id(&journal_store, self.run_id())?;
+        let base_id = self.run_id().replacen("backtest", mode, 1);
+        let run_id = free_run_id(&journal_store, base_id)?;
         let journal = Journal::start(
             journal_store,
             &RunRecord {
                 run_id: run_id.clone(),
-                mode: "backtest".to_owned(),
+                mode: mode.to_owned(),
                 started_at: first.and_time(REGULAR_OPEN),
                 label: self.config.label.clone(),
                 config: self
@@ -445,7 +471,7 @@ impl Backtest {
         };
         let mut engine = Engine::new(
             engine_config,
-            SimulatedClock::new(first.and_time(chrono::NaiveTime::MIN)),
+            clock(first.and_time(chrono::NaiveTime::MIN)),
             venue,
             Box::new(self.config.strategies_config().build()?),
             RiskManager::new(self.config.risk.clone())?,
@@ -455,7 +481,7 @@ impl Backtest {
         for observer in observers {
             engine.observe(observer);
         }
-        engine.run(&mut feed, progress)?;
+        engine.run_while(&mut feed, progress, &mut || !stop.is_raised())?;
         let marks = engine.venue().marks();
         let out = engine.finish(&marks)?;
         self.summarise(run_id, out, provenance, prepared.data)

@@ -1,5 +1,8 @@
 //! The engine's clock, injected so that a backtest and live trading run the same loop.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::NaiveDateTime;
 
 use crate::error::{EngineError, Result};
@@ -45,6 +48,30 @@ impl Clock for SimulatedClock {
         }
         self.now = at;
         Ok(())
+    }
+}
+
+/// A flag that asks a paper or live run to stop (set from a SIGINT/SIGTERM handler). Cloning
+/// shares the flag.
+#[derive(Debug, Clone, Default)]
+pub struct StopSignal(Arc<AtomicBool>);
+
+impl StopSignal {
+    /// A flag not yet raised.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the run to stop: it finishes the session under way without waiting, then stops.
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    #[must_use]
+    pub fn is_raised(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
 

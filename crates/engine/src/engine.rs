@@ -223,9 +223,24 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         feed: &mut dyn Feed,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<()> {
+        self.run_while(feed, progress, &mut || true)
+    }
+
+    /// As [`Engine::run`], asking `keep_going` before each session: a paper or live run stops
+    /// between sessions when it answers `false` (a stop asked for), with every session before
+    /// it complete in the journal.
+    ///
+    /// # Errors
+    /// As [`Engine::run`].
+    pub fn run_while(
+        &mut self,
+        feed: &mut dyn Feed,
+        progress: &mut dyn FnMut(usize, usize),
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> Result<()> {
         let total = feed.remaining();
         let mut done = 0;
-        loop {
+        while keep_going() {
             let held = self.book.held_contracts();
             let Some(session) = feed.next_session(&held)? else {
                 break;

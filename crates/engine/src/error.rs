@@ -50,6 +50,15 @@ pub enum EngineError {
         /// What differs.
         detail: String,
     },
+    /// An observer that must see every event could not take one (a terminal log whose
+    /// output is gone).
+    #[error("observer {observer} failed: {reason}")]
+    Observer {
+        /// Which observer.
+        observer: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// Market data (store, synthetic market).
     #[error(transparent)]
     Data(#[from] volta_data::DataError),

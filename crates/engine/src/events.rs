@@ -10,6 +10,7 @@
 //! journal write that fails must: an observer whose failures should not stop trading (an
 //! alert channel, say) handles its own errors and returns `Ok`.
 
+use std::io::Write;
 use std::sync::mpsc::Sender;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -18,7 +19,7 @@ use volta_core::{Money, PositionId, Regime, Underlying};
 use volta_data::store::{EquityPoint, FillRecord, OrderRecord, PositionRecord, SignalRecord};
 use volta_risk::RejectReason;
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 
 /// Why an order was placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -251,5 +252,123 @@ impl Observers {
 impl std::fmt::Debug for Observers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Observers({})", self.0.len())
+    }
+}
+
+/// An observer writing one line per order, fill, cancellation, risk refusal, settlement, kill
+/// switch and session close, for a person watching a paper or live run in a terminal. A write
+/// that fails (a closed pipe) stops the run, as the journal's would: a trader who cannot see
+/// what happens should not trade.
+pub struct TextLog<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TextLog<W> {
+    /// Lines to `out`.
+    pub const fn new(out: W) -> Self {
+        Self { out }
+    }
+
+    /// The writer back (a test's buffer).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// The line for `event`, if it gets one.
+    fn line(event: &EngineEvent) -> Option<String> {
+        let money = |m: &volta_core::Money| format!("{:.2}", m.to_f64());
+        Some(match event {
+            EngineEvent::OrderPlaced {
+                order,
+                position_id,
+                purpose,
+                reason,
+            } => format!(
+                "{} order   {:<7} {position_id} {:?} {} x{} limit {} — {reason}",
+                order.created_at.format("%Y-%m-%d %H:%M"),
+                purpose.as_str(),
+                order.side,
+                order.instrument,
+                order.quantity,
+                order
+                    .limit_price
+                    .as_ref()
+                    .map_or("market".to_owned(), money),
+            ),
+            EngineEvent::Filled { fill, position_id } => format!(
+                "{} fill    {position_id} x{} at {} (fees {})",
+                fill.at.format("%Y-%m-%d %H:%M"),
+                fill.quantity,
+                money(&fill.price),
+                money(&fill.fees)
+            ),
+            EngineEvent::OrderEnded { order_id, at, end } => format!(
+                "{} {:<7} order {order_id}: {end:?}",
+                at.format("%Y-%m-%d %H:%M"),
+                end.status()
+            ),
+            EngineEvent::RiskRejected {
+                at,
+                strategy,
+                underlying,
+                reason,
+            } => format!(
+                "{} refused {strategy} on {underlying}: {reason}",
+                at.format("%Y-%m-%d %H:%M")
+            ),
+            EngineEvent::Settled {
+                at,
+                kind,
+                settlement,
+                ..
+            } => format!(
+                "{} settled {:?} {} x{} at {}",
+                at.format("%Y-%m-%d %H:%M"),
+                kind,
+                settlement.contract,
+                settlement.quantity,
+                settlement.settlement_price
+            ),
+            EngineEvent::KillSwitch {
+                at,
+                equity,
+                peak,
+                drawdown,
+            } => format!(
+                "{} KILL SWITCH: equity {} is {:.2} % under its peak {}; no new openings",
+                at.format("%Y-%m-%d %H:%M"),
+                money(equity),
+                drawdown * 100.0,
+                money(peak)
+            ),
+            EngineEvent::Equity {
+                point,
+                open_positions,
+            } => format!(
+                "{} close   equity {} cash {}, {open_positions} open",
+                point.at.format("%Y-%m-%d"),
+                money(&point.equity),
+                money(&point.cash)
+            ),
+            _ => return None,
+        })
+    }
+}
+
+impl<W: Write> std::fmt::Debug for TextLog<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TextLog")
+    }
+}
+
+impl<W: Write> Observer for TextLog<W> {
+    fn on_event(&mut self, event: &EngineEvent) -> Result<()> {
+        if let Some(line) = Self::line(event) {
+            writeln!(self.out, "{line}").map_err(|e| EngineError::Observer {
+                observer: "text log",
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
     }
 }

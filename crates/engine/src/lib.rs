@@ -52,10 +52,10 @@ mod report_error;
 pub mod signals;
 
 pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice, FillModelKind};
-pub use clock::{Clock, SimulatedClock};
+pub use clock::{Clock, SimulatedClock, StopSignal};
 pub use engine::{Engine, EngineConfig, RunOutput};
 pub use error::{EngineError, Result};
-pub use events::{ChannelObserver, EngineEvent, EventLog, Observer};
+pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, TextLog};
 pub use feed::{Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
 pub use journal::Journal;
 pub use report_error::ReportError;

@@ -1,0 +1,143 @@
+//! The trader as a person runs it: sim-paper trading and journaling, a clean stop on SIGINT,
+//! and live trading refused without both consents.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use volta_data::store::{JournalStore, SqliteStore};
+
+fn live() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_volta-live"));
+    command.env_remove("VOLTA_LIVE_TRADING");
+    command
+}
+
+#[test]
+fn sim_paper_trades_journals_and_backs_up_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("live.db");
+    let out = live()
+        .args([
+            "--session-seconds",
+            "0",
+            "--start",
+            "2023-01-03",
+            "--end",
+            "2023-02-28",
+        ])
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // What a person watching sees: the orders with their reasons, the fills, each close.
+    assert!(stdout.contains(" order   open    p1 "), "{stdout}");
+    assert!(stdout.contains(" fill    p"), "{stdout}");
+    assert!(stdout.contains("2023-02-28 close   equity "), "{stdout}");
+    assert!(stdout.contains("done: 39 sessions"), "{stdout}");
+    let store = SqliteStore::open(&journal).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].mode, "sim-paper");
+    assert!(
+        runs[0]
+            .run_id
+            .starts_with("sim-paper-synthetic-SPY-2023-01-03")
+    );
+    assert!(!store.orders(&runs[0].run_id).unwrap().is_empty());
+    // The checked backup beside the journal holds the same run.
+    let backup = SqliteStore::open(dir.path().join("live.backup.db")).unwrap();
+    assert_eq!(backup.runs().unwrap(), runs);
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "measures how soon the process answers a signal: wall time is the point"
+)]
+fn sigint_stops_after_the_session_under_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = live()
+        .args(["--session-seconds", "0.3"])
+        .arg("--journal")
+        .arg(dir.path().join("live.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Wait for the second session's close, then interrupt.
+    let closes = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .filter(|l| l.contains(" close   equity "))
+        .take(2)
+        .count();
+    assert_eq!(closes, 2);
+    let asked = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{rest:?}");
+    // The session under way finishes at once instead of taking its 0.3 s.
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    let summary = rest
+        .iter()
+        .find(|l| l.starts_with("stopped on request: "))
+        .unwrap_or_else(|| panic!("{rest:?}"));
+    let sessions: usize = summary["stopped on request: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((2..=4).contains(&sessions), "{summary}");
+}
+
+#[test]
+fn live_trading_needs_the_flag_and_the_variable() {
+    let refused = |args: &[&str], consent: Option<&str>| {
+        let mut command = live();
+        command.args(args);
+        if let Some(value) = consent {
+            command.env("VOLTA_LIVE_TRADING", value);
+        }
+        let out = command.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    for (args, consent) in [
+        (&["--mode", "ib-live"][..], None),
+        (&["--mode", "ib-live"][..], Some("I_ACCEPT_REAL_MONEY")),
+        (&["--mode", "ib-live", "--i-accept-live-trading"][..], None),
+        (
+            &["--mode", "ib-live", "--i-accept-live-trading"][..],
+            Some("yes"),
+        ),
+    ] {
+        let err = refused(args, consent);
+        assert!(
+            err.contains(
+                "needs both --i-accept-live-trading and VOLTA_LIVE_TRADING=I_ACCEPT_REAL_MONEY"
+            ),
+            "{args:?} {consent:?}: {err}"
+        );
+    }
+    let err = refused(
+        &["--mode", "ib-live", "--i-accept-live-trading"],
+        Some("I_ACCEPT_REAL_MONEY"),
+    );
+    assert!(err.contains("does not have yet; nothing was sent"), "{err}");
+    let err = refused(&["--mode", "ib-paper"], None);
+    assert!(err.contains("use --mode sim-paper"), "{err}");
+}
