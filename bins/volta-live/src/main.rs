@@ -1,10 +1,12 @@
 //! `volta-live`: the trader. `--mode sim-paper` (the default) trades the simulated broker on
-//! the synthetic market or a replay of the store, one session every `--session-seconds`, with
-//! the backtest's engine, strategies, risk manager, fills and journal; Ctrl-C (SIGINT) or
-//! SIGTERM stops it after the session under way. `ib-paper` and `ib-live` need the Interactive
+//! the synthetic market or a replay of the store, one session every `--session-seconds` (or in
+//! real time with `--realtime`), with the backtest's engine, strategies, risk manager, fills
+//! and journal, backing the journal up after every session; Ctrl-C (SIGINT) or SIGTERM stops
+//! it after the session under way (in real time: at once, before the next event). `ib-paper` and `ib-live` need the Interactive
 //! Brokers adapter, which this build does not have yet: they say so and exit.
 
 mod paced;
+mod wall;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,9 +16,12 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
 use volta_data::store::SqliteStore;
-use volta_engine::{Backtest, BacktestConfig, DataChoice, StopSignal, TextLog};
+use volta_engine::{
+    Backtest, BacktestConfig, DataChoice, EngineError, EngineEvent, Observer, StopSignal, TextLog,
+};
 
 use crate::paced::PacedClock;
+use crate::wall::{WallClock, new_york_now};
 
 /// The environment variable that must say this, with the flag, before `ib-live` starts.
 const LIVE_CONSENT_VAR: &str = "VOLTA_LIVE_TRADING";
@@ -60,15 +65,20 @@ struct Cli {
     /// The store for `--data store`.
     #[arg(long, env = "VOLTA_STORE", default_value = "var/volta.db")]
     store: PathBuf,
-    /// sim-paper's first session.
-    #[arg(long, default_value = "2023-01-03")]
-    start: NaiveDate,
-    /// sim-paper's last session.
-    #[arg(long, default_value = "2023-12-29")]
-    end: NaiveDate,
+    /// sim-paper's first session (default 2023-01-03; with `--realtime`, today in New York).
+    #[arg(long)]
+    start: Option<NaiveDate>,
+    /// sim-paper's last session (default 2023-12-29; with `--realtime`, a year after the
+    /// start).
+    #[arg(long)]
+    end: Option<NaiveDate>,
     /// Wall-clock seconds each sim-paper session takes (0: as fast as the machine goes).
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 2.0, conflicts_with = "realtime")]
     session_seconds: f64,
+    /// Trade each session at its real New York time (the synthetic market's sessions from
+    /// today): the open at 09:30, the decision at 15:45 (12:45 on early closes), the close.
+    #[arg(long, conflicts_with = "data")]
+    realtime: bool,
     /// The journal (SQLite) the run's orders, fills, positions and equity are written to;
     /// every start adds a run, none is overwritten.
     #[arg(long, default_value = "var/live.db")]
@@ -109,15 +119,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
             cli.session_seconds
         );
     }
-    let (config, config_text) = match &cli.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let config = BacktestConfig::from_toml(&text, &path.display().to_string())?;
-            (config, Some(text))
-        }
-        None => (BacktestConfig::default(), None),
-    };
+    let (config, config_text) = load_config(cli)?;
     let data = match cli.data {
         Data::Synthetic => DataChoice::Synthetic,
         Data::Store => {
@@ -137,40 +139,94 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
     let handler = stop.clone();
     ctrlc::set_handler(move || handler.raise()).context("installing the SIGINT/SIGTERM handler")?;
 
+    let today = new_york_now().date();
+    let start = cli.start.unwrap_or(if cli.realtime {
+        today
+    } else {
+        date(2023, 1, 3)
+    });
+    let end = cli.end.unwrap_or(if cli.realtime {
+        start + chrono::Days::new(365)
+    } else {
+        date(2023, 12, 29)
+    });
+    let pace = if cli.realtime {
+        "in real time (New York)".to_owned()
+    } else {
+        format!("one session every {} s", cli.session_seconds)
+    };
     println!(
-        "sim-paper: the simulated broker on {} data, {} to {}, one session every {} s; \
-         journal {}. Ctrl-C stops after the session under way.",
+        "sim-paper: the simulated broker on {} data, {start} to {end}, {pace}; journal {}, \
+         backed up after every session. Ctrl-C stops {}.",
         match cli.data {
             Data::Synthetic => "synthetic",
             Data::Store => "stored",
         },
-        cli.start,
-        cli.end,
-        cli.session_seconds,
-        cli.journal.display()
+        cli.journal.display(),
+        if cli.realtime {
+            "at once (before the next event)"
+        } else {
+            "after the session under way"
+        }
     );
     let backtest = Backtest {
         config,
         config_text,
-        start: cli.start,
-        end: cli.end,
+        start,
+        end,
         data,
         journal: cli.journal.clone(),
     };
-    let session = Duration::from_secs_f64(cli.session_seconds);
+    let backup = cli.journal.with_extension("backup.db");
+    let observers: Vec<Box<dyn Observer + Send>> = vec![
+        Box::new(TextLog::new(std::io::stdout())),
+        Box::new(DailyBackup {
+            journal: cli.journal.clone(),
+            backup: backup.clone(),
+        }),
+    ];
     let clock_stop = stop.clone();
-    let result = backtest.run_with_clock(
-        "sim-paper",
-        move |start| PacedClock::new(start, session, clock_stop),
-        &mut |_, _| {},
-        vec![Box::new(TextLog::new(std::io::stdout()))],
-        &stop,
-    )?;
+    let outcome = if cli.realtime {
+        backtest.run_with_clock(
+            "sim-paper",
+            move |start| WallClock::new(start, clock_stop),
+            &mut |_, _| {},
+            observers,
+            &stop,
+        )
+    } else {
+        let session = Duration::from_secs_f64(cli.session_seconds);
+        backtest.run_with_clock(
+            "sim-paper",
+            move |start| PacedClock::new(start, session, clock_stop),
+            &mut |_, _| {},
+            observers,
+            &stop,
+        )
+    };
+    let result = match outcome {
+        Err(EngineError::Stopped { .. }) => {
+            println!("stopped on request before the first session: nothing traded");
+            return Ok(());
+        }
+        other => other?,
+    };
+    print_summary(&result, stop.is_raised(), &cli.journal, &backup);
+    Ok(())
+}
+
+/// The run's last lines: how it ended, what it did, where its journal is.
+fn print_summary(
+    result: &volta_engine::BacktestResult,
+    stopped: bool,
+    journal: &std::path::Path,
+    backup: &std::path::Path,
+) {
     let m = &result.summary.metrics;
     println!(
         "{}: {} sessions, {} trades closed, {} open; equity {:.2} → {:.2}, fees {:.2}, max \
          drawdown {:.2} %",
-        if stop.is_raised() {
+        if stopped {
             "stopped on request"
         } else {
             "done"
@@ -183,18 +239,56 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         m.fees_paid,
         m.max_drawdown * 100.0
     );
-    // End of day: a checked copy of the journal beside it.
-    let backup = cli.journal.with_extension("backup.db");
-    SqliteStore::open(&cli.journal)?
-        .backup_checked(&backup)
-        .with_context(|| format!("backing up the journal to {}", backup.display()))?;
+    let backed_up = if backup.exists() {
+        format!("backup {}", backup.display())
+    } else {
+        "no session closed, no backup".to_owned()
+    };
     println!(
-        "journal: {} (run {}), backup {}",
-        cli.journal.display(),
-        result.run_id,
-        backup.display()
+        "journal: {} (run {}), {backed_up}",
+        journal.display(),
+        result.run_id
     );
-    Ok(())
+}
+
+/// The `--config` file, or the defaults.
+fn load_config(cli: &Cli) -> anyhow::Result<(BacktestConfig, Option<String>)> {
+    let Some(path) = &cli.config else {
+        return Ok((BacktestConfig::default(), None));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let config = BacktestConfig::from_toml(&text, &path.display().to_string())?;
+    Ok((config, Some(text)))
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
+}
+
+/// End of day: after each session's close (the journal has just flushed it), a checked copy
+/// of the journal replaces the backup beside it.
+struct DailyBackup {
+    journal: PathBuf,
+    backup: PathBuf,
+}
+
+impl Observer for DailyBackup {
+    fn on_event(&mut self, event: &EngineEvent) -> volta_engine::Result<()> {
+        if let EngineEvent::SessionClosed { .. } = event {
+            let copy = self.backup.with_extension("tmp");
+            SqliteStore::open(&self.journal)?.backup_checked(&copy)?;
+            std::fs::rename(&copy, &self.backup).map_err(|e| EngineError::Observer {
+                observer: "daily backup",
+                reason: format!(
+                    "renaming {} to {}: {e}",
+                    copy.display(),
+                    self.backup.display()
+                ),
+            })?;
+        }
+        Ok(())
+    }
 }
 
 fn main() -> ExitCode {

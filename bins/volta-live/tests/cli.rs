@@ -105,6 +105,38 @@ fn sigint_stops_after_the_session_under_way() {
 }
 
 #[test]
+fn in_real_time_a_stop_ends_the_wait_for_the_next_event() {
+    // Whatever the hour, the first event (today's open or a later one) is still ahead, or
+    // the session runs at once: either way SIGINT ends the run cleanly.
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = live()
+        .arg("--realtime")
+        .arg("--journal")
+        .arg(dir.path().join("live.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let header = lines.next().unwrap().unwrap();
+    assert!(header.contains("in real time (New York)"), "{header}");
+    assert!(header.contains("Ctrl-C stops at once"), "{header}");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?} {rest:?} {stderr}", out.status);
+    assert!(
+        rest.iter().any(|l| l.starts_with("stopped on request")),
+        "{rest:?}"
+    );
+}
+
+#[test]
 fn live_trading_needs_the_flag_and_the_variable() {
     let refused = |args: &[&str], consent: Option<&str>| {
         let mut command = live();

@@ -402,7 +402,8 @@ impl Backtest {
     /// event for event: only the clock differs.
     ///
     /// # Errors
-    /// As [`Backtest::run_observed`].
+    /// As [`Backtest::run_observed`]; [`EngineError::Stopped`] when stopped before the first
+    /// session (nothing ran).
     pub fn run_with_clock<C: Clock>(
         &self,
         mode: &str,
@@ -481,7 +482,17 @@ impl Backtest {
         for observer in observers {
             engine.observe(observer);
         }
-        engine.run_while(&mut feed, progress, &mut || !stop.is_raised())?;
+        match engine.run_while(&mut feed, progress, &mut || !stop.is_raised()) {
+            // A real-time clock ends its wait on a stop: the run ends at that point.
+            Ok(()) | Err(EngineError::Stopped { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        if engine.equity().is_empty() {
+            // Stopped before the first session: nothing to measure.
+            return Err(EngineError::Stopped {
+                at: first.and_time(chrono::NaiveTime::MIN),
+            });
+        }
         let marks = engine.venue().marks();
         let out = engine.finish(&marks)?;
         self.summarise(run_id, out, provenance, prepared.data)

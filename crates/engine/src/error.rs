@@ -50,6 +50,13 @@ pub enum EngineError {
         /// What differs.
         detail: String,
     },
+    /// A stop was asked for while the clock waited for the next event (a real-time run): the
+    /// run ends there, before that event, and its result covers what happened until then.
+    #[error("stopped by request at {at}")]
+    Stopped {
+        /// The clock's time when the stop came.
+        at: NaiveDateTime,
+    },
     /// An observer that must see every event could not take one (a terminal log whose
     /// output is gone).
     #[error("observer {observer} failed: {reason}")]
