@@ -8,7 +8,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
-use volta_engine::{Clock, EngineError, StopSignal};
+use volta_engine::clock::ensure_forward;
+use volta_engine::{Clock, StopSignal};
 
 /// Length of a regular session (09:30–16:00), the span one paced session is stretched over.
 const SESSION: TimeDelta = TimeDelta::minutes(390);
@@ -62,12 +63,7 @@ impl Clock for PacedClock {
     }
 
     fn advance_to(&mut self, at: NaiveDateTime) -> volta_engine::Result<()> {
-        if at < self.now {
-            return Err(EngineError::ClockWentBack {
-                now: self.now,
-                requested: at,
-            });
-        }
+        ensure_forward(self.now, at)?;
         let due = self.due(at);
         while !self.stop.is_raised() {
             let left = due.saturating_duration_since(Instant::now());

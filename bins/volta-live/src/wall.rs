@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta, Utc, Weekday};
+use volta_engine::clock::ensure_forward;
 use volta_engine::{Clock, EngineError, StopSignal};
 
 /// New York's offset from UTC at the UTC instant `utc`: −4 h from the second Sunday of March
@@ -63,12 +64,7 @@ impl Clock for WallClock {
     }
 
     fn advance_to(&mut self, at: NaiveDateTime) -> volta_engine::Result<()> {
-        if at < self.now {
-            return Err(EngineError::ClockWentBack {
-                now: self.now,
-                requested: at,
-            });
-        }
+        ensure_forward(self.now, at)?;
         let due = new_york_to_utc(at);
         loop {
             if self.stop.is_raised() {

@@ -7,6 +7,35 @@ use std::time::{Duration, Instant};
 
 use volta_data::store::{JournalStore, SqliteStore};
 
+/// `volta-live` started with `args` and a journal in `dir`, and its output's lines.
+fn spawn(
+    args: &[&str],
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+) {
+    let mut child = live()
+        .args(args)
+        .arg("--journal")
+        .arg(dir.join("live.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
+/// Sends SIGINT to `child`, as Ctrl-C does.
+fn interrupt(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
 fn live() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_volta-live"));
     command.env_remove("VOLTA_LIVE_TRADING");
@@ -63,15 +92,7 @@ fn sim_paper_trades_journals_and_backs_up_its_run() {
 )]
 fn sigint_stops_after_the_session_under_way() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = live()
-        .args(["--session-seconds", "0.3"])
-        .arg("--journal")
-        .arg(dir.path().join("live.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (child, mut lines) = spawn(&["--session-seconds", "0.3"], dir.path());
     // Wait for the second session's close, then interrupt.
     let closes = lines
         .by_ref()
@@ -81,13 +102,9 @@ fn sigint_stops_after_the_session_under_way() {
         .count();
     assert_eq!(closes, 2);
     let asked = Instant::now();
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt(&child);
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    let status = child.wait().unwrap();
+    let status = child.wait_with_output().unwrap().status;
     assert!(status.success(), "{rest:?}");
     // The session under way finishes at once instead of taking its 0.3 s.
     assert!(asked.elapsed() < Duration::from_secs(5));
@@ -109,23 +126,11 @@ fn in_real_time_a_stop_ends_the_wait_for_the_next_event() {
     // Whatever the hour, the first event (today's open or a later one) is still ahead, or
     // the session runs at once: either way SIGINT ends the run cleanly.
     let dir = tempfile::tempdir().unwrap();
-    let mut child = live()
-        .arg("--realtime")
-        .arg("--journal")
-        .arg(dir.path().join("live.db"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (child, mut lines) = spawn(&["--realtime"], dir.path());
     let header = lines.next().unwrap().unwrap();
     assert!(header.contains("in real time (New York)"), "{header}");
     assert!(header.contains("Ctrl-C stops at once"), "{header}");
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    interrupt(&child);
     let rest: Vec<String> = lines.map(Result::unwrap).collect();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -40,15 +40,21 @@ impl Clock for SimulatedClock {
     }
 
     fn advance_to(&mut self, at: NaiveDateTime) -> Result<()> {
-        if at < self.now {
-            return Err(EngineError::ClockWentBack {
-                now: self.now,
-                requested: at,
-            });
-        }
+        ensure_forward(self.now, at)?;
         self.now = at;
         Ok(())
     }
+}
+
+/// Refuses a move from `now` back to `at`: every clock keeps time moving forward.
+///
+/// # Errors
+/// [`EngineError::ClockWentBack`] when `at` is before `now`.
+pub fn ensure_forward(now: NaiveDateTime, at: NaiveDateTime) -> Result<()> {
+    if at < now {
+        return Err(EngineError::ClockWentBack { now, requested: at });
+    }
+    Ok(())
 }
 
 /// A flag that asks a paper or live run to stop (set from a SIGINT/SIGTERM handler). Cloning
