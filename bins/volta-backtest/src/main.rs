@@ -4,20 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::NaiveDate;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use volta_engine::report::write_report;
 use volta_engine::{Backtest, BacktestConfig, DataChoice};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Data {
-    /// The synthetic market: no network, no files.
-    Synthetic,
-    /// The store built from the data folder (`volta-data import dir`).
-    Store,
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,9 +28,10 @@ struct Cli {
     /// otherwise.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Market data.
-    #[arg(long, value_enum, default_value_t = Data::Synthetic)]
-    data: Data,
+    /// Market data: `synthetic` (no network, no files) or `store` (the store built from the
+    /// data folder by `volta-data import dir`).
+    #[arg(long, default_value = "synthetic", value_parser = DataChoice::FLAG_VALUES)]
+    data: String,
     /// The store for `--data store`.
     #[arg(long, env = "VOLTA_STORE", default_value = "var/volta.db")]
     store: PathBuf,
@@ -74,21 +67,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         config.underlyings = u;
     }
     config.validate()?;
-    let (data, default_journal) = match cli.data {
-        Data::Synthetic => (DataChoice::Synthetic, cli.out.join("journal.sqlite")),
-        Data::Store => {
-            if !cli.store.exists() {
-                bail!(
-                    "no store at {} (build it with `just data-import`, or pass --store)",
-                    cli.store.display()
-                );
-            }
-            (DataChoice::Store(cli.store.clone()), cli.store.clone())
-        }
+    let data = DataChoice::from_flag(&cli.data, &cli.store)?;
+    let synthetic = data == DataChoice::Synthetic;
+    let default_journal = if synthetic {
+        cli.out.join("journal.sqlite")
+    } else {
+        cli.store.clone()
     };
     std::fs::create_dir_all(&cli.out).with_context(|| format!("creating {}", cli.out.display()))?;
     let journal = cli.journal.unwrap_or_else(|| {
-        if cli.data == Data::Synthetic {
+        if synthetic {
             // A fresh journal per synthetic run: the report and its journal belong together.
             let _ = std::fs::remove_file(&default_journal);
         }

@@ -94,5 +94,8 @@ fn a_bad_configuration_or_store_is_a_clear_error_before_anything_runs() {
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("no store at"));
+    assert!(
+        String::from_utf8_lossy(&run.stderr)
+            .contains("must be an existing store (build it with `just data-import`")
+    );
 }

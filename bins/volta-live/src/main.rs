@@ -37,14 +37,6 @@ enum Mode {
     IbLive,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Data {
-    /// The synthetic market: no network, no files.
-    Synthetic,
-    /// A replay of the store built from the data folder (`volta-data import dir`).
-    Store,
-}
-
 #[derive(Debug, Parser)]
 #[command(
     name = "volta-live",
@@ -59,9 +51,10 @@ struct Cli {
     /// backtester's format); defaults otherwise.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// sim-paper's market data.
-    #[arg(long, value_enum, default_value_t = Data::Synthetic)]
-    data: Data,
+    /// sim-paper's market data: `synthetic` (no network, no files) or `store` (a replay of the
+    /// store built by `volta-data import dir`).
+    #[arg(long, default_value = "synthetic", value_parser = DataChoice::FLAG_VALUES)]
+    data: String,
     /// The store for `--data store`.
     #[arg(long, env = "VOLTA_STORE", default_value = "var/volta.db")]
     store: PathBuf,
@@ -120,18 +113,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         );
     }
     let (config, config_text) = load_config(cli)?;
-    let data = match cli.data {
-        Data::Synthetic => DataChoice::Synthetic,
-        Data::Store => {
-            if !cli.store.exists() {
-                bail!(
-                    "no store at {} (build it with `just data-import`, or pass --store)",
-                    cli.store.display()
-                );
-            }
-            DataChoice::Store(cli.store.clone())
-        }
-    };
+    let data = DataChoice::from_flag(&cli.data, &cli.store)?;
     if let Some(dir) = cli.journal.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -158,10 +140,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
     println!(
         "sim-paper: the simulated broker on {} data, {start} to {end}, {pace}; journal {}, \
          backed up after every session. Ctrl-C stops {}.",
-        match cli.data {
-            Data::Synthetic => "synthetic",
-            Data::Store => "stored",
-        },
+        cli.data,
         cli.journal.display(),
         if cli.realtime {
             "at once (before the next event)"

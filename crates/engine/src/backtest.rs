@@ -307,6 +307,29 @@ pub enum DataChoice {
     Store(PathBuf),
 }
 
+impl DataChoice {
+    /// What the binaries' `--data` flag takes.
+    pub const FLAG_VALUES: [&'static str; 2] = ["synthetic", "store"];
+
+    /// The choice a `--data` flag names: `synthetic`, or `store` with the store at `store`.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for another name, or a store that does not exist (with how to
+    /// build one).
+    pub fn from_flag(name: &str, store: &std::path::Path) -> Result<Self> {
+        match name {
+            "synthetic" => Ok(Self::Synthetic),
+            "store" if store.exists() => Ok(Self::Store(store.to_owned())),
+            "store" => Err(bad(
+                "store",
+                store.display(),
+                "an existing store (build it with `just data-import`, or pass --store)",
+            )),
+            other => Err(bad("data", other, "synthetic or store")),
+        }
+    }
+}
+
 /// One backtest to run.
 #[derive(Debug, Clone)]
 pub struct Backtest {
