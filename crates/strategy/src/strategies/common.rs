@@ -47,8 +47,6 @@ impl Width {
                     .map(|c| (c.strike - short_strike).abs())
                     .collect();
                 beyond.sort_by(f64::total_cmp);
-                // A strike listed under two roots (SPX and SPXW) counts once.
-                beyond.dedup();
                 beyond.get((n as usize).checked_sub(1)?).copied()
             }
         }
