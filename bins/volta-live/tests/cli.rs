@@ -68,6 +68,12 @@ fn sim_paper_trades_journals_and_backs_up_its_run() {
     // What a person watching sees: the orders with their reasons, the fills, each close.
     assert!(stdout.contains(" order   open    p1 "), "{stdout}");
     assert!(stdout.contains(" fill    p"), "{stdout}");
+    // An order the fill model did not fill ends with the day, and says so.
+    assert!(
+        stdout.contains("2023-01-03 16:00 cancelled order ")
+            && stdout.contains("/o1: unfilled at the day's end"),
+        "{stdout}"
+    );
     assert!(stdout.contains("2023-02-28 close   equity "), "{stdout}");
     assert!(stdout.contains("done: 39 sessions"), "{stdout}");
     let store = SqliteStore::open(&journal).unwrap();

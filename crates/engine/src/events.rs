@@ -62,6 +62,18 @@ impl OrderEnd {
             Self::Rejected(_) => "rejected",
         }
     }
+
+    /// Why, in words: `at the day's end`, `on request`, `a leg expired`, or the rejection's
+    /// reason.
+    #[must_use]
+    pub fn why(&self) -> &str {
+        match self {
+            Self::Cancelled(CancelReason::Requested) => "on request",
+            Self::Cancelled(CancelReason::DayEnd) => "unfilled at the day's end",
+            Self::Cancelled(CancelReason::ContractExpired) => "a leg stopped trading",
+            Self::Rejected(reason) => reason,
+        }
+    }
 }
 
 /// How an option position settled at expiry.
@@ -303,9 +315,10 @@ impl<W: Write> TextLog<W> {
                 money(&fill.fees)
             ),
             EngineEvent::OrderEnded { order_id, at, end } => format!(
-                "{} {:<7} order {order_id}: {end:?}",
+                "{} {:<7} order {order_id}: {}",
                 at.format("%Y-%m-%d %H:%M"),
-                end.status()
+                end.status(),
+                end.why()
             ),
             EngineEvent::RiskRejected {
                 at,
