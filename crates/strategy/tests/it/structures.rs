@@ -252,3 +252,67 @@ fn condors_butterflies_and_straddles_on_the_real_chain() {
         straddle.mid
     );
 }
+
+/// Over every real SPX day of 2019 and each expiry from one week to two months out: every
+/// condor and butterfly the structures build has one root that still trades that day, a limit
+/// on SPX's $0.05 complex grid, and a worst loss bounded by its width (the mixed-root condor of
+/// 2019-05-24 could lose more).
+#[test]
+fn every_structure_on_the_real_2019_chains_has_one_tradeable_root_and_a_grid_limit() {
+    let Some(dir) = DataDir::test_file("options/SPX_cboe_delayed_2019") else {
+        return;
+    };
+    let mut days: Vec<(u32, u32)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            let stamp = name
+                .strip_prefix("SPX_2019")?
+                .strip_suffix(".csv.gz")?
+                .to_owned();
+            Some((stamp[..2].parse().ok()?, stamp[2..].parse().ok()?))
+        })
+        .collect();
+    days.sort_unstable();
+    assert_eq!(days.len(), 54);
+    let mut built = 0;
+    for (month, day) in days {
+        let chain = spx_on(month, day).unwrap();
+        let (gated, _) = gate(&chain, &QualityPolicy::default()).unwrap();
+        let expiries: Vec<NaiveDate> = gated
+            .expiries()
+            .filter(|e| (7..=60).contains(&days_to(gated.as_of(), *e)))
+            .collect();
+        for expiry in expiries {
+            let slice = ExpirySlice::new(&gated, expiry, rates());
+            let trades = [
+                iron_condor(&slice, 0.16, 25.0, Pricing::default()).unwrap(),
+                iron_butterfly(&slice, 50.0, Pricing::default()).unwrap(),
+            ];
+            for trade in trades.into_iter().flatten() {
+                let order = &trade.order;
+                assert_eq!(roots(order), BTreeSet::from([slice.root.clone()]));
+                assert!(order.limit_on_grid(), "{} on {month}-{day}", order.limit());
+                assert!(
+                    volta_core::OptionContract::from_key(key_of(&order.legs()[0]).clone())
+                        .last_trading_day()
+                        >= gated.as_of().date()
+                );
+                let strikes: Vec<f64> = order
+                    .legs()
+                    .iter()
+                    .map(|l| key_of(l).strike().to_f64())
+                    .collect();
+                let width = (strikes[1] - strikes[0]).max(strikes[3] - strikes[2]);
+                let worst = order.max_loss_at(order.limit()).unwrap().unwrap();
+                let worst: f64 = worst.to_string().parse().unwrap();
+                assert!(
+                    worst <= width * 100.0 + 1e-6,
+                    "{month}-{day} {expiry}: worst {worst} beyond width {width}"
+                );
+                built += 1;
+            }
+        }
+    }
+    assert!(built > 500, "{built} structures built");
+}
