@@ -91,6 +91,72 @@ fn sim_paper_trades_journals_and_backs_up_its_run() {
     assert_eq!(backup.runs().unwrap(), runs);
 }
 
+/// One code path: the backtester over the same sessions places the same orders, at the same
+/// times and limits, gets the same fills and ends with the same equity as sim-paper did.
+#[test]
+fn the_backtester_replays_a_sim_paper_run_order_for_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("live.db");
+    let out = live()
+        .args([
+            "--session-seconds",
+            "0",
+            "--start",
+            "2023-01-03",
+            "--end",
+            "2023-03-31",
+        ])
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let backtest = volta_engine::Backtest {
+        config: volta_engine::BacktestConfig::default(),
+        config_text: None,
+        start: chrono::NaiveDate::from_ymd_opt(2023, 1, 3).unwrap(),
+        end: chrono::NaiveDate::from_ymd_opt(2023, 3, 31).unwrap(),
+        data: volta_engine::DataChoice::Synthetic,
+        journal: journal.clone(),
+    };
+    let replay = backtest.run(&mut |_, _| {}).unwrap();
+    let store = SqliteStore::open(&journal).unwrap();
+    let runs = store.runs().unwrap();
+    let mut modes: Vec<&str> = runs.iter().map(|r| r.mode.as_str()).collect();
+    modes.sort_unstable();
+    assert_eq!(modes, ["backtest", "sim-paper"]);
+    let paper_run = runs.iter().find(|r| r.mode == "sim-paper").unwrap();
+    let comparable = |run: &str| {
+        let orders = store.orders(run).unwrap();
+        let fills = store.fills(run).unwrap();
+        let orders: Vec<_> = orders
+            .into_iter()
+            .map(|o| {
+                (
+                    o.created_at,
+                    o.instrument,
+                    o.side,
+                    o.quantity,
+                    o.limit_price,
+                    o.status,
+                )
+            })
+            .collect();
+        let fills: Vec<_> = fills
+            .into_iter()
+            .map(|f| (f.at, f.quantity, f.price, f.fees))
+            .collect();
+        (
+            orders,
+            fills,
+            store.equity_curve(run).unwrap().last().map(|e| e.equity),
+        )
+    };
+    let paper = comparable(&paper_run.run_id);
+    assert!(paper.0.len() > 5, "{} orders", paper.0.len());
+    assert_eq!(paper, comparable(&replay.run_id));
+}
+
 #[test]
 #[expect(
     clippy::disallowed_methods,
