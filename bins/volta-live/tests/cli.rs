@@ -36,6 +36,23 @@ fn interrupt(child: &std::process::Child) {
     assert!(killed.success());
 }
 
+/// sim-paper from 2023-01-03 to `end` as fast as it goes, journaled in `journal`.
+fn unpaced(journal: &std::path::Path, end: &str) -> std::process::Output {
+    live()
+        .args([
+            "--session-seconds",
+            "0",
+            "--start",
+            "2023-01-03",
+            "--end",
+            end,
+        ])
+        .arg("--journal")
+        .arg(journal)
+        .output()
+        .unwrap()
+}
+
 fn live() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_volta-live"));
     command.env_remove("VOLTA_LIVE_TRADING");
@@ -46,19 +63,7 @@ fn live() -> Command {
 fn sim_paper_trades_journals_and_backs_up_its_run() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("live.db");
-    let out = live()
-        .args([
-            "--session-seconds",
-            "0",
-            "--start",
-            "2023-01-03",
-            "--end",
-            "2023-02-28",
-        ])
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let out = unpaced(&journal, "2023-02-28");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -97,19 +102,7 @@ fn sim_paper_trades_journals_and_backs_up_its_run() {
 fn the_backtester_replays_a_sim_paper_run_order_for_order() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("live.db");
-    let out = live()
-        .args([
-            "--session-seconds",
-            "0",
-            "--start",
-            "2023-01-03",
-            "--end",
-            "2023-03-31",
-        ])
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
+    let out = unpaced(&journal, "2023-03-31");
     assert!(out.status.success());
     let backtest = volta_engine::Backtest {
         config: volta_engine::BacktestConfig::default(),
