@@ -213,21 +213,27 @@ impl FillModel {
             spread_fraction: fraction,
             ..Self::default()
         };
-        let mut legs = Vec::with_capacity(order.legs().len());
-        for leg in order.legs() {
-            let Instrument::Option(contract) = &leg.instrument else {
-                return Ok(None);
-            };
-            let buying = order.side().sign() * leg.action.sign() > 0;
-            let Some(price) = chain
-                .get(contract.key())
-                .and_then(|q| at.leg_price(q, buying))
-            else {
-                return Ok(None);
-            };
-            legs.push(price);
-        }
-        Ok(Some(order.net_price(&legs)?))
+        at.leg_prices(order, chain)
+            .map(|legs| order.net_price(&legs))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    /// Every leg's price in the direction it trades (a leg held long is bought when the combo
+    /// is bought, sold when it is sold): `None` if a leg is not an option, is missing from
+    /// `chain`, lacks a side or is crossed.
+    fn leg_prices(&self, order: &ComboOrder, chain: &ChainSnapshot) -> Option<Vec<Price>> {
+        order
+            .legs()
+            .iter()
+            .map(|leg| {
+                let Instrument::Option(contract) = &leg.instrument else {
+                    return None;
+                };
+                let buying = order.side().sign() * leg.action.sign() > 0;
+                self.leg_price(chain.get(contract.key())?, buying)
+            })
+            .collect()
     }
 
     /// The fraction of the half-spread paid.
@@ -240,14 +246,7 @@ impl FillModel {
     /// sides or with a crossed quote (ask < bid).
     #[must_use]
     pub fn leg_price(&self, quote: &OptionQuote, buying: bool) -> Option<Price> {
-        let (bid, ask) = (quote.bid?.value(), quote.ask?.value());
-        if ask < bid {
-            return None;
-        }
-        let mid = (bid + ask) / Decimal::TWO;
-        let give = self.spread_fraction * (ask - bid) / Decimal::TWO;
-        // mid ± give stays within [bid, ask] since f ≤ 1, so it is non-negative.
-        Price::try_new(if buying { mid + give } else { mid - give }).ok()
+        between(quote.bid?, quote.ask?, self.spread_fraction, buying)
     }
 
     /// The price an all-option combo fills at against `chain`, or `None` if a leg is missing
@@ -274,20 +273,9 @@ impl FillModel {
         if chain.underlying() != order.underlying() {
             return Ok(None);
         }
-        let mut legs = Vec::with_capacity(order.legs().len());
-        for leg in order.legs() {
-            let Instrument::Option(contract) = &leg.instrument else {
-                return Ok(None);
-            };
-            let Some(quote) = chain.get(contract.key()) else {
-                return Ok(None);
-            };
-            let buying = order.side().sign() * leg.action.sign() > 0;
-            let Some(price) = self.leg_price(quote, buying) else {
-                return Ok(None);
-            };
-            legs.push(price);
-        }
+        let Some(mut legs) = self.leg_prices(order, chain) else {
+            return Ok(None);
+        };
         let raw = order.net_price(&legs)?;
         let net = order.to_grid(raw, order.side() == ComboSide::Buy);
         let residual = net - raw;
@@ -296,6 +284,19 @@ impl FillModel {
         }
         Ok(Some(ComboPrice { net, legs }))
     }
+}
+
+/// The price `fraction` of the half-spread from the mid toward the ask when `buying`, toward
+/// the bid when selling: `None` for a crossed quote (ask < bid).
+pub(crate) fn between(bid: Price, ask: Price, fraction: Decimal, buying: bool) -> Option<Price> {
+    let (bid, ask) = (bid.value(), ask.value());
+    if ask < bid {
+        return None;
+    }
+    let mid = (bid + ask) / Decimal::TWO;
+    let give = fraction * (ask - bid) / Decimal::TWO;
+    // mid ± give stays within [bid, ask] for a fraction ≤ 1, so it is non-negative.
+    Price::try_new(if buying { mid + give } else { mid - give }).ok()
 }
 
 /// A reproducible uniform draw in [0, 1) from three integers (`SplitMix64` finaliser).

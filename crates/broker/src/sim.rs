@@ -15,7 +15,7 @@ use crate::broker::Broker;
 use crate::commission::Commissions;
 use crate::error::{BrokerError, Result};
 use crate::event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
-use crate::fill::FillModel;
+use crate::fill::{FillModel, between};
 use crate::order::{
     CancelReason, Fill, LegFill, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag,
     StockOrder, TimeInForce,
@@ -289,19 +289,13 @@ impl SimBroker {
     #[must_use]
     pub fn marks(&self) -> Marks {
         let mut marks = Marks::new();
-        let f = self.config.mark_spread_fraction;
         for (contract, quantity) in self.book.options() {
-            let Some((Some(b), Some(a))) = self.quotes.get(contract.key()) else {
+            let Some((Some(bid), Some(ask))) = self.quotes.get(contract.key()) else {
                 continue;
             };
-            let (bid, ask) = (b.value(), a.value());
-            if ask < bid {
-                continue;
-            }
-            let mid = (bid + ask) / Decimal::TWO;
-            let give = f * (ask - bid) / Decimal::TWO;
-            let closing = if quantity > 0 { mid - give } else { mid + give };
-            if let Ok(mark) = Price::try_new(closing) {
+            // Closing a long sells it, closing a short buys it back.
+            let closing = between(*bid, *ask, self.config.mark_spread_fraction, quantity < 0);
+            if let Some(mark) = closing {
                 marks.insert(&Instrument::Option(contract.clone()), mark);
             }
         }
@@ -681,11 +675,7 @@ impl SimBroker {
     fn combo_rejection(&self, order: &ComboOrder) -> Option<String> {
         if !order.limit_on_grid() {
             let root = order.grid_root().unwrap_or("stock");
-            let step = if order.is_complex() {
-                volta_core::tick::complex(root)
-            } else {
-                volta_core::tick::single_leg(root, order.limit())
-            };
+            let step = volta_core::tick::increment(root, order.is_complex(), order.limit());
             let kind = if order.is_complex() {
                 "complex"
             } else {

@@ -12,7 +12,7 @@ use volta_broker::{
     SizeLimit,
 };
 use volta_core::calendar::REGULAR_OPEN;
-use volta_core::{DailyBar, Money, RatesAndYield, Underlying};
+use volta_core::{DailyBar, Money, RatesAndYield, Underlying, tick};
 use volta_data::DataDir;
 use volta_data::dividends::{self, ExDividend};
 use volta_data::source::{StoreSource, SyntheticSource};
@@ -196,9 +196,11 @@ impl BacktestConfig {
             ),
         };
         format!(
-            "Simulated broker: {fills}; limits on the exchanges' price grid (SPX $0.05 complex, \
-             SPY/QQQ/IWM $0.01); fees from {}; positions marked {} of the way from mid toward \
-             the price that closes them; early assignment before ex-dividend dates {}.",
+            "Simulated broker: {fills}; limits on the exchanges' price grid (SPX ${} complex, \
+             SPY/QQQ/IWM ${}); fees from {}; positions marked {} of the way from mid toward the \
+             price that closes them; early assignment before ex-dividend dates {}.",
+            tick::complex("SPX"),
+            tick::complex("SPY"),
             sim.commissions.options.source(),
             sim.mark_spread_fraction,
             if sim.early_assignment.enabled {

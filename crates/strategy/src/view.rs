@@ -14,7 +14,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::Regime;
 use volta_core::order::{ComboOrder, Instrument};
-use volta_core::{ChainSnapshot, PositionId, QualityPolicy, RatesAndYield, Underlying};
+use volta_core::{
+    ChainSnapshot, OptionContract, PositionId, QualityPolicy, RatesAndYield, Underlying,
+};
 
 use crate::error::{Result, StrategyError};
 use crate::exit::Held;
@@ -141,31 +143,28 @@ impl OpenPosition {
         self.order.underlying()
     }
 
-    /// The nearest expiry of its option legs (`None` for stock only).
-    #[must_use]
-    pub fn expiry(&self) -> Option<NaiveDate> {
+    /// The option contracts of its legs.
+    fn contracts(&self) -> impl Iterator<Item = &OptionContract> {
         self.order
             .legs()
             .iter()
             .filter_map(|l| match &l.instrument {
-                Instrument::Option(c) => Some(c.expiry()),
+                Instrument::Option(c) => Some(c),
                 Instrument::Stock(_) => None,
             })
-            .min()
+    }
+
+    /// The nearest expiry of its option legs (`None` for stock only).
+    #[must_use]
+    pub fn expiry(&self) -> Option<NaiveDate> {
+        self.contracts().map(OptionContract::expiry).min()
     }
 
     /// The earliest last trading day of its option legs (`None` for stock only): the session
     /// before the expiry for an AM-settled series.
     #[must_use]
     pub fn last_trading_day(&self) -> Option<NaiveDate> {
-        self.order
-            .legs()
-            .iter()
-            .filter_map(|l| match &l.instrument {
-                Instrument::Option(c) => Some(c.last_trading_day()),
-                Instrument::Stock(_) => None,
-            })
-            .min()
+        self.contracts().map(OptionContract::last_trading_day).min()
     }
 
     /// What [`crate::exit::exit_reason`] needs.
