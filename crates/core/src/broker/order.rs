@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use crate::order::{ComboOrder, ComboSide, Instrument};
+use crate::{Money, Price, Underlying};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use volta_core::order::{ComboOrder, ComboSide, Instrument};
-use volta_core::{Money, Price, Underlying};
 
 /// A broker's order id: sequential from 1, never reused, so the journal can key on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,7 +101,7 @@ impl StockOrder {
 /// What was asked of the broker.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OrderRequest {
-    /// A limit order for a combo (IB BAG price convention, see [`volta_core::order`]). A
+    /// A limit order for a combo (IB BAG price convention, see [`crate::order`]). A
     /// single-leg combo is an ordinary option (or stock) limit order.
     Combo(ComboOrder),
     /// A stock market order.
@@ -131,7 +131,7 @@ impl OrderRequest {
 /// Why an order was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CancelReason {
-    /// [`crate::Broker::cancel`] was called.
+    /// [`super::Broker::cancel`] was called.
     Requested,
     /// A DAY order still working at the session close.
     DayEnd,
