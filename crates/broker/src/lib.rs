@@ -73,7 +73,6 @@
 //! ```
 #![deny(missing_docs)]
 
-mod book;
 mod commission;
 mod error;
 pub mod fees;

@@ -10,12 +10,11 @@ use volta_core::{
     SettlementType, Underlying,
 };
 
-use crate::book::Book;
 use crate::commission::Commissions;
 use crate::error::{BrokerError, Result};
 use crate::fill::{FillModel, between};
 use volta_core::broker::{
-    Account, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, Marks, OptionSettlement,
+    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, Marks, OptionSettlement,
     OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning, Position, Settlements,
     StockOrder, TimeInForce,
 };

@@ -9,12 +9,14 @@
 //! keeps its own typed error ([`Broker::Error`]).
 
 mod account;
+mod book;
 mod event;
 mod order;
 mod settlement;
 mod traits;
 
 pub use account::{Account, MarkedAccount, Marks, Position};
+pub use book::Book;
 pub use event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
 pub use order::{
     CancelReason, Fill, LegFill, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag,

@@ -1,22 +1,23 @@
-//! The simulated broker's book: positions with exact cost-basis accounting.
+//! A broker's book: positions with exact cost-basis accounting, shared by the simulated broker
+//! and the Interactive Brokers adapter so that both account for a fill to the same cent.
 
 use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use volta_core::broker::Position;
-use volta_core::order::Instrument;
-use volta_core::{ContractKey, Money, OptionContract, Price, Underlying};
+use super::account::Position;
+use crate::order::Instrument;
+use crate::{ContractKey, Money, OptionContract, Price, Underlying};
 
 /// The key positions are held under: options by OCC key, stock by underlying. Ordered so that
 /// iteration (and so every report) is deterministic.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum PositionKey {
+enum PositionKey {
     Option(ContractKey),
     Stock(Underlying),
 }
 
 impl PositionKey {
-    pub(crate) fn of(instrument: &Instrument) -> Self {
+    fn of(instrument: &Instrument) -> Self {
         match instrument {
             Instrument::Option(c) => Self::Option(c.key().clone()),
             Instrument::Stock(u) => Self::Stock(u.clone()),
@@ -26,7 +27,7 @@ impl PositionKey {
 
 /// The positions, with average-cost accounting.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Book {
+pub struct Book {
     positions: BTreeMap<PositionKey, Position>,
 }
 
@@ -35,7 +36,7 @@ impl Book {
     /// returns the P&L realised by the units it closes. The trade's value
     /// `price × multiplier × quantity` (the cash it costs) always equals the change in cost
     /// basis minus the P&L realised, which is what makes the account reconcile.
-    pub(crate) fn trade(&mut self, instrument: &Instrument, quantity: i64, price: Price) -> Money {
+    pub fn trade(&mut self, instrument: &Instrument, quantity: i64, price: Price) -> Money {
         if quantity == 0 {
             return Money::ZERO;
         }
@@ -90,12 +91,13 @@ impl Book {
         realised
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Position> {
+    /// The open positions, options by OCC key then stock by underlying.
+    pub fn iter(&self) -> impl Iterator<Item = &Position> {
         self.positions.values()
     }
 
     /// The option contracts held, with their signed quantities.
-    pub(crate) fn options(&self) -> impl Iterator<Item = (&OptionContract, i64)> {
+    pub fn options(&self) -> impl Iterator<Item = (&OptionContract, i64)> {
         self.positions.values().filter_map(|p| match &p.instrument {
             Instrument::Option(c) => Some((c, p.quantity)),
             Instrument::Stock(_) => None,
@@ -106,7 +108,7 @@ impl Book {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use volta_core::broker::{Account, Marks};
+    use crate::broker::{Account, Marks};
 
     fn m(s: &str) -> Money {
         s.parse().unwrap()
