@@ -14,9 +14,9 @@ use crate::commission::Commissions;
 use crate::error::{BrokerError, Result};
 use crate::fill::{FillModel, between};
 use volta_core::broker::{
-    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, Marks, OptionSettlement,
-    OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning, Position, Settlements,
-    StockOrder, TimeInForce,
+    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, Marks,
+    OptionSettlement, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning,
+    Position, Settlements, StockOrder, TimeInForce,
 };
 
 /// A cash dividend: shareholders of record before `ex_date` receive `amount` per share.

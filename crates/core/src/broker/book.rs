@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::{Decimal, RoundingStrategy};
 use super::account::Position;
 use crate::order::Instrument;
 use crate::{ContractKey, Money, OptionContract, Price, Underlying};
+use rust_decimal::{Decimal, RoundingStrategy};
 
 /// The key positions are held under: options by OCC key, stock by underlying. Ordered so that
 /// iteration (and so every report) is deterministic.

@@ -44,6 +44,13 @@ pub struct OrderTag {
 }
 
 impl OrderTag {
+    /// Whether the order opens a position (the engine's reasons for openings start with
+    /// "open"): a circuit breaker stops these and lets closing orders go.
+    #[must_use]
+    pub fn opens_position(&self) -> bool {
+        self.reason.starts_with("open")
+    }
+
     /// A tag from its three strings.
     #[must_use]
     pub fn new(
