@@ -664,9 +664,9 @@ fn positions(state: &State) -> Vec<Frame> {
 
 fn place_order(state: &mut State, request: proto::PlaceOrderRequest, client_id: i32, conn_id: u64) -> Vec<Frame> {
     let order_id = request.order_id.unwrap_or_default();
-    let raw_contract = request.contract.unwrap_or_default();
+    let mut raw_contract = request.contract.unwrap_or_default();
     let raw_order = request.order.unwrap_or_default();
-    let contract = contract_info(&raw_contract);
+    let mut contract = contract_info(&raw_contract);
     let total_quantity: f64 = raw_order.total_quantity.as_deref().and_then(|q| q.parse().ok()).unwrap_or_default();
     let placed = PlacedOrder {
         order_id,
@@ -682,6 +682,22 @@ fn place_order(state: &mut State, request: proto::PlaceOrderRequest, client_id: 
     };
     state.placed.push(placed.clone());
     state.next_valid_id = state.next_valid_id.max(order_id + 1);
+
+    // TWS resolves a single contract by its fields and echoes the resolved one; one it cannot
+    // resolve is answered with error 200 for the order id.
+    if contract.legs.is_empty() {
+        match resolve(state, &raw_contract) {
+            Some((resolved, _)) => {
+                state.contracts.insert(resolved.con_id, resolved.clone());
+                raw_contract = to_proto_contract(&resolved);
+                contract = resolved;
+            }
+            None if contract.con_id == 0 => {
+                return vec![error_frame(order_id, 200, "No security definition has been found for the request")];
+            }
+            None => {}
+        }
+    }
 
     if let Some(existing) = state.orders.get_mut(&order_id) {
         if !existing.is_working() {
