@@ -1,22 +1,33 @@
 //! The fake TWS against the real ibapi 5.5 blocking client.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "tests against live sockets bound their waits with wall time"
+)]
 
 use std::time::{Duration, Instant};
 
+use ibapi::Error;
 use ibapi::accounts::{AccountSummaryResult, PositionUpdate};
 use ibapi::client::blocking::Client;
 use ibapi::contracts::{ComboLeg, Contract, Currency, Exchange, LegAction, SecurityType, Symbol};
-use ibapi::market_data::realtime::TickTypes;
 use ibapi::market_data::MarketDataType;
-use ibapi::orders::{Action, CancelOrder, ExecutionFilter, Executions, Order, OrderData, Orders, PlaceOrder, TimeInForce};
+use ibapi::market_data::realtime::TickTypes;
+use ibapi::orders::{
+    Action, CancelOrder, ExecutionFilter, Executions, Order, OrderData, Orders, PlaceOrder,
+    TimeInForce,
+};
 use ibapi::subscriptions::SubscriptionItem;
-use ibapi::Error;
 use volta_ib::fake_tws::{FakeTws, OptionChain, OrderBehaviour, Quote};
 
 const WAIT: Duration = Duration::from_secs(20);
 
 fn start() -> FakeTws {
     let tws = FakeTws::start().expect("fake TWS starts");
-    tws.add_option_chain(OptionChain::new("SPY", &["20250321", "20250418"], &[540.0, 550.0, 560.0, 570.0]));
+    tws.add_option_chain(OptionChain::new(
+        "SPY",
+        &["20250321", "20250418"],
+        &[540.0, 550.0, 560.0, 570.0],
+    ));
     tws
 }
 
@@ -25,7 +36,10 @@ fn connect(tws: &FakeTws, client_id: i32) -> Client {
 }
 
 fn spy_put(strike: f64) -> Contract {
-    Contract::put("SPY").strike(strike).expires_on(2025, 3, 21).build()
+    Contract::put("SPY")
+        .strike(strike)
+        .expires_on(2025, 3, 21)
+        .build()
 }
 
 fn con_id(client: &Client, contract: &Contract) -> i32 {
@@ -39,7 +53,13 @@ fn con_id(client: &Client, contract: &Contract) -> i32 {
 fn put_vertical(client: &Client) -> (Contract, i32, i32) {
     let short = con_id(client, &spy_put(560.0));
     let long = con_id(client, &spy_put(550.0));
-    let leg = |contract_id, action| ComboLeg { contract_id, ratio: 1, action, exchange: "SMART".into(), ..ComboLeg::default() };
+    let leg = |contract_id, action| ComboLeg {
+        contract_id,
+        ratio: 1,
+        action,
+        exchange: "SMART".into(),
+        ..ComboLeg::default()
+    };
     let contract = Contract {
         symbol: Symbol::from("SPY"),
         security_type: SecurityType::Spread,
@@ -64,7 +84,10 @@ fn limit_order(action: Action, quantity: f64, limit: f64, order_ref: &str) -> Or
 }
 
 /// Every item of an order subscription until `done` holds for an item or the wait ends.
-fn read_until(sub: &ibapi::subscriptions::sync::Subscription<PlaceOrder>, mut done: impl FnMut(&PlaceOrder) -> bool) -> Vec<PlaceOrder> {
+fn read_until(
+    sub: &ibapi::subscriptions::sync::Subscription<PlaceOrder>,
+    mut done: impl FnMut(&PlaceOrder) -> bool,
+) -> Vec<PlaceOrder> {
     let deadline = Instant::now() + WAIT;
     let mut items = Vec::new();
     while Instant::now() < deadline {
@@ -89,7 +112,11 @@ fn is_status(item: &PlaceOrder, status: &str) -> bool {
 }
 
 fn open_orders(client: &Client) -> Vec<OrderData> {
-    let orders = client.open_orders().expect("open orders").collect_to_end_within(WAIT).expect("open orders end");
+    let orders = client
+        .open_orders()
+        .expect("open orders")
+        .collect_to_end_within(WAIT)
+        .expect("open orders end");
     orders
         .into_iter()
         .filter_map(|o| match o {
@@ -100,7 +127,11 @@ fn open_orders(client: &Client) -> Vec<OrderData> {
 }
 
 fn completed_orders(client: &Client) -> Vec<OrderData> {
-    let orders = client.completed_orders(true).expect("completed orders").collect_to_end_within(WAIT).expect("completed orders end");
+    let orders = client
+        .completed_orders(true)
+        .expect("completed orders")
+        .collect_to_end_within(WAIT)
+        .expect("completed orders end");
     orders
         .into_iter()
         .filter_map(|o| match o {
@@ -110,8 +141,17 @@ fn completed_orders(client: &Client) -> Vec<OrderData> {
         .collect()
 }
 
-fn executions(client: &Client) -> (Vec<ibapi::orders::ExecutionData>, Vec<ibapi::orders::CommissionReport>) {
-    let items = client.executions(ExecutionFilter::default()).expect("executions").collect_to_end_within(WAIT).expect("executions end");
+fn executions(
+    client: &Client,
+) -> (
+    Vec<ibapi::orders::ExecutionData>,
+    Vec<ibapi::orders::CommissionReport>,
+) {
+    let items = client
+        .executions(ExecutionFilter::default())
+        .expect("executions")
+        .collect_to_end_within(WAIT)
+        .expect("executions end");
     let mut execs = Vec::new();
     let mut commissions = Vec::new();
     for item in items {
@@ -123,11 +163,17 @@ fn executions(client: &Client) -> (Vec<ibapi::orders::ExecutionData>, Vec<ibapi:
     (execs, commissions)
 }
 
-/// Drops every socket and waits until the client is back (a new session past StartApi).
+/// Drops every socket and waits until the client is back (a new session past `StartApi`).
 fn bounce(tws: &FakeTws, client: &Client) {
     let before = tws.total_connections();
     tws.drop_connections();
-    assert!(tws.wait_until(|s| s.total_connections > before && s.connections == 1, Duration::from_secs(60)), "client reconnected");
+    assert!(
+        tws.wait_until(
+            |s| s.total_connections > before && s.connections == 1,
+            Duration::from_secs(60)
+        ),
+        "client reconnected"
+    );
     client.wait_connected().expect("client reconnected");
 }
 
@@ -138,7 +184,10 @@ fn connect_reads_next_order_id_and_managed_accounts() {
     let client = connect(&tws, 1);
     assert_eq!(client.next_order_id(), 100);
     assert_eq!(client.next_valid_order_id().unwrap(), 100);
-    assert_eq!(client.managed_accounts().unwrap(), vec!["DU1234567".to_string()]);
+    assert_eq!(
+        client.managed_accounts().unwrap(),
+        vec!["DU1234567".to_string()]
+    );
     assert_eq!(client.server_version(), 226);
     assert!(tws.wait_until(|s| s.connections == 1, WAIT));
 }
@@ -169,7 +218,10 @@ fn contract_details_for_an_option_give_a_stable_con_id_and_the_occ_symbol() {
     let details = client.contract_details(&spy_put(560.0)).unwrap();
     assert_eq!(details.len(), 1);
     let d = &details[0];
-    assert_eq!(d.contract.contract_id, FakeTws::option_con_id("SPY", "20250321", "P", 560.0));
+    assert_eq!(
+        d.contract.contract_id,
+        FakeTws::option_con_id("SPY", "20250321", "P", 560.0)
+    );
     assert!(d.contract.contract_id > 0);
     assert_eq!(d.contract.local_symbol, "SPY   250321P00560000");
     assert_eq!(d.contract.trading_class, "SPY");
@@ -184,30 +236,76 @@ fn contract_details_for_an_option_give_a_stable_con_id_and_the_occ_symbol() {
     match client.contract_details(&spy_put(555.0)) {
         Err(Error::Notice(notice)) => {
             assert_eq!(notice.code, 200);
-            assert!(notice.message.contains("No security definition"), "{}", notice.message);
+            assert!(
+                notice.message.contains("No security definition"),
+                "{}",
+                notice.message
+            );
         }
         other => panic!("expected error 200, got {other:?}"),
     }
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one fill, every value the client sees checked"
+)]
 fn a_bag_limit_order_fills_with_executions_and_commissions() {
     let tws = start();
     let client = connect(&tws, 1);
     let (bag, short, long) = put_vertical(&client);
-    tws.set_quote(short, Quote { bid: 5.10, ask: 5.30, last: None });
-    tws.set_quote(long, Quote { bid: 3.00, ask: 3.20, last: None });
+    tws.set_quote(
+        short,
+        Quote {
+            bid: 5.10,
+            ask: 5.30,
+            last: None,
+        },
+    );
+    tws.set_quote(
+        long,
+        Quote {
+            bid: 3.00,
+            ask: 3.20,
+            last: None,
+        },
+    );
 
     let order_id = client.next_order_id();
     let order = limit_order(Action::Buy, 2.0, -2.05, "volta-1");
     let sub = client.place_order(order_id, &bag, &order).unwrap();
     let items = read_until(&sub, |i| is_status(i, "Filled"));
 
-    let execs: Vec<_> = items.iter().filter_map(|i| if let PlaceOrder::ExecutionData(e) = i { Some(e) } else { None }).collect();
-    let reports: Vec<_> = items.iter().filter_map(|i| if let PlaceOrder::CommissionReport(c) = i { Some(c) } else { None }).collect();
+    let execs: Vec<_> = items
+        .iter()
+        .filter_map(|i| {
+            if let PlaceOrder::ExecutionData(e) = i {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let reports: Vec<_> = items
+        .iter()
+        .filter_map(|i| {
+            if let PlaceOrder::CommissionReport(c) = i {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(execs.len(), 2, "{items:#?}");
-    let short_exec = execs.iter().find(|e| e.contract.contract_id == short).unwrap();
-    let long_exec = execs.iter().find(|e| e.contract.contract_id == long).unwrap();
+    let short_exec = execs
+        .iter()
+        .find(|e| e.contract.contract_id == short)
+        .unwrap();
+    let long_exec = execs
+        .iter()
+        .find(|e| e.contract.contract_id == long)
+        .unwrap();
     assert_eq!(short_exec.execution.side.to_string(), "SLD");
     assert_eq!(long_exec.execution.side.to_string(), "BOT");
     assert_eq!(short_exec.execution.shares, 2.0);
@@ -228,14 +326,24 @@ fn a_bag_limit_order_fills_with_executions_and_commissions() {
     for report in &reports {
         assert!((report.commission - 1.30).abs() < 1e-9, "{report:?}");
         assert_eq!(report.currency, "USD");
-        assert!(execs.iter().any(|e| e.execution.execution_id == report.execution_id));
+        assert!(
+            execs
+                .iter()
+                .any(|e| e.execution.execution_id == report.execution_id)
+        );
     }
-    let PlaceOrder::OrderStatus(filled) = items.last().unwrap() else { unreachable!() };
+    let PlaceOrder::OrderStatus(filled) = items.last().unwrap() else {
+        unreachable!()
+    };
     assert_eq!(filled.order_id, order_id);
     assert_eq!(filled.filled, 2.0);
     assert_eq!(filled.remaining, 0.0);
     assert!((filled.average_fill_price.unwrap() + 2.05).abs() < 1e-9);
-    assert!(items.iter().any(|i| matches!(i, PlaceOrder::OpenOrder(o) if o.order.order_ref == "volta-1")));
+    assert!(
+        items
+            .iter()
+            .any(|i| matches!(i, PlaceOrder::OpenOrder(o) if o.order.order_ref == "volta-1"))
+    );
 
     let placed = tws.placed_orders();
     assert_eq!(placed.len(), 1);
@@ -246,8 +354,22 @@ fn a_bag_limit_order_fills_with_executions_and_commissions() {
     assert_eq!(state_order.status, "Filled");
     assert_eq!(state_order.filled, 2.0);
     let positions = tws.positions();
-    assert_eq!(positions.iter().find(|p| p.contract.con_id == short).unwrap().position, -2.0);
-    assert_eq!(positions.iter().find(|p| p.contract.con_id == long).unwrap().position, 2.0);
+    assert_eq!(
+        positions
+            .iter()
+            .find(|p| p.contract.con_id == short)
+            .unwrap()
+            .position,
+        -2.0
+    );
+    assert_eq!(
+        positions
+            .iter()
+            .find(|p| p.contract.con_id == long)
+            .unwrap()
+            .position,
+        2.0
+    );
 }
 
 #[test]
@@ -258,11 +380,23 @@ fn fill_in_parts_reports_partial_statuses_then_filled() {
     con_id(&client, &contract);
     tws.push_behaviour(OrderBehaviour::FillInParts(3));
     let order_id = client.next_order_id();
-    let sub = client.place_order(order_id, &contract, &limit_order(Action::Sell, 3.0, 5.2, "parts")).unwrap();
+    let sub = client
+        .place_order(
+            order_id,
+            &contract,
+            &limit_order(Action::Sell, 3.0, 5.2, "parts"),
+        )
+        .unwrap();
     let items = read_until(&sub, |i| is_status(i, "Filled"));
     let statuses: Vec<(String, f64, f64)> = items
         .iter()
-        .filter_map(|i| if let PlaceOrder::OrderStatus(s) = i { Some((s.status.to_string(), s.filled, s.remaining)) } else { None })
+        .filter_map(|i| {
+            if let PlaceOrder::OrderStatus(s) = i {
+                Some((s.status.to_string(), s.filled, s.remaining))
+            } else {
+                None
+            }
+        })
         .collect();
     assert_eq!(
         statuses,
@@ -273,14 +407,37 @@ fn fill_in_parts_reports_partial_statuses_then_filled() {
             ("Filled".to_string(), 3.0, 0.0),
         ]
     );
-    let execs: Vec<_> = items.iter().filter_map(|i| if let PlaceOrder::ExecutionData(e) = i { Some(e) } else { None }).collect();
+    let execs: Vec<_> = items
+        .iter()
+        .filter_map(|i| {
+            if let PlaceOrder::ExecutionData(e) = i {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(execs.len(), 3);
-    assert!(execs.iter().all(|e| e.execution.shares == 1.0 && e.execution.price == 5.2 && e.execution.side.to_string() == "SLD"));
+    assert!(execs.iter().all(|e| e.execution.shares == 1.0
+        && e.execution.price == 5.2
+        && e.execution.side.to_string() == "SLD"));
     assert_eq!(execs[2].execution.cumulative_quantity, 3.0);
     // $0.65 a contract, the first execution raised to the $1 minimum: 1.00, 0.65, 0.65.
-    let commissions: Vec<f64> = items.iter().filter_map(|i| if let PlaceOrder::CommissionReport(c) = i { Some(c.commission) } else { None }).collect();
+    let commissions: Vec<f64> = items
+        .iter()
+        .filter_map(|i| {
+            if let PlaceOrder::CommissionReport(c) = i {
+                Some(c.commission)
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(commissions.len(), 3);
-    assert!((commissions[0] - 1.0).abs() < 1e-9 && (commissions[1] - 0.65).abs() < 1e-9, "{commissions:?}");
+    assert!(
+        (commissions[0] - 1.0).abs() < 1e-9 && (commissions[1] - 0.65).abs() < 1e-9,
+        "{commissions:?}"
+    );
 }
 
 #[test]
@@ -289,9 +446,18 @@ fn a_rejected_order_gives_the_error() {
     let client = connect(&tws, 1);
     let contract = spy_put(560.0);
     con_id(&client, &contract);
-    tws.push_behaviour(OrderBehaviour::Reject { code: 201, message: "Order rejected - reason: insufficient margin".into() });
+    tws.push_behaviour(OrderBehaviour::Reject {
+        code: 201,
+        message: "Order rejected - reason: insufficient margin".into(),
+    });
     let order_id = client.next_order_id();
-    let sub = client.place_order(order_id, &contract, &limit_order(Action::Buy, 1.0, 5.0, "rejected")).unwrap();
+    let sub = client
+        .place_order(
+            order_id,
+            &contract,
+            &limit_order(Action::Buy, 1.0, 5.0, "rejected"),
+        )
+        .unwrap();
     let deadline = Instant::now() + WAIT;
     let mut rejection = None;
     while Instant::now() < deadline && rejection.is_none() {
@@ -316,7 +482,13 @@ fn a_working_order_is_cancelled() {
     con_id(&client, &contract);
     tws.set_default_behaviour(OrderBehaviour::Work);
     let order_id = client.next_order_id();
-    let sub = client.place_order(order_id, &contract, &limit_order(Action::Buy, 1.0, 4.0, "to-cancel")).unwrap();
+    let sub = client
+        .place_order(
+            order_id,
+            &contract,
+            &limit_order(Action::Buy, 1.0, 4.0, "to-cancel"),
+        )
+        .unwrap();
     read_until(&sub, |i| is_status(i, "Submitted"));
     drop(sub);
 
@@ -325,7 +497,9 @@ fn a_working_order_is_cancelled() {
     let mut cancelled = false;
     while Instant::now() < deadline && !cancelled {
         match cancel.next_timeout(Duration::from_secs(1)) {
-            Some(Ok(SubscriptionItem::Data(CancelOrder::OrderStatus(s)))) => cancelled = s.status.to_string() == "Cancelled",
+            Some(Ok(SubscriptionItem::Data(CancelOrder::OrderStatus(s)))) => {
+                cancelled = s.status.to_string() == "Cancelled";
+            }
             Some(Ok(SubscriptionItem::Notice(n))) => assert_eq!(n.code, 202),
             Some(Err(e)) => panic!("cancel failed: {e:?}"),
             None => {}
@@ -349,12 +523,24 @@ fn after_a_dropped_connection_the_client_reconnects_and_finds_orders_and_executi
     con_id(&client, &contract);
 
     let filled_id = client.next_order_id();
-    let sub = client.place_order(filled_id, &contract, &limit_order(Action::Buy, 1.0, 5.0, "filled-ref")).unwrap();
+    let sub = client
+        .place_order(
+            filled_id,
+            &contract,
+            &limit_order(Action::Buy, 1.0, 5.0, "filled-ref"),
+        )
+        .unwrap();
     read_until(&sub, |i| is_status(i, "Filled"));
     drop(sub);
     tws.push_behaviour(OrderBehaviour::Work);
     let working_id = client.next_order_id();
-    let sub = client.place_order(working_id, &contract, &limit_order(Action::Sell, 2.0, 6.0, "working-ref")).unwrap();
+    let sub = client
+        .place_order(
+            working_id,
+            &contract,
+            &limit_order(Action::Sell, 2.0, 6.0, "working-ref"),
+        )
+        .unwrap();
     read_until(&sub, |i| is_status(i, "Submitted"));
     drop(sub);
 
@@ -390,7 +576,13 @@ fn a_fill_while_the_client_is_down_is_visible_after_the_reconnect() {
     let client = connect(&tws, 1);
     let (bag, short, long) = put_vertical(&client);
     let order_id = client.next_order_id();
-    let sub = client.place_order(order_id, &bag, &limit_order(Action::Buy, 1.0, -1.5, "while-down")).unwrap();
+    let sub = client
+        .place_order(
+            order_id,
+            &bag,
+            &limit_order(Action::Buy, 1.0, -1.5, "while-down"),
+        )
+        .unwrap();
     read_until(&sub, |i| is_status(i, "Submitted"));
     drop(sub);
 
@@ -398,7 +590,10 @@ fn a_fill_while_the_client_is_down_is_visible_after_the_reconnect() {
     tws.drop_connections();
     assert!(tws.wait_until(|s| s.connections == 0, WAIT));
     assert!(tws.fill_order("while-down"));
-    assert!(!tws.fill_order("while-down"), "a filled order cannot fill again");
+    assert!(
+        !tws.fill_order("while-down"),
+        "a filled order cannot fill again"
+    );
     assert_eq!(tws.order(order_id).unwrap().status, "Filled");
     let before = tws.total_connections();
     tws.set_accepting(true);
@@ -412,8 +607,19 @@ fn a_fill_while_the_client_is_down_is_visible_after_the_reconnect() {
     assert_eq!(completed[0].order_state.status.to_string(), "Filled");
     let (execs, commissions) = executions(&client);
     assert_eq!(execs.len(), 2);
-    assert!(execs.iter().all(|e| e.execution.order_reference == "while-down"));
-    let price = |id| execs.iter().find(|e| e.contract.contract_id == id).unwrap().execution.price;
+    assert!(
+        execs
+            .iter()
+            .all(|e| e.execution.order_reference == "while-down")
+    );
+    let price = |id| {
+        execs
+            .iter()
+            .find(|e| e.contract.contract_id == id)
+            .unwrap()
+            .execution
+            .price
+    };
     assert!((price(long) - price(short) + 1.5).abs() < 1e-9);
     assert_eq!(commissions.len(), 2);
 }
@@ -424,20 +630,37 @@ fn a_market_data_snapshot_returns_bid_and_ask() {
     let client = connect(&tws, 1);
     let contract = spy_put(560.0);
     let id = con_id(&client, &contract);
-    tws.set_quote(id, Quote { bid: 5.1, ask: 5.3, last: Some(5.2) });
-    client.switch_market_data_type(MarketDataType::Realtime).unwrap();
+    tws.set_quote(
+        id,
+        Quote {
+            bid: 5.1,
+            ask: 5.3,
+            last: Some(5.2),
+        },
+    );
+    client
+        .switch_market_data_type(MarketDataType::Realtime)
+        .unwrap();
     assert!(tws.wait_until(|s| s.market_data_type == Some(1), WAIT));
 
-    let mut contract_by_id = Contract::default();
-    contract_by_id.contract_id = id;
-    contract_by_id.exchange = Exchange::from("SMART");
-    let sub = client.market_data(&contract_by_id).snapshot().subscribe().unwrap();
+    let contract_by_id = Contract {
+        contract_id: id,
+        exchange: Exchange::from("SMART"),
+        ..Contract::default()
+    };
+    let sub = client
+        .market_data(&contract_by_id)
+        .snapshot()
+        .subscribe()
+        .unwrap();
     let mut prices = Vec::new();
     let deadline = Instant::now() + WAIT;
     loop {
         assert!(Instant::now() < deadline, "no snapshot end: {prices:?}");
         match sub.next_timeout(Duration::from_secs(1)) {
-            Some(Ok(SubscriptionItem::Data(TickTypes::Price(p)))) => prices.push((p.tick_type.to_string(), p.price)),
+            Some(Ok(SubscriptionItem::Data(TickTypes::Price(p)))) => {
+                prices.push((p.tick_type.to_string(), p.price));
+            }
             Some(Ok(SubscriptionItem::Data(TickTypes::SnapshotEnd))) => break,
             Some(Ok(_)) | None => {}
             Some(Err(e)) => panic!("market data failed: {e:?}"),
@@ -455,26 +678,54 @@ fn account_summary_and_positions() {
     let client = connect(&tws, 1);
     let contract = spy_put(560.0);
     let id = con_id(&client, &contract);
-    let sub = client.place_order(client.next_order_id(), &contract, &limit_order(Action::Sell, 2.0, 5.0, "pos")).unwrap();
+    let sub = client
+        .place_order(
+            client.next_order_id(),
+            &contract,
+            &limit_order(Action::Sell, 2.0, 5.0, "pos"),
+        )
+        .unwrap();
     read_until(&sub, |i| is_status(i, "Filled"));
     drop(sub);
 
     let group = ibapi::accounts::types::AccountGroup("All".into());
-    let sub = client.account_summary(&group, &["NetLiquidation", "TotalCashValue", "BuyingPower", "AvailableFunds"]).unwrap();
+    let sub = client
+        .account_summary(
+            &group,
+            &[
+                "NetLiquidation",
+                "TotalCashValue",
+                "BuyingPower",
+                "AvailableFunds",
+            ],
+        )
+        .unwrap();
     let mut rows = Vec::new();
     let deadline = Instant::now() + WAIT;
     loop {
-        assert!(Instant::now() < deadline, "no account summary end: {rows:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no account summary end: {rows:?}"
+        );
         match sub.next_timeout(Duration::from_secs(1)) {
-            Some(Ok(SubscriptionItem::Data(AccountSummaryResult::Summary(s)))) => rows.push((s.tag, s.value, s.account)),
+            Some(Ok(SubscriptionItem::Data(AccountSummaryResult::Summary(s)))) => {
+                rows.push((s.tag, s.value, s.account));
+            }
             Some(Ok(SubscriptionItem::Data(AccountSummaryResult::End))) => break,
             Some(Ok(_)) | None => {}
             Some(Err(e)) => panic!("account summary failed: {e:?}"),
         }
     }
     assert_eq!(rows.len(), 4, "{rows:?}");
-    assert!(rows.contains(&("NetLiquidation".into(), "123456.78".into(), "DU1234567".into())));
-    assert!(rows.iter().any(|(tag, value, _)| tag == "BuyingPower" && value == "400000.00"));
+    assert!(rows.contains(&(
+        "NetLiquidation".into(),
+        "123456.78".into(),
+        "DU1234567".into()
+    )));
+    assert!(
+        rows.iter()
+            .any(|(tag, value, _)| tag == "BuyingPower" && value == "400000.00")
+    );
 
     let sub = client.positions().unwrap();
     let mut positions = Vec::new();
@@ -510,7 +761,10 @@ fn option_chain_parameters_come_from_the_configured_chain() {
     assert_eq!(chains[0].underlying_contract_id, underlying);
     assert_eq!(chains[0].trading_class, "SPY");
     assert_eq!(chains[0].multiplier, "100");
-    assert_eq!(chains[0].expirations, vec!["20250321".to_string(), "20250418".to_string()]);
+    assert_eq!(
+        chains[0].expirations,
+        vec!["20250321".to_string(), "20250418".to_string()]
+    );
     assert_eq!(chains[0].strikes, vec![540.0, 550.0, 560.0, 570.0]);
 }
 
@@ -527,7 +781,11 @@ fn duplicate_place_orders_are_all_recorded() {
     client.submit_order(order_id, &contract, &order).unwrap();
     assert!(tws.wait_until(|s| s.placed.len() == 2, WAIT));
     let placed = tws.placed_orders();
-    assert!(placed.iter().all(|p| p.order_id == order_id && p.order_ref == "dup"));
+    assert!(
+        placed
+            .iter()
+            .all(|p| p.order_id == order_id && p.order_ref == "dup")
+    );
     assert_eq!(tws.orders().len(), 1);
     assert_eq!(tws.order("dup").unwrap().status, "Submitted");
 }

@@ -9,8 +9,8 @@
 //!
 //! # Wire summary
 //! - Handshake: the client sends `API\0` and a length-prefixed `v213..226`; the fake answers
-//!   a length-prefixed `"226\0<YYYYMMDD HH:MM:SS> UTC\0"`. The client then sends StartApi
-//!   (271); the fake answers NextValidId (209), ManagedAccounts (215) and the farm notices
+//!   a length-prefixed `"226\0<YYYYMMDD HH:MM:SS> UTC\0"`. The client then sends `StartApi`
+//!   (271); the fake answers `NextValidId` (209), `ManagedAccounts` (215) and the farm notices
 //!   2104 / 2106 (Error 204 with id −1), or Error 326 and a closed socket when the client id
 //!   is in use.
 //! - Every later frame: big-endian u32 length, big-endian i32 message id, payload. Ids above 200
@@ -28,7 +28,7 @@
 //! when no leg can (all legs on one side), every base price is scaled instead. Orders without
 //! a limit (market orders) fill at the base prices. A single-leg order fills at its limit.
 //! Execution sides are `BOT` / `SLD` per leg, shares = ratio × filled combo units. The
-//! OrderStatus average fill price of a combo is its limit (the net per unit).
+//! `OrderStatus` average fill price of a combo is its limit (the net per unit).
 //!
 //! # Commissions
 //! `rate × shares` per execution (default rate $0.65 per contract), with the order's running
@@ -56,15 +56,15 @@ pub const DEFAULT_ACCOUNT: &str = "DU1234567";
 /// What the fake does with an order when it receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderBehaviour {
-    /// OpenOrder + OrderStatus Submitted, one ExecutionData per leg, a CommissionReport per
-    /// execution, then OrderStatus Filled (and an OpenOrder with status Filled).
+    /// `OpenOrder` + `OrderStatus` Submitted, one `ExecutionData` per leg, a `CommissionReport` per
+    /// execution, then `OrderStatus` Filled (and an `OpenOrder` with status Filled).
     Fill,
     /// Like [`OrderBehaviour::Fill`] in `n` batches: each batch sends its executions and
-    /// commission reports and an OrderStatus Submitted with the cumulative filled quantity and
+    /// commission reports and an `OrderStatus` Submitted with the cumulative filled quantity and
     /// the remaining one; the last batch's status is Filled. `n` is clamped to 1..=quantity.
     FillInParts(u32),
     /// An Error for the order id with this code and message (TWS: 201
-    /// "Order rejected - reason: ..."), then OrderStatus Cancelled; the order ends Cancelled
+    /// "Order rejected - reason: ..."), then `OrderStatus` Cancelled; the order ends Cancelled
     /// with filled 0.
     Reject {
         /// The TWS error code (201 for a rejection).
@@ -72,7 +72,7 @@ pub enum OrderBehaviour {
         /// The error text.
         message: String,
     },
-    /// OpenOrder + OrderStatus Submitted, then rest until cancelled or until
+    /// `OpenOrder` + `OrderStatus` Submitted, then rest until cancelled or until
     /// [`FakeTws::fill_order`].
     Work,
     /// Record the order (it rests as Submitted, visible to open-order requests) and send
@@ -85,7 +85,7 @@ pub enum OrderBehaviour {
 pub enum OrderKey {
     /// By IB order id.
     Id(i32),
-    /// By orderRef (the most recent order with it).
+    /// By `orderRef` (the most recent order with it).
     Ref(String),
 }
 
@@ -110,7 +110,7 @@ impl From<String> for OrderKey {
 /// One leg of a BAG contract as received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComboLegInfo {
-    /// The leg's conId.
+    /// The leg's `conId`.
     pub con_id: i32,
     /// Contracts of this leg per combo unit.
     pub ratio: i32,
@@ -123,7 +123,7 @@ pub struct ComboLegInfo {
 /// The contract fields the fake keeps (as received, or as it resolved them).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContractInfo {
-    /// IB conId (0 for a BAG).
+    /// IB `conId` (0 for a BAG).
     pub con_id: i32,
     /// Underlying symbol.
     pub symbol: String,
@@ -149,7 +149,7 @@ pub struct ContractInfo {
     pub legs: Vec<ComboLegInfo>,
 }
 
-/// Every PlaceOrder the fake received, in order (duplicates and modifications included).
+/// Every `PlaceOrder` the fake received, in order (duplicates and modifications included).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedOrder {
     /// The order id the client sent.
@@ -158,7 +158,7 @@ pub struct PlacedOrder {
     pub client_id: i32,
     /// The connection it came on (1, 2, ... in accept order).
     pub connection: u64,
-    /// orderRef.
+    /// `orderRef`.
     pub order_ref: String,
     /// The contract.
     pub contract: ContractInfo,
@@ -183,7 +183,7 @@ pub struct FakeOrder {
     pub perm_id: i64,
     /// The client id that placed it.
     pub client_id: i32,
-    /// orderRef.
+    /// `orderRef`.
     pub order_ref: String,
     /// The contract.
     pub contract: ContractInfo,
@@ -240,11 +240,11 @@ pub struct FakeExecution {
     pub perm_id: i64,
     /// The client id that placed the order.
     pub client_id: i32,
-    /// The order's orderRef.
+    /// The order's `orderRef`.
     pub order_ref: String,
-    /// The leg's conId.
+    /// The leg's `conId`.
     pub con_id: i32,
-    /// The leg's contract (resolved fields where the fake knows the conId).
+    /// The leg's contract (resolved fields where the fake knows the `conId`).
     pub contract: ContractInfo,
     /// `BOT` / `SLD`.
     pub side: String,
@@ -271,7 +271,7 @@ pub struct FakeCommission {
     pub currency: String,
 }
 
-/// A position by conId.
+/// A position by `conId`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FakePosition {
     /// The contract.
@@ -293,14 +293,14 @@ pub struct Quote {
     pub last: Option<f64>,
 }
 
-/// An option chain for SecDefOptParams and contract validation.
+/// An option chain for `SecDefOptParams` and contract validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptionChain {
     /// Underlying symbol (`SPY`, `SPX`).
     pub symbol: String,
     /// Exchange (`SMART`).
     pub exchange: String,
-    /// The underlying's conId.
+    /// The underlying's `conId`.
     pub underlying_con_id: i32,
     /// Trading class (`SPY`, `SPXW`).
     pub trading_class: String,
@@ -316,7 +316,7 @@ pub struct OptionChain {
 
 impl OptionChain {
     /// A chain with exchange `SMART`, multiplier `100`, trading class = symbol, min tick 0.01,
-    /// and the underlying conId derived from the symbol.
+    /// and the underlying `conId` derived from the symbol.
     #[must_use]
     pub fn new(symbol: &str, expirations: &[&str], strikes: &[f64]) -> Self {
         OptionChain {
@@ -338,40 +338,40 @@ impl OptionChain {
 pub struct State {
     /// Orders by IB order id.
     pub orders: BTreeMap<i32, FakeOrder>,
-    /// Every PlaceOrder received, in order.
+    /// Every `PlaceOrder` received, in order.
     pub placed: Vec<PlacedOrder>,
-    /// Every CancelOrder received (order ids), in order.
+    /// Every `CancelOrder` received (order ids), in order.
     pub cancel_requests: Vec<i32>,
     /// Executions in time order.
     pub executions: Vec<FakeExecution>,
     /// Commission reports in time order.
     pub commissions: Vec<FakeCommission>,
-    /// Positions by conId.
+    /// Positions by `conId`.
     pub positions: BTreeMap<i32, FakePosition>,
     /// The next valid order id the fake hands out.
     pub next_valid_id: i32,
     /// The last market data type requested (1 live, 2 frozen, 3 delayed, 4 delayed frozen).
     pub market_data_type: Option<i32>,
-    /// Client connections open now (past StartApi).
+    /// Client connections open now (past `StartApi`).
     pub connections: usize,
-    /// Client connections accepted past StartApi since start.
+    /// Client connections accepted past `StartApi` since start.
     pub total_connections: usize,
     /// The managed account.
     pub account: String,
-    /// Account summary values by tag (NetLiquidation, TotalCashValue, BuyingPower,
-    /// AvailableFunds, ...), in USD.
+    /// Account summary values by tag (`NetLiquidation`, `TotalCashValue`, `BuyingPower`,
+    /// `AvailableFunds`, ...), in USD.
     pub account_values: BTreeMap<String, String>,
     /// Behaviour for orders with no scripted behaviour.
     pub default_behaviour: OrderBehaviour,
     /// Behaviours for the next orders, first in first used.
     pub scripted: VecDeque<OrderBehaviour>,
-    /// Quotes by conId.
+    /// Quotes by `conId`.
     pub quotes: HashMap<i32, Quote>,
     /// Option chains.
     pub chains: Vec<OptionChain>,
-    /// Contracts the fake resolved, by conId.
+    /// Contracts the fake resolved, by `conId`.
     pub contracts: HashMap<i32, ContractInfo>,
-    /// Client ids answered with error 326 at StartApi.
+    /// Client ids answered with error 326 at `StartApi`.
     pub client_ids_in_use: HashSet<i32>,
     /// Commission per contract.
     pub commission_per_contract: f64,
@@ -379,6 +379,9 @@ pub struct State {
     pub commission_minimum: f64,
     /// Message ids received that the fake does not handle.
     pub unknown_messages: Vec<i32>,
+    /// A fixed time for every stamp the fake writes (handshake server time, execution,
+    /// completion and error times); `None` for the wall clock.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
     next_perm_id: i64,
     next_exec_seq: u64,
 }
@@ -416,24 +419,32 @@ impl State {
             commission_per_contract: 0.65,
             commission_minimum: 1.0,
             unknown_messages: Vec::new(),
+            clock: None,
             next_perm_id: 1_000_000,
             next_exec_seq: 1,
         }
     }
 
-    /// The order for `key` (by id, or the most recent with that orderRef).
+    /// The order for `key` (by id, or the most recent with that `orderRef`).
     #[must_use]
     pub fn find_order(&self, key: &OrderKey) -> Option<&FakeOrder> {
         match key {
             OrderKey::Id(id) => self.orders.get(id),
-            OrderKey::Ref(r) => self.orders.values().filter(|o| &o.order_ref == r).max_by_key(|o| o.perm_id),
+            OrderKey::Ref(r) => self
+                .orders
+                .values()
+                .filter(|o| &o.order_ref == r)
+                .max_by_key(|o| o.perm_id),
         }
     }
 
     /// Executions of one order.
     #[must_use]
     pub fn executions_of(&self, order_id: i32) -> Vec<&FakeExecution> {
-        self.executions.iter().filter(|e| e.order_id == order_id).collect()
+        self.executions
+            .iter()
+            .filter(|e| e.order_id == order_id)
+            .collect()
     }
 }
 
@@ -449,11 +460,15 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn conns(&self) -> MutexGuard<'_, Vec<server::ConnHandle>> {
-        self.conns.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.conns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -466,7 +481,9 @@ pub struct FakeTws {
 
 impl fmt::Debug for FakeTws {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FakeTws").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("FakeTws")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -491,7 +508,11 @@ impl FakeTws {
         let handle = std::thread::Builder::new()
             .name(format!("fake-tws-{port}"))
             .spawn(move || server::accept_loop(&listener, &for_thread))?;
-        Ok(FakeTws { shared, port, listener: Some(handle) })
+        Ok(FakeTws {
+            shared,
+            port,
+            listener: Some(handle),
+        })
     }
 
     /// The port it listens on.
@@ -519,7 +540,7 @@ impl FakeTws {
         self.shared.lock().scripted.push_back(behaviour);
     }
 
-    /// Answer StartApi for `client_id` with error 326 (as when another session holds it).
+    /// Answer `StartApi` for `client_id` with error 326 (as when another session holds it).
     pub fn set_client_id_in_use(&self, client_id: i32, in_use: bool) {
         let mut state = self.shared.lock();
         if in_use {
@@ -534,7 +555,7 @@ impl FakeTws {
         self.shared.lock().quotes.insert(con_id, quote);
     }
 
-    /// Adds an option chain (SecDefOptParams rows; option contract requests for its symbol are
+    /// Adds an option chain (`SecDefOptParams` rows; option contract requests for its symbol are
     /// then validated against its expirations and strikes).
     pub fn add_option_chain(&self, chain: OptionChain) {
         self.shared.lock().chains.push(chain);
@@ -542,7 +563,10 @@ impl FakeTws {
 
     /// Sets one account summary value (e.g. `"NetLiquidation"`, `"125000.00"`).
     pub fn set_account_value(&self, tag: &str, value: &str) {
-        self.shared.lock().account_values.insert(tag.to_string(), value.to_string());
+        self.shared
+            .lock()
+            .account_values
+            .insert(tag.to_string(), value.to_string());
     }
 
     /// The managed account (default [`DEFAULT_ACCOUNT`]).
@@ -550,10 +574,17 @@ impl FakeTws {
         account.clone_into(&mut self.shared.lock().account);
     }
 
-    /// Sets a position (replacing any for that conId).
+    /// Sets a position (replacing any for that `conId`).
     pub fn set_position(&self, contract: ContractInfo, position: f64, avg_cost: f64) {
         let mut state = self.shared.lock();
-        state.positions.insert(contract.con_id, FakePosition { contract, position, avg_cost });
+        state.positions.insert(
+            contract.con_id,
+            FakePosition {
+                contract,
+                position,
+                avg_cost,
+            },
+        );
     }
 
     /// Commission per contract and minimum per order (default 0.65 and 1.00).
@@ -563,7 +594,13 @@ impl FakeTws {
         state.commission_minimum = minimum;
     }
 
-    /// The next valid order id (NextValidId at connect and for ReqIds).
+    /// Fixes the time the fake stamps (server time at the handshake, execution, completion
+    /// and error times); `None` returns to the wall clock.
+    pub fn set_clock(&self, time: Option<chrono::DateTime<chrono::Utc>>) {
+        self.shared.lock().clock = time;
+    }
+
+    /// The next valid order id (`NextValidId` at connect and for `ReqIds`).
     pub fn set_next_valid_id(&self, id: i32) {
         self.shared.lock().next_valid_id = id;
     }
@@ -574,7 +611,11 @@ impl FakeTws {
     pub fn fill_order(&self, key: impl Into<OrderKey>) -> bool {
         let key = key.into();
         let mut state = self.shared.lock();
-        let Some(order_id) = state.find_order(&key).filter(|o| o.is_working()).map(|o| o.order_id) else {
+        let Some(order_id) = state
+            .find_order(&key)
+            .filter(|o| o.is_working())
+            .map(|o| o.order_id)
+        else {
             return false;
         };
         let remaining = state.orders[&order_id].remaining();
@@ -586,12 +627,16 @@ impl FakeTws {
         true
     }
 
-    /// Cancels a working order from the TWS side (OrderStatus Cancelled to its client if
+    /// Cancels a working order from the TWS side (`OrderStatus` Cancelled to its client if
     /// connected). Returns false when no working order matches.
     pub fn cancel_order(&self, key: impl Into<OrderKey>) -> bool {
         let key = key.into();
         let mut state = self.shared.lock();
-        let Some(order_id) = state.find_order(&key).filter(|o| o.is_working()).map(|o| o.order_id) else {
+        let Some(order_id) = state
+            .find_order(&key)
+            .filter(|o| o.is_working())
+            .map(|o| o.order_id)
+        else {
             return false;
         };
         let frames = server::cancel_frames(&mut state, order_id);
@@ -625,8 +670,13 @@ impl FakeTws {
         if let Some(handle) = self.listener.take() {
             let _ = handle.join();
         }
-        let threads: Vec<JoinHandle<()>> =
-            self.shared.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(..).collect();
+        let threads: Vec<JoinHandle<()>> = self
+            .shared
+            .threads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain(..)
+            .collect();
         for handle in threads {
             let _ = handle.join();
         }
@@ -640,7 +690,7 @@ impl FakeTws {
         self.shared.lock()
     }
 
-    /// Every PlaceOrder received, in order, duplicates included.
+    /// Every `PlaceOrder` received, in order, duplicates included.
     #[must_use]
     pub fn placed_orders(&self) -> Vec<PlacedOrder> {
         self.shared.lock().placed.clone()
@@ -670,25 +720,25 @@ impl FakeTws {
         self.shared.lock().commissions.clone()
     }
 
-    /// Positions by conId.
+    /// Positions by `conId`.
     #[must_use]
     pub fn positions(&self) -> Vec<FakePosition> {
         self.shared.lock().positions.values().cloned().collect()
     }
 
-    /// Order ids of every CancelOrder received, in order.
+    /// Order ids of every `CancelOrder` received, in order.
     #[must_use]
     pub fn cancel_requests(&self) -> Vec<i32> {
         self.shared.lock().cancel_requests.clone()
     }
 
-    /// Client connections open now (past StartApi).
+    /// Client connections open now (past `StartApi`).
     #[must_use]
     pub fn connections(&self) -> usize {
         self.shared.lock().connections
     }
 
-    /// Connections accepted past StartApi since start (reconnects included).
+    /// Connections accepted past `StartApi` since start (reconnects included).
     #[must_use]
     pub fn total_connections(&self) -> usize {
         self.shared.lock().total_connections
@@ -700,7 +750,7 @@ impl FakeTws {
         self.shared.lock().market_data_type
     }
 
-    /// The conId the fake gives an option (the same as its ContractData answer), from the
+    /// The `conId` the fake gives an option (the same as its `ContractData` answer), from the
     /// trading class (the OCC root), expiry `YYYYMMDD`, right `C`/`P` and strike.
     #[must_use]
     pub fn option_con_id(trading_class: &str, expiry: &str, right: &str, strike: f64) -> i32 {
@@ -709,6 +759,7 @@ impl FakeTws {
 
     /// Waits until `pred` holds on the state (checked at every change and every 50 ms), or
     /// `timeout` passes. Returns whether it held.
+    #[expect(clippy::disallowed_methods, reason = "a test's timeout is wall time")]
     pub fn wait_until(&self, mut pred: impl FnMut(&State) -> bool, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
@@ -747,7 +798,7 @@ pub fn occ_symbol(root: &str, expiry: &str, right: &str, strike: f64) -> String 
     format!("{root:<6}{yymmdd}{right}{strike:08}")
 }
 
-/// A deterministic conId in 1..2^31 from a key (FNV-1a, 32 bit).
+/// A deterministic `conId` in 1..2^31 from a key (FNV-1a, 32 bit).
 #[must_use]
 pub fn stable_con_id(key: &str) -> i32 {
     let mut hash: u32 = 0x811c_9dc5;
@@ -755,7 +806,7 @@ pub fn stable_con_id(key: &str) -> i32 {
         hash ^= u32::from(byte);
         hash = hash.wrapping_mul(0x0100_0193);
     }
-    let id = (hash & 0x7fff_ffff) as i32;
+    let id = i32::try_from(hash & 0x7fff_ffff).unwrap_or(1);
     if id == 0 { 1 } else { id }
 }
 

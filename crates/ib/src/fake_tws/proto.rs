@@ -4,6 +4,13 @@
 //! ibapi is MIT-licensed (Copyright (c) the rust-ibapi authors); its `proto` module is private,
 //! so the fake TWS carries its own copy. Field tags are the wire contract: re-copy the file when
 //! ibapi's protobuf schema moves.
-#![allow(clippy::all, clippy::pedantic, dead_code, missing_docs, unreachable_pub, rustdoc::all)]
+#![allow(
+    clippy::all,
+    clippy::pedantic,
+    dead_code,
+    missing_docs,
+    unreachable_pub,
+    rustdoc::all
+)]
 
 include!("protobuf.rs");

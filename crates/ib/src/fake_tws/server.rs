@@ -8,17 +8,21 @@ use std::time::{Duration, Instant};
 
 use prost::Message;
 
+/// A UTC instant.
+type Clock = chrono::DateTime<chrono::Utc>;
+
 use super::proto;
 use super::{
-    configure, is_terminal, occ_symbol, stable_con_id, ComboLegInfo, ContractInfo, FakeCommission, FakeExecution, FakeOrder, FakePosition,
-    OrderBehaviour, PlacedOrder, Shared, State, SERVER_VERSION,
+    ComboLegInfo, ContractInfo, FakeCommission, FakeExecution, FakeOrder, FakePosition,
+    OrderBehaviour, PlacedOrder, SERVER_VERSION, Shared, State, configure, is_terminal, occ_symbol,
+    stable_con_id,
 };
 
 /// Offset of protobuf message ids on the wire.
 const PROTOBUF_OFFSET: i32 = 200;
 /// The largest frame the fake accepts from a client.
 const MAX_FRAME: usize = 16 * 1024 * 1024;
-/// How long a StartApi for a client id held by another live connection waits for that
+/// How long a `StartApi` for a client id held by another live connection waits for that
 /// connection to go before it is answered with 326.
 const CLIENT_ID_GRACE: Duration = Duration::from_millis(500);
 
@@ -113,13 +117,21 @@ pub(super) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                     continue;
                 }
                 let for_thread = Arc::clone(shared);
-                let spawned = std::thread::Builder::new().name("fake-tws-conn".into()).spawn(move || serve(stream, &for_thread));
+                let spawned = std::thread::Builder::new()
+                    .name("fake-tws-conn".into())
+                    .spawn(move || serve(stream, &for_thread));
                 match spawned {
-                    Ok(handle) => shared.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(handle),
+                    Ok(handle) => shared
+                        .threads
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(handle),
                     Err(e) => eprintln!("fake-tws: cannot start a connection thread: {e}"),
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             Err(e) => {
                 eprintln!("fake-tws: accept failed: {e}");
                 std::thread::sleep(Duration::from_millis(10));
@@ -130,11 +142,21 @@ pub(super) fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 
 /// One client connection, from the handshake to its end.
 fn serve(stream: TcpStream, shared: &Arc<Shared>) {
-    let Ok(writer) = stream.try_clone() else { return };
+    let Ok(writer) = stream.try_clone() else {
+        return;
+    };
     let conn_id = NEXT_CONN_ID.fetch_add(1, Ordering::SeqCst);
     let writer = Arc::new(Mutex::new(writer));
-    shared.conns().push(ConnHandle { id: conn_id, client_id: None, stream: Arc::clone(&writer) });
-    let own = ConnHandle { id: conn_id, client_id: None, stream: writer };
+    shared.conns().push(ConnHandle {
+        id: conn_id,
+        client_id: None,
+        stream: Arc::clone(&writer),
+    });
+    let own = ConnHandle {
+        id: conn_id,
+        client_id: None,
+        stream: writer,
+    };
     if shared.stop.load(Ordering::SeqCst) {
         own.close();
     }
@@ -152,11 +174,8 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>) {
     };
 
     if let Some(client_id) = started {
-        loop {
-            match read_frame(&mut reader) {
-                Ok(frame) => dispatch(&frame, client_id, &own, shared),
-                Err(_) => break,
-            }
+        while let Ok(frame) = read_frame(&mut reader) {
+            dispatch(&frame, client_id, &own, shared);
         }
         let mut state = shared.lock();
         state.connections = state.connections.saturating_sub(1);
@@ -166,38 +185,63 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>) {
     shared.changed.notify_all();
 }
 
-/// `API\0`, the version range, the server's answer, StartApi. Returns the client id once the
+/// `API\0`, the version range, the server's answer, `StartApi`. Returns the client id once the
 /// session is started, `None` when it was refused.
-fn handshake(reader: &mut TcpStream, own: &ConnHandle, shared: &Arc<Shared>) -> io::Result<Option<i32>> {
+fn handshake(
+    reader: &mut TcpStream,
+    own: &ConnHandle,
+    shared: &Arc<Shared>,
+) -> io::Result<Option<i32>> {
+    let clock = shared.lock().clock;
     let mut prefix = [0u8; 4];
     reader.read_exact(&mut prefix)?;
     if &prefix != b"API\0" {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("expected API\\0, got {prefix:?}")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("expected API\\0, got {prefix:?}"),
+        ));
     }
     let versions = read_frame(reader)?;
     let versions = String::from_utf8_lossy(&versions).to_string();
-    let max_client = versions.split("..").nth(1).and_then(|v| v.trim().parse::<i32>().ok()).unwrap_or(SERVER_VERSION);
+    let max_client = versions
+        .split("..")
+        .nth(1)
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .unwrap_or(SERVER_VERSION);
     let version = SERVER_VERSION.min(max_client);
-    let now = utc_now().format("%Y%m%d %H:%M:%S");
+    let now = utc_now(clock).format("%Y%m%d %H:%M:%S");
     let reply = format!("{version}\0{now} UTC\0");
     own.send(&[length_prefixed(reply.as_bytes())]);
 
     let frame = read_frame(reader)?;
     let Some((id, payload)) = split(&frame) else {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "empty StartApi frame"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "empty StartApi frame",
+        ));
     };
     let client_id = if id == START_API + PROTOBUF_OFFSET {
-        proto::StartApiRequest::decode(payload).map_err(invalid)?.client_id.unwrap_or_default()
+        proto::StartApiRequest::decode(payload)
+            .map_err(invalid)?
+            .client_id
+            .unwrap_or_default()
     } else if id == START_API {
         // Legacy text: version, client id, optional capabilities.
         let text = String::from_utf8_lossy(payload);
-        text.split('\0').nth(1).and_then(|f| f.parse().ok()).unwrap_or_default()
+        text.split('\0')
+            .nth(1)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or_default()
     } else {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("expected StartApi, got message {id}")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("expected StartApi, got message {id}"),
+        ));
     };
 
     if client_id_in_use(shared, client_id, own.id) {
         own.send(&[error_frame(
+            clock,
             -1,
             326,
             "Unable to connect as the client id is already in use. Retry with a unique client id.",
@@ -215,10 +259,20 @@ fn handshake(reader: &mut TcpStream, own: &ConnHandle, shared: &Arc<Shared>) -> 
     state.connections += 1;
     state.total_connections += 1;
     own.send(&[
-        pb(NEXT_VALID_ID, &proto::NextValidId { order_id: Some(state.next_valid_id) }),
-        pb(MANAGED_ACCOUNTS, &proto::ManagedAccounts { accounts_list: Some(state.account.clone()) }),
-        error_frame(-1, 2104, "Market data farm connection is OK:usopt"),
-        error_frame(-1, 2106, "HMDS data farm connection is OK:ushmds"),
+        pb(
+            NEXT_VALID_ID,
+            &proto::NextValidId {
+                order_id: Some(state.next_valid_id),
+            },
+        ),
+        pb(
+            MANAGED_ACCOUNTS,
+            &proto::ManagedAccounts {
+                accounts_list: Some(state.account.clone()),
+            },
+        ),
+        error_frame(clock, -1, 2104, "Market data farm connection is OK:usopt"),
+        error_frame(clock, -1, 2106, "HMDS data farm connection is OK:ushmds"),
     ]);
     drop(state);
     shared.changed.notify_all();
@@ -227,13 +281,20 @@ fn handshake(reader: &mut TcpStream, own: &ConnHandle, shared: &Arc<Shared>) -> 
 
 /// Configured as in use, or held by another live session (given a short grace for a session
 /// whose socket is closing, as a client that reconnects after a drop can race its own EOF).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a grace period on a live socket is wall time"
+)]
 fn client_id_in_use(shared: &Arc<Shared>, client_id: i32, own_id: u64) -> bool {
     if shared.lock().client_ids_in_use.contains(&client_id) {
         return true;
     }
     let deadline = Instant::now() + CLIENT_ID_GRACE;
     loop {
-        let held = shared.conns().iter().any(|c| c.id != own_id && c.client_id == Some(client_id));
+        let held = shared
+            .conns()
+            .iter()
+            .any(|c| c.id != own_id && c.client_id == Some(client_id));
         if !held {
             return false;
         }
@@ -253,7 +314,10 @@ fn read_frame(reader: &mut TcpStream) -> io::Result<Vec<u8>> {
     reader.read_exact(&mut len)?;
     let len = u32::from_be_bytes(len) as usize;
     if len > MAX_FRAME {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame of {len} bytes")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame of {len} bytes"),
+        ));
     }
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
@@ -281,12 +345,12 @@ fn pb(id: i32, message: &impl Message) -> Frame {
     length_prefixed(&body)
 }
 
-fn error_frame(id: i32, code: i32, message: &str) -> Frame {
+fn error_frame(clock: Option<Clock>, id: i32, code: i32, message: &str) -> Frame {
     pb(
         ERROR,
         &proto::ErrorMessage {
             id: Some(id),
-            error_time: Some(utc_now().timestamp_millis()),
+            error_time: Some(utc_now(clock).timestamp_millis()),
             error_code: Some(code),
             error_msg: Some(message.to_string()),
             advanced_order_reject_json: None,
@@ -294,13 +358,27 @@ fn error_frame(id: i32, code: i32, message: &str) -> Frame {
     )
 }
 
-fn utc_now() -> chrono::DateTime<chrono::Utc> {
-    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    chrono::DateTime::from_timestamp(since_epoch.as_secs() as i64, since_epoch.subsec_nanos()).unwrap_or_default()
+/// The time the fake stamps: the state's fixed clock, else the wall clock.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a fake server stamps wall time unless a test fixes its clock (FakeTws::set_clock)"
+)]
+fn utc_now(clock: Option<Clock>) -> Clock {
+    if let Some(fixed) = clock {
+        return fixed;
+    }
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(
+        i64::try_from(since_epoch.as_secs()).unwrap_or_default(),
+        since_epoch.subsec_nanos(),
+    )
+    .unwrap_or_default()
 }
 
-fn now_text() -> String {
-    utc_now().format("%Y%m%d %H:%M:%S UTC").to_string()
+fn now_text(clock: Option<Clock>) -> String {
+    utc_now(clock).format("%Y%m%d %H:%M:%S UTC").to_string()
 }
 
 /// Sends `frames` to every started connection of `client_id`.
@@ -308,13 +386,19 @@ pub(super) fn send_to_client(shared: &Shared, client_id: i32, frames: &[Frame]) 
     if frames.is_empty() {
         return;
     }
-    for conn in shared.conns().iter().filter(|c| c.client_id == Some(client_id)) {
+    for conn in shared
+        .conns()
+        .iter()
+        .filter(|c| c.client_id == Some(client_id))
+    {
         conn.send(frames);
     }
 }
 
 fn dispatch(frame: &[u8], client_id: i32, own: &ConnHandle, shared: &Arc<Shared>) {
-    let Some((raw_id, payload)) = split(frame) else { return };
+    let Some((raw_id, payload)) = split(frame) else {
+        return;
+    };
     if raw_id <= PROTOBUF_OFFSET {
         eprintln!("fake-tws: ignoring text-framed message {raw_id} (ibapi 5.5 sends protobuf)");
         shared.lock().unknown_messages.push(raw_id);
@@ -331,35 +415,76 @@ fn dispatch(frame: &[u8], client_id: i32, own: &ConnHandle, shared: &Arc<Shared>
     shared.changed.notify_all();
 }
 
-fn handle(id: i32, payload: &[u8], client_id: i32, conn_id: u64, state: &mut State) -> Result<Vec<Frame>, prost::DecodeError> {
+fn handle(
+    id: i32,
+    payload: &[u8],
+    client_id: i32,
+    conn_id: u64,
+    state: &mut State,
+) -> Result<Vec<Frame>, prost::DecodeError> {
     Ok(match id {
-        REQ_IDS => vec![pb(NEXT_VALID_ID, &proto::NextValidId { order_id: Some(state.next_valid_id) })],
-        REQ_MANAGED_ACCTS => vec![pb(MANAGED_ACCOUNTS, &proto::ManagedAccounts { accounts_list: Some(state.account.clone()) })],
-        PLACE_ORDER => place_order(state, proto::PlaceOrderRequest::decode(payload)?, client_id, conn_id),
+        REQ_IDS => vec![pb(
+            NEXT_VALID_ID,
+            &proto::NextValidId {
+                order_id: Some(state.next_valid_id),
+            },
+        )],
+        REQ_MANAGED_ACCTS => vec![pb(
+            MANAGED_ACCOUNTS,
+            &proto::ManagedAccounts {
+                accounts_list: Some(state.account.clone()),
+            },
+        )],
+        PLACE_ORDER => place_order(
+            state,
+            proto::PlaceOrderRequest::decode(payload)?,
+            client_id,
+            conn_id,
+        ),
         CANCEL_ORDER => {
             let request = proto::CancelOrderRequest::decode(payload)?;
             cancel_request(state, request.order_id.unwrap_or_default())
         }
         REQ_GLOBAL_CANCEL => {
-            let working: Vec<i32> = state.orders.values().filter(|o| o.is_working()).map(|o| o.order_id).collect();
-            working.into_iter().flat_map(|order_id| cancel_frames(state, order_id)).collect()
+            let working: Vec<i32> = state
+                .orders
+                .values()
+                .filter(|o| o.is_working())
+                .map(|o| o.order_id)
+                .collect();
+            working
+                .into_iter()
+                .flat_map(|order_id| cancel_frames(state, order_id))
+                .collect()
         }
         REQ_OPEN_ORDERS => open_orders(state, Some(client_id)),
         REQ_ALL_OPEN_ORDERS => open_orders(state, None),
-        REQ_AUTO_OPEN_ORDERS | CANCEL_MKT_DATA | CANCEL_ACCOUNT_SUMMARY | CANCEL_POSITIONS | CANCEL_CONTRACT_DATA => Vec::new(),
+        REQ_AUTO_OPEN_ORDERS
+        | CANCEL_MKT_DATA
+        | CANCEL_ACCOUNT_SUMMARY
+        | CANCEL_POSITIONS
+        | CANCEL_CONTRACT_DATA => Vec::new(),
         REQ_COMPLETED_ORDERS => completed_orders(state),
         REQ_EXECUTIONS => executions(state, &proto::ExecutionRequest::decode(payload)?),
         REQ_CONTRACT_DATA => contract_data(state, &proto::ContractDataRequest::decode(payload)?),
-        REQ_SEC_DEF_OPT_PARAMS => sec_def_opt_params(state, &proto::SecDefOptParamsRequest::decode(payload)?),
+        REQ_SEC_DEF_OPT_PARAMS => {
+            sec_def_opt_params(state, &proto::SecDefOptParamsRequest::decode(payload)?)
+        }
         REQ_MARKET_DATA_TYPE => {
-            state.market_data_type = proto::MarketDataTypeRequest::decode(payload)?.market_data_type;
+            state.market_data_type =
+                proto::MarketDataTypeRequest::decode(payload)?.market_data_type;
             Vec::new()
         }
         REQ_MKT_DATA => market_data(state, &proto::MarketDataRequest::decode(payload)?),
-        REQ_ACCOUNT_SUMMARY => account_summary(state, &proto::AccountSummaryRequest::decode(payload)?),
+        REQ_ACCOUNT_SUMMARY => {
+            account_summary(state, &proto::AccountSummaryRequest::decode(payload)?)
+        }
         REQ_POSITIONS => positions(state),
         other => {
-            eprintln!("fake-tws: ignoring message {other} (protobuf, {} bytes): not scripted", payload.len());
+            eprintln!(
+                "fake-tws: ignoring message {other} (protobuf, {} bytes): not scripted",
+                payload.len()
+            );
             state.unknown_messages.push(other);
             Vec::new()
         }
@@ -373,7 +498,10 @@ fn contract_info(c: &proto::Contract) -> ContractInfo {
         con_id: c.con_id.unwrap_or_default(),
         symbol: c.symbol.clone().unwrap_or_default(),
         sec_type: c.sec_type.clone().unwrap_or_default(),
-        expiry: c.last_trade_date_or_contract_month.clone().unwrap_or_default(),
+        expiry: c
+            .last_trade_date_or_contract_month
+            .clone()
+            .unwrap_or_default(),
         strike: c.strike.unwrap_or_default(),
         right: normalise_right(c.right.as_deref().unwrap_or_default()),
         multiplier: c.multiplier.map(format_multiplier).unwrap_or_default(),
@@ -453,26 +581,45 @@ fn default_min_tick(symbol: &str) -> f64 {
 /// Resolves a requested contract the way the fake's TWS knows it: `(contract, min tick)`, or
 /// `None` for "no security definition".
 fn resolve(state: &State, c: &proto::Contract) -> Option<(ContractInfo, f64)> {
-    if let Some(con_id) = c.con_id.filter(|id| *id != 0) {
-        if let Some(known) = state.contracts.get(&con_id) {
-            return Some((known.clone(), default_min_tick(&known.symbol)));
-        }
+    if let Some(known) = c
+        .con_id
+        .filter(|id| *id != 0)
+        .and_then(|id| state.contracts.get(&id))
+    {
+        return Some((known.clone(), default_min_tick(&known.symbol)));
     }
     let info = contract_info(c);
-    let currency = if info.currency.is_empty() { "USD".to_string() } else { info.currency.clone() };
+    let currency = if info.currency.is_empty() {
+        "USD".to_string()
+    } else {
+        info.currency.clone()
+    };
     if currency != "USD" || info.symbol.is_empty() {
         return None;
     }
-    let exchange = if info.exchange.is_empty() { "SMART".to_string() } else { info.exchange.clone() };
+    let exchange = if info.exchange.is_empty() {
+        "SMART".to_string()
+    } else {
+        info.exchange.clone()
+    };
     match info.sec_type.as_str() {
         "OPT" => {
-            let expiry_ok = info.expiry.len() == 8 && info.expiry.bytes().all(|b| b.is_ascii_digit());
+            let expiry_ok =
+                info.expiry.len() == 8 && info.expiry.bytes().all(|b| b.is_ascii_digit());
             if !expiry_ok || info.strike <= 0.0 || !matches!(info.right.as_str(), "C" | "P") {
                 return None;
             }
-            let chains: Vec<_> = state.chains.iter().filter(|ch| ch.symbol == info.symbol).collect();
+            let chains: Vec<_> = state
+                .chains
+                .iter()
+                .filter(|ch| ch.symbol == info.symbol)
+                .collect();
             let (trading_class, multiplier, min_tick) = if chains.is_empty() {
-                let class = if info.trading_class.is_empty() { info.symbol.clone() } else { info.trading_class.clone() };
+                let class = if info.trading_class.is_empty() {
+                    info.symbol.clone()
+                } else {
+                    info.trading_class.clone()
+                };
                 (class, "100".to_string(), default_min_tick(&info.symbol))
             } else {
                 let chain = chains.into_iter().find(|ch| {
@@ -480,7 +627,11 @@ fn resolve(state: &State, c: &proto::Contract) -> Option<(ContractInfo, f64)> {
                         && ch.expirations.contains(&info.expiry)
                         && ch.strikes.iter().any(|s| (s - info.strike).abs() < 1e-6)
                 })?;
-                (chain.trading_class.clone(), chain.multiplier.clone(), chain.min_tick)
+                (
+                    chain.trading_class.clone(),
+                    chain.multiplier.clone(),
+                    chain.min_tick,
+                )
             };
             if !info.multiplier.is_empty() && info.multiplier != multiplier {
                 return None;
@@ -505,10 +656,15 @@ fn resolve(state: &State, c: &proto::Contract) -> Option<(ContractInfo, f64)> {
             ))
         }
         "STK" | "IND" => {
-            let underlying = state.chains.iter().find(|ch| ch.symbol == info.symbol).map(|ch| ch.underlying_con_id);
+            let underlying = state
+                .chains
+                .iter()
+                .find(|ch| ch.symbol == info.symbol)
+                .map(|ch| ch.underlying_con_id);
             Some((
                 ContractInfo {
-                    con_id: underlying.unwrap_or_else(|| stable_con_id(&format!("{}:underlying", info.symbol))),
+                    con_id: underlying
+                        .unwrap_or_else(|| stable_con_id(&format!("{}:underlying", info.symbol))),
                     symbol: info.symbol.clone(),
                     sec_type: info.sec_type.clone(),
                     exchange,
@@ -525,10 +681,16 @@ fn resolve(state: &State, c: &proto::Contract) -> Option<(ContractInfo, f64)> {
 }
 
 fn contract_data(state: &mut State, request: &proto::ContractDataRequest) -> Vec<Frame> {
+    let clock = state.clock;
     let req_id = request.req_id.unwrap_or_default();
     let resolved = request.contract.as_ref().and_then(|c| resolve(state, c));
     let Some((info, min_tick)) = resolved else {
-        return vec![error_frame(req_id, 200, "No security definition has been found for the request")];
+        return vec![error_frame(
+            clock,
+            req_id,
+            200,
+            "No security definition has been found for the request",
+        )];
     };
     state.contracts.insert(info.con_id, info.clone());
     let details = proto::ContractDetails {
@@ -540,7 +702,13 @@ fn contract_data(state: &mut State, request: &proto::ContractDataRequest) -> Vec
         long_name: some(&info.symbol),
         time_zone_id: Some("US/Eastern".into()),
         under_symbol: (info.sec_type == "OPT").then(|| info.symbol.clone()),
-        under_sec_type: (info.sec_type == "OPT").then(|| if info.symbol.starts_with("SPX") { "IND".into() } else { "STK".into() }),
+        under_sec_type: (info.sec_type == "OPT").then(|| {
+            if info.symbol.starts_with("SPX") {
+                "IND".into()
+            } else {
+                "STK".into()
+            }
+        }),
         real_expiration_date: some(&info.expiry),
         min_size: Some("1".into()),
         size_increment: Some("1".into()),
@@ -550,9 +718,18 @@ fn contract_data(state: &mut State, request: &proto::ContractDataRequest) -> Vec
     vec![
         pb(
             CONTRACT_DATA,
-            &proto::ContractData { req_id: Some(req_id), contract: Some(to_proto_contract(&info)), contract_details: Some(details) },
+            &proto::ContractData {
+                req_id: Some(req_id),
+                contract: Some(to_proto_contract(&info)),
+                contract_details: Some(details),
+            },
         ),
-        pb(CONTRACT_DATA_END, &proto::ContractDataEnd { req_id: Some(req_id) }),
+        pb(
+            CONTRACT_DATA_END,
+            &proto::ContractDataEnd {
+                req_id: Some(req_id),
+            },
+        ),
     ]
 }
 
@@ -579,22 +756,41 @@ fn sec_def_opt_params(state: &State, request: &proto::SecDefOptParamsRequest) ->
             )
         })
         .collect();
-    frames.push(pb(SEC_DEF_OPT_PARAM_END, &proto::SecDefOptParameterEnd { req_id: Some(req_id) }));
+    frames.push(pb(
+        SEC_DEF_OPT_PARAM_END,
+        &proto::SecDefOptParameterEnd {
+            req_id: Some(req_id),
+        },
+    ));
     frames
 }
 
 fn market_data(state: &mut State, request: &proto::MarketDataRequest) -> Vec<Frame> {
+    let clock = state.clock;
     let req_id = request.req_id.unwrap_or_default();
     let con_id = request.contract.as_ref().and_then(|c| {
-        c.con_id.filter(|id| *id != 0).or_else(|| resolve(state, c).map(|(info, _)| info.con_id))
+        c.con_id
+            .filter(|id| *id != 0)
+            .or_else(|| resolve(state, c).map(|(info, _)| info.con_id))
     });
     let Some(con_id) = con_id else {
-        return vec![error_frame(req_id, 200, "No security definition has been found for the request")];
+        return vec![error_frame(
+            clock,
+            req_id,
+            200,
+            "No security definition has been found for the request",
+        )];
     };
     let mut frames = Vec::new();
     let data_type = state.market_data_type.unwrap_or(1);
     if data_type != 1 {
-        frames.push(pb(MARKET_DATA_TYPE, &proto::MarketDataType { req_id: Some(req_id), market_data_type: Some(data_type) }));
+        frames.push(pb(
+            MARKET_DATA_TYPE,
+            &proto::MarketDataType {
+                req_id: Some(req_id),
+                market_data_type: Some(data_type),
+            },
+        ));
     }
     let delayed = matches!(data_type, 3 | 4);
     if let Some(quote) = state.quotes.get(&con_id) {
@@ -606,19 +802,37 @@ fn market_data(state: &mut State, request: &proto::MarketDataRequest) -> Vec<Fra
         for (tick_type, price) in ticks {
             frames.push(pb(
                 TICK_PRICE,
-                &proto::TickPrice { req_id: Some(req_id), tick_type: Some(tick_type), price: Some(price), size: None, attr_mask: Some(0) },
+                &proto::TickPrice {
+                    req_id: Some(req_id),
+                    tick_type: Some(tick_type),
+                    price: Some(price),
+                    size: None,
+                    attr_mask: Some(0),
+                },
             ));
         }
     }
     if request.snapshot.unwrap_or_default() {
-        frames.push(pb(TICK_SNAPSHOT_END, &proto::TickSnapshotEnd { req_id: Some(req_id) }));
+        frames.push(pb(
+            TICK_SNAPSHOT_END,
+            &proto::TickSnapshotEnd {
+                req_id: Some(req_id),
+            },
+        ));
     }
     frames
 }
 
 fn account_summary(state: &State, request: &proto::AccountSummaryRequest) -> Vec<Frame> {
     let req_id = request.req_id.unwrap_or_default();
-    let tags: Vec<String> = request.tags.clone().unwrap_or_default().split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+    let tags: Vec<String> = request
+        .tags
+        .clone()
+        .unwrap_or_default()
+        .split(',')
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
     let mut frames: Vec<Frame> = state
         .account_values
         .iter()
@@ -636,7 +850,12 @@ fn account_summary(state: &State, request: &proto::AccountSummaryRequest) -> Vec
             )
         })
         .collect();
-    frames.push(pb(ACCOUNT_SUMMARY_END, &proto::AccountSummaryEnd { req_id: Some(req_id) }));
+    frames.push(pb(
+        ACCOUNT_SUMMARY_END,
+        &proto::AccountSummaryEnd {
+            req_id: Some(req_id),
+        },
+    ));
     frames
 }
 
@@ -662,12 +881,22 @@ fn positions(state: &State) -> Vec<Frame> {
 
 // ---- orders ------------------------------------------------------------------------------------
 
-fn place_order(state: &mut State, request: proto::PlaceOrderRequest, client_id: i32, conn_id: u64) -> Vec<Frame> {
+fn place_order(
+    state: &mut State,
+    request: proto::PlaceOrderRequest,
+    client_id: i32,
+    conn_id: u64,
+) -> Vec<Frame> {
+    let clock = state.clock;
     let order_id = request.order_id.unwrap_or_default();
     let mut raw_contract = request.contract.unwrap_or_default();
     let raw_order = request.order.unwrap_or_default();
     let mut contract = contract_info(&raw_contract);
-    let total_quantity: f64 = raw_order.total_quantity.as_deref().and_then(|q| q.parse().ok()).unwrap_or_default();
+    let total_quantity: f64 = raw_order
+        .total_quantity
+        .as_deref()
+        .and_then(|q| q.parse().ok())
+        .unwrap_or_default();
     let placed = PlacedOrder {
         order_id,
         client_id,
@@ -693,31 +922,25 @@ fn place_order(state: &mut State, request: proto::PlaceOrderRequest, client_id: 
                 contract = resolved;
             }
             None if contract.con_id == 0 => {
-                return vec![error_frame(order_id, 200, "No security definition has been found for the request")];
+                return vec![error_frame(
+                    clock,
+                    order_id,
+                    200,
+                    "No security definition has been found for the request",
+                )];
             }
             None => {}
         }
     }
 
     if let Some(existing) = state.orders.get_mut(&order_id) {
-        if !existing.is_working() {
-            let (code, text) = if existing.status == "Filled" { (104, "Can't modify a filled order") } else { (103, "Duplicate order id") };
-            return vec![error_frame(order_id, code, text)];
-        }
-        // A modification of a working order: new limit / quantity / tif, same id and perm id.
-        existing.total_quantity = placed.total_quantity;
-        existing.limit_price = placed.limit_price;
-        existing.tif = placed.tif;
-        existing.order_type = placed.order_type;
-        existing.order_ref = placed.order_ref;
-        existing.raw_order = raw_order;
-        if existing.behaviour == OrderBehaviour::Silent {
-            return Vec::new();
-        }
-        return vec![open_order_frame(existing), order_status_frame(existing, 0.0)];
+        return modify_order(existing, placed, raw_order, clock);
     }
 
-    let behaviour = state.scripted.pop_front().unwrap_or_else(|| state.default_behaviour.clone());
+    let behaviour = state
+        .scripted
+        .pop_front()
+        .unwrap_or_else(|| state.default_behaviour.clone());
     let perm_id = state.next_perm_id;
     state.next_perm_id += 1;
     let order = FakeOrder {
@@ -760,10 +983,45 @@ fn place_order(state: &mut State, request: proto::PlaceOrderRequest, client_id: 
         OrderBehaviour::Reject { code, message } => {
             let order = state.orders.get_mut(&order_id).expect("inserted above");
             order.status = "Cancelled".into();
-            order.completed_time = now_text();
-            vec![error_frame(order_id, code, &message), order_status_frame(order, 0.0)]
+            order.completed_time = now_text(clock);
+            vec![
+                error_frame(clock, order_id, code, &message),
+                order_status_frame(order, 0.0),
+            ]
         }
     }
+}
+
+/// A `PlaceOrder` for an id the fake already holds: a modification of a working order (new
+/// limit / quantity / tif, same id and perm id), else error 104 (filled) or 103.
+fn modify_order(
+    existing: &mut FakeOrder,
+    placed: PlacedOrder,
+    raw_order: proto::Order,
+    clock: Option<Clock>,
+) -> Vec<Frame> {
+    if !existing.is_working() {
+        let (code, text) = if existing.status == "Filled" {
+            (104, "Can't modify a filled order")
+        } else {
+            (103, "Duplicate order id")
+        };
+        return vec![error_frame(clock, existing.order_id, code, text)];
+    }
+    // A modification of a working order: new limit / quantity / tif, same id and perm id.
+    existing.total_quantity = placed.total_quantity;
+    existing.limit_price = placed.limit_price;
+    existing.tif = placed.tif;
+    existing.order_type = placed.order_type;
+    existing.order_ref = placed.order_ref;
+    existing.raw_order = raw_order;
+    if existing.behaviour == OrderBehaviour::Silent {
+        return Vec::new();
+    }
+    vec![
+        open_order_frame(existing),
+        order_status_frame(existing, 0.0),
+    ]
 }
 
 /// `parts` batches (clamped to 1..=quantity) as even as whole contracts allow.
@@ -780,29 +1038,49 @@ fn split_quantity(quantity: f64, parts: u32) -> Vec<f64> {
 }
 
 fn cancel_request(state: &mut State, order_id: i32) -> Vec<Frame> {
+    let clock = state.clock;
     state.cancel_requests.push(order_id);
     match state.orders.get(&order_id) {
-        None => vec![error_frame(order_id, 10147, &format!("OrderId {order_id} that needs to be cancelled is not found."))],
+        None => vec![error_frame(
+            clock,
+            order_id,
+            10147,
+            &format!("OrderId {order_id} that needs to be cancelled is not found."),
+        )],
         Some(order) if !order.is_working() => vec![error_frame(
+            clock,
             order_id,
             10148,
-            &format!("OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {}.", order.status),
+            &format!(
+                "OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {}.",
+                order.status
+            ),
         )],
         Some(_) => cancel_frames(state, order_id),
     }
 }
 
-/// Cancels a working order: Error 202 "Order Canceled - reason:" then OrderStatus Cancelled.
+/// Cancels a working order: Error 202 "Order Canceled - reason:" then `OrderStatus` Cancelled.
 pub(super) fn cancel_frames(state: &mut State, order_id: i32) -> Vec<Frame> {
-    let Some(order) = state.orders.get_mut(&order_id) else { return Vec::new() };
+    let clock = state.clock;
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        return Vec::new();
+    };
     order.status = "Cancelled".into();
-    order.completed_time = now_text();
-    vec![error_frame(order_id, 202, "Order Canceled - reason:"), order_status_frame(order, 0.0)]
+    order.completed_time = now_text(clock);
+    vec![
+        error_frame(clock, order_id, 202, "Order Canceled - reason:"),
+        order_status_frame(order, 0.0),
+    ]
 }
 
 fn open_orders(state: &State, client_id: Option<i32>) -> Vec<Frame> {
     let mut frames = Vec::new();
-    for order in state.orders.values().filter(|o| o.is_working() && client_id.is_none_or(|id| o.client_id == id)) {
+    for order in state
+        .orders
+        .values()
+        .filter(|o| o.is_working() && client_id.is_none_or(|id| o.client_id == id))
+    {
         frames.push(open_order_frame(order));
         frames.push(order_status_frame(order, 0.0));
     }
@@ -874,7 +1152,14 @@ fn order_status_frame(o: &FakeOrder, last_fill_price: f64) -> Frame {
             order_id: Some(o.order_id),
             status: Some(o.status.clone()),
             filled: Some(o.filled.to_string()),
-            remaining: Some(if is_terminal(&o.status) && o.status != "Filled" { 0.0 } else { o.remaining() }.to_string()),
+            remaining: Some(
+                if is_terminal(&o.status) && o.status != "Filled" {
+                    0.0
+                } else {
+                    o.remaining()
+                }
+                .to_string(),
+            ),
             avg_fill_price: Some(o.avg_fill_price),
             perm_id: Some(o.perm_id),
             parent_id: Some(0),
@@ -898,35 +1183,63 @@ fn base_price(state: &State, con_id: i32) -> f64 {
     state
         .quotes
         .get(&con_id)
-        .map(|q| ((q.bid + q.ask) / 2.0 * 100.0).round() / 100.0)
+        .map(|q| (f64::midpoint(q.bid, q.ask) * 100.0).round() / 100.0)
         .filter(|p| *p > 0.0)
         .unwrap_or(1.0)
 }
 
 /// Leg prices per the module doc's combo convention.
 fn leg_fills(state: &State, order: &FakeOrder) -> Vec<LegFill> {
-    let order_sign = if order.action.eq_ignore_ascii_case("SELL") { -1.0 } else { 1.0 };
+    let order_sign = if order.action.eq_ignore_ascii_case("SELL") {
+        -1.0
+    } else {
+        1.0
+    };
     if order.contract.legs.is_empty() {
-        let price = order.limit_price.unwrap_or_else(|| base_price(state, order.contract.con_id));
-        let contract = state.contracts.get(&order.contract.con_id).cloned().unwrap_or_else(|| order.contract.clone());
-        return vec![LegFill { contract, ratio: 1.0, sign: order_sign, price }];
+        let price = order
+            .limit_price
+            .unwrap_or_else(|| base_price(state, order.contract.con_id));
+        let contract = state
+            .contracts
+            .get(&order.contract.con_id)
+            .cloned()
+            .unwrap_or_else(|| order.contract.clone());
+        return vec![LegFill {
+            contract,
+            ratio: 1.0,
+            sign: order_sign,
+            price,
+        }];
     }
     let mut legs: Vec<LegFill> = order
         .contract
         .legs
         .iter()
         .map(|leg| {
-            let contract = state.contracts.get(&leg.con_id).cloned().unwrap_or_else(|| ContractInfo {
-                con_id: leg.con_id,
-                symbol: order.contract.symbol.clone(),
-                sec_type: "OPT".into(),
-                exchange: leg.exchange.clone(),
-                currency: order.contract.currency.clone(),
-                multiplier: "100".into(),
-                ..Default::default()
-            });
-            let leg_sign = if leg.action.eq_ignore_ascii_case("SELL") { -1.0 } else { 1.0 };
-            LegFill { contract, ratio: f64::from(leg.ratio.max(1)), sign: leg_sign, price: base_price(state, leg.con_id) }
+            let contract = state
+                .contracts
+                .get(&leg.con_id)
+                .cloned()
+                .unwrap_or_else(|| ContractInfo {
+                    con_id: leg.con_id,
+                    symbol: order.contract.symbol.clone(),
+                    sec_type: "OPT".into(),
+                    exchange: leg.exchange.clone(),
+                    currency: order.contract.currency.clone(),
+                    multiplier: "100".into(),
+                    ..Default::default()
+                });
+            let leg_sign = if leg.action.eq_ignore_ascii_case("SELL") {
+                -1.0
+            } else {
+                1.0
+            };
+            LegFill {
+                contract,
+                ratio: f64::from(leg.ratio.max(1)),
+                sign: leg_sign,
+                price: base_price(state, leg.con_id),
+            }
         })
         .collect();
     if let Some(limit) = order.limit_price {
@@ -954,14 +1267,21 @@ fn leg_fills(state: &State, order: &FakeOrder) -> Vec<LegFill> {
 /// Fills `quantity` more of `order_id`: executions + commissions per leg, positions, the
 /// order's status. Returns the frames for the owning client.
 pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec<Frame> {
-    let Some(order) = state.orders.get(&order_id).cloned() else { return Vec::new() };
+    let clock = state.clock;
+    let Some(order) = state.orders.get(&order_id).cloned() else {
+        return Vec::new();
+    };
     let legs = leg_fills(state, &order);
     let mut frames = Vec::new();
-    let time = now_text();
+    let time = now_text(clock);
     let mut batch_net = 0.0;
     for leg in &legs {
         let shares = leg.ratio * quantity;
-        let prior: Vec<&FakeExecution> = state.executions.iter().filter(|e| e.order_id == order_id && e.con_id == leg.contract.con_id).collect();
+        let prior: Vec<&FakeExecution> = state
+            .executions
+            .iter()
+            .filter(|e| e.order_id == order_id && e.con_id == leg.contract.con_id)
+            .collect();
         let prior_qty: f64 = prior.iter().map(|e| e.shares).sum();
         let prior_value: f64 = prior.iter().map(|e| e.shares * e.price).sum();
         let cum_qty = prior_qty + shares;
@@ -970,7 +1290,11 @@ pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec
         state.next_exec_seq += 1;
         let exec_id = format!("0000fa4e.{:08x}.{:02}.01", order.perm_id, seq);
         let side = if leg.sign > 0.0 { "BOT" } else { "SLD" };
-        let exchange = if leg.contract.exchange.is_empty() || leg.contract.exchange == "SMART" { "CBOE".to_string() } else { leg.contract.exchange.clone() };
+        let exchange = if leg.contract.exchange.is_empty() || leg.contract.exchange == "SMART" {
+            "CBOE".to_string()
+        } else {
+            leg.contract.exchange.clone()
+        };
         batch_net += leg.sign * leg.ratio * leg.price;
 
         let execution = FakeExecution {
@@ -992,12 +1316,23 @@ pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec
         let paid: f64 = state
             .commissions
             .iter()
-            .filter(|c| state.executions.iter().any(|e| e.exec_id == c.exec_id && e.order_id == order_id))
+            .filter(|c| {
+                state
+                    .executions
+                    .iter()
+                    .any(|e| e.exec_id == c.exec_id && e.order_id == order_id)
+            })
             .map(|c| c.commission)
             .sum();
-        let commission = ((paid + state.commission_per_contract * shares).max(state.commission_minimum) - paid).max(0.0);
+        let commission =
+            ((paid + state.commission_per_contract * shares).max(state.commission_minimum) - paid)
+                .max(0.0);
         let commission = (commission * 10_000.0).round() / 10_000.0;
-        let report = FakeCommission { exec_id: exec_id.clone(), commission, currency: "USD".into() };
+        let report = FakeCommission {
+            exec_id: exec_id.clone(),
+            commission,
+            currency: "USD".into(),
+        };
 
         frames.push(execution_frame(state, &execution, &exchange, -1));
         frames.push(commission_frame(&report));
@@ -1005,7 +1340,14 @@ pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec
         state.executions.push(execution);
         state.commissions.push(report);
     }
-    let net_price = order.limit_price.unwrap_or(batch_net * if order.action.eq_ignore_ascii_case("SELL") { -1.0 } else { 1.0 });
+    let net_price = order.limit_price.unwrap_or(
+        batch_net
+            * if order.action.eq_ignore_ascii_case("SELL") {
+                -1.0
+            } else {
+                1.0
+            },
+    );
     let order = state.orders.get_mut(&order_id).expect("cloned above");
     let filled = order.filled + quantity;
     order.avg_fill_price = (order.avg_fill_price * order.filled + net_price * quantity) / filled;
@@ -1023,9 +1365,23 @@ pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec
 }
 
 fn update_position(state: &mut State, contract: &ContractInfo, signed_qty: f64, price: f64) {
-    let multiplier: f64 = contract.multiplier.parse().unwrap_or(if contract.sec_type == "OPT" { 100.0 } else { 1.0 });
+    let multiplier: f64 = contract
+        .multiplier
+        .parse()
+        .unwrap_or(if contract.sec_type == "OPT" {
+            100.0
+        } else {
+            1.0
+        });
     let cost = price * multiplier;
-    let entry = state.positions.entry(contract.con_id).or_insert_with(|| FakePosition { contract: contract.clone(), position: 0.0, avg_cost: 0.0 });
+    let entry = state
+        .positions
+        .entry(contract.con_id)
+        .or_insert_with(|| FakePosition {
+            contract: contract.clone(),
+            position: 0.0,
+            avg_cost: 0.0,
+        });
     let old = entry.position;
     let new = old + signed_qty;
     if old == 0.0 || old.signum() == signed_qty.signum() {
@@ -1085,21 +1441,44 @@ fn executions(state: &State, request: &proto::ExecutionRequest) -> Vec<Frame> {
     let filter = request.execution_filter.clone().unwrap_or_default();
     let mut frames = Vec::new();
     for e in &state.executions {
-        let keep = filter.client_id.is_none_or(|id| id == 0 || id == e.client_id)
-            && filter.acct_code.as_deref().is_none_or(|a| a.is_empty() || a == state.account)
-            && filter.symbol.as_deref().is_none_or(|s| s.is_empty() || s == e.contract.symbol)
-            && filter.sec_type.as_deref().is_none_or(|s| s.is_empty() || s == e.contract.sec_type)
-            && filter.side.as_deref().is_none_or(|s| s.is_empty() || side_matches(s, &e.side));
+        let keep = filter
+            .client_id
+            .is_none_or(|id| id == 0 || id == e.client_id)
+            && filter
+                .acct_code
+                .as_deref()
+                .is_none_or(|a| a.is_empty() || a == state.account)
+            && filter
+                .symbol
+                .as_deref()
+                .is_none_or(|s| s.is_empty() || s == e.contract.symbol)
+            && filter
+                .sec_type
+                .as_deref()
+                .is_none_or(|s| s.is_empty() || s == e.contract.sec_type)
+            && filter
+                .side
+                .as_deref()
+                .is_none_or(|s| s.is_empty() || side_matches(s, &e.side));
         if !keep {
             continue;
         }
-        let exchange = if e.contract.exchange.is_empty() || e.contract.exchange == "SMART" { "CBOE" } else { e.contract.exchange.as_str() };
+        let exchange = if e.contract.exchange.is_empty() || e.contract.exchange == "SMART" {
+            "CBOE"
+        } else {
+            e.contract.exchange.as_str()
+        };
         frames.push(execution_frame(state, e, exchange, req_id));
         if let Some(c) = state.commissions.iter().find(|c| c.exec_id == e.exec_id) {
             frames.push(commission_frame(c));
         }
     }
-    frames.push(pb(EXECUTION_DATA_END, &proto::ExecutionDetailsEnd { req_id: Some(req_id) }));
+    frames.push(pb(
+        EXECUTION_DATA_END,
+        &proto::ExecutionDetailsEnd {
+            req_id: Some(req_id),
+        },
+    ));
     frames
 }
 
