@@ -13,8 +13,8 @@ use ibapi::contracts::{ComboLeg, Contract, Currency, Exchange, LegAction, Securi
 use ibapi::market_data::MarketDataType;
 use ibapi::market_data::realtime::TickTypes;
 use ibapi::orders::{
-    Action, CancelOrder, ExecutionFilter, Executions, Order, OrderData, Orders, PlaceOrder,
-    TimeInForce,
+    Action, CancelOrder, ExecutionFilter, Executions, Order, OrderData, OrderOutcome, OrderUpdate,
+    Orders, PlaceOrder, TimeInForce,
 };
 use ibapi::subscriptions::SubscriptionItem;
 use volta_ib::fake_tws::{FakeTws, OptionChain, OrderBehaviour, Quote};
@@ -788,4 +788,161 @@ fn duplicate_place_orders_are_all_recorded() {
     );
     assert_eq!(tws.orders().len(), 1);
     assert_eq!(tws.order("dup").unwrap().status, "Submitted");
+}
+
+#[test]
+fn the_order_update_stream_survives_a_reconnect_and_sees_a_fill_made_by_the_test() {
+    let tws = start();
+    tws.set_default_behaviour(OrderBehaviour::Work);
+    let client = connect(&tws, 1);
+    let contract = spy_put(560.0);
+    con_id(&client, &contract);
+    let updates = client.order_update_stream().unwrap();
+    let order_id = client.next_order_id();
+    let sub = client
+        .place_order(
+            order_id,
+            &contract,
+            &limit_order(Action::Buy, 2.0, 4.5, "stream"),
+        )
+        .unwrap();
+    read_until(&sub, |i| is_status(i, "Submitted"));
+
+    bounce(&tws, &client);
+    // The order's own subscription ended with the connection.
+    let ended = sub.next_timeout(WAIT);
+    assert!(
+        matches!(&ended, Some(Err(e)) if e.is_connection_lost()),
+        "{ended:?}"
+    );
+
+    assert!(tws.fill_part("stream", 1.0));
+    assert!(tws.fill_order(order_id));
+    let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no Filled on the update stream: {seen:?}"
+        );
+        match updates.next_timeout(Duration::from_secs(1)) {
+            Some(Ok(SubscriptionItem::Data(OrderUpdate::OrderStatus(s)))) => {
+                seen.push((s.status.to_string(), s.filled, s.remaining));
+                if s.status.to_string() == "Filled" {
+                    break;
+                }
+            }
+            Some(Ok(SubscriptionItem::Data(OrderUpdate::ExecutionData(e)))) => {
+                assert_eq!(e.execution.order_reference, "stream");
+                assert_eq!(e.execution.shares, 1.0);
+            }
+            Some(Ok(_)) | None => {}
+            Some(Err(e)) => panic!("update stream failed: {e:?}"),
+        }
+    }
+    assert!(
+        seen.contains(&("Submitted".to_string(), 1.0, 1.0)),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last().unwrap(), &("Filled".to_string(), 2.0, 0.0));
+    assert_eq!(tws.executions().len(), 2);
+}
+
+#[test]
+fn wait_for_fill_finds_an_order_filled_while_the_client_was_down() {
+    let tws = start();
+    tws.set_default_behaviour(OrderBehaviour::Work);
+    let client = connect(&tws, 1);
+    let contract = spy_put(560.0);
+    con_id(&client, &contract);
+    let order_id = client.next_order_id();
+    client
+        .submit_order(
+            order_id,
+            &contract,
+            &limit_order(Action::Buy, 3.0, 4.5, "waited"),
+        )
+        .unwrap();
+    assert!(tws.wait_until(|s| s.orders.contains_key(&order_id), WAIT));
+    let before = tws.total_connections();
+    tws.set_accepting(false);
+    tws.drop_connections();
+    assert!(tws.fill_order("waited"));
+    tws.set_accepting(true);
+    assert!(tws.wait_until(|s| s.total_connections > before, Duration::from_secs(60)));
+    client.wait_connected().unwrap();
+    match client.wait_for_fill(order_id, WAIT).unwrap() {
+        OrderOutcome::Filled(status) => {
+            assert_eq!(status.order_id, order_id);
+            assert_eq!(status.filled, 3.0);
+            assert_eq!(
+                status.remaining, 0.0,
+                "a completed order's total quantity is what was left"
+            );
+        }
+        other => panic!("expected Filled, got {other:?}"),
+    }
+}
+
+/// The wire itself, without ibapi: the handshake, the first frames, an unknown message
+/// ignored, and `ReqIds` still answered.
+#[test]
+fn the_raw_protocol_and_an_unknown_message() {
+    use std::io::{Read, Write};
+
+    fn frame(id: i32, payload: &[u8]) -> Vec<u8> {
+        let mut body = id.to_be_bytes().to_vec();
+        body.extend_from_slice(payload);
+        let mut out = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+        out.extend_from_slice(&body);
+        out
+    }
+    fn read(stream: &mut std::net::TcpStream) -> Vec<u8> {
+        let mut len = [0u8; 4];
+        stream.read_exact(&mut len).unwrap();
+        let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+        stream.read_exact(&mut body).unwrap();
+        body
+    }
+
+    let tws = start();
+    tws.set_next_valid_id(42);
+    let mut stream = std::net::TcpStream::connect(tws.address()).unwrap();
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    let mut hello = b"API\0".to_vec();
+    let versions = b"v213..226";
+    hello.extend_from_slice(&u32::try_from(versions.len()).unwrap().to_be_bytes());
+    hello.extend_from_slice(versions);
+    stream.write_all(&hello).unwrap();
+    let reply = String::from_utf8(read(&mut stream)).unwrap();
+    let fields: Vec<&str> = reply.split_terminator('\0').collect();
+    assert_eq!(fields.len(), 2, "{reply:?}");
+    assert_eq!(fields[0], "226");
+    assert!(
+        fields[1].ends_with(" UTC") && fields[1].len() == 21,
+        "{reply:?}"
+    );
+
+    // StartApi (71 + 200), protobuf {client_id: 3}.
+    stream.write_all(&frame(271, &[0x08, 3])).unwrap();
+    assert_eq!(
+        read(&mut stream),
+        [&209i32.to_be_bytes()[..], &[0x08, 42]].concat()
+    );
+    let accounts = read(&mut stream);
+    assert_eq!(&accounts[..4], &215i32.to_be_bytes());
+    assert!(String::from_utf8_lossy(&accounts).contains("DU1234567"));
+
+    stream.write_all(&frame(999 + 200, &[1, 2, 3])).unwrap();
+    // ReqIds (8 + 200), protobuf {num_ids: 0}.
+    stream.write_all(&frame(208, &[0x08, 0])).unwrap();
+    loop {
+        let body = read(&mut stream);
+        if body[..4] == 209i32.to_be_bytes() {
+            assert_eq!(&body[4..], &[0x08, 42]);
+            break;
+        }
+    }
+    assert_eq!(tws.state().unknown_messages, vec![999]);
+    assert_eq!(tws.connections(), 1);
 }

@@ -609,17 +609,28 @@ impl FakeTws {
     /// executions, commissions and final status are recorded, and sent to the owning client's
     /// connections if there are any. Returns false when no working order matches.
     pub fn fill_order(&self, key: impl Into<OrderKey>) -> bool {
-        let key = key.into();
+        self.fill(&key.into(), None)
+    }
+
+    /// Fills `quantity` (combo units; capped at what remains) of a working order now, like
+    /// [`FakeTws::fill_order`]: the order stays `Submitted` until nothing remains. Returns
+    /// false when no working order matches or `quantity` is not positive.
+    pub fn fill_part(&self, key: impl Into<OrderKey>, quantity: f64) -> bool {
+        quantity > 0.0 && self.fill(&key.into(), Some(quantity))
+    }
+
+    fn fill(&self, key: &OrderKey, quantity: Option<f64>) -> bool {
         let mut state = self.shared.lock();
         let Some(order_id) = state
-            .find_order(&key)
+            .find_order(key)
             .filter(|o| o.is_working())
             .map(|o| o.order_id)
         else {
             return false;
         };
         let remaining = state.orders[&order_id].remaining();
-        let frames = server::fill_batch(&mut state, order_id, remaining);
+        let quantity = quantity.map_or(remaining, |q| q.min(remaining));
+        let frames = server::fill_batch(&mut state, order_id, quantity);
         let client_id = state.orders[&order_id].client_id;
         server::send_to_client(&self.shared, client_id, &frames);
         drop(state);

@@ -14,7 +14,7 @@ type Clock = chrono::DateTime<chrono::Utc>;
 use super::proto;
 use super::{
     ComboLegInfo, ContractInfo, FakeCommission, FakeExecution, FakeOrder, FakePosition,
-    OrderBehaviour, PlacedOrder, SERVER_VERSION, Shared, State, configure, is_terminal, occ_symbol,
+    OrderBehaviour, PlacedOrder, SERVER_VERSION, Shared, State, configure, occ_symbol,
     stable_con_id,
 };
 
@@ -1098,7 +1098,7 @@ fn completed_orders(state: &State) -> Vec<Frame> {
                 COMPLETED_ORDER,
                 &proto::CompletedOrder {
                     contract: Some(o.raw_contract.clone()),
-                    order: Some(proto_order(o)),
+                    order: Some(completed_order(o)),
                     order_state: Some(proto::OrderState {
                         status: Some(o.status.clone()),
                         completed_time: Some(o.completed_time.clone()),
@@ -1119,9 +1119,14 @@ fn proto_order(o: &FakeOrder) -> proto::Order {
     order.client_id = Some(o.client_id);
     order.perm_id = Some(o.perm_id);
     order.filled_quantity = Some(o.filled.to_string());
-    if order.account.is_none() {
-        order.account = None;
-    }
+    order
+}
+
+/// The order of a `CompletedOrder`: as live TWS writes it (ibapi #1116), its total quantity is
+/// what was left unfilled (0 once filled; 400 for 1000 cancelled after 600 filled).
+fn completed_order(o: &FakeOrder) -> proto::Order {
+    let mut order = proto_order(o);
+    order.total_quantity = Some(o.remaining().to_string());
     order
 }
 
@@ -1152,14 +1157,9 @@ fn order_status_frame(o: &FakeOrder, last_fill_price: f64) -> Frame {
             order_id: Some(o.order_id),
             status: Some(o.status.clone()),
             filled: Some(o.filled.to_string()),
-            remaining: Some(
-                if is_terminal(&o.status) && o.status != "Filled" {
-                    0.0
-                } else {
-                    o.remaining()
-                }
-                .to_string(),
-            ),
+            // What is unfilled, also once Cancelled (as TWS does; ibapi reads remaining 0
+            // after a fill as Filled).
+            remaining: Some(o.remaining().to_string()),
             avg_fill_price: Some(o.avg_fill_price),
             perm_id: Some(o.perm_id),
             parent_id: Some(0),
