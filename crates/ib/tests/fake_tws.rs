@@ -189,6 +189,8 @@ fn connect_reads_next_order_id_and_managed_accounts() {
         vec!["DU1234567".to_string()]
     );
     assert_eq!(client.server_version(), 226);
+    // The handshake's "YYYYMMDD HH:MM:SS UTC" parses.
+    assert!(client.connection_time().is_some());
     assert!(tws.wait_until(|s| s.connections == 1, WAIT));
 }
 
@@ -378,6 +380,9 @@ fn fill_in_parts_reports_partial_statuses_then_filled() {
     let client = connect(&tws, 1);
     let contract = spy_put(560.0);
     con_id(&client, &contract);
+    tws.set_clock(Some(
+        chrono::DateTime::from_timestamp(1_796_657_400, 0).unwrap(),
+    ));
     tws.push_behaviour(OrderBehaviour::FillInParts(3));
     let order_id = client.next_order_id();
     let sub = client
@@ -422,6 +427,12 @@ fn fill_in_parts_reports_partial_statuses_then_filled() {
         && e.execution.price == 5.2
         && e.execution.side.to_string() == "SLD"));
     assert_eq!(execs[2].execution.cumulative_quantity, 3.0);
+    assert!(
+        execs
+            .iter()
+            .all(|e| e.execution.time == "20261207 15:30:00 UTC"),
+        "{execs:?}"
+    );
     // $0.65 a contract, the first execution raised to the $1 minimum: 1.00, 0.65, 0.65.
     let commissions: Vec<f64> = items
         .iter()
@@ -550,6 +561,7 @@ fn after_a_dropped_connection_the_client_reconnects_and_finds_orders_and_executi
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].order_id, working_id);
     assert_eq!(open[0].order.order_ref, "working-ref");
+    assert_eq!(open[0].order.account, "DU1234567");
     assert_eq!(open[0].order.total_quantity, 2.0);
     assert_eq!(open[0].order.limit_price, Some(6.0));
     assert_eq!(open[0].order_state.status.to_string(), "Submitted");

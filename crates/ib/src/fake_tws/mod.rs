@@ -9,13 +9,39 @@
 //!
 //! # Wire summary
 //! - Handshake: the client sends `API\0` and a length-prefixed `v213..226`; the fake answers
-//!   a length-prefixed `"226\0<YYYYMMDD HH:MM:SS> UTC\0"`. The client then sends `StartApi`
-//!   (271); the fake answers `NextValidId` (209), `ManagedAccounts` (215) and the farm notices
-//!   2104 / 2106 (Error 204 with id −1), or Error 326 and a closed socket when the client id
-//!   is in use.
+//!   a length-prefixed `"226\0<YYYYMMDD HH:MM:SS> UTC\0"` (the client's maximum if lower).
+//!   The client then sends `StartApi` (271); the fake answers `NextValidId` (209),
+//!   `ManagedAccounts` (215) and the farm notices 2104 / 2106 (`Error`, 204, id −1), or — for
+//!   a client id in use — `Error` 326 (id −1) and a closed socket, which ibapi turns into
+//!   `Error::ClientIdInUse { client_id }`.
 //! - Every later frame: big-endian u32 length, big-endian i32 message id, payload. Ids above 200
 //!   carry protobuf for message id − 200; ibapi 5.5 sends and expects protobuf for every
-//!   message this fake handles, so the fake speaks nothing else.
+//!   message this fake handles, so the fake answers protobuf only and ignores text frames.
+//!
+//! | request (client → fake) | answer (fake → client) |
+//! |---|---|
+//! | `ReqIds` 208 | `NextValidId` 209 |
+//! | `ReqManagedAccts` 217 | `ManagedAccounts` 215 |
+//! | `ReqContractData` 209 | `ContractData` 210 + `ContractDataEnd` 252, or `Error` 200 for the request id |
+//! | `ReqSecDefOptParams` 278 | `SecurityDefinitionOptionParameter` 275 per chain + End 276 |
+//! | `ReqMarketDataType` 259 | nothing (recorded) |
+//! | `ReqMktData` 201 | `MarketDataType` 258 (unless live), `TickPrice` 201 bid/ask/last (1/2/4, delayed 66/67/68), `TickSnapshotEnd` 257 for a snapshot |
+//! | `ReqAccountSummary` 262 | `AccountSummary` 263 per requested tag + End 264 |
+//! | `ReqPositions` 261 | `Position` 261 per conId + `PositionEnd` 262 |
+//! | `PlaceOrder` 203 | per [`OrderBehaviour`]: `OpenOrder` 205, `OrderStatus` 203, `ExecutionData` 211, `CommissionReport` 259, `Error` 204 |
+//! | `CancelOrder` 204 | `Error` 202 "Order Canceled - reason:" + `OrderStatus` Cancelled; `Error` 10147 (unknown id) / 10148 (not working) |
+//! | `ReqGlobalCancel` 258 | as `CancelOrder` for every working order |
+//! | `ReqOpenOrders` 205 / `ReqAllOpenOrders` 216 | `OpenOrder` + `OrderStatus` per working order (this client's / all), `OpenOrderEnd` 253 |
+//! | `ReqCompletedOrders` 299 | `CompletedOrder` 301 per terminal order + `CompletedOrdersEnd` 302 |
+//! | `ReqExecutions` 207 | `ExecutionData` (with the request id) + its `CommissionReport` per execution, `ExecutionDataEnd` 255 |
+//! | cancels of market data, summary, positions, contract data; `ReqAutoOpenOrders` | nothing |
+//! | anything else | nothing; logged to stderr and recorded in [`State::unknown_messages`] |
+//!
+//! Orders are keyed by order id alone (not by client id). A `PlaceOrder` for an id the fake
+//! holds modifies a working order (new limit, quantity, tif; `OpenOrder` + `OrderStatus`
+//! again) or is refused with `Error` 104 (filled) / 103 (otherwise). A single contract is
+//! resolved as TWS does (conId, local symbol...); one it cannot resolve gets `Error` 200. A
+//! `CompletedOrder`'s total quantity is what was left unfilled, as live TWS writes it.
 //!
 //! # Combo fill prices
 //! A BAG order's limit is the net price per combo unit in the order's direction: a BUY at

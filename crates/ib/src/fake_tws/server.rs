@@ -937,6 +937,10 @@ fn place_order(
         return modify_order(existing, placed, raw_order, clock);
     }
 
+    let mut raw_order = raw_order;
+    if raw_order.account.as_deref().is_none_or(str::is_empty) {
+        raw_order.account = Some(state.account.clone());
+    }
     let behaviour = state
         .scripted
         .pop_front()
@@ -965,6 +969,18 @@ fn place_order(
     let submitted = vec![open_order_frame(&order), order_status_frame(&order, 0.0)];
     state.orders.insert(order_id, order);
 
+    act(state, order_id, behaviour, submitted)
+}
+
+/// What a new order's behaviour sends (`submitted`: its `OpenOrder` + `OrderStatus`).
+fn act(
+    state: &mut State,
+    order_id: i32,
+    behaviour: OrderBehaviour,
+    submitted: Vec<Frame>,
+) -> Vec<Frame> {
+    let clock = state.clock;
+    let total_quantity = state.orders[&order_id].total_quantity;
     match behaviour {
         OrderBehaviour::Silent => Vec::new(),
         OrderBehaviour::Work => submitted,
@@ -1131,10 +1147,7 @@ fn completed_order(o: &FakeOrder) -> proto::Order {
 }
 
 fn open_order_frame(o: &FakeOrder) -> Frame {
-    let mut order = proto_order(o);
-    if order.account.is_none() {
-        order.account = Some(super::DEFAULT_ACCOUNT.to_string());
-    }
+    let order = proto_order(o);
     pb(
         OPEN_ORDER,
         &proto::OpenOrder {
