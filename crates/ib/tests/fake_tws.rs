@@ -958,3 +958,32 @@ fn the_raw_protocol_and_an_unknown_message() {
     assert_eq!(tws.state().unknown_messages, vec![999]);
     assert_eq!(tws.connections(), 1);
 }
+
+#[test]
+fn a_fake_that_is_not_accepting_refuses_the_connection() {
+    let tws = start();
+    tws.set_accepting(false);
+    match Client::connect(&tws.address(), 1) {
+        Err(Error::ConnectionRejected(_)) => {}
+        Err(e) => panic!("expected ConnectionRejected, got {e:?}"),
+        Ok(_) => panic!("expected ConnectionRejected, got a client"),
+    }
+    tws.set_accepting(true);
+    let client = connect(&tws, 1);
+    assert_eq!(
+        client.managed_accounts().unwrap(),
+        vec!["DU1234567".to_string()]
+    );
+}
+
+#[test]
+fn stop_ends_the_sessions_and_the_listener() {
+    let mut tws = start();
+    let client = connect(&tws, 1);
+    let address = tws.address();
+    tws.stop();
+    assert_eq!(tws.connections(), 0);
+    drop(client);
+    // Nothing listens any more: a new client cannot connect.
+    assert!(Client::connect(&address, 2).is_err());
+}
