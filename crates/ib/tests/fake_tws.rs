@@ -987,3 +987,50 @@ fn stop_ends_the_sessions_and_the_listener() {
     // Nothing listens any more: a new client cannot connect.
     assert!(Client::connect(&address, 2).is_err());
 }
+
+#[test]
+fn combo_executions_report_the_bag_itself_when_asked() {
+    let tws = start();
+    tws.set_combo_executions(true);
+    let client = connect(&tws, 1);
+    let (bag, short, long) = put_vertical(&client);
+    let order_id = client.next_order_id();
+    let sub = client
+        .place_order(
+            order_id,
+            &bag,
+            &limit_order(Action::Buy, 3.0, -2.05, "with-bag"),
+        )
+        .unwrap();
+    let items = read_until(&sub, |i| is_status(i, "Filled"));
+    let execs: Vec<_> = items
+        .iter()
+        .filter_map(|i| {
+            if let PlaceOrder::ExecutionData(e) = i {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(execs.len(), 3, "{execs:#?}");
+    let combo = execs
+        .iter()
+        .find(|e| e.contract.security_type == SecurityType::Spread)
+        .unwrap();
+    assert_eq!(combo.contract.combo_legs.len(), 2);
+    assert!((combo.execution.price + 2.05).abs() < 1e-9);
+    assert_eq!(combo.execution.shares, 3.0);
+    assert_eq!(combo.execution.side.to_string(), "BOT");
+    assert_eq!(combo.execution.order_reference, "with-bag");
+    assert!(execs.iter().any(|e| e.contract.contract_id == short));
+    assert!(execs.iter().any(|e| e.contract.contract_id == long));
+    let reports = items
+        .iter()
+        .filter(|i| matches!(i, PlaceOrder::CommissionReport(_)))
+        .count();
+    assert_eq!(reports, 2, "commission reports for the legs only");
+    drop(sub);
+    let (execs, commissions) = executions(&client);
+    assert_eq!((execs.len(), commissions.len()), (3, 2));
+}

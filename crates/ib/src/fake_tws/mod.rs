@@ -405,6 +405,9 @@ pub struct State {
     pub commission_minimum: f64,
     /// Message ids received that the fake does not handle.
     pub unknown_messages: Vec<i32>,
+    /// Whether a combo fill also reports an execution for the `BAG` itself, as live TWS does
+    /// (net price per unit, no commission report; conId 0 here). Default false: legs only.
+    pub combo_executions: bool,
     /// A fixed time for every stamp the fake writes (handshake server time, execution,
     /// completion and error times); `None` for the wall clock.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
@@ -446,6 +449,7 @@ impl State {
             commission_minimum: 1.0,
             unknown_messages: Vec::new(),
             clock: None,
+            combo_executions: false,
             next_perm_id: 1_000_000,
             next_exec_seq: 1,
         }
@@ -618,6 +622,13 @@ impl FakeTws {
         let mut state = self.shared.lock();
         state.commission_per_contract = per_contract;
         state.commission_minimum = minimum;
+    }
+
+    /// Whether a combo fill also sends and records an execution for the `BAG` itself (net
+    /// price per unit, side by the order's action, no commission report), as live TWS does.
+    /// Default false: one execution per leg only.
+    pub fn set_combo_executions(&self, on: bool) {
+        self.shared.lock().combo_executions = on;
     }
 
     /// Fixes the time the fake stamps (server time at the handshake, execution, completion

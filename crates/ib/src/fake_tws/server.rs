@@ -1361,6 +1361,9 @@ pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec
                 1.0
             },
     );
+    if state.combo_executions && !order.contract.legs.is_empty() {
+        frames.push(combo_execution(state, &order, quantity, net_price, &time));
+    }
     let order = state.orders.get_mut(&order_id).expect("cloned above");
     let filled = order.filled + quantity;
     order.avg_fill_price = (order.avg_fill_price * order.filled + net_price * quantity) / filled;
@@ -1375,6 +1378,43 @@ pub(super) fn fill_batch(state: &mut State, order_id: i32, quantity: f64) -> Vec
         frames.push(order_status_frame(order, net_price));
     }
     frames
+}
+
+/// The execution live TWS also reports for a combo itself (`BAG`, the net price per unit, no
+/// commission report), recorded with conId 0.
+fn combo_execution(
+    state: &mut State,
+    order: &FakeOrder,
+    quantity: f64,
+    net_price: f64,
+    time: &str,
+) -> Frame {
+    let seq = state.next_exec_seq;
+    state.next_exec_seq += 1;
+    let cum_qty = order.filled + quantity;
+    let execution = FakeExecution {
+        exec_id: format!("0000fa4e.{:08x}.{:02}.01", order.perm_id, seq),
+        order_id: order.order_id,
+        perm_id: order.perm_id,
+        client_id: order.client_id,
+        order_ref: order.order_ref.clone(),
+        con_id: 0,
+        contract: order.contract.clone(),
+        side: if order.action.eq_ignore_ascii_case("SELL") {
+            "SLD"
+        } else {
+            "BOT"
+        }
+        .into(),
+        shares: quantity,
+        price: net_price,
+        cum_qty,
+        avg_price: (order.avg_fill_price * order.filled + net_price * quantity) / cum_qty,
+        time: time.to_string(),
+    };
+    let frame = execution_frame(state, &execution, "SMART", -1);
+    state.executions.push(execution);
+    frame
 }
 
 fn update_position(state: &mut State, contract: &ContractInfo, signed_qty: f64, price: f64) {
