@@ -191,6 +191,13 @@ fn connect_reads_next_order_id_and_managed_accounts() {
     assert_eq!(client.server_version(), 226);
     // The handshake's "YYYYMMDD HH:MM:SS UTC" parses.
     assert!(client.connection_time().is_some());
+    tws.set_clock(Some(
+        chrono::DateTime::from_timestamp(1_796_657_400, 0).unwrap(),
+    ));
+    assert_eq!(
+        client.server_time().unwrap().unix_timestamp(),
+        1_796_657_400
+    );
     assert!(tws.wait_until(|s| s.connections == 1, WAIT));
 }
 

@@ -22,6 +22,7 @@
 //! |---|---|
 //! | `ReqIds` 208 | `NextValidId` 209 |
 //! | `ReqManagedAccts` 217 | `ManagedAccounts` 215 |
+//! | `ReqCurrentTime` 249 / `ReqCurrentTimeInMillis` 305 | `CurrentTime` 249 / `CurrentTimeInMillis` 309 (the fake's clock) |
 //! | `ReqContractData` 209 | `ContractData` 210 + `ContractDataEnd` 252, or `Error` 200 for the request id |
 //! | `ReqSecDefOptParams` 278 | `SecurityDefinitionOptionParameter` 275 per chain + End 276 |
 //! | `ReqMarketDataType` 259 | nothing (recorded) |

@@ -47,8 +47,10 @@ const ACCOUNT_SUMMARY: i32 = 63;
 const ACCOUNT_SUMMARY_END: i32 = 64;
 const SEC_DEF_OPT_PARAM: i32 = 75;
 const SEC_DEF_OPT_PARAM_END: i32 = 76;
+const CURRENT_TIME: i32 = 49;
 const COMPLETED_ORDER: i32 = 101;
 const COMPLETED_ORDERS_END: i32 = 102;
+const CURRENT_TIME_IN_MILLIS: i32 = 109;
 
 // Outgoing (client → server) message ids.
 const REQ_MKT_DATA: i32 = 1;
@@ -62,6 +64,7 @@ const REQ_CONTRACT_DATA: i32 = 9;
 const REQ_AUTO_OPEN_ORDERS: i32 = 15;
 const REQ_ALL_OPEN_ORDERS: i32 = 16;
 const REQ_MANAGED_ACCTS: i32 = 17;
+const REQ_CURRENT_TIME: i32 = 49;
 const REQ_GLOBAL_CANCEL: i32 = 58;
 const REQ_MARKET_DATA_TYPE: i32 = 59;
 const REQ_POSITIONS: i32 = 61;
@@ -71,6 +74,7 @@ const CANCEL_POSITIONS: i32 = 64;
 const START_API: i32 = 71;
 const REQ_SEC_DEF_OPT_PARAMS: i32 = 78;
 const REQ_COMPLETED_ORDERS: i32 = 99;
+const REQ_CURRENT_TIME_IN_MILLIS: i32 = 105;
 const CANCEL_CONTRACT_DATA: i32 = 106;
 
 /// A length-prefixed frame ready to write.
@@ -427,6 +431,18 @@ fn handle(
             NEXT_VALID_ID,
             &proto::NextValidId {
                 order_id: Some(state.next_valid_id),
+            },
+        )],
+        REQ_CURRENT_TIME => vec![pb(
+            CURRENT_TIME,
+            &proto::CurrentTime {
+                current_time: Some(utc_now(state.clock).timestamp()),
+            },
+        )],
+        REQ_CURRENT_TIME_IN_MILLIS => vec![pb(
+            CURRENT_TIME_IN_MILLIS,
+            &proto::CurrentTimeInMillis {
+                current_time_in_millis: Some(utc_now(state.clock).timestamp_millis()),
             },
         )],
         REQ_MANAGED_ACCTS => vec![pb(
