@@ -985,7 +985,7 @@ fn a_fake_that_is_not_accepting_refuses_the_connection() {
 
 #[test]
 fn stop_ends_the_sessions_and_the_listener() {
-    let mut tws = start();
+    let tws = start();
     let client = connect(&tws, 1);
     let address = tws.address();
     tws.stop();

@@ -507,7 +507,7 @@ impl Shared {
 pub struct FakeTws {
     shared: Arc<Shared>,
     port: u16,
-    listener: Option<JoinHandle<()>>,
+    listener: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl fmt::Debug for FakeTws {
@@ -542,7 +542,7 @@ impl FakeTws {
         Ok(FakeTws {
             shared,
             port,
-            listener: Some(handle),
+            listener: Mutex::new(Some(handle)),
         })
     }
 
@@ -713,10 +713,15 @@ impl FakeTws {
     }
 
     /// Stops listening, closes every connection and joins the threads. Idempotent.
-    pub fn stop(&mut self) {
+    pub fn stop(&self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.drop_connections();
-        if let Some(handle) = self.listener.take() {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(handle) = listener {
             let _ = handle.join();
         }
         let threads: Vec<JoinHandle<()>> = self
