@@ -243,22 +243,37 @@ fn handshake(
         ));
     };
 
-    if client_id_in_use(shared, client_id, own.id) {
+    let refuse = || {
         own.send(&[error_frame(
             clock,
             -1,
             326,
             "Unable to connect as the client id is already in use. Retry with a unique client id.",
         )]);
-        return Ok(None);
+        Ok(None)
+    };
+    if client_id_in_use(shared, client_id, own.id) {
+        return refuse();
     }
 
     let mut state = shared.lock();
-    if let Some(conn) = shared.conns().iter_mut().find(|c| c.id == own.id) {
-        conn.client_id = Some(client_id);
-    } else {
-        // Closed by drop_connections / stop during the handshake.
-        return Ok(None);
+    {
+        let mut conns = shared.conns();
+        // Checked again under the lock: two sessions racing for one id get one 326.
+        if conns
+            .iter()
+            .any(|c| c.id != own.id && c.client_id == Some(client_id))
+        {
+            drop(conns);
+            drop(state);
+            return refuse();
+        }
+        if let Some(conn) = conns.iter_mut().find(|c| c.id == own.id) {
+            conn.client_id = Some(client_id);
+        } else {
+            // Closed by drop_connections / stop during the handshake.
+            return Ok(None);
+        }
     }
     state.connections += 1;
     state.total_connections += 1;
