@@ -573,6 +573,17 @@ fn after_a_dropped_connection_the_client_reconnects_and_finds_orders_and_executi
     assert_eq!(open[0].order.limit_price, Some(6.0));
     assert_eq!(open[0].order_state.status.to_string(), "Submitted");
 
+    let all_open = client
+        .all_open_orders()
+        .unwrap()
+        .collect_to_end_within(WAIT)
+        .unwrap();
+    assert!(
+        all_open
+            .iter()
+            .any(|o| matches!(o, Orders::OrderData(d) if d.order.order_ref == "working-ref"))
+    );
+
     let completed = completed_orders(&client);
     assert_eq!(completed.len(), 1);
     assert_eq!(completed[0].order.order_ref, "filled-ref");
@@ -586,6 +597,31 @@ fn after_a_dropped_connection_the_client_reconnects_and_finds_orders_and_executi
     assert_eq!(commissions.len(), 1);
     assert!((commissions[0].commission - 1.0).abs() < 1e-9);
     assert_eq!(commissions[0].execution_id, execs[0].execution.execution_id);
+
+    // The filter applies: another symbol has no executions, the right side and client do.
+    let filter = |symbol: &str, client_id| ExecutionFilter {
+        symbol: symbol.into(),
+        client_id: Some(client_id),
+        ..ExecutionFilter::default()
+    };
+    let none = client
+        .executions(filter("QQQ", 1))
+        .unwrap()
+        .collect_to_end_within(WAIT)
+        .unwrap();
+    assert!(none.is_empty());
+    let other_client = client
+        .executions(filter("SPY", 2))
+        .unwrap()
+        .collect_to_end_within(WAIT)
+        .unwrap();
+    assert!(other_client.is_empty());
+    let spy = client
+        .executions(filter("SPY", 1))
+        .unwrap()
+        .collect_to_end_within(WAIT)
+        .unwrap();
+    assert_eq!(spy.len(), 2, "the execution and its commission report");
 }
 
 #[test]
@@ -605,6 +641,7 @@ fn a_fill_while_the_client_is_down_is_visible_after_the_reconnect() {
     read_until(&sub, |i| is_status(i, "Submitted"));
     drop(sub);
 
+    tws.set_commission(0.5, 0.0);
     tws.set_accepting(false);
     tws.drop_connections();
     assert!(tws.wait_until(|s| s.connections == 0, WAIT));
@@ -641,6 +678,12 @@ fn a_fill_while_the_client_is_down_is_visible_after_the_reconnect() {
     };
     assert!((price(long) - price(short) + 1.5).abs() < 1e-9);
     assert_eq!(commissions.len(), 2);
+    assert!(
+        commissions
+            .iter()
+            .all(|c| (c.commission - 0.5).abs() < 1e-9),
+        "{commissions:?}"
+    );
 }
 
 #[test]
