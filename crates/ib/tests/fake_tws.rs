@@ -1084,3 +1084,36 @@ fn combo_executions_report_the_bag_itself_when_asked() {
     let (execs, commissions) = executions(&client);
     assert_eq!((execs.len(), commissions.len()), (3, 2));
 }
+
+/// An ibapi 5.5 routing quirk the adapter must know: `ExecutionData` is routed by order id
+/// before request id, so while an order's `place_order` subscription is alive, the executions
+/// an `executions()` request returns for that order go to the order's subscription instead.
+#[test]
+fn ibapi_quirk_executions_go_to_a_live_order_subscription_first() {
+    let tws = start();
+    let client = connect(&tws, 1);
+    let contract = spy_put(560.0);
+    con_id(&client, &contract);
+    let order_id = client.next_order_id();
+    let sub = client
+        .place_order(
+            order_id,
+            &contract,
+            &limit_order(Action::Buy, 1.0, 5.0, "quirk"),
+        )
+        .unwrap();
+    read_until(&sub, |i| is_status(i, "Filled"));
+
+    let (execs, commissions) = executions(&client);
+    assert!(execs.is_empty() && commissions.is_empty(), "{execs:?}");
+    let replayed = read_until(&sub, |i| matches!(i, PlaceOrder::CommissionReport(_)));
+    assert!(
+        replayed
+            .iter()
+            .any(|i| matches!(i, PlaceOrder::ExecutionData(e) if e.request_id != -1))
+    );
+
+    drop(sub);
+    let (execs, commissions) = executions(&client);
+    assert_eq!((execs.len(), commissions.len()), (1, 1));
+}
