@@ -464,6 +464,7 @@ fn a_rejected_order_gives_the_error() {
     let client = connect(&tws, 1);
     let contract = spy_put(560.0);
     con_id(&client, &contract);
+    let updates = client.order_update_stream().unwrap();
     tws.push_behaviour(OrderBehaviour::Reject {
         code: 201,
         message: "Order rejected - reason: insufficient margin".into(),
@@ -486,6 +487,21 @@ fn a_rejected_order_gives_the_error() {
         }
     }
     let rejection = rejection.expect("the rejection reaches the order subscription");
+    // The order update stream sees the error and the final status.
+    let mut update_notice = false;
+    let mut cancelled = false;
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline && !(update_notice && cancelled) {
+        match updates.next_timeout(Duration::from_secs(1)) {
+            Some(Ok(SubscriptionItem::Notice(n))) => update_notice |= n.code == 201,
+            Some(Ok(SubscriptionItem::Data(OrderUpdate::OrderStatus(s)))) => {
+                cancelled |= s.status.to_string() == "Cancelled" && s.filled == 0.0;
+            }
+            Some(Ok(_)) | None => {}
+            Some(Err(e)) => panic!("update stream failed: {e:?}"),
+        }
+    }
+    assert!(update_notice && cancelled);
     assert_eq!(rejection.code, 201);
     assert!(rejection.message.contains("insufficient margin"));
     assert!(tws.wait_until(|s| s.orders[&order_id].status == "Cancelled", WAIT));
