@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::{ChainSnapshot, Price, Underlying};
 
-use crate::{MarkedAccount, Settlements, SimBroker, Venue};
+use crate::{MarkedAccount, Marks, Settlements, SimBroker, Venue};
 
 impl Venue for SimBroker {
     fn on_quotes(&mut self, chain: &ChainSnapshot) -> crate::Result<()> {
@@ -29,5 +29,9 @@ impl Venue for SimBroker {
 
     fn marked(&self) -> MarkedAccount {
         self.account_marked()
+    }
+
+    fn marks(&self) -> Marks {
+        Self::marks(self)
     }
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use volta_broker::{
     AM_SETTLEMENT_STAND_IN, Dividend, EarlyAssignment, FillModel, FillOdds, SimBroker, SimConfig,
-    SizeLimit,
+    SizeLimit, Venue,
 };
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{DailyBar, Money, RatesAndYield, Underlying, tick};
@@ -437,6 +437,32 @@ impl Backtest {
         observers: Vec<Box<dyn Observer + Send>>,
         stop: &StopSignal,
     ) -> Result<BacktestResult> {
+        self.run_on_venue(
+            mode,
+            clock,
+            |sim| SimBroker::new(sim).map_err(EngineError::from),
+            progress,
+            observers,
+            stop,
+        )
+    }
+
+    /// As [`Backtest::run_with_clock`], on a venue that `venue` builds from the simulated
+    /// broker's settings (which carry the starting cash and the start time; a live venue such
+    /// as Interactive Brokers takes those and fills from the exchange instead of the fill
+    /// model). Everything else, from strategies to journal, is the backtest's own code.
+    ///
+    /// # Errors
+    /// As [`Backtest::run_with_clock`], and `venue`'s.
+    pub fn run_on_venue<C: Clock, V: Venue>(
+        &self,
+        mode: &str,
+        clock: impl FnOnce(chrono::NaiveDateTime) -> C,
+        venue: impl FnOnce(SimConfig) -> Result<V>,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
         self.config.validate()?;
         if self.start > self.end {
             return Err(bad(
@@ -490,7 +516,7 @@ impl Backtest {
         };
         let mut provenance = prepared.provenance;
         provenance.push(self.config.market_rules(&sim));
-        let venue = SimBroker::new(sim)?;
+        let venue = venue(sim)?;
         let engine_config = EngineConfig {
             rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
             ..EngineConfig::default()
@@ -518,7 +544,7 @@ impl Backtest {
                 at: first.and_time(chrono::NaiveTime::MIN),
             });
         }
-        let marks = engine.venue().marks();
+        let marks = Venue::marks(engine.venue());
         let out = engine.finish(&marks)?;
         self.summarise(run_id, out, provenance, prepared.data)
     }

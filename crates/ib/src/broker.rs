@@ -1150,4 +1150,8 @@ impl Venue for IbBroker {
     fn marked(&self) -> MarkedAccount {
         self.account().marked(&self.positions(), &self.marks)
     }
+
+    fn marks(&self) -> Marks {
+        self.marks.clone()
+    }
 }

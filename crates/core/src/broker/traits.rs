@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
-use super::account::{Account, MarkedAccount, Position};
+use super::account::{Account, MarkedAccount, Marks, Position};
 use super::event::BrokerEvent;
 use super::order::{OrderId, OrderState, OrderTag, StockOrder, TimeInForce};
 use super::settlement::Settlements;
@@ -120,4 +120,7 @@ pub trait Venue: Broker {
 
     /// Cash, positions at their marks, equity.
     fn marked(&self) -> MarkedAccount;
+
+    /// The prices positions are valued at now (for the run's final report).
+    fn marks(&self) -> Marks;
 }
