@@ -2,7 +2,7 @@
 //! beside the broker trait so that every broker (the simulated one here, Interactive Brokers in
 //! its own crate) can implement it without depending on the engine.
 
-use crate::{Broker, MarkedAccount, Settlements, SimBroker};
+use crate::{Broker, MarkedAccount, Marks, Settlements, SimBroker};
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::{ChainSnapshot, Price, Underlying};
 
@@ -36,6 +36,13 @@ pub trait Venue: Broker {
 
     /// Cash, positions at their marks, equity.
     fn marked(&self) -> MarkedAccount;
+
+    /// The price each held instrument is marked at (a dashboard's per-position P&L). A venue
+    /// that keeps no per-instrument marks returns none: positions then show their cash flows
+    /// only.
+    fn marks(&self) -> Marks {
+        Marks::default()
+    }
 }
 
 impl Venue for SimBroker {
@@ -62,5 +69,9 @@ impl Venue for SimBroker {
 
     fn marked(&self) -> MarkedAccount {
         self.account_marked()
+    }
+
+    fn marks(&self) -> Marks {
+        Self::marks(self)
     }
 }
