@@ -914,7 +914,11 @@ fn position_record(run_id: &str, p: &TrackedPosition) -> PositionRecord {
     }
 }
 
-fn reject_key(reason: &RejectReason) -> String {
+/// A risk refusal's key, as the summary's counts and the monitor's metrics label it:
+/// `halted`, `daily_loss_limit`, `regime_off (<regime>)`, `undefined_risk`, `too_large`, or
+/// the binding limit's name.
+#[must_use]
+pub fn reject_key(reason: &RejectReason) -> String {
     match reason {
         RejectReason::Halted { .. } => "halted".to_owned(),
         RejectReason::DailyLossLimit { .. } => "daily_loss_limit".to_owned(),
