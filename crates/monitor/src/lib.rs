@@ -60,6 +60,7 @@
 
 pub mod alerts;
 mod error;
+pub mod live;
 pub mod metrics;
 mod server;
 pub mod state;
@@ -437,6 +438,12 @@ impl Monitor {
         if let Some(alerter) = alerter {
             alerter.shutdown();
         }
+    }
+
+    /// Replaces the whole state (a journal read again by `volta-monitor`).
+    pub fn replace_state(&self, state: MonitorState) {
+        self.0.metrics.connection(&state.connection);
+        *self.write() = state;
     }
 
     fn set_token_configured(&self, set: bool) {
