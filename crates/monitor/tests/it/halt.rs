@@ -10,105 +10,127 @@ use volta_monitor::{AlertConfig, DashboardConfig, Monitor, MonitorError, serve};
 
 use crate::common::{self, date, get, parse_metrics, post};
 
-/// Presses the dashboard's buttons at the start of two sessions.
+/// Presses the dashboard's halt button (with `flatten`, the flatten one) at the start of a
+/// session.
 struct Person {
     monitor: Monitor,
-    halt_on: NaiveDate,
-    flatten_on: NaiveDate,
+    on: NaiveDate,
+    flatten: bool,
 }
 
 impl Observer for Person {
     fn on_event(&mut self, event: &EngineEvent) -> volta_engine::Result<()> {
-        if let EngineEvent::SessionStarted { date, .. } = event {
-            if *date == self.halt_on {
-                self.monitor.halt(false);
-            } else if *date == self.flatten_on {
-                self.monitor.halt(true);
-            }
+        if let EngineEvent::SessionStarted { date, .. } = event
+            && *date == self.on
+        {
+            self.monitor.halt(self.flatten);
         }
         Ok(())
     }
 }
 
-#[test]
-fn a_halt_stops_openings_and_a_flatten_closes_every_position() {
+/// Q1 2023 with the default strategies, a person halting on `halt` (date, flatten) if any:
+/// the events and the monitor.
+fn run(halt: Option<(NaiveDate, bool)>) -> (Vec<EngineEvent>, Monitor) {
     let dir = tempfile::tempdir().unwrap();
     let stop = StopSignal::new();
     let monitor = common::monitor(&stop, &AlertConfig::default(), Vec::new());
-    let (halt_on, flatten_on) = (date(2023, 2, 15), date(2023, 3, 1));
     let (tx, rx) = mpsc::channel();
+    let mut observers: Vec<Box<dyn Observer + Send>> = vec![
+        Box::new(monitor.observer()),
+        Box::new(ChannelObserver::new(tx)),
+    ];
+    if let Some((on, flatten)) = halt {
+        observers.insert(
+            0,
+            Box::new(Person {
+                monitor: monitor.clone(),
+                on,
+                flatten,
+            }),
+        );
+    }
     common::backtest(dir.path(), date(2023, 1, 3), date(2023, 3, 31))
         .run_with_clock(
             "backtest",
             SimulatedClock::new,
             &mut |_, _| {},
-            vec![
-                Box::new(Person {
-                    monitor: monitor.clone(),
-                    halt_on,
-                    flatten_on,
-                }),
-                Box::new(monitor.observer()),
-                Box::new(ChannelObserver::new(tx)),
-            ],
+            observers,
             &stop,
         )
         .unwrap();
-    let events: Vec<EngineEvent> = rx.try_iter().collect();
-    let opened: Vec<NaiveDate> = events
+    (rx.try_iter().collect(), monitor)
+}
+
+/// The dates of the orders placed for `purpose`.
+fn placed(events: &[EngineEvent], purpose: OrderPurpose) -> Vec<NaiveDate> {
+    events
         .iter()
         .filter_map(|e| match e {
             EngineEvent::OrderPlaced {
-                order,
-                purpose: OrderPurpose::Open,
-                ..
-            } => Some(order.created_at.date()),
+                order, purpose: p, ..
+            } if *p == purpose => Some(order.created_at.date()),
             _ => None,
         })
-        .collect();
-    assert!(opened.iter().any(|d| *d < halt_on), "{opened:?}");
-    assert!(opened.iter().all(|d| *d < halt_on), "{opened:?}");
-    let halts: Vec<(NaiveDate, bool)> = events
+        .collect()
+}
+
+/// The open positions after the last decision or close before the end of `day`.
+fn held_after(events: &[EngineEvent], day: NaiveDate) -> usize {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            EngineEvent::Book { at, positions, .. } if at.date() <= day => Some(positions.len()),
+            _ => None,
+        })
+        .last()
+        .unwrap()
+}
+
+#[test]
+fn a_halt_stops_new_openings_and_nothing_else() {
+    let halt_on = date(2023, 2, 15);
+    let (free, _) = run(None);
+    let (halted, monitor) = run(Some((halt_on, false)));
+    let free_opens = placed(&free, OrderPurpose::Open);
+    let halted_opens = placed(&halted, OrderPurpose::Open);
+    // Unhalted, the strategies open on and after the halt's day; halted, the same before it
+    // and nothing from it on.
+    assert!(free_opens.iter().any(|d| *d >= halt_on), "{free_opens:?}");
+    let before: Vec<NaiveDate> = free_opens.into_iter().filter(|d| *d < halt_on).collect();
+    assert!(!before.is_empty());
+    assert_eq!(halted_opens, before);
+    let halts: Vec<(NaiveDate, bool)> = halted
         .iter()
         .filter_map(|e| match e {
             EngineEvent::Halted { at, flatten } => Some((at.date(), *flatten)),
             _ => None,
         })
         .collect();
-    assert_eq!(halts, [(halt_on, false), (flatten_on, true)]);
-    // Open before the flatten, none after it (each close filled at the snapshot).
-    let held = |on: NaiveDate| {
-        events
-            .iter()
-            .filter_map(|e| match e {
-                EngineEvent::Book { at, positions, .. } if at.date() < on => Some(positions.len()),
-                _ => None,
-            })
-            .last()
-            .unwrap()
-    };
-    assert!(held(flatten_on) > 0, "positions open when flattening");
-    let last_book = events
-        .iter()
-        .rev()
-        .find_map(|e| match e {
-            EngineEvent::Book { positions, .. } => Some(positions.len()),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(last_book, 0);
+    assert_eq!(halts, [(halt_on, false)]);
+    let state = monitor.snapshot();
+    assert!(state.halt.openings_halted && !state.halt.flattening);
+    assert_eq!(parse_metrics(&monitor.metrics_text())["volta_trading_halted"], 1.0);
+}
+
+#[test]
+fn a_flatten_closes_every_position_at_the_next_decision() {
+    // The position opened on 2023-01-04 is held until 2023-01-18 when nobody intervenes.
+    let flatten_on = date(2023, 1, 10);
+    let (free, _) = run(None);
+    assert_eq!(held_after(&free, flatten_on), 1);
+    let (flattened, monitor) = run(Some((flatten_on, true)));
+    assert_eq!(held_after(&flattened, flatten_on - chrono::Days::new(1)), 1);
+    assert_eq!(held_after(&flattened, flatten_on), 0);
+    assert_eq!(placed(&flattened, OrderPurpose::Close), [flatten_on]);
+    assert!(placed(&flattened, OrderPurpose::Open).iter().all(|d| *d < flatten_on));
     let state = monitor.snapshot();
     assert!(state.halt.openings_halted && state.halt.flattening);
     assert!(state.positions.is_empty());
-    assert_eq!(
-        state.alerts.iter().filter(|a| a.kind == "halt").count(),
-        2,
-        "{:?}",
-        state.alerts
-    );
     let m = parse_metrics(&monitor.metrics_text());
-    assert_eq!(m["volta_trading_halted"], 1.0);
     assert_eq!(m["volta_open_positions"], 0.0);
+    // One halt alert (the daily summaries since have pushed it down the recent list).
+    assert_eq!(m["volta_alerts_total{kind=\"halt\"}"], 1.0);
 }
 
 const TOKEN: &str = "test-token-0123456789";
