@@ -81,7 +81,7 @@ struct Cli {
     #[arg(long)]
     i_accept_live_trading: bool,
     /// Where the dashboard (and /metrics) listens. Any address but a loopback one needs
-    /// VOLTA_DASHBOARD_TOKEN set.
+    /// `VOLTA_DASHBOARD_TOKEN` set.
     #[arg(long, default_value = "127.0.0.1:8050")]
     dashboard: std::net::SocketAddr,
     /// No dashboard (alerts still go out).
@@ -129,14 +129,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let stop = StopSignal::new();
-    let live = volta_monitor::live::start(volta_monitor::live::LiveOptions {
-        mode: "sim-paper",
-        connection: volta_monitor::ConnectionState::Simulated,
-        dashboard: (!cli.no_dashboard).then_some(cli.dashboard),
-        config: cli.monitor_config.as_deref(),
-        control: stop.clone(),
-        clock: std::sync::Arc::new(wall::Monotonic::start()),
-    })?;
+    let live = start_monitor(cli, &stop)?;
     let handler = stop.clone();
     ctrlc::set_handler(move || handler.raise()).context("installing the SIGINT/SIGTERM handler")?;
 
@@ -222,6 +215,20 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
     };
     print_summary(&result, stop.is_raised(), &cli.journal, &backup);
     Ok(())
+}
+
+/// The dashboard, the metrics and the alerts of a sim-paper run (`docs/monitoring.md`).
+fn start_monitor(cli: &Cli, stop: &StopSignal) -> anyhow::Result<volta_monitor::live::LiveMonitor> {
+    Ok(volta_monitor::live::start(
+        volta_monitor::live::LiveOptions {
+            mode: "sim-paper",
+            connection: volta_monitor::ConnectionState::Simulated,
+            dashboard: (!cli.no_dashboard).then_some(cli.dashboard),
+            config: cli.monitor_config.as_deref(),
+            control: stop.clone(),
+            clock: std::sync::Arc::new(wall::Monotonic::start()),
+        },
+    )?)
 }
 
 /// The run's last lines: how it ended, what it did, where its journal is.

@@ -27,7 +27,7 @@ struct Cli {
     /// The run to show (default: the latest started).
     #[arg(long)]
     run: Option<String>,
-    /// Where the dashboard listens. Any address but a loopback one needs VOLTA_DASHBOARD_TOKEN.
+    /// Where the dashboard listens. Any address but a loopback one needs `VOLTA_DASHBOARD_TOKEN`.
     #[arg(long, default_value = "127.0.0.1:8050")]
     dashboard: SocketAddr,
     /// Seconds between two reads of the journal (0: read it once).

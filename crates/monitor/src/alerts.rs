@@ -227,7 +227,11 @@ impl AlertConfig {
         if let Some(email) = &self.email
             && email.to.is_empty()
         {
-            return Err(bad("alerts.email.to", "[]".to_owned(), "at least one address"));
+            return Err(bad(
+                "alerts.email.to",
+                "[]".to_owned(),
+                "at least one address",
+            ));
         }
         Ok(())
     }
@@ -308,7 +312,9 @@ pub struct Email {
 
 impl std::fmt::Debug for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Email").field("to", &self.to.len()).finish()
+        f.debug_struct("Email")
+            .field("to", &self.to.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -367,7 +373,11 @@ impl Channel for Email {
         use lettre::Transport;
         let mut message = lettre::Message::builder()
             .from(self.from.clone())
-            .subject(format!("[volta {}] {}", alert.severity.as_str(), alert.kind));
+            .subject(format!(
+                "[volta {}] {}",
+                alert.severity.as_str(),
+                alert.kind
+            ));
         for to in &self.to {
             message = message.to(to.clone());
         }
@@ -462,7 +472,7 @@ impl Alerter {
         config: &AlertConfig,
         channels: Vec<Box<dyn Channel>>,
         clock: Arc<dyn WallClock>,
-        on_failure: FailureHook,
+        on_failure: &FailureHook,
     ) -> Result<Self> {
         let mut queues = Vec::new();
         let mut threads = Vec::new();
@@ -472,7 +482,7 @@ impl Alerter {
                 attempts: config.attempts.max(1),
                 backoff: Duration::from_secs_f64(config.retry_backoff_seconds),
             };
-            let hook = Arc::clone(&on_failure);
+            let hook = Arc::clone(on_failure);
             let thread = std::thread::Builder::new()
                 .name(format!("volta-alerts-{}", channel.name()))
                 .spawn(move || deliver(channel, &rx, retry, &hook))
@@ -530,7 +540,10 @@ impl Alerter {
             match queue.try_send(alert.clone()) {
                 Ok(()) | Err(TrySendError::Disconnected(_)) => {}
                 Err(TrySendError::Full(_)) => {
-                    eprintln!("alerts: a channel's queue is full: alert {} dropped", alert.kind);
+                    eprintln!(
+                        "alerts: a channel's queue is full: alert {} dropped",
+                        alert.kind
+                    );
                 }
             }
         }
@@ -605,7 +618,10 @@ mod tests {
             ..AlertConfig::default()
         };
         let err = config.validate("monitor.toml").unwrap_err().to_string();
-        assert!(err.contains("alerts.drawdown_thresholds") && err.contains("1.5"), "{err}");
+        assert!(
+            err.contains("alerts.drawdown_thresholds") && err.contains("1.5"),
+            "{err}"
+        );
         assert!(AlertConfig::default().validate("defaults").is_ok());
     }
 }

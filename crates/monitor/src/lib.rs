@@ -274,7 +274,7 @@ impl Monitor {
                     text: format!("alert channel {channel} failed: {reason}"),
                 });
             });
-            Some(Alerter::new(alerts, channels, Arc::clone(&clock), hook)?)
+            Some(Alerter::new(alerts, channels, Arc::clone(&clock), &hook)?)
         };
         Ok(Self(Arc::new(Shared {
             state,
@@ -396,9 +396,8 @@ impl Monitor {
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .map(|a| a.raise(&alert));
-        match dropped {
-            Some(Err(why)) => self.0.metrics.alert_suppressed(why.as_str()),
-            Some(Ok(())) | None => {}
+        if let Some(Err(why)) = dropped {
+            self.0.metrics.alert_suppressed(why.as_str());
         }
         self.write().push_alert(AlertRow {
             at: alert.at,
@@ -423,7 +422,9 @@ impl Monitor {
     /// `/metrics`, in Prometheus' text format.
     #[must_use]
     pub fn metrics_text(&self) -> String {
-        self.0.metrics.render(self.staleness_seconds(), self.halted())
+        self.0
+            .metrics
+            .render(self.staleness_seconds(), self.halted())
     }
 
     /// The run ended: the page says so, queued alerts are delivered (this waits for them).
@@ -447,11 +448,19 @@ impl Monitor {
     }
 
     fn set_token_configured(&self, set: bool) {
-        *self.0.token_set.lock().unwrap_or_else(PoisonError::into_inner) = set;
+        *self
+            .0
+            .token_set
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = set;
     }
 
     fn token_configured(&self) -> bool {
-        *self.0.token_set.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .0
+            .token_set
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -478,6 +487,10 @@ impl std::fmt::Debug for MonitorObserver {
 }
 
 impl MonitorObserver {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event that alerts, then the drawdown thresholds"
+    )]
     fn alerts_for(&mut self, event: &EngineEvent, state: &MonitorState) -> Vec<Alert> {
         let config = &self.monitor.0.alert_config;
         let mut out = Vec::new();
@@ -626,7 +639,10 @@ impl Observer for MonitorObserver {
                 | EngineEvent::Decision { .. }
                 | EngineEvent::Equity { .. }
         ) {
-            *shared.last_data.lock().unwrap_or_else(PoisonError::into_inner) = Some(now);
+            *shared
+                .last_data
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(now);
         }
         let state = {
             let mut state = self.monitor.write();

@@ -72,7 +72,10 @@ pub fn start(options: LiveOptions<'_>) -> Result<LiveMonitor> {
         None => (MonitorConfig::default(), "defaults".to_owned()),
     };
     // The token is checked before any thread starts: a refused bind leaves nothing behind.
-    let dashboard = options.dashboard.map(DashboardConfig::from_env).transpose()?;
+    let dashboard = options
+        .dashboard
+        .map(DashboardConfig::from_env)
+        .transpose()?;
     let channels = Alerter::channels(&config.alerts, &source_name)?;
     let mut banner = vec![if channels.is_empty() {
         "alerts: no channel configured (shown on the dashboard only)".to_owned()

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use metrics::{counter, gauge, histogram, with_local_recorder};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use volta_engine::EngineEvent;
 use volta_engine::engine::reject_key;
 

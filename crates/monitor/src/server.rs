@@ -162,7 +162,7 @@ fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn denied(status: StatusCode, why: String) -> Response {
+fn denied(status: StatusCode, why: &str) -> Response {
     (status, Json(serde_json::json!({ "error": why }))).into_response()
 }
 
@@ -175,15 +175,14 @@ impl App {
     }
 
     /// Reads are open on a loopback bind, and need the token anywhere else.
-    fn may_read(&self, headers: &HeaderMap) -> std::result::Result<(), Response> {
-        if self.local || self.token_ok(headers) {
-            Ok(())
-        } else {
-            Err(denied(
+    /// The refusal, if the request may not read.
+    fn refuse_read(&self, headers: &HeaderMap) -> Option<Response> {
+        (!self.local && !self.token_ok(headers)).then(|| {
+            denied(
                 StatusCode::UNAUTHORIZED,
-                format!("this dashboard needs the token in {TOKEN_VAR}"),
-            ))
-        }
+                &format!("this dashboard needs the token in {TOKEN_VAR}"),
+            )
+        })
     }
 }
 
@@ -198,8 +197,8 @@ struct StateReply {
 }
 
 async fn api_state(State(app): State<App>, headers: HeaderMap) -> Response {
-    if let Err(denied) = app.may_read(&headers) {
-        return denied;
+    if let Some(refused) = app.refuse_read(&headers) {
+        return refused;
     }
     let reply = StateReply {
         state: app.monitor.snapshot(),
@@ -217,8 +216,8 @@ async fn chart(
     headers: HeaderMap,
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> Response {
-    if let Err(denied) = app.may_read(&headers) {
-        return denied;
+    if let Some(refused) = app.refuse_read(&headers) {
+        return refused;
     }
     let samples = app.monitor.snapshot().equity_samples();
     let svg = match (name.as_str(), samples.is_empty()) {
@@ -237,7 +236,7 @@ async fn chart(
             no_store(&mut response);
             response
         }
-        Err(e) => denied(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => denied(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
@@ -254,8 +253,8 @@ fn empty_chart(caption: &str) -> String {
 }
 
 async fn metrics(State(app): State<App>, headers: HeaderMap) -> Response {
-    if let Err(denied) = app.may_read(&headers) {
-        return denied;
+    if let Some(refused) = app.refuse_read(&headers) {
+        return refused;
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -277,20 +276,17 @@ async fn halt(State(app): State<App>, headers: HeaderMap, Query(q): Query<HaltQu
     if app.token.is_none() {
         return denied(
             StatusCode::FORBIDDEN,
-            format!("the halt control is off: start with {TOKEN_VAR} set"),
+            &format!("the halt control is off: start with {TOKEN_VAR} set"),
         );
     }
     if !app.token_ok(&headers) {
         return denied(
             StatusCode::UNAUTHORIZED,
-            format!("halting needs the token in {TOKEN_VAR}"),
+            &format!("halting needs the token in {TOKEN_VAR}"),
         );
     }
     if q.flatten && q.confirm.as_deref() != Some("flatten") {
-        return denied(
-            StatusCode::BAD_REQUEST,
-            "flattening needs confirm=flatten".to_owned(),
-        );
+        return denied(StatusCode::BAD_REQUEST, "flattening needs confirm=flatten");
     }
     app.monitor.halt(q.flatten);
     let state = app.monitor.snapshot();
@@ -317,7 +313,10 @@ mod tests {
     fn the_token_comes_from_either_header() {
         let mut h = HeaderMap::new();
         assert_eq!(presented(&h), None);
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
         assert_eq!(presented(&h), Some("abc"));
         h.insert("x-volta-token", HeaderValue::from_static("xyz"));
         assert_eq!(presented(&h), Some("xyz"));

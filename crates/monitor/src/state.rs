@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use volta_data::store::{JournalStore, Side, SqliteStore};
-use volta_engine::metrics::{EquitySample, drawdown_series};
 use volta_engine::engine::reject_key;
+use volta_engine::metrics::{EquitySample, drawdown_series};
 use volta_engine::{EngineEvent, PositionView};
 
 use crate::error::{MonitorError, Result};
@@ -286,7 +286,11 @@ pub struct MonitorState {
 impl MonitorState {
     /// An empty state for run `run_id` in `mode`.
     #[must_use]
-    pub fn new(run_id: impl Into<String>, mode: impl Into<String>, connection: ConnectionState) -> Self {
+    pub fn new(
+        run_id: impl Into<String>,
+        mode: impl Into<String>,
+        connection: ConnectionState,
+    ) -> Self {
         Self {
             run_id: run_id.into(),
             mode: mode.into(),
@@ -347,6 +351,10 @@ impl MonitorState {
     }
 
     /// Takes one event of the engine.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one arm per event, in the enum's order"
+    )]
     pub fn apply(&mut self, event: &EngineEvent) {
         self.events += 1;
         match event {
@@ -398,7 +406,10 @@ impl MonitorState {
                 ..
             } => {
                 self.as_of = Some(order.created_at);
-                *self.orders_by_state.entry("submitted".to_owned()).or_insert(0) += 1;
+                *self
+                    .orders_by_state
+                    .entry("submitted".to_owned())
+                    .or_insert(0) += 1;
                 push_recent(
                     &mut self.orders,
                     OrderRow {
@@ -430,7 +441,10 @@ impl MonitorState {
             }
             EngineEvent::OrderEnded { order_id, end, .. } => {
                 if matches!(end, volta_engine::events::OrderEnd::Rejected(_)) {
-                    *self.errors_by_source.entry("broker".to_owned()).or_insert(0) += 1;
+                    *self
+                        .errors_by_source
+                        .entry("broker".to_owned())
+                        .or_insert(0) += 1;
                 }
                 self.set_status(order_id, end.status(), Some(end.why()));
             }
@@ -506,7 +520,7 @@ impl MonitorState {
 
     fn set_status(&mut self, order_id: &str, status: &str, why: Option<&str>) {
         if let Some(row) = self.orders.iter_mut().find(|o| o.id == order_id) {
-            row.status = status.to_owned();
+            status.clone_into(&mut row.status);
             if let Some(why) = why {
                 row.reason = format!("{}; {status}: {why}", row.reason);
             }
@@ -562,7 +576,10 @@ impl MonitorState {
         state.sessions = state.equity_curve.len() as u64;
         let orders = store.orders(&record.run_id)?;
         for order in &orders {
-            *state.orders_by_state.entry(order.status.clone()).or_insert(0) += 1;
+            *state
+                .orders_by_state
+                .entry(order.status.clone())
+                .or_insert(0) += 1;
         }
         for order in orders.iter().rev().take(RECENT) {
             state.orders.push_back(OrderRow {
@@ -649,6 +666,10 @@ mod ser {
         }
     }
 
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's serialize_with passes a reference"
+    )]
     pub(super) fn date<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(d)
     }

@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use volta_data::store::{JournalStore, SqliteStore};
 use volta_engine::{SimulatedClock, StopSignal};
-use volta_monitor::alerts::{
-    Alert, Channel, Email, EmailConfig, Severity, SmtpSecurity, Webhook,
-};
 use volta_monitor::AlertConfig;
+use volta_monitor::alerts::{Alert, Channel, Email, EmailConfig, Severity, SmtpSecurity, Webhook};
 
 use crate::common::{self, date, parse_metrics};
 
@@ -44,9 +42,13 @@ fn webhook_receiver(statuses: Vec<u16>) -> (String, Log) {
             }
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
-            bodies.lock().unwrap().push(String::from_utf8(body).unwrap());
+            bodies
+                .lock()
+                .unwrap()
+                .push(String::from_utf8(body).unwrap());
             let status = statuses.next().unwrap_or(200);
-            let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let mut stream = reader.into_inner();
             stream.write_all(reply.as_bytes()).unwrap();
         }
@@ -157,9 +159,21 @@ fn webhook_and_email_deliver_once_retrying_a_failure() {
     );
     let mails = mails.lock().unwrap().clone();
     assert_eq!(mails.len(), 1, "{mails:?}");
-    assert!(mails[0].contains("Subject: [volta critical] kill_switch"), "{}", mails[0]);
-    assert!(mails[0].contains("To: trader@example.invalid"), "{}", mails[0]);
-    assert!(mails[0].contains("the drawdown kill switch fired"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("Subject: [volta critical] kill_switch"),
+        "{}",
+        mails[0]
+    );
+    assert!(
+        mails[0].contains("To: trader@example.invalid"),
+        "{}",
+        mails[0]
+    );
+    assert!(
+        mails[0].contains("the drawdown kill switch fired"),
+        "{}",
+        mails[0]
+    );
 
     let m = parse_metrics(&monitor.metrics_text());
     assert_eq!(m["volta_alerts_total{kind=\"kill_switch\"}"], 2.0);
@@ -197,15 +211,17 @@ fn a_failing_channel_is_retried_logged_and_never_blocks() {
     monitor.finish();
     assert!(begin.elapsed() >= Duration::from_millis(900));
     let m = parse_metrics(&monitor.metrics_text());
-    assert_eq!(m["volta_alert_delivery_failures_total{channel=\"webhook\"}"], 2.0);
+    assert_eq!(
+        m["volta_alert_delivery_failures_total{channel=\"webhook\"}"],
+        2.0
+    );
     assert_eq!(m["volta_errors_total{source=\"alert_webhook\"}"], 2.0);
     assert_eq!(m["volta_errors_total{source=\"broker\"}"], 1.0);
     let state = monitor.snapshot();
     assert!(
-        state
-            .alerts
-            .iter()
-            .any(|a| a.text.starts_with("alert channel webhook failed: request failed")),
+        state.alerts.iter().any(|a| a
+            .text
+            .starts_with("alert channel webhook failed: request failed")),
         "{:?}",
         state.alerts
     );
@@ -258,8 +274,15 @@ fn a_run_raises_fills_summaries_and_drawdown_alerts() {
     let count = |kind| sent.iter().filter(|a| a.kind == kind).count();
     assert_eq!(count("fill"), fills.len());
     assert_eq!(count("daily_summary"), sessions);
-    assert!(count("drawdown") >= 1, "a 0.1 % drawdown happens in a quarter");
+    assert!(
+        count("drawdown") >= 1,
+        "a 0.1 % drawdown happens in a quarter"
+    );
     let summary = sent.iter().find(|a| a.kind == "daily_summary").unwrap();
-    assert!(summary.text.starts_with("2023-01-03: equity "), "{}", summary.text);
+    assert!(
+        summary.text.starts_with("2023-01-03: equity "),
+        "{}",
+        summary.text
+    );
     assert!(result.summary.metrics.max_drawdown >= 0.001);
 }

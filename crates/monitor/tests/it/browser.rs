@@ -1,5 +1,5 @@
-//! The page in a real browser: headless Chromium driven by chromedriver over WebDriver
-//! (fantoccini). Without Chromium the test says so and passes, except in CI (`CI=true`), where
+//! The page in a real browser: headless Chromium driven by `chromedriver` over `WebDriver`
+//! (`fantoccini`). Without Chromium the test says so and passes, except in CI (`CI=true`), where
 //! it fails: `scripts/setup.sh` installs Debian's `chromium` and `chromium-driver`.
 //!
 //! `VOLTA_DASHBOARD_SCREENSHOT=docs/dashboard.png` also saves a screenshot of the page.
@@ -54,7 +54,11 @@ fn on_path(name: &str) -> Option<PathBuf> {
 struct BrowserLog;
 
 impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
         base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
     }
 
@@ -73,7 +77,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[test]
@@ -101,17 +109,20 @@ fn the_page_updates_a_running_session_without_a_reload() {
         let backtest = common::backtest(dir.path(), date(2023, 1, 3), date(2023, 6, 30));
         std::thread::spawn(move || {
             let clock_stop = stop.clone();
-            backtest.run_with_clock(
-                "sim-paper",
-                move |start| Paced {
-                    now: start,
-                    per_session: Duration::from_millis(300),
-                    stop: clock_stop,
-                },
-                &mut |_, _| {},
-                vec![Box::new(observer)],
-                &stop,
-            )
+            backtest
+                .run_with_clock(
+                    "sim-paper",
+                    move |start| Paced {
+                        now: start,
+                        per_session: Duration::from_millis(300),
+                        stop: clock_stop,
+                    },
+                    &mut |_, _| {},
+                    vec![Box::new(observer)],
+                    &stop,
+                )
+                .map(|r| r.run_id)
+                .unwrap()
         })
     };
 
@@ -160,12 +171,11 @@ fn the_page_updates_a_running_session_without_a_reload() {
             }
         }
         let client = client.expect("chromedriver answers");
-        let outcome = check_page(&client, &base).await;
+        check_page(&client, &base).await;
         let _ = client.close().await;
-        outcome
     });
     stop.raise();
-    run.join().unwrap().unwrap();
+    run.join().unwrap();
     server.shutdown();
 }
 

@@ -9,6 +9,10 @@ use volta_monitor::{AlertConfig, DashboardConfig, MonitorState, serve};
 use crate::common::{self, date, get, parse_metrics};
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one run, every number the page and /metrics show"
+)]
 fn the_dashboard_and_the_metrics_show_the_journal_s_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let stop = StopSignal::new();
@@ -67,7 +71,9 @@ fn the_dashboard_and_the_metrics_show_the_journal_s_numbers() {
         result.summary.metrics.ending_equity
     );
     let previous = curve[curve.len() - 2].equity.to_f64();
-    assert!((state["daily_pnl"].as_f64().unwrap() - (last.equity.to_f64() - previous)).abs() < 1e-9);
+    assert!(
+        (state["daily_pnl"].as_f64().unwrap() - (last.equity.to_f64() - previous)).abs() < 1e-9
+    );
     let shown_curve = state["equity_curve"].as_array().unwrap();
     assert_eq!(shown_curve.len(), curve.len());
     for (shown, point) in shown_curve.iter().zip(&curve) {
@@ -134,14 +140,25 @@ fn the_dashboard_and_the_metrics_show_the_journal_s_numbers() {
     for chart in ["equity", "drawdown"] {
         let (status, kind, svg) = get(&format!("{base}/chart/{chart}.svg"), &[]);
         assert_eq!((status, kind.as_str()), (200, "image/svg+xml"), "{chart}");
-        assert!(svg.contains("<svg") && svg.contains("polyline") || svg.contains("<path"), "{chart}");
+        assert!(
+            svg.contains("<svg") && svg.contains("polyline") || svg.contains("<path"),
+            "{chart}"
+        );
     }
     assert_eq!(get(&format!("{base}/chart/other.svg"), &[]).0, 404);
 
     // The page: the tables and chart holders, nothing fetched from another host.
     let (status, _, page) = get(&format!("{base}/"), &[]);
     assert_eq!(status, 200);
-    for id in ["positions", "orders", "fills", "rejections", "alerts", "equity-chart", "drawdown-chart"] {
+    for id in [
+        "positions",
+        "orders",
+        "fills",
+        "rejections",
+        "alerts",
+        "equity-chart",
+        "drawdown-chart",
+    ] {
         assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"));
@@ -155,7 +172,11 @@ fn the_dashboard_and_the_metrics_show_the_journal_s_numbers() {
     assert_eq!(replay.equity_curve.len(), curve.len());
     assert_eq!(replay.fills_total, fills.len() as u64);
     assert_eq!(
-        replay.positions.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
+        replay
+            .positions
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>(),
         open
     );
     assert_eq!(replay.connection.as_str(), "replay");

@@ -79,11 +79,11 @@ fn placed(events: &[EngineEvent], purpose: OrderPurpose) -> Vec<NaiveDate> {
 fn held_after(events: &[EngineEvent], day: NaiveDate) -> usize {
     events
         .iter()
-        .filter_map(|e| match e {
+        .rev()
+        .find_map(|e| match e {
             EngineEvent::Book { at, positions, .. } if at.date() <= day => Some(positions.len()),
             _ => None,
         })
-        .last()
         .unwrap()
 }
 
@@ -110,7 +110,10 @@ fn a_halt_stops_new_openings_and_nothing_else() {
     assert_eq!(halts, [(halt_on, false)]);
     let state = monitor.snapshot();
     assert!(state.halt.openings_halted && !state.halt.flattening);
-    assert_eq!(parse_metrics(&monitor.metrics_text())["volta_trading_halted"], 1.0);
+    assert_eq!(
+        parse_metrics(&monitor.metrics_text())["volta_trading_halted"],
+        1.0
+    );
 }
 
 #[test]
@@ -123,7 +126,11 @@ fn a_flatten_closes_every_position_at_the_next_decision() {
     assert_eq!(held_after(&flattened, flatten_on - chrono::Days::new(1)), 1);
     assert_eq!(held_after(&flattened, flatten_on), 0);
     assert_eq!(placed(&flattened, OrderPurpose::Close), [flatten_on]);
-    assert!(placed(&flattened, OrderPurpose::Open).iter().all(|d| *d < flatten_on));
+    assert!(
+        placed(&flattened, OrderPurpose::Open)
+            .iter()
+            .all(|d| *d < flatten_on)
+    );
     let state = monitor.snapshot();
     assert!(state.halt.openings_halted && state.halt.flattening);
     assert!(state.positions.is_empty());
@@ -154,14 +161,14 @@ fn the_halt_control_takes_the_token_and_a_confirmation_to_flatten() {
     let server = serve(&config, monitor.clone()).unwrap();
     let halt = format!("http://{}/halt", server.addr());
     assert_eq!(post(&halt, &[]).0, 401);
-    assert_eq!(post(&halt, &[("X-Volta-Token", "test-token-0123456788")]).0, 401);
+    assert_eq!(
+        post(&halt, &[("X-Volta-Token", "test-token-0123456788")]).0,
+        401
+    );
     assert_eq!(post(&halt, &[("X-Volta-Token", "short")]).0, 401);
     assert!(!stop.openings_halted());
     // Flattening without its confirmation is refused, and halts nothing.
-    let (status, _) = post(
-        &format!("{halt}?flatten=true"),
-        &[("X-Volta-Token", TOKEN)],
-    );
+    let (status, _) = post(&format!("{halt}?flatten=true"), &[("X-Volta-Token", TOKEN)]);
     assert_eq!(status, 400);
     assert!(!stop.openings_halted());
     let (status, body) = post(&halt, &[("X-Volta-Token", TOKEN)]);
@@ -202,7 +209,10 @@ fn a_bind_beyond_this_machine_needs_a_token_and_then_every_read_does() {
         monitor.clone(),
     )
     .unwrap_err();
-    assert!(matches!(err, MonitorError::WeakToken { len: 5, .. }), "{err}");
+    assert!(
+        matches!(err, MonitorError::WeakToken { len: 5, .. }),
+        "{err}"
+    );
 
     let config = DashboardConfig {
         bind: anywhere,
