@@ -62,6 +62,9 @@ pub enum MonitorError {
     /// The journal could not be read.
     #[error(transparent)]
     Data(#[from] volta_data::DataError),
+    /// No journal at that path (reading one never creates it).
+    #[error("{0}: no such journal")]
+    NoJournal(String),
     /// The journal holds no run of that id (or no run at all).
     #[error("{journal}: no run {run}; runs there: {known}")]
     NoSuchRun {

@@ -536,9 +536,13 @@ impl MonitorState {
     /// journal keeps no greeks or risk refusals: those stay empty).
     ///
     /// # Errors
-    /// [`MonitorError::Data`] for a journal that cannot be opened or read,
+    /// [`MonitorError::NoJournal`] for no file at `path`, [`MonitorError::Data`] for a journal
+    /// that cannot be opened or read,
     /// [`MonitorError::NoSuchRun`] for a run it does not hold.
     pub fn from_journal(path: &Path, run: Option<&str>) -> Result<Self> {
+        if !path.is_file() {
+            return Err(MonitorError::NoJournal(path.display().to_string()));
+        }
         let store = SqliteStore::open(path)?;
         let runs = store.runs()?;
         let found = match run {
