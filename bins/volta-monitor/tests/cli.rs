@@ -12,6 +12,20 @@ fn monitor() -> Command {
     command
 }
 
+/// `volta-monitor` run to its end with `args` over `journal`: its status and stderr.
+fn refused(args: &[&str], journal: &std::path::Path) -> (Option<i32>, String) {
+    let out = monitor()
+        .args(args)
+        .arg("--journal")
+        .arg(journal)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn browses_a_past_backtest() {
     let dir = tempfile::tempdir().unwrap();
@@ -80,42 +94,30 @@ fn browses_a_past_backtest() {
 #[test]
 fn refuses_a_bind_beyond_this_machine_without_a_token() {
     let dir = tempfile::tempdir().unwrap();
-    let out = monitor()
-        .args(["--dashboard", "0.0.0.0:0"])
-        .arg("--journal")
-        .arg(dir.path().join("none.sqlite"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (status, stderr) = refused(
+        &["--dashboard", "0.0.0.0:0"],
+        &dir.path().join("none.sqlite"),
+    );
+    assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.contains("VOLTA_DASHBOARD_TOKEN"), "{stderr}");
 }
 
 #[test]
 fn says_which_journal_or_run_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let out = monitor()
-        .args(["--dashboard", "127.0.0.1:0", "--run", "nope"])
-        .arg("--journal")
-        .arg(dir.path().join("missing.sqlite"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let args = ["--dashboard", "127.0.0.1:0", "--run", "nope"];
+    let missing = dir.path().join("missing.sqlite");
+    let (status, stderr) = refused(&args, &missing);
+    assert_eq!(status, Some(2), "{stderr}");
     assert!(
         stderr.contains("missing.sqlite: no such journal"),
         "{stderr}"
     );
-    assert!(!dir.path().join("missing.sqlite").exists());
+    assert!(!missing.exists());
     // An empty journal (a store without runs) names what it has: nothing.
     let empty = dir.path().join("empty.sqlite");
     volta_data::store::SqliteStore::open(&empty).unwrap();
-    let out = monitor()
-        .args(["--dashboard", "127.0.0.1:0", "--run", "nope"])
-        .arg("--journal")
-        .arg(&empty)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (status, stderr) = refused(&args, &empty);
+    assert_eq!(status, Some(2), "{stderr}");
     assert!(stderr.contains("no run nope; runs there: none"), "{stderr}");
 }

@@ -98,8 +98,13 @@ fn the_page_updates_a_running_session_without_a_reload() {
     };
     let dir = tempfile::tempdir().unwrap();
     let stop = StopSignal::new();
-    let monitor = common::monitor(&stop, &AlertConfig::default(), Vec::new());
-    let server = serve(&DashboardConfig::local(0), monitor.clone()).unwrap();
+    let monitor = common::monitor_of("sim-paper", &stop, &AlertConfig::default(), Vec::new());
+    // With a token: the halt control is on (reads stay open on 127.0.0.1).
+    let config = DashboardConfig {
+        token: Some("browser-test-token-0123".to_owned()),
+        ..DashboardConfig::local(0)
+    };
+    let server = serve(&config, monitor.clone()).unwrap();
     let base = format!("http://{}/", server.addr());
 
     // A sim-paper session under way: a session every 0.3 s.
@@ -230,6 +235,11 @@ async fn check_page(client: &Client, base: &str) {
     assert!(!rows.is_empty());
     let connection = text(client, "#connection").await;
     assert_eq!(connection, "connection: simulated");
+    let halt = client.find(Locator::Css("#halt-button")).await.unwrap();
+    assert_eq!(
+        halt.prop("disabled").await.unwrap().as_deref(),
+        Some("false")
+    );
 
     if let Ok(path) = std::env::var("VOLTA_DASHBOARD_SCREENSHOT") {
         // Let a few more sessions in so the charts have a shape.

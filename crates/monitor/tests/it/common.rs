@@ -25,14 +25,24 @@ pub(crate) fn backtest(dir: &Path, start: NaiveDate, end: NaiveDate) -> Backtest
     }
 }
 
-/// A monitor halting through `stop`, on a manual clock, alerting on `channels`.
+/// A monitor of a backtest halting through `stop`, on a manual clock, alerting on `channels`.
 pub(crate) fn monitor(
     stop: &StopSignal,
     alerts: &AlertConfig,
     channels: Vec<Box<dyn Channel>>,
 ) -> Monitor {
+    monitor_of("backtest", stop, alerts, channels)
+}
+
+/// As [`monitor`], of a run in `mode`.
+pub(crate) fn monitor_of(
+    mode: &str,
+    stop: &StopSignal,
+    alerts: &AlertConfig,
+    channels: Vec<Box<dyn Channel>>,
+) -> Monitor {
     Monitor::new(
-        MonitorState::new("", "backtest", ConnectionState::Simulated),
+        MonitorState::new("", mode, ConnectionState::Simulated),
         stop.clone(),
         Arc::new(ManualClock::default()),
         alerts,
