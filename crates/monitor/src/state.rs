@@ -513,9 +513,20 @@ impl MonitorState {
         *self.errors_by_source.entry(source.to_owned()).or_insert(0) += 1;
     }
 
-    /// Adds an alert to the recent list.
+    /// Adds an alert to the recent list. Past [`RECENT`], the oldest `info` alert goes first
+    /// (a daily summary never pushes out a kill switch).
     pub fn push_alert(&mut self, alert: AlertRow) {
-        push_recent(&mut self.alerts, alert);
+        self.alerts.push_front(alert);
+        if self.alerts.len() > RECENT {
+            match self.alerts.iter().rposition(|a| a.severity == "info") {
+                Some(i) => {
+                    self.alerts.remove(i);
+                }
+                None => {
+                    self.alerts.pop_back();
+                }
+            }
+        }
     }
 
     fn set_status(&mut self, order_id: &str, status: &str, why: Option<&str>) {

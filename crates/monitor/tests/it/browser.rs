@@ -162,7 +162,8 @@ fn the_page_updates_a_running_session_without_a_reload() {
         );
         let driver_url = format!("http://127.0.0.1:{port}");
         let mut client = None;
-        for _ in 0..50 {
+        // Up to 30 s: Chromium starts slowly on a loaded two-core machine.
+        for _ in 0..150 {
             match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&driver_url)
@@ -202,7 +203,7 @@ async fn check_page(client: &Client, base: &str) {
         .await
         .unwrap();
     let mut first = String::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         first = text(client, "#equity").await;
         if first != "—" {
             break;

@@ -136,8 +136,17 @@ fn a_flatten_closes_every_position_at_the_next_decision() {
     assert!(state.positions.is_empty());
     let m = parse_metrics(&monitor.metrics_text());
     assert_eq!(m["volta_open_positions"], 0.0);
-    // One halt alert (the daily summaries since have pushed it down the recent list).
     assert_eq!(m["volta_alerts_total{kind=\"halt\"}"], 1.0);
+    // The daily summaries since (more than the list keeps) have not pushed it out.
+    assert!(m["volta_alerts_total{kind=\"daily_summary\"}"] > 50.0);
+    let halts: Vec<&str> = state
+        .alerts
+        .iter()
+        .filter(|a| a.kind == "halt")
+        .map(|a| a.severity)
+        .collect();
+    assert_eq!(halts, ["critical"]);
+    assert_eq!(state.alerts.len(), volta_monitor::state::RECENT);
 }
 
 const TOKEN: &str = "test-token-0123456789";
