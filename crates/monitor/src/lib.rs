@@ -184,14 +184,14 @@ impl DashboardConfig {
     #[must_use]
     pub fn describe(&self, addr: SocketAddr) -> String {
         let guard = match (self.is_local(), self.token.is_some()) {
-            (true, true) => format!("local only; the halt control takes the token in {TOKEN_VAR}"),
-            (true, false) => format!("local only; halt control off (set {TOKEN_VAR} to enable it)"),
+            (true, true) => format!("local only, the halt control takes the token in {TOKEN_VAR}"),
+            (true, false) => format!("local only, halt control off: set {TOKEN_VAR} to enable it"),
             (false, _) => format!(
-                "reachable from other machines: every data route and the halt control need the \
+                "REACHABLE FROM OTHER MACHINES: every data route and the halt control need the \
                  token in {TOKEN_VAR} (header X-Volta-Token or Authorization: Bearer)"
             ),
         };
-        format!("dashboard: http://{addr}/ ({guard}); metrics at http://{addr}/metrics")
+        format!("dashboard: http://{addr}/ — {guard}; metrics at http://{addr}/metrics")
     }
 }
 

@@ -229,7 +229,7 @@ fn a_bind_beyond_this_machine_needs_a_token_and_then_every_read_does() {
     };
     let server = serve(&config, monitor).unwrap();
     let describe = config.describe(server.addr());
-    assert!(describe.contains("reachable from other machines") && !describe.contains(TOKEN));
+    assert!(describe.contains("REACHABLE FROM OTHER MACHINES") && !describe.contains(TOKEN));
     let base = format!("http://127.0.0.1:{}", server.addr().port());
     for path in ["/api/state", "/metrics", "/chart/equity.svg"] {
         assert_eq!(get(&format!("{base}{path}"), &[]).0, 401, "{path}");
