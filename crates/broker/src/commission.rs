@@ -7,7 +7,7 @@ use volta_core::{Money, Price};
 
 use crate::error::{BrokerError, Result};
 use crate::fees::{FeeLeg, OptionFeeSchedule};
-use crate::order::LegFill;
+use volta_core::broker::LegFill;
 
 /// What a fill costs in commissions and fees, and what exercise and assignment cost, in
 /// dollars.

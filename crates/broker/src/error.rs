@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use thiserror::Error;
 use volta_core::{CoreError, Underlying};
 
-use crate::order::{OrderId, OrderStatus};
+use volta_core::broker::{OrderId, OrderStatus};
 
 /// Everything a broker call can refuse.
 ///

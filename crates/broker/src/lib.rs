@@ -73,29 +73,21 @@
 //! ```
 #![deny(missing_docs)]
 
-mod account;
-mod broker;
 mod commission;
 mod error;
-mod event;
 pub mod fees;
 mod fill;
-mod order;
 mod sim;
 mod venue;
 
-pub use account::{Account, MarkedAccount, Marks, Position};
-pub use broker::Broker;
 pub use commission::Commissions;
 pub use error::{BrokerError, Result};
-pub use event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
 pub use fill::{ComboPrice, FillModel, FillOdds, SizeLimit};
-pub use order::{
-    CancelReason, Fill, LegFill, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag,
-    StockOrder, TimeInForce,
+pub use sim::{Dividend, EarlyAssignment, SimBroker, SimConfig};
+// The broker vocabulary lives in volta-core (so that every broker crate implements it); it is
+// re-exported here under the names the engine and the tests have always used.
+pub use volta_core::broker::{
+    AM_SETTLEMENT_STAND_IN, Account, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill,
+    MarkedAccount, Marks, OptionSettlement, OrderId, OrderRequest, OrderState, OrderStatus,
+    OrderTag, PinWarning, Position, SessionPrices, Settlements, StockOrder, TimeInForce, Venue,
 };
-pub use sim::{
-    AM_SETTLEMENT_STAND_IN, Dividend, EarlyAssignment, SessionPrices, Settlements, SimBroker,
-    SimConfig,
-};
-pub use venue::Venue;

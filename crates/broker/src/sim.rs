@@ -7,18 +7,16 @@ use rust_decimal::Decimal;
 use volta_core::order::{ComboOrder, Instrument};
 use volta_core::{
     ChainSnapshot, ContractKey, Money, NyseCalendar, OptionContract, OptionRight, Price,
-    SettlementTime, SettlementType, Underlying,
+    SettlementType, Underlying,
 };
 
-use crate::account::{Account, Book, Marks, Position};
-use crate::broker::Broker;
 use crate::commission::Commissions;
 use crate::error::{BrokerError, Result};
-use crate::event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
 use crate::fill::{FillModel, between};
-use crate::order::{
-    CancelReason, Fill, LegFill, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag,
-    StockOrder, TimeInForce,
+use volta_core::broker::{
+    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, Marks,
+    OptionSettlement, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning,
+    Position, Settlements, StockOrder, TimeInForce,
 };
 
 /// A cash dividend: shareholders of record before `ex_date` receive `amount` per share.
@@ -50,67 +48,6 @@ pub struct EarlyAssignment {
     pub enabled: bool,
     /// The dividends to consider.
     pub dividends: Vec<Dividend>,
-}
-
-/// How AM settlement is approximated, for reports: the one place the stand-in is described.
-pub const AM_SETTLEMENT_STAND_IN: &str = "AM-settled series (SPX monthlies) settle at the \
-    underlying's opening price on the settlement day, a stand-in for Cboe's Special Opening \
-    Quotation (SOQ, ticker SET), which is computed from each component's opening print and is \
-    not in the data; the two usually differ by a few index points.";
-
-/// One underlying's prices in one session, in dollars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionPrices {
-    /// The opening price (AM settlement's stand-in: see [`SessionPrices::settlement_value`]).
-    pub open: Price,
-    /// The closing price: PM settlement, physical exercise by exception, early assignment.
-    pub close: Price,
-}
-
-impl SessionPrices {
-    /// The price that settles a contract of `time` on this session. PM: the close. AM: the
-    /// open, standing in for the Special Opening Quotation ([`AM_SETTLEMENT_STAND_IN`]); this is
-    /// the only place the approximation is made.
-    #[must_use]
-    pub const fn settlement_value(&self, time: SettlementTime) -> Price {
-        match time {
-            SettlementTime::Am => self.open,
-            SettlementTime::Pm => self.close,
-        }
-    }
-}
-
-/// The session's settlement prices, per underlying.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Settlements {
-    prices: BTreeMap<Underlying, SessionPrices>,
-}
-
-impl Settlements {
-    /// No prices.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets one underlying's open and close.
-    pub fn insert(&mut self, underlying: Underlying, open: Price, close: Price) {
-        self.prices
-            .insert(underlying, SessionPrices { open, close });
-    }
-
-    /// Builder form of [`Settlements::insert`].
-    #[must_use]
-    pub fn with(mut self, underlying: Underlying, open: Price, close: Price) -> Self {
-        self.insert(underlying, open, close);
-        self
-    }
-
-    /// One underlying's prices.
-    #[must_use]
-    pub fn get(&self, underlying: &Underlying) -> Option<SessionPrices> {
-        self.prices.get(underlying).copied()
-    }
 }
 
 /// The simulated broker's settings.
@@ -307,7 +244,7 @@ impl SimBroker {
 
     /// The account marked at [`SimBroker::marks`].
     #[must_use]
-    pub fn account_marked(&self) -> crate::account::MarkedAccount {
+    pub fn account_marked(&self) -> volta_core::broker::MarkedAccount {
         self.account().marked(&self.positions(), &self.marks())
     }
 
@@ -415,7 +352,7 @@ impl SimBroker {
 
         // Checks passed: from here on every step applies.
         self.now = close_time;
-        for (u, p) in &settlements.prices {
+        for (u, p) in settlements.iter() {
             self.stock_prices.insert(u.clone(), p.close);
         }
         let stock_orders: Vec<(OrderId, Price)> = self
@@ -849,6 +786,8 @@ fn tradable(request: &OrderRequest, date: NaiveDate) -> bool {
 }
 
 impl Broker for SimBroker {
+    type Error = BrokerError;
+
     fn place_with(
         &mut self,
         order: ComboOrder,

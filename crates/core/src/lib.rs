@@ -45,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod bar;
+pub mod broker;
 pub mod calendar;
 mod chain;
 pub mod chain_analytics;

@@ -283,7 +283,9 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             at: session.open_at,
         })?;
         for (u, p) in &session.prices {
-            self.venue.on_stock_price(u, p.open, session.open_at)?;
+            self.venue
+                .on_stock_price(u, p.open, session.open_at)
+                .map_err(EngineError::venue)?;
         }
         self.drain_events()?;
 
@@ -292,7 +294,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             chains.sort_by_key(|c| c.as_of());
             for chain in &chains {
                 self.clock.advance_to(chain.as_of())?;
-                self.venue.on_quotes(chain)?;
+                self.venue.on_quotes(chain).map_err(EngineError::venue)?;
             }
             self.drain_events()?;
             let equity = self.venue.marked().equity;
@@ -301,9 +303,11 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             // The orders fill against each underlying's latest snapshot, as known at `t`.
             for chain in chains {
                 if chain.as_of() == t {
-                    self.venue.on_quotes(chain)?;
+                    self.venue.on_quotes(chain).map_err(EngineError::venue)?;
                 } else {
-                    self.venue.on_quotes(&restamped(chain, t)?)?;
+                    self.venue
+                        .on_quotes(&restamped(chain, t)?)
+                        .map_err(EngineError::venue)?;
                 }
             }
             self.drain_events()?;
@@ -314,10 +318,13 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
 
         self.clock.advance_to(session.close_at)?;
         for (u, p) in &session.prices {
-            self.venue.on_stock_price(u, p.close, session.close_at)?;
+            self.venue
+                .on_stock_price(u, p.close, session.close_at)
+                .map_err(EngineError::venue)?;
         }
         self.venue
-            .on_session_close(session.date, &session.settlements())?;
+            .on_session_close(session.date, &session.settlements())
+            .map_err(EngineError::venue)?;
         self.drain_events()?;
         let marked = self.venue.marked();
         self.check_equity(session.close_at, marked.equity)?;
@@ -672,8 +679,10 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         };
         let reason = tag.reason.clone();
         let id = match request {
-            OrderRequest::Combo(c) => self.venue.place(c, tag)?,
-            OrderRequest::StockMarket(s) => self.venue.place_stock(s, tag)?,
+            OrderRequest::Combo(c) => self.venue.place(c, tag).map_err(EngineError::venue)?,
+            OrderRequest::StockMarket(s) => {
+                self.venue.place_stock(s, tag).map_err(EngineError::venue)?
+            }
         };
         let order_id = self.journal.order_id(id.get());
         let purpose = role.purpose();

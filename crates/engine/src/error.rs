@@ -78,9 +78,13 @@ pub enum EngineError {
     /// The risk manager.
     #[error(transparent)]
     Risk(#[from] volta_risk::RiskError),
-    /// The broker.
+    /// The simulated broker's settings.
     #[error(transparent)]
     Broker(#[from] volta_broker::BrokerError),
+    /// The venue the engine trades on (any broker: each has its own typed error, kept as the
+    /// source).
+    #[error("venue: {0}")]
+    Venue(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Domain values.
     #[error(transparent)]
     Core(#[from] volta_core::CoreError),
@@ -91,3 +95,10 @@ pub enum EngineError {
 
 /// The engine's result type.
 pub type Result<T> = std::result::Result<T, EngineError>;
+
+impl EngineError {
+    /// Wraps a venue's error (see [`EngineError::Venue`]).
+    pub fn venue(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Venue(Box::new(error))
+    }
+}

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use crate::order::{ComboOrder, ComboSide, Instrument};
+use crate::{Money, Price, Underlying};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use volta_core::order::{ComboOrder, ComboSide, Instrument};
-use volta_core::{Money, Price, Underlying};
 
 /// A broker's order id: sequential from 1, never reused, so the journal can key on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,6 +44,13 @@ pub struct OrderTag {
 }
 
 impl OrderTag {
+    /// Whether the order opens a position (the engine's reasons for openings start with
+    /// "open"): a circuit breaker stops these and lets closing orders go.
+    #[must_use]
+    pub fn opens_position(&self) -> bool {
+        self.reason.starts_with("open")
+    }
+
     /// A tag from its three strings.
     #[must_use]
     pub fn new(
@@ -101,7 +108,7 @@ impl StockOrder {
 /// What was asked of the broker.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OrderRequest {
-    /// A limit order for a combo (IB BAG price convention, see [`volta_core::order`]). A
+    /// A limit order for a combo (IB BAG price convention, see [`crate::order`]). A
     /// single-leg combo is an ordinary option (or stock) limit order.
     Combo(ComboOrder),
     /// A stock market order.
@@ -131,7 +138,7 @@ impl OrderRequest {
 /// Why an order was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CancelReason {
-    /// [`crate::Broker::cancel`] was called.
+    /// [`super::Broker::cancel`] was called.
     Requested,
     /// A DAY order still working at the session close.
     DayEnd,

@@ -1,11 +1,11 @@
 //! What a broker reports: every state change of every order, and every expiry, exercise and
 //! assignment, each exactly once and in the order it happened.
 
+use crate::{Money, OptionContract, Price};
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use volta_core::{Money, OptionContract, Price};
 
-use crate::order::{CancelReason, Fill, OrderId, OrderRequest, OrderTag, TimeInForce};
+use super::order::{CancelReason, Fill, OrderId, OrderRequest, OrderTag, TimeInForce};
 
 /// One report from the broker. `seq` counts from 1 without gaps, so a journal that stores
 /// events can tell that none was lost.
