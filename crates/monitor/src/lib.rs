@@ -12,7 +12,8 @@
 //!   It binds 127.0.0.1 by default; any other address needs a token ([`DashboardConfig`]).
 //!
 //! It is not the engine (it only reads its events) and not a broker adapter (which reports
-//! its link through [`Monitor::set_connection`]).
+//! its link through [`Monitor::set_connection`] and its circuit breaker through
+//! [`Monitor::circuit_breaker`]).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -329,6 +330,26 @@ impl Monitor {
         self.write().connection = connection;
         if let Some(alert) = alert {
             self.raise(alert);
+        }
+    }
+
+    /// The broker adapter's circuit breaker tripped (`Some(reason)`: no new orders until a
+    /// person resets it) or was reset (`None`). A trip raises a critical alert.
+    pub fn circuit_breaker(&self, tripped: Option<&str>) {
+        self.0.metrics.circuit_breaker(tripped.is_some());
+        let at = {
+            let mut state = self.write();
+            state.halt.circuit_breaker = tripped.map(str::to_owned);
+            state.as_of
+        };
+        if let Some(reason) = tripped {
+            self.raise(Alert {
+                kind: "circuit_breaker",
+                severity: Severity::Critical,
+                key: format!("circuit_breaker:{reason}"),
+                at,
+                text: format!("the broker's circuit breaker stopped new orders: {reason}"),
+            });
         }
     }
 

@@ -48,6 +48,8 @@ pub mod names {
     pub const KILL_SWITCH: &str = "volta_kill_switch_engaged";
     /// 1 while a person's halt holds new openings (gauge).
     pub const HALTED: &str = "volta_trading_halted";
+    /// 1 while the broker adapter's circuit breaker stops new orders (gauge).
+    pub const CIRCUIT_BREAKER: &str = "volta_circuit_breaker_tripped";
     /// Sessions closed (counter).
     pub const SESSIONS: &str = "volta_sessions_total";
     /// Alerts raised by kind (counter).
@@ -58,7 +60,7 @@ pub mod names {
     pub const ALERT_FAILURES: &str = "volta_alert_delivery_failures_total";
 
     /// Every name above.
-    pub const ALL: [&str; 21] = [
+    pub const ALL: [&str; 22] = [
         EQUITY,
         DAILY_PNL,
         DRAWDOWN,
@@ -75,6 +77,7 @@ pub mod names {
         CONNECTION_STATE,
         KILL_SWITCH,
         HALTED,
+        CIRCUIT_BREAKER,
         SESSIONS,
         ALERTS,
         ALERTS_SUPPRESSED,
@@ -126,6 +129,7 @@ impl Metrics {
             }
             gauge!(names::KILL_SWITCH).set(0.0);
             gauge!(names::HALTED).set(0.0);
+            gauge!(names::CIRCUIT_BREAKER).set(0.0);
         });
         Ok(metrics)
     }
@@ -187,6 +191,11 @@ impl Metrics {
                 gauge!(names::CONNECTION_STATE, "state" => name).set(v);
             }
         });
+    }
+
+    /// The circuit breaker tripped (`true`) or was reset.
+    pub fn circuit_breaker(&self, tripped: bool) {
+        self.record(|| gauge!(names::CIRCUIT_BREAKER).set(if tripped { 1.0 } else { 0.0 }));
     }
 
     /// An error from `source`.

@@ -219,6 +219,8 @@ pub struct HaltRow {
     pub openings_halted: bool,
     /// Every position being closed on a person's request.
     pub flattening: bool,
+    /// Why the broker adapter's circuit breaker stopped new orders, while it does.
+    pub circuit_breaker: Option<String>,
 }
 
 /// Everything the dashboard shows.

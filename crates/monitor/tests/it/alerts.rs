@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use volta_data::store::{JournalStore, SqliteStore};
 use volta_engine::{SimulatedClock, StopSignal};
-use volta_monitor::AlertConfig;
 use volta_monitor::alerts::{Alert, Channel, Email, EmailConfig, Severity, SmtpSecurity, Webhook};
+use volta_monitor::{AlertConfig, ConnectionState};
 
 use crate::common::{self, date, parse_metrics};
 
@@ -227,6 +227,52 @@ fn a_failing_channel_is_retried_logged_and_never_blocks() {
     );
     // The log line and the state carry no URL.
     assert!(state.alerts.iter().all(|a| !a.text.contains("127.0.0.1")));
+}
+
+#[test]
+fn the_circuit_breaker_and_a_disconnect_alert_and_show() {
+    let sent: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let stop = StopSignal::new();
+    let monitor = common::monitor(
+        &stop,
+        &AlertConfig::default(),
+        vec![Box::new(Recorder(Arc::clone(&sent)))],
+    );
+    monitor.set_connection(ConnectionState::Disconnected {
+        reason: "TWS closed the socket".to_owned(),
+    });
+    monitor.circuit_breaker(Some("3 rejected orders"));
+    let m = parse_metrics(&monitor.metrics_text());
+    assert_eq!(m["volta_circuit_breaker_tripped"], 1.0);
+    assert_eq!(m["volta_connection_up"], 0.0);
+    assert_eq!(m["volta_connection_state{state=\"disconnected\"}"], 1.0);
+    assert_eq!(m["volta_connection_state{state=\"simulated\"}"], 0.0);
+    let state = monitor.snapshot();
+    assert_eq!(
+        state.halt.circuit_breaker.as_deref(),
+        Some("3 rejected orders")
+    );
+    assert_eq!(state.connection.as_str(), "disconnected");
+    monitor.circuit_breaker(None);
+    monitor.set_connection(ConnectionState::Connected);
+    let m = parse_metrics(&monitor.metrics_text());
+    assert_eq!(m["volta_circuit_breaker_tripped"], 0.0);
+    assert_eq!(m["volta_connection_up"], 1.0);
+    assert_eq!(monitor.snapshot().halt.circuit_breaker, None);
+    monitor.finish();
+    let sent: Vec<(&str, Severity)> = sent
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| (a.kind, a.severity))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("disconnect", Severity::Warning),
+            ("circuit_breaker", Severity::Critical)
+        ]
+    );
 }
 
 /// A channel that keeps what it is sent.
