@@ -35,10 +35,16 @@ backtest *ARGS:
     cargo run --quiet --release -p volta-backtest -- {{ARGS}}
 
 # Sim-paper trading: the simulated broker on the synthetic market of 2023, one session every
-# 2 s, each order, fill and close printed; Ctrl-C stops after the session under way. Any
+# 2 s, each order, fill and close printed, the dashboard at http://127.0.0.1:8050/ (docs/monitoring.md);
+# Ctrl-C stops after the session under way. Any
 # volta-live flag passes through: `just live-paper --session-seconds 0.5 --data store`.
 live-paper *ARGS:
     cargo run --quiet --release -p volta-live -- --mode sim-paper {{ARGS}}
+
+# The dashboard over a journal: a past backtest (reports/backtest/journal.sqlite) or a run in
+# progress (var/live.db), at http://127.0.0.1:8050/. Any volta-monitor flag passes through.
+monitor JOURNAL="var/live.db" *ARGS:
+    cargo run --quiet --release -p volta-monitor-cli -- --journal {{JOURNAL}} {{ARGS}}
 
 # A backtest on the real history in the store (after `just data-import`): SPX on the real
 # CBOE chains of April-July 2019 → reports/backtest-real/.

@@ -4,13 +4,18 @@
 set -euo pipefail
 
 need_apt=()
+# libclang + clang: bindgen for lightgbm3 (models crate).
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+# The dashboard's browser test (volta-monitor): headless Chromium driven through chromedriver.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+# promtool (in Debian's prometheus package) checks and unit-tests deploy/prometheus/rules.yml.
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  # libclang + clang: bindgen for lightgbm3 (models crate).
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 pip_quiet=(pip install --quiet --disable-pip-version-check --root-user-action=ignore)
@@ -30,4 +35,4 @@ PY
 command -v just >/dev/null 2>&1 || "${pip_quiet[@]}" rust-just
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}')"
+echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}')"

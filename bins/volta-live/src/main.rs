@@ -80,6 +80,17 @@ struct Cli {
     /// `I_ACCEPT_REAL_MONEY`: trade real money.
     #[arg(long)]
     i_accept_live_trading: bool,
+    /// Where the dashboard (and /metrics) listens. Any address but a loopback one needs
+    /// `VOLTA_DASHBOARD_TOKEN` set.
+    #[arg(long, default_value = "127.0.0.1:8050")]
+    dashboard: std::net::SocketAddr,
+    /// No dashboard (alerts still go out).
+    #[arg(long, conflicts_with = "dashboard")]
+    no_dashboard: bool,
+    /// The monitor's TOML (alert thresholds and channels, docs/monitoring.md); defaults
+    /// otherwise.
+    #[arg(long)]
+    monitor_config: Option<PathBuf>,
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
@@ -118,6 +129,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let stop = StopSignal::new();
+    let live = start_monitor(cli, &stop)?;
     let handler = stop.clone();
     ctrlc::set_handler(move || handler.raise()).context("installing the SIGINT/SIGTERM handler")?;
 
@@ -148,6 +160,9 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
             "after the session under way"
         }
     );
+    for line in &live.banner {
+        println!("{line}");
+    }
     let backtest = Backtest {
         config,
         config_text,
@@ -163,6 +178,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
             journal: cli.journal.clone(),
             backup: backup.clone(),
         }),
+        Box::new(live.monitor.observer()),
     ];
     let clock_stop = stop.clone();
     let outcome = if cli.realtime {
@@ -183,6 +199,13 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
             &stop,
         )
     };
+    if let Err(e) = &outcome
+        && !matches!(e, EngineError::Stopped { .. })
+    {
+        live.monitor.record_error("engine", &e.to_string());
+    }
+    // Queued alerts go out before the trader exits.
+    live.monitor.finish();
     let result = match outcome {
         Err(EngineError::Stopped { .. }) => {
             println!("stopped on request before the first session: nothing traded");
@@ -192,6 +215,20 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
     };
     print_summary(&result, stop.is_raised(), &cli.journal, &backup);
     Ok(())
+}
+
+/// The dashboard, the metrics and the alerts of a sim-paper run (`docs/monitoring.md`).
+fn start_monitor(cli: &Cli, stop: &StopSignal) -> anyhow::Result<volta_monitor::live::LiveMonitor> {
+    Ok(volta_monitor::live::start(
+        volta_monitor::live::LiveOptions {
+            mode: "sim-paper",
+            connection: volta_monitor::ConnectionState::Simulated,
+            dashboard: (!cli.no_dashboard).then_some(cli.dashboard),
+            config: cli.monitor_config.as_deref(),
+            control: stop.clone(),
+            clock: std::sync::Arc::new(wall::Monotonic::start()),
+        },
+    )?)
 }
 
 /// The run's last lines: how it ended, what it did, where its journal is.

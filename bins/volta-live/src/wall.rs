@@ -36,6 +36,25 @@ pub(crate) fn new_york_to_utc(local: NaiveDateTime) -> NaiveDateTime {
     }
 }
 
+/// The monitor's wall clock: monotonic time since the trader started.
+pub(crate) struct Monotonic(std::time::Instant);
+
+impl Monotonic {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the binary owns the wall clock; the monitor gets it injected"
+    )]
+    pub(crate) fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+}
+
+impl volta_monitor::WallClock for Monotonic {
+    fn elapsed(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
 /// New York time now.
 pub(crate) fn new_york_now() -> NaiveDateTime {
     let utc = Utc::now().naive_utc();

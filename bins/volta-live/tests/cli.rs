@@ -55,7 +55,11 @@ fn unpaced(journal: &std::path::Path, end: &str) -> std::process::Output {
 
 fn live() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_volta-live"));
-    command.env_remove("VOLTA_LIVE_TRADING");
+    command
+        .env_remove("VOLTA_LIVE_TRADING")
+        .env_remove("VOLTA_DASHBOARD_TOKEN");
+    // Each run's dashboard on a port of its own: the tests run side by side.
+    command.args(["--dashboard", "127.0.0.1:0"]);
     command
 }
 
@@ -242,4 +246,84 @@ fn live_trading_needs_the_flag_and_the_variable() {
     assert!(err.contains("does not have yet; nothing was sent"), "{err}");
     let err = refused(&["--mode", "ib-paper"], None);
     assert!(err.contains("use --mode sim-paper"), "{err}");
+}
+
+#[test]
+fn a_dashboard_beyond_this_machine_needs_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_volta-live"))
+        .env_remove("VOLTA_DASHBOARD_TOKEN")
+        .args(["--dashboard", "0.0.0.0:0", "--session-seconds", "0"])
+        .arg("--journal")
+        .arg(dir.path().join("live.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("0.0.0.0:0") && stderr.contains("VOLTA_DASHBOARD_TOKEN"),
+        "{stderr}"
+    );
+    // Refused before anything traded: no journal was written.
+    assert!(!dir.path().join("live.db").exists());
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a deadline for the run to get going"
+)]
+fn the_dashboard_serves_the_run_it_watches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, mut lines) = spawn(
+        &[
+            "--session-seconds",
+            "0.2",
+            "--start",
+            "2023-01-03",
+            "--end",
+            "2023-03-31",
+        ],
+        dir.path(),
+    );
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("dashboard: ")
+                .and_then(|r| r.split_whitespace().next().map(str::to_owned))
+        })
+        .expect("the dashboard's address is printed");
+    // A few sessions later, the state names the run and its equity.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let state = loop {
+        let text = ureq::get(&format!("{url}api/state"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if body["sessions"].as_u64().unwrap_or(0) >= 3 || Instant::now() > deadline {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(state["sessions"].as_u64().unwrap() >= 3, "{state}");
+    assert!(
+        state["run_id"].as_str().unwrap().starts_with("sim-paper-"),
+        "{state}"
+    );
+    assert_eq!(state["connection"]["state"], "simulated");
+    assert!(state["equity"].as_f64().unwrap() > 0.0);
+    let metrics = ureq::get(&format!("{url}metrics"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(metrics.contains("volta_equity_dollars "), "{metrics}");
+    interrupt(&child);
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
 }

@@ -533,6 +533,7 @@ impl Backtest {
         for observer in observers {
             engine.observe(observer);
         }
+        engine.obey(stop.clone());
         match engine.run_while(&mut feed, progress, &mut || !stop.is_raised()) {
             // A real-time clock ends its wait on a stop: the run ends at that point.
             Ok(()) | Err(EngineError::Stopped { .. }) => {}

@@ -57,13 +57,25 @@ pub fn ensure_forward(now: NaiveDateTime, at: NaiveDateTime) -> Result<()> {
     Ok(())
 }
 
-/// A flag that asks a paper or live run to stop (set from a SIGINT/SIGTERM handler). Cloning
-/// shares the flag.
+/// The controls a person has over a paper or live run, shared between the engine and whoever
+/// holds a clone (a SIGINT/SIGTERM handler, the dashboard's halt button). Cloning shares them.
+///
+/// - [`StopSignal::raise`]: stop the run after the session under way.
+/// - [`StopSignal::halt_openings`]: keep running and managing positions, open nothing new.
+/// - [`StopSignal::flatten`]: as a halt, and close every position at the next decision (as the
+///   drawdown kill switch does).
 #[derive(Debug, Clone, Default)]
-pub struct StopSignal(Arc<AtomicBool>);
+pub struct StopSignal(Arc<Flags>);
+
+#[derive(Debug, Default)]
+struct Flags {
+    stop: AtomicBool,
+    no_openings: AtomicBool,
+    flatten: AtomicBool,
+}
 
 impl StopSignal {
-    /// A flag not yet raised.
+    /// No flag raised.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -71,13 +83,37 @@ impl StopSignal {
 
     /// Asks the run to stop: it finishes the session under way without waiting, then stops.
     pub fn raise(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.stop.store(true, Ordering::SeqCst);
     }
 
     /// Whether a stop was asked for.
     #[must_use]
     pub fn is_raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.stop.load(Ordering::SeqCst)
+    }
+
+    /// Asks the engine to open nothing new from its next decision on (exits still run).
+    pub fn halt_openings(&self) {
+        self.0.no_openings.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether new openings are halted (by [`StopSignal::halt_openings`] or
+    /// [`StopSignal::flatten`]).
+    #[must_use]
+    pub fn openings_halted(&self) -> bool {
+        self.0.no_openings.load(Ordering::SeqCst) || self.flatten_requested()
+    }
+
+    /// Asks the engine to close every position at its next decision and open nothing new.
+    pub fn flatten(&self) {
+        self.0.no_openings.store(true, Ordering::SeqCst);
+        self.0.flatten.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether flattening was asked for.
+    #[must_use]
+    pub fn flatten_requested(&self) -> bool {
+        self.0.flatten.load(Ordering::SeqCst)
     }
 }
 
@@ -102,5 +138,16 @@ mod tests {
         let err = clock.advance_to(t(10)).unwrap_err();
         assert!(matches!(err, EngineError::ClockWentBack { .. }), "{err}");
         assert_eq!(clock.now(), t(15));
+    }
+
+    #[test]
+    fn controls_are_shared_by_clones() {
+        let signal = StopSignal::new();
+        let held = signal.clone();
+        assert!(!held.openings_halted() && !held.flatten_requested() && !held.is_raised());
+        signal.halt_openings();
+        assert!(held.openings_halted() && !held.flatten_requested());
+        signal.flatten();
+        assert!(held.openings_halted() && held.flatten_requested() && !held.is_raised());
     }
 }

@@ -41,9 +41,11 @@ use volta_strategy::structures::Pricing;
 use volta_strategy::{Intent, MarketView, OpenPosition, Proposal, Strategy, UnderlyingView};
 
 use crate::book::{Book, TrackedPosition};
-use crate::clock::Clock;
+use crate::clock::{Clock, StopSignal};
 use crate::error::{EngineError, Result};
-use crate::events::{EngineEvent, Observer, Observers, OrderEnd, OrderPurpose, SettlementKind};
+use crate::events::{
+    EngineEvent, Observer, Observers, OrderEnd, OrderPurpose, PositionView, SettlementKind,
+};
 use crate::feed::{Feed, Session};
 use crate::journal::Journal;
 use crate::metrics::{EquitySample, TradeRecord};
@@ -150,6 +152,10 @@ pub struct Engine<C: Clock, V: Venue, S: JournalStore> {
     kill_switch: Option<String>,
     fills: usize,
     gate: GateCounts,
+    /// A person's halt (and flatten), shared with whoever asks for it.
+    control: StopSignal,
+    /// The halt already reported: (openings halted, flattening).
+    halt_reported: (bool, bool),
 }
 
 impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
@@ -180,7 +186,16 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             kill_switch: None,
             fills: 0,
             gate: GateCounts::default(),
+            control: StopSignal::new(),
+            halt_reported: (false, false),
         }
+    }
+
+    /// Obeys `control`'s halt and flatten requests ([`StopSignal::halt_openings`],
+    /// [`StopSignal::flatten`]) at each decision from now on. (Its stop is the caller's to
+    /// honour between sessions, as [`Engine::run_while`]'s `keep_going`.)
+    pub fn obey(&mut self, control: StopSignal) {
+        self.control = control;
     }
 
     /// Adds an observer of the engine's events ([`crate::events`]); it sees every event from
@@ -297,6 +312,8 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             }
             self.drain_events()?;
             self.emit(&EngineEvent::DecisionDone { at: t })?;
+            let marked = self.venue.marked().equity;
+            self.emit_book(t, marked)?;
         }
 
         self.clock.advance_to(session.close_at)?;
@@ -327,10 +344,43 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             },
             open_positions: self.book.open_positions().count(),
         })?;
+        self.emit_book(session.close_at, marked.equity)?;
         self.reconcile(session)?;
         self.emit(&EngineEvent::SessionClosed {
             date: session.date,
             at: session.close_at,
+        })
+    }
+
+    /// The open positions, marked, with the risk manager's greek bands at `equity`.
+    fn emit_book(&mut self, at: NaiveDateTime, equity: Money) -> Result<()> {
+        let marks = self.venue.marks();
+        let positions = self
+            .book
+            .open_positions()
+            .map(|p| {
+                let trade = p.trade(&marks);
+                PositionView {
+                    position_id: p.id().clone(),
+                    strategy: p.position.strategy.clone(),
+                    underlying: p.position.underlying().clone(),
+                    structure: trade.structure,
+                    quantity: trade.quantity,
+                    opened_at: p.opened_at,
+                    entry_price: trade.entry_price,
+                    pnl: trade.pnl,
+                    max_loss: p.max_loss,
+                    greeks: p.greeks,
+                }
+            })
+            .collect();
+        let limits = self.risk.config();
+        let equity = equity.to_f64();
+        self.emit(&EngineEvent::Book {
+            at,
+            positions,
+            dollar_delta_band: limits.max_dollar_delta * equity,
+            vega_band: limits.max_vega_per_point * equity,
         })
     }
 
@@ -407,8 +457,20 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
 
     fn decide(&mut self, session: &Session, t: NaiveDateTime, equity: Money) -> Result<()> {
         let (view, rank) = self.view(session, t, equity)?;
-        self.close_positions(&view)?;
-        if self.risk.halted_since().is_some() || rank.is_none() {
+        let halt = (
+            self.control.openings_halted(),
+            self.control.flatten_requested(),
+        );
+        if halt != self.halt_reported && (halt.0 || halt.1) {
+            self.halt_reported = halt;
+            self.emit(&EngineEvent::Halted {
+                at: t,
+                flatten: halt.1,
+            })?;
+        }
+        let flatten = self.risk.halted_since().is_some() || halt.1;
+        self.close_positions(&view, flatten)?;
+        if flatten || halt.0 || rank.is_none() {
             return Ok(());
         }
         self.open_positions(&view, t, equity)
@@ -470,11 +532,10 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         Ok((view, rank))
     }
 
-    /// Closes what the exit rules say (or everything once the kill switch has fired): the
-    /// view's positions, each named by its id.
-    fn close_positions(&mut self, view: &MarketView) -> Result<()> {
-        let halted = self.risk.halted_since().is_some();
-        let closings: Vec<Proposal> = if halted {
+    /// Closes what the exit rules say (or everything when `flatten`: the kill switch has fired
+    /// or a person asked): the view's positions, each named by its id.
+    fn close_positions(&mut self, view: &MarketView, flatten: bool) -> Result<()> {
+        let closings: Vec<Proposal> = if flatten {
             view.positions()
                 .iter()
                 .map(|p| {
@@ -862,7 +923,11 @@ fn position_record(run_id: &str, p: &TrackedPosition) -> PositionRecord {
     }
 }
 
-fn reject_key(reason: &RejectReason) -> String {
+/// A risk refusal's key, as the summary's counts and the monitor's metrics label it:
+/// `halted`, `daily_loss_limit`, `regime_off (<regime>)`, `undefined_risk`, `too_large`, or
+/// the binding limit's name.
+#[must_use]
+pub fn reject_key(reason: &RejectReason) -> String {
     match reason {
         RejectReason::Halted { .. } => "halted".to_owned(),
         RejectReason::DailyLossLimit { .. } => "daily_loss_limit".to_owned(),

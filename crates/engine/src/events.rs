@@ -15,6 +15,7 @@ use std::sync::mpsc::Sender;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_broker::{CancelReason, OptionSettlement};
+use volta_core::order::DollarGreeks;
 use volta_core::{Money, PositionId, Regime, Underlying};
 use volta_data::store::{EquityPoint, FillRecord, OrderRecord, PositionRecord, SignalRecord};
 use volta_risk::RejectReason;
@@ -87,6 +88,31 @@ pub enum SettlementKind {
     Expired,
     /// A cash-settled option settled for its intrinsic value.
     CashSettled,
+}
+
+/// An open position as a person watching the run sees it (in [`EngineEvent::Book`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PositionView {
+    /// The engine's id (`p1`, `p2`, …).
+    pub position_id: PositionId,
+    /// The strategy that opened it.
+    pub strategy: String,
+    /// Its underlying.
+    pub underlying: Underlying,
+    /// Its structure (`iron condor`, `put credit spread`, …).
+    pub structure: String,
+    /// Combos held.
+    pub quantity: u32,
+    /// When the opening order filled.
+    pub opened_at: NaiveDateTime,
+    /// Net entry price per share, US dollars (negative: a credit received).
+    pub entry_price: f64,
+    /// P&L so far after fees, US dollars: its cash flows plus its legs at the venue's marks.
+    pub pnl: f64,
+    /// Its worst loss at expiry from the entry, US dollars (the risk manager's measure).
+    pub max_loss: Money,
+    /// Its dollar greeks at entry, all units (what the risk manager's bands count).
+    pub greeks: DollarGreeks,
 }
 
 /// One thing the engine did.
@@ -182,6 +208,26 @@ pub enum EngineEvent {
         peak: Money,
         /// The drawdown from the peak, a fraction.
         drawdown: f64,
+    },
+    /// A person halted the run (through [`crate::StopSignal`]): from this decision on nothing
+    /// new is opened, and with `flatten` every position is closed.
+    Halted {
+        /// The decision at which the engine first honoured it.
+        at: NaiveDateTime,
+        /// Whether every position is being closed too.
+        flatten: bool,
+    },
+    /// The open positions and the risk manager's greek bands, after each decision and at each
+    /// close.
+    Book {
+        /// When.
+        at: NaiveDateTime,
+        /// Every open position, in opening order.
+        positions: Vec<PositionView>,
+        /// The portfolio's dollar delta must stay within ± this, US dollars.
+        dollar_delta_band: f64,
+        /// The portfolio's vega must stay within ± this, US dollars per volatility point.
+        vega_band: f64,
     },
     /// Equity at the session's close.
     Equity {
@@ -353,6 +399,15 @@ impl<W: Write> TextLog<W> {
                 money(equity),
                 drawdown * 100.0,
                 money(peak)
+            ),
+            EngineEvent::Halted { at, flatten } => format!(
+                "{} HALTED by request: no new openings{}",
+                at.format("%Y-%m-%d %H:%M"),
+                if *flatten {
+                    ", every position closing"
+                } else {
+                    ""
+                }
             ),
             EngineEvent::Equity {
                 point,

@@ -183,7 +183,9 @@ impl<S: JournalStore> Observer for Journal<S> {
             | EngineEvent::Decision { .. }
             | EngineEvent::RiskRejected { .. }
             | EngineEvent::Settled { .. }
-            | EngineEvent::KillSwitch { .. } => {}
+            | EngineEvent::KillSwitch { .. }
+            | EngineEvent::Halted { .. }
+            | EngineEvent::Book { .. } => {}
         }
         Ok(())
     }

@@ -55,7 +55,7 @@ pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice, FillMod
 pub use clock::{Clock, SimulatedClock, StopSignal};
 pub use engine::{Engine, EngineConfig, RunOutput};
 pub use error::{EngineError, Result};
-pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, TextLog};
+pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, PositionView, TextLog};
 pub use feed::{Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
 pub use journal::Journal;
 pub use report_error::ReportError;
