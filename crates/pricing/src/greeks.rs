@@ -4,6 +4,8 @@
 //! time, vega per 1.00 of volatility, rho per 1.00 of rate). Traders quote theta per day, vega
 //! per volatility point and rho per rate point: the `*_per_*` helpers convert.
 
+use crate::error::{PricingError, Result};
+
 /// Calendar days per year, for [`Greeks::theta_per_calendar_day`].
 pub const CALENDAR_DAYS_PER_YEAR: f64 = 365.0;
 
@@ -29,6 +31,25 @@ pub struct Greeks {
 }
 
 impl Greeks {
+    /// `Ok(self)` when every field is finite, else [`PricingError::Overflow`]: no pricing
+    /// function returns a non-finite greek without an error.
+    pub(crate) fn checked(self) -> Result<Self> {
+        let fields = [
+            self.price,
+            self.delta,
+            self.gamma,
+            self.vega,
+            self.theta,
+            self.rho,
+            self.dividend_rho,
+        ];
+        if fields.iter().all(|x| x.is_finite()) {
+            Ok(self)
+        } else {
+            Err(PricingError::Overflow { quantity: "greeks" })
+        }
+    }
+
     /// Theta per calendar day (theta / 365), the convention of most trading screens.
     #[must_use]
     pub fn theta_per_calendar_day(&self) -> f64 {
@@ -70,4 +91,25 @@ pub struct SecondOrderGreeks {
     pub zomma: f64,
     /// Colour −∂Γ/∂T: gamma change per year of calendar time passing.
     pub colour: f64,
+}
+
+impl SecondOrderGreeks {
+    /// `Ok(self)` when every field is finite, else [`PricingError::Overflow`].
+    pub(crate) fn checked(self) -> Result<Self> {
+        let fields = [
+            self.vanna,
+            self.volga,
+            self.charm,
+            self.speed,
+            self.zomma,
+            self.colour,
+        ];
+        if fields.iter().all(|x| x.is_finite()) {
+            Ok(self)
+        } else {
+            Err(PricingError::Overflow {
+                quantity: "second-order greeks",
+            })
+        }
+    }
 }

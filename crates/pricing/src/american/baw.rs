@@ -21,7 +21,7 @@
 //! Typical error against an accurate lattice: a few cents at S = 100 for maturities up to a
 //! year, growing for long maturities (the quadratic approximation drops a time-derivative term).
 
-use super::{Inputs, Prepared, prepare};
+use super::{Inputs, Prepared, max_or_nan, prepare};
 use crate::error::{PricingError, Result};
 use crate::fastmath::{SCALAR_FMA, exp_minus_half_square, norm_cdf_scalar as fast_norm_cdf};
 use crate::gbs;
@@ -73,7 +73,7 @@ fn value(o: &Inputs) -> Result<f64> {
     let d1 = d1(critical, x, t, b, v);
     let a = theta * (critical / q) * (1.0 - carry_df * norm_cdf(theta * d1));
     let premium = a * ((s / critical).ln() * q).exp();
-    Ok((european + premium).max(o.right.intrinsic(s, x)))
+    Ok(max_or_nan(european + premium, o.right.intrinsic(s, x)))
 }
 
 #[inline]

@@ -47,7 +47,7 @@ pub mod lattice;
 
 pub use implied::{IMPLIED_VOL_LATTICE_STEPS, implied_vol, implied_vol_with};
 
-use crate::error::Result;
+use crate::error::{Result, finite_output};
 use crate::gbs::{self, Carry, GbsInputs};
 use crate::greeks::Greeks;
 use crate::types::{OptionRight, Vanilla, check_vol};
@@ -74,13 +74,15 @@ pub enum AmericanModel {
 /// [`PricingError::InvalidInput`](crate::PricingError) for a NaN, infinite or out-of-domain
 /// input (including lattice `steps` of 0 or above [`lattice::MAX_STEPS`]);
 /// [`PricingError::NoConvergence`](crate::PricingError) if the Barone-Adesi-Whaley critical
-/// price iteration fails.
+/// price iteration fails; [`PricingError::Overflow`](crate::PricingError) when the value does
+/// not fit in an `f64` (e.g. |r|·T in the hundreds with negative rates).
 pub fn price(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<f64> {
-    match model {
+    let value = match model {
         AmericanModel::BaroneAdesiWhaley => baw::price(option, vol),
         AmericanModel::BjerksundStensland2002 => bjerksund_stensland::price(option, vol),
         AmericanModel::Lattice { steps } => lattice::price(option, vol, steps),
-    }
+    }?;
+    finite_output("price", value)
 }
 
 /// Price and first-order greeks under `model`, per 1.0 of each input as [`Greeks`] documents
@@ -110,8 +112,12 @@ pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks
     if let Prepared::Done(_) = prepare(option, vol)?
         && (option.years == 0.0 || no_early_exercise(option))
     {
-        return Ok(gbs::greeks(&european_inputs(option, vol)));
+        return gbs::greeks(&european_inputs(option, vol)).checked();
     }
+    greeks_unchecked(model, option, vol)?.checked()
+}
+
+fn greeks_unchecked(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks> {
     let bumps = match model {
         AmericanModel::Lattice { .. } => Bumps {
             spot_rel: 0.0,
@@ -129,7 +135,18 @@ pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks
         },
     };
     let f = |o: &Vanilla, v: f64| price(model, o, v);
-    let (value, delta, gamma) = if let AmericanModel::Lattice { steps } = model {
+    let (value, delta, gamma) = if option.spot == 0.0 || option.strike == 0.0 {
+        // At the edge of the domain: one-sided differences from S (second order for delta,
+        // first for gamma) with a step of 1e-4 of the scale.
+        let h = 1e-4 * option.spot.max(option.strike);
+        let at = |s: f64| f(&Vanilla { spot: s, ..*option }, vol);
+        let (v0, v1, v2) = (at(option.spot)?, at(option.spot + h)?, at(option.spot + 2.0 * h)?);
+        (
+            v0,
+            (-3.0 * v0 + 4.0 * v1 - v2) / (2.0 * h),
+            (v0 - 2.0 * v1 + v2) / (h * h),
+        )
+    } else if let AmericanModel::Lattice { steps } = model {
         lattice::price_delta_gamma(option, vol, steps)?
     } else {
         spot_differences(option, bumps.spot_rel * option.spot, |o| f(o, vol))?
@@ -268,7 +285,10 @@ pub(crate) fn prepare(option: &Vanilla, vol: f64) -> Result<Prepared> {
             option.right.intrinsic(option.spot, option.strike),
         ));
     }
-    if vol == 0.0 {
+    // A zero spot stays at zero and a zero strike makes the call the asset and the put
+    // worthless: with no uncertainty left, the value is the best deterministic exercise (a put
+    // on S = 0 with r ≥ 0 is worth its strike, exercised now).
+    if vol == 0.0 || option.spot == 0.0 || option.strike == 0.0 {
         return Ok(Prepared::Done(deterministic_value(option)));
     }
     if no_early_exercise(option) {
@@ -306,6 +326,17 @@ fn european_inputs(option: &Vanilla, vol: f64) -> GbsInputs {
         b: option.carry(),
         v: vol,
         carry: Carry::FollowsRate,
+    }
+}
+
+/// max(a, b), but NaN if either is NaN: `f64::max` returns the other operand, which would turn
+/// a failed computation into a plausible, wrong number (the public functions report NaN as an
+/// error instead).
+pub(crate) fn max_or_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
     }
 }
 

@@ -162,12 +162,12 @@ impl BatchInputs<'_> {
         check_len(
             n,
             &[
-                self.spots.len(),
-                self.strikes.len(),
-                self.years.len(),
-                self.rates.len(),
-                self.dividend_yields.len(),
-                self.vols.len(),
+                ("spots", self.spots.len()),
+                ("strikes", self.strikes.len()),
+                ("years", self.years.len()),
+                ("rates", self.rates.len()),
+                ("dividend_yields", self.dividend_yields.len()),
+                ("vols", self.vols.len()),
             ],
         )?;
         Ok(n)
@@ -181,11 +181,11 @@ impl FuturesBatchInputs<'_> {
         check_len(
             n,
             &[
-                self.forwards.len(),
-                self.strikes.len(),
-                self.years.len(),
-                self.rates.len(),
-                self.vols.len(),
+                ("forwards", self.forwards.len()),
+                ("strikes", self.strikes.len()),
+                ("years", self.years.len()),
+                ("rates", self.rates.len()),
+                ("vols", self.vols.len()),
             ],
         )?;
         Ok(n)
@@ -207,28 +207,29 @@ impl GreeksOut<'_> {
         }
     }
 
-    fn lens(&self) -> [usize; 8] {
+    fn lens(&self) -> [(&'static str, usize); 8] {
         [
-            self.price.len(),
-            self.delta.len(),
-            self.gamma.len(),
-            self.vega.len(),
-            self.theta.len(),
-            self.rho.len(),
-            self.dividend_rho.len(),
-            self.codes.len(),
+            ("price", self.price.len()),
+            ("delta", self.delta.len()),
+            ("gamma", self.gamma.len()),
+            ("vega", self.vega.len()),
+            ("theta", self.theta.len()),
+            ("rho", self.rho.len()),
+            ("dividend_rho", self.dividend_rho.len()),
+            ("codes", self.codes.len()),
         ]
     }
 }
 
 /// `Ok` when every length equals `n`.
-fn check_len(n: usize, lens: &[usize]) -> Result<()> {
-    match lens.iter().find(|&&len| len != n) {
+fn check_len(n: usize, lens: &[(&'static str, usize)]) -> Result<()> {
+    match lens.iter().find(|&&(_, len)| len != n) {
         None => Ok(()),
-        Some(&len) => Err(PricingError::InvalidInput {
-            name: "slice length",
-            value: len as f64,
-            requirement: "equal to the length of `rights`",
+        Some(&(name, found)) => Err(PricingError::SliceLength {
+            name,
+            expected: n,
+            found,
+            reference: "rights",
         }),
     }
 }
@@ -669,14 +670,17 @@ fn par_dispatch<R: Rows, K: Sink>(rows: &R, sink: K) {
 /// per row in `codes` (NaN price and the code of the first bad input for an invalid row).
 ///
 /// # Errors
-/// [`PricingError::InvalidInput`] named `slice length` if any slice (input or output) is not
-/// as long as `inputs.rights`.
+/// [`PricingError::SliceLength`] if any slice (input or output) is not as long as
+/// `inputs.rights`.
 pub fn bsm_prices_into(
     inputs: &BatchInputs<'_>,
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     dispatch(inputs, &mut PricesOut { prices, codes });
     Ok(())
 }
@@ -701,7 +705,10 @@ pub fn black76_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     dispatch(inputs, &mut PricesOut { prices, codes });
     Ok(())
 }
@@ -727,7 +734,10 @@ pub fn par_bsm_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     par_dispatch(inputs, PricesOut { prices, codes });
     Ok(())
 }
@@ -753,7 +763,10 @@ pub fn par_black76_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     par_dispatch(inputs, PricesOut { prices, codes });
     Ok(())
 }
@@ -794,17 +807,17 @@ pub struct QuoteInputs<'a> {
 
 impl QuoteInputs<'_> {
     /// The number of quotes, after checking that every slice (and each output) has it.
-    fn len_checked(&self, outputs: &[usize]) -> Result<usize> {
+    fn len_checked(&self, outputs: &[(&'static str, usize)]) -> Result<usize> {
         let n = self.rights.len();
         check_len(
             n,
             &[
-                self.spots.len(),
-                self.strikes.len(),
-                self.years.len(),
-                self.rates.len(),
-                self.dividend_yields.len(),
-                self.prices.len(),
+                ("spots", self.spots.len()),
+                ("strikes", self.strikes.len()),
+                ("years", self.years.len()),
+                ("rates", self.rates.len()),
+                ("dividend_yields", self.dividend_yields.len()),
+                ("prices", self.prices.len()),
             ],
         )?;
         check_len(n, outputs)?;
@@ -818,13 +831,13 @@ impl QuoteInputs<'_> {
 /// and its [`ErrorCode`] (the first bad input, or the no-arbitrage bound it crosses).
 ///
 /// # Errors
-/// [`PricingError::InvalidInput`] named `slice length` when the slices differ in length.
+/// [`PricingError::SliceLength`] when the slices differ in length.
 pub fn bsm_implied_vols_into(
     quotes: &QuoteInputs<'_>,
     vols: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    let n = quotes.len_checked(&[vols.len(), codes.len()])?;
+    let n = quotes.len_checked(&[("vols", vols.len()), ("codes", codes.len())])?;
     let rows = quotes
         .rights
         .iter()
@@ -866,7 +879,7 @@ pub fn par_bsm_implied_vols_into(
 ) -> Result<()> {
     use rayon::prelude::*;
     const BLOCK: usize = 4096;
-    quotes.len_checked(&[vols.len(), codes.len()])?;
+    quotes.len_checked(&[("vols", vols.len()), ("codes", codes.len())])?;
     vols.par_chunks_mut(BLOCK)
         .zip(codes.par_chunks_mut(BLOCK))
         .enumerate()

@@ -86,7 +86,10 @@ pub fn bsm_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     for i in 0..inputs.rights.len() {
         (prices[i], codes[i]) = price_row(bsm::price(&vanilla(inputs, i), inputs.vols[i]));
     }
@@ -114,7 +117,10 @@ pub fn black76_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     for i in 0..inputs.rights.len() {
         (prices[i], codes[i]) = price_row(black76::price(&futures(inputs, i), inputs.vols[i]));
     }

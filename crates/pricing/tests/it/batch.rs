@@ -341,9 +341,11 @@ fn mismatched_lengths_are_an_error() {
     assert!(
         matches!(
             err,
-            PricingError::InvalidInput {
-                name: "slice length",
-                ..
+            PricingError::SliceLength {
+                name: "vols",
+                expected: 5,
+                found: 4,
+                reference: "rights",
             }
         ),
         "{err:?}"
