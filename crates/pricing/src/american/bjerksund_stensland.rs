@@ -551,8 +551,7 @@ mod tests {
         let trigger = |u: f64| {
             b_0 + (b_inf - b_0)
                 * (1.0
-                    - (-(b * u + 2.0 * v * u.sqrt()).abs() * x * x / ((b_inf - b_0) * b_0))
-                        .exp())
+                    - (-(b * u + 2.0 * v * u.sqrt()).abs() * x * x / ((b_inf - b_0) * b_0)).exp())
         };
         let (i1, i2) = (trigger(t1), trigger(t));
         if s >= i2 {

@@ -30,8 +30,9 @@ pub const IMPLIED_VOL_LATTICE_STEPS: usize = 301;
 /// [`IMPLIED_VOL_LATTICE_STEPS`] steps (see the module notes for the choice).
 ///
 /// # Errors
-/// - [`PricingError::InvalidInput`] if an option field is bad or `price` is NaN, infinite or
-///   negative (name `price`);
+/// - [`PricingError::InvalidInput`] if an option field is bad, the spot or strike is 0 (the
+///   price does not depend on the volatility there), or `price` is NaN, infinite or negative
+///   (name `price`);
 /// - [`PricingError::PriceBelowLowerBound`] if `price` is below the value at zero volatility
 ///   (the immediate-exercise value, or more when holding a deterministic spot pays);
 /// - [`PricingError::PriceAboveUpperBound`] if `price` is at or above the upper bound: the spot
@@ -55,6 +56,9 @@ pub fn implied_vol(option: &Vanilla, price: f64) -> Result<f64> {
 /// As [`implied_vol`].
 pub fn implied_vol_with(model: AmericanModel, option: &Vanilla, price_target: f64) -> Result<f64> {
     option.validate()?;
+    // At a zero spot or strike the price does not depend on the volatility.
+    crate::error::positive("spot", option.spot)?;
+    crate::error::positive("strike", option.strike)?;
     if !(price_target.is_finite() && price_target >= 0.0) {
         return Err(PricingError::InvalidInput {
             name: "price",

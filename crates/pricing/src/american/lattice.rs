@@ -144,7 +144,15 @@ const LOG_RANGE: f64 = 600.0;
 
 /// The tree's time span: the option's life, or a shorter horizon beyond which exercise is
 /// provably worth less than 1e-13 of the option's scale (see [`exercise_horizon`]).
-fn horizon(o: &Inputs) -> f64 {
+fn horizon(o: &Inputs, n: usize) -> f64 {
+    // Only where the tree over T would be too coarse: a drift per step beyond a quarter of
+    // the diffusion per step, |μ|√Δt > σ/4. Elsewhere the tree is left as it was (its value
+    // then changes by the tree's own error, not by 1e-13: deep out-of-the-money prices of
+    // 1e-10 would otherwise move in relative terms).
+    let mu = o.carry - 0.5 * o.vol * o.vol;
+    if mu.abs() * (o.years / n as f64).sqrt() <= 0.25 * o.vol {
+        return o.years;
+    }
     exercise_horizon(o).map_or(o.years, |h| h.min(o.years))
 }
 
@@ -237,7 +245,7 @@ struct Output {
 
 fn run(o: &Inputs, steps: usize) -> Output {
     let n = steps | 1;
-    let years = horizon(o);
+    let years = horizon(o, n);
     let o = &Inputs { years, ..*o };
     let Tree { up, down, p } = tree(o, n);
     if n as f64 * up.ln().abs().max(down.ln().abs()) > LOG_RANGE {

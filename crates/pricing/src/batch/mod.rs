@@ -86,7 +86,9 @@ mod lanes;
 pub mod reference;
 
 use crate::error::{ErrorCode, PricingError, Result};
+use crate::greeks::Greeks;
 use crate::types::OptionRight;
+use crate::types::{FuturesOption, Vanilla};
 use lanes::{Lane, LaneGreeks};
 
 /// Options per kernel invocation: a multiple of every vector width in use (2, 4 or 8 doubles).
@@ -243,10 +245,21 @@ trait Rows: Sync {
     /// padded (see [`column`]).
     fn load(&self, start: usize, n: usize) -> ChunkIn;
     fn code(&self, i: usize) -> ErrorCode;
+    /// Row `i` by the scalar API (the fallback for valid rows the kernel does not cover): the
+    /// greeks, or with `greeks = false` the price alone (the other fields NaN).
+    fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks>;
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self)
     where
         Self: Sized;
+}
+
+/// A price in a [`Greeks`] whose other fields are NaN (the price-only fallback).
+fn price_only(price: f64) -> Greeks {
+    Greeks {
+        price,
+        ..reference::NAN_GREEKS
+    }
 }
 
 /// The first invalid input's code, in the scalar API's order.
@@ -256,10 +269,6 @@ fn first_error(checks: &[(bool, ErrorCode)]) -> ErrorCode {
         .iter()
         .find(|(ok, _)| !ok)
         .map_or(ErrorCode::Ok, |&(_, code)| code)
-}
-
-fn positive(x: f64) -> bool {
-    x.is_finite() && x > 0.0
 }
 
 fn non_negative(x: f64) -> bool {
@@ -288,8 +297,8 @@ impl Rows for BatchInputs<'_> {
     #[inline(always)]
     fn code(&self, i: usize) -> ErrorCode {
         first_error(&[
-            (positive(self.spots[i]), ErrorCode::InvalidSpot),
-            (positive(self.strikes[i]), ErrorCode::InvalidStrike),
+            (non_negative(self.spots[i]), ErrorCode::InvalidSpot),
+            (non_negative(self.strikes[i]), ErrorCode::InvalidStrike),
             (non_negative(self.years[i]), ErrorCode::InvalidYears),
             (self.rates[i].is_finite(), ErrorCode::InvalidRate),
             (
@@ -298,6 +307,21 @@ impl Rows for BatchInputs<'_> {
             ),
             (non_negative(self.vols[i]), ErrorCode::InvalidVol),
         ])
+    }
+    fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks> {
+        let option = Vanilla {
+            right: self.rights[i],
+            spot: self.spots[i],
+            strike: self.strikes[i],
+            years: self.years[i],
+            rate: self.rates[i],
+            dividend_yield: self.dividend_yields[i],
+        };
+        if greeks {
+            crate::bsm::greeks(&option, self.vols[i])
+        } else {
+            crate::bsm::price(&option, self.vols[i]).map(price_only)
+        }
     }
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self) {
@@ -351,12 +375,26 @@ impl Rows for FuturesBatchInputs<'_> {
     #[inline(always)]
     fn code(&self, i: usize) -> ErrorCode {
         first_error(&[
-            (positive(self.forwards[i]), ErrorCode::InvalidSpot),
-            (positive(self.strikes[i]), ErrorCode::InvalidStrike),
+            (non_negative(self.forwards[i]), ErrorCode::InvalidSpot),
+            (non_negative(self.strikes[i]), ErrorCode::InvalidStrike),
             (non_negative(self.years[i]), ErrorCode::InvalidYears),
             (self.rates[i].is_finite(), ErrorCode::InvalidRate),
             (non_negative(self.vols[i]), ErrorCode::InvalidVol),
         ])
+    }
+    fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks> {
+        let option = FuturesOption {
+            right: self.rights[i],
+            forward: self.forwards[i],
+            strike: self.strikes[i],
+            years: self.years[i],
+            rate: self.rates[i],
+        };
+        if greeks {
+            crate::black76::greeks(&option, self.vols[i])
+        } else {
+            crate::black76::price(&option, self.vols[i]).map(price_only)
+        }
     }
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self) {
@@ -408,7 +446,7 @@ struct ChunkOut {
     theta: [f64; LANES],
     rho: [f64; LANES],
     dividend_rho: [f64; LANES],
-    /// Whether each lane's inputs were valid.
+    /// Whether each lane's inputs were in the kernel's domain and its outputs finite.
     valid: [bool; LANES],
 }
 
@@ -462,7 +500,10 @@ impl ChunkIn {
             };
             let g: LaneGreeks = lanes::gbs::<F>(&lane, forward);
             out.price[j] = g.price;
-            out.valid[j] = g.valid;
+            // A lane whose result is not finite (an overflow the scalar path reports as an
+            // error, or a zero spot or strike, which the kernel leaves to the scalar path)
+            // is redone by the scalar kernel.
+            out.valid[j] = g.valid & (g.price.abs() < f64::INFINITY) & (!greeks | g.greeks_finite);
             if greeks {
                 out.delta[j] = g.delta;
                 out.gamma[j] = g.gamma;
@@ -481,6 +522,8 @@ trait Sink: Send {
     /// Stores lanes `0..n` of `out` at rows `start..start + n`.
     fn store(&mut self, start: usize, n: usize, out: &ChunkOut);
     fn codes(&mut self) -> &mut [ErrorCode];
+    /// Stores one row's result (NaN everywhere for an error).
+    fn store_row(&mut self, i: usize, g: &Greeks);
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self)
     where
@@ -502,6 +545,9 @@ impl Sink for PricesOut<'_> {
     #[inline(always)]
     fn codes(&mut self) -> &mut [ErrorCode] {
         self.codes
+    }
+    fn store_row(&mut self, i: usize, g: &Greeks) {
+        self.prices[i] = g.price;
     }
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -532,6 +578,15 @@ impl Sink for GreeksOut<'_> {
     #[inline(always)]
     fn codes(&mut self) -> &mut [ErrorCode] {
         self.codes
+    }
+    fn store_row(&mut self, i: usize, g: &Greeks) {
+        self.price[i] = g.price;
+        self.delta[i] = g.delta;
+        self.gamma[i] = g.gamma;
+        self.vega[i] = g.vega;
+        self.theta[i] = g.theta;
+        self.rho[i] = g.rho;
+        self.dividend_rho[i] = g.dividend_rho;
     }
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -580,13 +635,32 @@ fn chunk<R: Rows, K: Sink, const F: bool>(
 ) {
     rows.load(start, n).eval::<F>(R::FORWARD, K::GREEKS, out);
     sink.store(start, n, out);
-    let codes = &mut sink.codes()[start..start + n];
     if out.valid.iter().fold(true, |all, &v| all & v) {
-        codes.fill(ErrorCode::Ok);
+        sink.codes()[start..start + n].fill(ErrorCode::Ok);
     } else {
-        for (i, code) in codes.iter_mut().enumerate() {
-            *code = rows.code(start + i);
+        fallback(rows, sink, out, start, n);
+    }
+}
+
+/// The rows of a chunk with a lane the kernel did not settle: the code of each row and, for a
+/// valid row (a zero spot or strike, or a non-finite kernel result), the scalar API's answer —
+/// its value, or NaN and the code of its error (e.g. [`ErrorCode::Overflow`]).
+#[cold]
+#[inline(never)]
+fn fallback<R: Rows, K: Sink>(rows: &R, sink: &mut K, out: &ChunkOut, start: usize, n: usize) {
+    for i in 0..n {
+        let row = start + i;
+        let mut code = rows.code(row);
+        if code == ErrorCode::Ok && !out.valid[i] {
+            match rows.scalar(row, K::GREEKS) {
+                Ok(g) => sink.store_row(row, &g),
+                Err(e) => {
+                    sink.store_row(row, &reference::NAN_GREEKS);
+                    code = ErrorCode::from(&e);
+                }
+            }
         }
+        sink.codes()[row] = code;
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{black76, bsm};
 
 use super::{BatchInputs, FuturesBatchInputs, GreeksOut, check_len};
 
-const NAN_GREEKS: Greeks = Greeks {
+pub(super) const NAN_GREEKS: Greeks = Greeks {
     price: f64::NAN,
     delta: f64::NAN,
     gamma: f64::NAN,

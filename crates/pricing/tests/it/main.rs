@@ -4,4 +4,5 @@ mod american;
 mod batch;
 mod european_properties;
 mod european_reference;
+mod extremes;
 mod implied_vol;
