@@ -11,6 +11,7 @@ pub const CALENDAR_DAYS_PER_YEAR: f64 = 365.0;
 
 /// Price and first-order sensitivities of one option.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Greeks {
     /// Option value, in the currency of the spot and strike.
     pub price: f64,
@@ -78,6 +79,7 @@ impl Greeks {
 /// Second-order sensitivities of one option (Haug 2007, ch. 2). Time derivatives are, like
 /// theta, taken as calendar time passes (−∂/∂T), per year.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SecondOrderGreeks {
     /// Vanna ∂²V/∂S∂σ = ∂Δ/∂σ: per 1.0 of spot and 1.00 of volatility.
     pub vanna: f64,

@@ -4,6 +4,8 @@ use crate::error::{Result, finite, non_negative};
 
 /// Call or put.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum OptionRight {
     /// The right to buy at the strike.
     Call,
@@ -69,6 +71,7 @@ impl std::str::FromStr for OptionRight {
 /// function validates them and returns [`PricingError::InvalidInput`](crate::PricingError)
 /// naming the field that was wrong.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Vanilla {
     /// Call or put.
     pub right: OptionRight,
@@ -149,6 +152,7 @@ impl Vanilla {
 
 /// An option on a forward or futures price, priced by Black-76.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FuturesOption {
     /// Call or put.
     pub right: OptionRight,

@@ -14,8 +14,7 @@
 //!
 //! The bracket starts at [1e-4, 2] and the upper end doubles (to at most 64) until the model
 //! price exceeds the target. The search stops when the bracket is narrower than 1e-10 in vol
-//! or the price residual is below 1e-12 relative; `roots`'s Brent re-evaluates the bracket
-//! ends on each iteration, so evaluations are memoised.
+//! or the price residual is below 1e-12 relative.
 
 use std::cell::Cell;
 
@@ -89,57 +88,117 @@ pub fn implied_vol_with(model: AmericanModel, option: &Vanilla, price_target: f6
         // Zero volatility reproduces it (at expiry every volatility does; report the least).
         return Ok(0.0);
     }
-    let mut memo = Memo::default();
     let failure = Cell::new(None);
-    let mut objective = |v: f64| {
-        if let Some(y) = memo.get(v) {
-            return y;
+    let mut objective = |v: f64| match check_vol(v).and_then(|v| price(model, option, v)) {
+        Ok(p) => p - price_target,
+        Err(e) => {
+            failure.set(Some(e));
+            f64::NAN
         }
-        let y = match check_vol(v).and_then(|v| price(model, option, v)) {
-            Ok(p) => p - price_target,
-            Err(e) => {
-                failure.set(Some(e));
-                f64::NAN
-            }
-        };
-        memo.put(v, y);
-        y
     };
     let lo = 1e-4;
     let f_lo = objective(lo);
     if f_lo >= 0.0 {
         // Even σ = 1e-4 overprices: the root lies in [0, 1e-4]; the zero-vol end is
         // `lower` − price < 0 (checked above), so bracket from σ = 0.
-        return brent(&mut objective, 0.0, lo, &failure);
+        let f_zero = objective(0.0);
+        return brent(&mut objective, (0.0, f_zero), (lo, f_lo), &failure);
     }
     let mut hi = 2.0;
-    while objective(hi) < 0.0 {
+    let mut f_hi = objective(hi);
+    while f_hi < 0.0 {
         if hi >= 64.0 {
             return Err(no_convergence(
                 "no volatility up to 6400 % reaches the price",
             ));
         }
         hi *= 2.0;
+        f_hi = objective(hi);
     }
-    brent(&mut objective, lo, hi, &failure)
+    brent(&mut objective, (lo, f_lo), (hi, f_hi), &failure)
 }
 
 fn brent(
     objective: &mut impl FnMut(f64) -> f64,
-    lo: f64,
-    hi: f64,
+    lo: (f64, f64),
+    hi: (f64, f64),
     failure: &Cell<Option<PricingError>>,
 ) -> Result<f64> {
-    let mut convergence = Tolerance {
-        vol: 1e-10,
-        price: 0.0,
-    };
-    convergence.price = 1e-12 * objective(hi).abs().max(1.0);
-    let result = roots::find_root_brent(lo, hi, &mut *objective, &mut convergence);
+    let price_tolerance = 1e-12 * hi.1.abs().max(1.0);
+    let result = zero(objective, lo, hi, 1e-10, price_tolerance, 100);
     if let Some(e) = failure.take() {
         return Err(e);
     }
-    result.map_err(|e| no_convergence(&format!("Brent: {e}")))
+    result.ok_or_else(|| no_convergence("Brent: no root within 100 iterations"))
+}
+
+/// Brent's `zero` (Brent 1973, ch. 4): a root of `f` in the bracket [a, b] (f(a), f(b) of
+/// opposite signs, given), by inverse quadratic interpolation, secant steps and bisection, so
+/// that it converges superlinearly on smooth functions and never leaves the bracket. Stops
+/// when the bracket is narrower than `x_tolerance` (plus 4 ulp of the root) or |f| ≤
+/// `f_tolerance`. `None` if the ends do not bracket a root, f is NaN, or after `max_iter`
+/// evaluations.
+fn zero(
+    f: &mut impl FnMut(f64) -> f64,
+    (mut a, mut fa): (f64, f64),
+    (mut b, mut fb): (f64, f64),
+    x_tolerance: f64,
+    f_tolerance: f64,
+    max_iter: usize,
+) -> Option<f64> {
+    if fa.is_nan() || fb.is_nan() || fa * fb > 0.0 {
+        return None;
+    }
+    let (mut c, mut fc) = (a, fa);
+    let (mut d, mut e) = (b - a, b - a);
+    for _ in 0..max_iter {
+        if (fb > 0.0) == (fc > 0.0) && fb != 0.0 {
+            (c, fc) = (a, fa);
+            (d, e) = (b - a, b - a);
+        }
+        if fc.abs() < fb.abs() {
+            (a, fa) = (b, fb);
+            (b, fb) = (c, fc);
+            (c, fc) = (a, fa);
+        }
+        let tol = 2.0 * f64::EPSILON * b.abs() + 0.5 * x_tolerance;
+        let m = 0.5 * (c - b);
+        if m.abs() <= tol || fb.abs() <= f_tolerance {
+            return Some(b);
+        }
+        if e.abs() < tol || fa.abs() <= fb.abs() {
+            (d, e) = (m, m);
+        } else {
+            let s = fb / fa;
+            let (mut p, mut q) = if a == c {
+                (2.0 * m * s, 1.0 - s)
+            } else {
+                let (q0, r) = (fa / fc, fb / fc);
+                (
+                    s * (2.0 * m * q0 * (q0 - r) - (b - a) * (r - 1.0)),
+                    (q0 - 1.0) * (r - 1.0) * (s - 1.0),
+                )
+            };
+            if p > 0.0 {
+                q = -q;
+            } else {
+                p = -p;
+            }
+            if 2.0 * p < (3.0 * m * q - (tol * q).abs()).min((e * q).abs()) {
+                e = d;
+                d = p / q;
+            } else {
+                (d, e) = (m, m);
+            }
+        }
+        (a, fa) = (b, fb);
+        b += if d.abs() > tol { d } else { tol.copysign(m) };
+        fb = f(b);
+        if fb.is_nan() {
+            return None;
+        }
+    }
+    None
 }
 
 fn no_convergence(reason: &str) -> PricingError {
@@ -149,42 +208,29 @@ fn no_convergence(reason: &str) -> PricingError {
     }
 }
 
-/// Stopping rule for Brent: bracket width in vol, residual in price, 100 iterations.
-struct Tolerance {
-    vol: f64,
-    price: f64,
-}
+#[cfg(test)]
+mod tests {
+    use super::zero;
 
-impl roots::Convergency<f64> for Tolerance {
-    fn is_root_found(&mut self, y: f64) -> bool {
-        y.abs() <= self.price
-    }
-    fn is_converged(&mut self, x1: f64, x2: f64) -> bool {
-        (x1 - x2).abs() <= self.vol
-    }
-    fn is_iteration_limit_reached(&mut self, iter: usize) -> bool {
-        iter >= 100
-    }
-}
-
-/// The last few (vol, objective) pairs: `roots`'s Brent re-evaluates the bracket ends.
-#[derive(Default)]
-struct Memo {
-    entries: [(f64, f64); 4],
-    len: usize,
-    next: usize,
-}
-
-impl Memo {
-    fn get(&self, x: f64) -> Option<f64> {
-        self.entries[..self.len]
-            .iter()
-            .find(|(k, _)| *k == x)
-            .map(|(_, y)| *y)
-    }
-    fn put(&mut self, x: f64, y: f64) {
-        self.entries[self.next] = (x, y);
-        self.next = (self.next + 1) % self.entries.len();
-        self.len = (self.len + 1).min(self.entries.len());
+    #[test]
+    fn brent_finds_roots_to_the_tolerance() {
+        // cos x = x at 0.739085133215160641655312087673873 (the Dottie number).
+        let mut f = |x: f64| x.cos() - x;
+        let root = zero(
+            &mut f,
+            (0.0, 1.0),
+            (1.0, 1.0_f64.cos() - 1.0),
+            1e-15,
+            0.0,
+            100,
+        )
+        .unwrap();
+        assert!((root - 0.739_085_133_215_160_6).abs() < 1e-15);
+        // A cubic with a root at 2^(1/3), from the far end of a wide bracket.
+        let mut g = |x: f64| x * x * x - 2.0;
+        let root = zero(&mut g, (-10.0, -1002.0), (10.0, 998.0), 1e-14, 0.0, 100).unwrap();
+        assert!((root - 2.0_f64.cbrt()).abs() < 1e-13);
+        // No sign change: no root.
+        assert_eq!(zero(&mut g, (2.0, 6.0), (3.0, 25.0), 1e-14, 0.0, 100), None);
     }
 }

@@ -168,14 +168,14 @@ fn horizon(o: &Inputs, n: usize) -> f64 {
 /// (put-call transformation, Haug 2007, §3.3), so that only calls need an argument. Let V(T)
 /// be the value with maturity T and τ the optimal exercise time. Exercising at τ when τ ≤ H
 /// and at H otherwise is feasible for maturity H, so
-/// V(T) − V(H) ≤ E[e^{−rτ}(S_τ − K)⁺; τ > H] ≤ max(1, e^{−rT})·(B∞ − K)·P(sup_{t ≥ H} S_t ≥ K),
+/// V(T) − V(H) ≤ E[e^{−rτ}(S(τ) − K)⁺; τ > H] ≤ max(1, e^{−rT})·(B∞ − K)·P(sup_{t ≥ H} S(t) ≥ K),
 /// because a continuous path is exercised on reaching the boundary, which lies below the
 /// perpetual boundary B∞ = βK/(β − 1) (β > 1 the positive root of
 /// ½σ²β(β − 1) + bβ − r = 0, finite when q > 0; Merton 1973), and a positive payoff needs
-/// S ≥ K. With X_t = ln(S_t/S) = μt + σW_t, μ = b − σ²/2 < 0, a = ln(K/S), λ = −2μ/σ², the
-/// supremum of a Brownian motion with negative drift from X_H has
-/// P(sup_{t ≥ H} X_t ≥ a) = Φ((μH − a)/(σ√H)) + e^{−λa}·Φ((a + μH)/(σ√H))
-/// (the first-passage law, e.g. Borodin & Salminen 2002, 1.1.4, integrated over X_H). The
+/// S ≥ K. With X(t) = ln(S(t)/S) = μt + σW(t), μ = b − σ²/2 < 0, a = ln(K/S), λ = −2μ/σ², the
+/// supremum of a Brownian motion with negative drift from X(H) has
+/// P(sup_{t ≥ H} X(t) ≥ a) = Φ((μH − a)/(σ√H)) + e^{−λa}·Φ((a + μH)/(σ√H))
+/// (the first-passage law, e.g. Borodin & Salminen 2002, 1.1.4, integrated over X(H)). The
 /// right-hand side decreases in H (the suprema are over nested sets), so the smallest H with
 /// a bound under 1e-13·max(S, K) is found by bisection on ln H.
 fn exercise_horizon(o: &Inputs) -> Option<f64> {

@@ -54,6 +54,8 @@ use crate::types::{OptionRight, Vanilla, check_vol};
 
 /// Which American pricing model to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum AmericanModel {
     /// Barone-Adesi & Whaley (1987) quadratic approximation ([`baw`]).
     BaroneAdesiWhaley,

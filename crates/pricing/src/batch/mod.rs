@@ -157,6 +157,145 @@ pub struct GreeksOut<'a> {
     pub codes: &'a mut [ErrorCode],
 }
 
+/// Owned outputs of a batch greeks call: one `Vec` per column, allocated once and reused
+/// across calls ([`GreeksColumns::view`] lends them as a [`GreeksOut`]), so that pricing a book
+/// needs no eight separate vectors and no struct literal:
+///
+/// ```
+/// use volta_pricing::{ErrorCode, OptionRight};
+/// use volta_pricing::batch::{self, BatchInputs, GreeksColumns};
+///
+/// # fn main() -> Result<(), volta_pricing::PricingError> {
+/// let n = 5_000;
+/// let (rights, spots, strikes) = (vec![OptionRight::Call; n], vec![100.0; n], vec![105.0; n]);
+/// let (years, rates, yields, vols) = (vec![0.25; n], vec![0.05; n], vec![0.01; n], vec![0.2; n]);
+/// let inputs = BatchInputs {
+///     rights: &rights,
+///     spots: &spots,
+///     strikes: &strikes,
+///     years: &years,
+///     rates: &rates,
+///     dividend_yields: &yields,
+///     vols: &vols,
+/// };
+/// let out = batch::bsm_greeks(&inputs)?; // or `bsm_greeks_into(&inputs, &mut columns.view())`
+/// assert_eq!(out.len(), n);
+/// assert!(out.codes.iter().all(|&c| c == ErrorCode::Ok));
+/// // The same as the scalar API, to rounding.
+/// let one = volta_pricing::Vanilla::try_new(OptionRight::Call, 100.0, 105.0, 0.25, 0.05, 0.01)?;
+/// assert!((out.row(0).price - volta_pricing::bsm::price(&one, 0.2)?).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GreeksColumns {
+    /// Option values.
+    pub price: Vec<f64>,
+    /// ∂V/∂S (∂V/∂F for Black-76).
+    pub delta: Vec<f64>,
+    /// ∂²V/∂S².
+    pub gamma: Vec<f64>,
+    /// ∂V/∂σ, per 1.00 of volatility.
+    pub vega: Vec<f64>,
+    /// −∂V/∂T, per year.
+    pub theta: Vec<f64>,
+    /// ∂V/∂r.
+    pub rho: Vec<f64>,
+    /// ∂V/∂q (0 for Black-76).
+    pub dividend_rho: Vec<f64>,
+    /// [`ErrorCode::Ok`], or why the row's outputs are NaN.
+    pub codes: Vec<ErrorCode>,
+}
+
+impl GreeksColumns {
+    /// Columns for `n` options (NaN, codes `Ok` until written).
+    #[must_use]
+    pub fn new(n: usize) -> Self {
+        let mut columns = Self::default();
+        columns.resize(n);
+        columns
+    }
+
+    /// Resizes every column to `n` rows (keeping the allocations when shrinking).
+    pub fn resize(&mut self, n: usize) {
+        for column in [
+            &mut self.price,
+            &mut self.delta,
+            &mut self.gamma,
+            &mut self.vega,
+            &mut self.theta,
+            &mut self.rho,
+            &mut self.dividend_rho,
+        ] {
+            column.resize(n, f64::NAN);
+        }
+        self.codes.resize(n, ErrorCode::Ok);
+    }
+
+    /// The number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The columns lent as the `*_into` functions' output.
+    pub fn view(&mut self) -> GreeksOut<'_> {
+        GreeksOut {
+            price: &mut self.price,
+            delta: &mut self.delta,
+            gamma: &mut self.gamma,
+            vega: &mut self.vega,
+            theta: &mut self.theta,
+            rho: &mut self.rho,
+            dividend_rho: &mut self.dividend_rho,
+            codes: &mut self.codes,
+        }
+    }
+
+    /// Row `i` as [`Greeks`] (NaN fields for a row whose code is not `Ok`).
+    ///
+    /// # Panics
+    /// If `i` is out of bounds.
+    #[must_use]
+    pub fn row(&self, i: usize) -> Greeks {
+        Greeks {
+            price: self.price[i],
+            delta: self.delta[i],
+            gamma: self.gamma[i],
+            vega: self.vega[i],
+            theta: self.theta[i],
+            rho: self.rho[i],
+            dividend_rho: self.dividend_rho[i],
+        }
+    }
+}
+
+/// [`bsm_greeks_into`] into newly allocated [`GreeksColumns`].
+///
+/// # Errors
+/// As [`bsm_prices_into`].
+pub fn bsm_greeks(inputs: &BatchInputs<'_>) -> Result<GreeksColumns> {
+    let mut out = GreeksColumns::new(inputs.len_checked()?);
+    bsm_greeks_into(inputs, &mut out.view())?;
+    Ok(out)
+}
+
+/// [`black76_greeks_into`] into newly allocated [`GreeksColumns`].
+///
+/// # Errors
+/// As [`bsm_prices_into`].
+pub fn black76_greeks(inputs: &FuturesBatchInputs<'_>) -> Result<GreeksColumns> {
+    let mut out = GreeksColumns::new(inputs.len_checked()?);
+    black76_greeks_into(inputs, &mut out.view())?;
+    Ok(out)
+}
+
 impl BatchInputs<'_> {
     /// The number of options, after checking that every slice has it.
     fn len_checked(&self) -> Result<usize> {
@@ -487,6 +626,10 @@ impl ChunkIn {
     /// price only. Both are constants after inlining, so the greeks' arithmetic is then dead
     /// code.
     #[inline(always)]
+    #[expect(
+        clippy::needless_bitwise_bool,
+        reason = "`&` keeps the validity flag branch-free (vector compares)"
+    )]
     fn eval<const F: bool>(&self, forward: bool, greeks: bool, out: &mut ChunkOut) {
         for j in 0..LANES {
             let lane = Lane {
@@ -682,11 +825,13 @@ fn run<R: Rows, K: Sink, const F: bool>(rows: &R, sink: &mut K) {
 
 /// `run` as a `pulp` operation, so that it is compiled once per instruction set and the
 /// best one available is picked at runtime.
+#[cfg(feature = "simd")]
 struct Job<'r, 'k, R, K, const F: bool> {
     rows: &'r R,
     sink: &'k mut K,
 }
 
+#[cfg(feature = "simd")]
 impl<R: Rows, K: Sink, const F: bool> pulp::WithSimd for Job<'_, '_, R, K, F> {
     type Output = ();
     #[inline(always)]
@@ -697,10 +842,12 @@ impl<R: Rows, K: Sink, const F: bool> pulp::WithSimd for Job<'_, '_, R, K, F> {
 
 /// Whether the baseline instruction set of a target without runtime-detected extensions has
 /// fused multiply-add (aarch64's does; x86-64's SSE2 does not).
+#[cfg(feature = "simd")]
 const BASELINE_FMA: bool = cfg!(target_arch = "aarch64");
 
 /// Runs the batch with the best instruction set of this CPU: AVX-512 (x86-64-v4) or AVX2
 /// (x86-64-v3), both with FMA, where available; else the target's baseline.
+#[cfg(feature = "simd")]
 fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
     let arch = pulp::Arch::new();
     #[cfg(target_arch = "x86_64")]
@@ -714,6 +861,15 @@ fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
         _ => {}
     }
     arch.dispatch(Job::<R, K, BASELINE_FMA> { rows, sink });
+}
+
+/// Without the `simd` feature (and without `pulp`): the same branch-free kernel compiled for
+/// the target's baseline instruction set (SSE2 on x86-64, NEON on aarch64) or whatever
+/// `-C target-cpu` enables — the same results as the runtime-dispatched path on a CPU of that
+/// baseline.
+#[cfg(not(feature = "simd"))]
+fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
+    run::<R, K, { crate::fastmath::SCALAR_FMA }>(rows, sink);
 }
 
 /// Rows per rayon task: large enough to amortise the task, a multiple of [`LANES`].
@@ -803,6 +959,7 @@ pub fn black76_greeks_into(inputs: &FuturesBatchInputs<'_>, out: &mut GreeksOut<
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_bsm_prices_into(
     inputs: &BatchInputs<'_>,
     prices: &mut [f64],
@@ -821,6 +978,7 @@ pub fn par_bsm_prices_into(
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_bsm_greeks_into(inputs: &BatchInputs<'_>, out: &mut GreeksOut<'_>) -> Result<()> {
     check_len(inputs.len_checked()?, &out.lens())?;
     par_dispatch(inputs, out.reborrow());
@@ -832,6 +990,7 @@ pub fn par_bsm_greeks_into(inputs: &BatchInputs<'_>, out: &mut GreeksOut<'_>) ->
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_black76_prices_into(
     inputs: &FuturesBatchInputs<'_>,
     prices: &mut [f64],
@@ -850,6 +1009,7 @@ pub fn par_black76_prices_into(
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_black76_greeks_into(
     inputs: &FuturesBatchInputs<'_>,
     out: &mut GreeksOut<'_>,
@@ -946,6 +1106,7 @@ pub fn bsm_implied_vols_into(
 /// # Errors
 /// As [`bsm_implied_vols_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_bsm_implied_vols_into(
     quotes: &QuoteInputs<'_>,
     vols: &mut [f64],

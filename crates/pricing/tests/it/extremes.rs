@@ -290,8 +290,8 @@ proptest! {
                 prop_assert!(a <= bound * (1.0 + 1e-9), "{model:?}: {a} above {bound}");
             }
         }
-        if o.years > 1e-3 && o.years < 30.0 && vol < 20.0 {
-            if let Ok(g) = american::greeks(AmericanModel::BaroneAdesiWhaley, &o, vol) {
+        for model in [AmericanModel::BaroneAdesiWhaley, AmericanModel::BjerksundStensland2002] {
+            if let Ok(g) = american::greeks(model, &o, vol) {
                 for x in [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho, g.dividend_rho] {
                     prop_assert!(x.is_finite(), "american greeks {g:?}");
                 }

@@ -6,3 +6,5 @@ mod european_properties;
 mod european_reference;
 mod extremes;
 mod implied_vol;
+#[cfg(feature = "serde")]
+mod serde_types;
