@@ -134,7 +134,7 @@ pub struct FuturesBatchInputs<'a> {
 }
 
 /// Where the batch greeks go: one slice per output, each as long as the inputs. Units as in
-/// [`Greeks`](crate::Greeks): per 1.0 of each input, theta per year. For Black-76, delta and
+/// [`Greeks`]: per 1.0 of each input, theta per year. For Black-76, delta and
 /// gamma are with respect to the forward, rho holds the forward fixed (−T·V) and dividend rho
 /// is 0.
 #[derive(Debug)]
