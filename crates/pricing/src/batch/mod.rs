@@ -96,7 +96,7 @@ const LANES: usize = 8;
 
 /// A batch of European options on a spot asset with a continuous dividend yield, for
 /// Black-Scholes-Merton: one slice per input, all of the same length, row `i` of every slice
-/// describing option `i`. Units as in [`Vanilla`](crate::Vanilla).
+/// describing option `i`. Units as in [`Vanilla`].
 #[derive(Debug, Clone, Copy)]
 pub struct BatchInputs<'a> {
     /// Call or put.
@@ -116,7 +116,7 @@ pub struct BatchInputs<'a> {
 }
 
 /// A batch of European options on forwards or futures, for Black-76. Units as in
-/// [`FuturesOption`](crate::FuturesOption).
+/// [`FuturesOption`].
 #[derive(Debug, Clone, Copy)]
 pub struct FuturesBatchInputs<'a> {
     /// Call or put.
