@@ -13,16 +13,19 @@
 //!
 //! Each function returns its output columns and a `uint8` column of
 //! [`volta_pricing::ErrorCode`]s (0 = ok).
+#![deny(missing_docs)]
+#![expect(
+    clippy::needless_pass_by_value,
+    reason = "PyO3 hands #[pyfunction] arguments over by value (the arrays' readonly borrow guards)"
+)]
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use rayon::prelude::*;
-use volta_pricing::american::{self, AmericanModel};
+use volta_pricing::american::AmericanModel;
 use volta_pricing::batch::{self, BatchInputs, FuturesBatchInputs, GreeksColumns, QuoteInputs};
-use volta_pricing::{
-    ErrorCode, FuturesOption, Greeks, OptionRight, PricingError, SecondOrderGreeks, Vanilla,
-};
+use volta_pricing::{ErrorCode, Greeks, OptionRight, PricingError, SecondOrderGreeks};
 
 /// Why a call of the bindings was refused as a whole (a bad row is a code, not an error).
 #[non_exhaustive]
@@ -81,7 +84,7 @@ fn model(name: &str, steps: usize) -> Result<AmericanModel, BindingError> {
 /// Output columns and codes as numpy arrays (moved, not copied).
 type Columns<'py> = (Vec<Bound<'py, PyArray1<f64>>>, Bound<'py, PyArray1<u8>>);
 
-fn to_numpy<'py>(py: Python<'py>, columns: Vec<Vec<f64>>, codes: Vec<u8>) -> Columns<'py> {
+fn to_numpy(py: Python<'_>, columns: Vec<Vec<f64>>, codes: Vec<u8>) -> Columns<'_> {
     (
         columns.into_iter().map(|c| c.into_pyarray(py)).collect(),
         codes.into_pyarray(py),
@@ -150,95 +153,87 @@ fn greeks_columns(out: GreeksColumns) -> (Vec<Vec<f64>>, Vec<u8>) {
     )
 }
 
-/// The terms of one Black-Scholes-Merton row.
-#[derive(Clone, Copy)]
-struct Spot<'a> {
-    rights: &'a [OptionRight],
+/// The columns of a spot-asset call: the terms and one last column (vol or price).
+struct SpotColumns<'a> {
+    rights: Vec<OptionRight>,
     spots: &'a [f64],
     strikes: &'a [f64],
     years: &'a [f64],
     rates: &'a [f64],
     dividend_yields: &'a [f64],
+    last: &'a [f64],
 }
 
-impl Spot<'_> {
-    fn option(&self, i: usize) -> Vanilla {
-        Vanilla {
-            right: self.rights[i],
-            spot: self.spots[i],
-            strike: self.strikes[i],
-            years: self.years[i],
-            rate: self.rates[i],
-            dividend_yield: self.dividend_yields[i],
-        }
+impl<'a> SpotColumns<'a> {
+    fn new(
+        right: &PyReadonlyArray1<'_, i8>,
+        spot: &'a PyReadonlyArray1<'_, f64>,
+        strike: &'a PyReadonlyArray1<'_, f64>,
+        years: &'a PyReadonlyArray1<'_, f64>,
+        rate: &'a PyReadonlyArray1<'_, f64>,
+        dividend_yield: &'a PyReadonlyArray1<'_, f64>,
+        last: &'a PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<Self> {
+        Ok(Self {
+            rights: rights(right)?,
+            spots: column(spot)?,
+            strikes: column(strike)?,
+            years: column(years)?,
+            rates: column(rate)?,
+            dividend_yields: column(dividend_yield)?,
+            last: column(last)?,
+        })
     }
-    fn batch<'b>(&'b self, vols: &'b [f64]) -> BatchInputs<'b> {
+
+    /// With the last column as volatilities.
+    fn batch(&self) -> BatchInputs<'_> {
         BatchInputs {
-            rights: self.rights,
+            rights: &self.rights,
             spots: self.spots,
             strikes: self.strikes,
             years: self.years,
             rates: self.rates,
             dividend_yields: self.dividend_yields,
-            vols,
+            vols: self.last,
         }
     }
-}
 
-/// The terms of one Black-76 row.
-#[derive(Clone, Copy)]
-struct Forward<'a> {
-    rights: &'a [OptionRight],
-    forwards: &'a [f64],
-    strikes: &'a [f64],
-    years: &'a [f64],
-    rates: &'a [f64],
-}
-
-impl Forward<'_> {
-    fn option(&self, i: usize) -> FuturesOption {
-        FuturesOption {
-            right: self.rights[i],
-            forward: self.forwards[i],
-            strike: self.strikes[i],
-            years: self.years[i],
-            rate: self.rates[i],
-        }
-    }
-    fn batch<'b>(&'b self, vols: &'b [f64]) -> FuturesBatchInputs<'b> {
+    /// With the spots as forwards (the dividend yields unused).
+    fn futures(&self) -> FuturesBatchInputs<'_> {
         FuturesBatchInputs {
-            rights: self.rights,
-            forwards: self.forwards,
+            rights: &self.rights,
+            forwards: self.spots,
             strikes: self.strikes,
             years: self.years,
             rates: self.rates,
-            vols,
+            vols: self.last,
+        }
+    }
+
+    /// With the last column as prices.
+    fn quotes(&self) -> QuoteInputs<'_> {
+        QuoteInputs {
+            rights: &self.rights,
+            spots: self.spots,
+            strikes: self.strikes,
+            years: self.years,
+            rates: self.rates,
+            dividend_yields: self.dividend_yields,
+            prices: self.last,
         }
     }
 }
 
-/// Checks that every column has the rights' length (the Python layer broadcasts first, so
-/// this only guards direct callers of the private module).
-fn same_length(n: usize, lens: &[usize]) -> Result<(), BindingError> {
-    match lens.iter().find(|&&len| len != n) {
-        None => Ok(()),
-        Some(&found) => Err(PricingError::SliceLength {
-            name: "column",
-            expected: n,
-            found,
-            reference: "right",
-        }
-        .into()),
-    }
-}
-
-/// Black-Scholes-Merton prices (`greeks = False`) or price and first-order greeks, by the
-/// SIMD batch kernel: columns `[price]` or `[price, delta, gamma, vega, theta, rho,
-/// dividend_rho]`, and the codes.
+/// European prices (`greeks = False`: `[price]`) or price and first-order greeks `[price,
+/// delta, gamma, vega, theta, rho, dividend_rho]` by the SIMD batch kernel: Black-Scholes-Merton,
+/// or with `forward = True` Black-76 (`spot` is the forward; `dividend_yield` is ignored).
 #[pyfunction]
-#[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, vol, greeks, parallel))]
-#[expect(clippy::too_many_arguments, reason = "one column per model input, as in Python")]
-fn bsm_batch<'py>(
+#[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, vol, forward, greeks, parallel))]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column per model input, as in Python"
+)]
+fn european<'py>(
     py: Python<'py>,
     right: PyReadonlyArray1<'py, i8>,
     spot: PyReadonlyArray1<'py, f64>,
@@ -247,36 +242,32 @@ fn bsm_batch<'py>(
     rate: PyReadonlyArray1<'py, f64>,
     dividend_yield: PyReadonlyArray1<'py, f64>,
     vol: PyReadonlyArray1<'py, f64>,
+    forward: bool,
     greeks: bool,
     parallel: bool,
 ) -> PyResult<Columns<'py>> {
-    let rights = rights(&right)?;
-    let terms = Spot {
-        rights: &rights,
-        spots: column(&spot)?,
-        strikes: column(&strike)?,
-        years: column(&years)?,
-        rates: column(&rate)?,
-        dividend_yields: column(&dividend_yield)?,
-    };
-    let vols = column(&vol)?;
+    let c = SpotColumns::new(&right, &spot, &strike, &years, &rate, &dividend_yield, &vol)?;
     let (columns, codes) = py.detach(|| -> Result<_, BindingError> {
-        let inputs = terms.batch(vols);
-        let n = rights.len();
+        let (spot_inputs, futures_inputs) = (c.batch(), c.futures());
+        let n = spot_inputs.checked_len()?;
         if greeks {
             let mut out = GreeksColumns::new(n);
-            if parallel {
-                batch::par_bsm_greeks_into(&inputs, &mut out.view())?;
-            } else {
-                batch::bsm_greeks_into(&inputs, &mut out.view())?;
+            let view = &mut out.view();
+            match (forward, parallel) {
+                (false, false) => batch::bsm_greeks_into(&spot_inputs, view)?,
+                (false, true) => batch::par_bsm_greeks_into(&spot_inputs, view)?,
+                (true, false) => batch::black76_greeks_into(&futures_inputs, view)?,
+                (true, true) => batch::par_black76_greeks_into(&futures_inputs, view)?,
             }
             Ok(greeks_columns(out))
         } else {
             let (mut prices, mut codes) = (vec![0.0; n], vec![ErrorCode::Ok; n]);
-            if parallel {
-                batch::par_bsm_prices_into(&inputs, &mut prices, &mut codes)?;
-            } else {
-                batch::bsm_prices_into(&inputs, &mut prices, &mut codes)?;
+            let (p, k) = (&mut prices, &mut codes);
+            match (forward, parallel) {
+                (false, false) => batch::bsm_prices_into(&spot_inputs, p, k)?,
+                (false, true) => batch::par_bsm_prices_into(&spot_inputs, p, k)?,
+                (true, false) => batch::black76_prices_into(&futures_inputs, p, k)?,
+                (true, true) => batch::par_black76_prices_into(&futures_inputs, p, k)?,
             }
             Ok((vec![prices], codes_of(codes)))
         }
@@ -284,61 +275,14 @@ fn bsm_batch<'py>(
     Ok(to_numpy(py, columns, codes))
 }
 
-/// Black-76 prices or price and first-order greeks (delta, gamma per unit of the forward), by
-/// the SIMD batch kernel.
-#[pyfunction]
-#[pyo3(signature = (right, forward, strike, years, rate, vol, greeks, parallel))]
-#[expect(clippy::too_many_arguments, reason = "one column per model input, as in Python")]
-fn black76_batch<'py>(
-    py: Python<'py>,
-    right: PyReadonlyArray1<'py, i8>,
-    forward: PyReadonlyArray1<'py, f64>,
-    strike: PyReadonlyArray1<'py, f64>,
-    years: PyReadonlyArray1<'py, f64>,
-    rate: PyReadonlyArray1<'py, f64>,
-    vol: PyReadonlyArray1<'py, f64>,
-    greeks: bool,
-    parallel: bool,
-) -> PyResult<Columns<'py>> {
-    let rights = rights(&right)?;
-    let terms = Forward {
-        rights: &rights,
-        forwards: column(&forward)?,
-        strikes: column(&strike)?,
-        years: column(&years)?,
-        rates: column(&rate)?,
-    };
-    let vols = column(&vol)?;
-    let (columns, codes) = py.detach(|| -> Result<_, BindingError> {
-        let inputs = terms.batch(vols);
-        let n = rights.len();
-        if greeks {
-            let mut out = GreeksColumns::new(n);
-            if parallel {
-                batch::par_black76_greeks_into(&inputs, &mut out.view())?;
-            } else {
-                batch::black76_greeks_into(&inputs, &mut out.view())?;
-            }
-            Ok(greeks_columns(out))
-        } else {
-            let (mut prices, mut codes) = (vec![0.0; n], vec![ErrorCode::Ok; n]);
-            if parallel {
-                batch::par_black76_prices_into(&inputs, &mut prices, &mut codes)?;
-            } else {
-                batch::black76_prices_into(&inputs, &mut prices, &mut codes)?;
-            }
-            Ok((vec![prices], codes_of(codes)))
-        }
-    })?;
-    Ok(to_numpy(py, columns, codes))
-}
-
-/// Second-order greeks `[vanna, volga, charm, speed, zomma, colour]` under
-/// Black-Scholes-Merton (`forward = False`, `spot` is the spot) or Black-76 (`forward = True`,
-/// `spot` is the forward and `dividend_yield` is ignored).
+/// Second-order greeks `[vanna, volga, charm, speed, zomma, colour]`, Black-Scholes-Merton or
+/// (`forward = True`) Black-76.
 #[pyfunction]
 #[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, vol, forward, parallel))]
-#[expect(clippy::too_many_arguments, reason = "one column per model input, as in Python")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column per model input, as in Python"
+)]
 fn second_order<'py>(
     py: Python<'py>,
     right: PyReadonlyArray1<'py, i8>,
@@ -351,54 +295,30 @@ fn second_order<'py>(
     forward: bool,
     parallel: bool,
 ) -> PyResult<Columns<'py>> {
-    let rights = rights(&right)?;
-    let terms = Spot {
-        rights: &rights,
-        spots: column(&spot)?,
-        strikes: column(&strike)?,
-        years: column(&years)?,
-        rates: column(&rate)?,
-        dividend_yields: column(&dividend_yield)?,
-    };
-    let vols = column(&vol)?;
-    let n = rights.len();
-    same_length(
-        n,
-        &[
-            terms.spots.len(),
-            terms.strikes.len(),
-            terms.years.len(),
-            terms.rates.len(),
-            terms.dividend_yields.len(),
-            vols.len(),
-        ],
-    )?;
-    let (columns, codes) = py.detach(|| {
-        by_row(n, parallel, |i| {
-            let o = terms.option(i);
+    let c = SpotColumns::new(&right, &spot, &strike, &years, &rate, &dividend_yield, &vol)?;
+    let (columns, codes) = py.detach(|| -> Result<_, BindingError> {
+        let (spot_inputs, futures_inputs) = (c.batch(), c.futures());
+        let n = spot_inputs.checked_len()?;
+        Ok(by_row(n, parallel, |i| {
             let g = if forward {
-                let f = Forward {
-                    rights: terms.rights,
-                    forwards: terms.spots,
-                    strikes: terms.strikes,
-                    years: terms.years,
-                    rates: terms.rates,
-                };
-                volta_pricing::black76::second_order_greeks(&f.option(i), vols[i])?
+                volta_pricing::black76::second_order_greeks(&futures_inputs.option(i), c.last[i])?
             } else {
-                volta_pricing::bsm::second_order_greeks(&o, vols[i])?
+                volta_pricing::bsm::second_order_greeks(&spot_inputs.option(i), c.last[i])?
             };
             Ok(second_order_array(&g))
-        })
-    });
+        }))
+    })?;
     Ok(to_numpy(py, columns, codes))
 }
 
-/// Implied volatilities `[vol]` of prices under Black-Scholes-Merton (the batch solver) or,
-/// with `forward = True`, Black-76 (`spot` is the forward, `dividend_yield` ignored).
+/// Implied volatilities `[vol]` of prices: Black-Scholes-Merton (the batch solver) or, with
+/// `forward = True`, Black-76.
 #[pyfunction]
 #[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, price, forward, parallel))]
-#[expect(clippy::too_many_arguments, reason = "one column per model input, as in Python")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column per model input, as in Python"
+)]
 fn implied_vol<'py>(
     py: Python<'py>,
     right: PyReadonlyArray1<'py, i8>,
@@ -411,49 +331,27 @@ fn implied_vol<'py>(
     forward: bool,
     parallel: bool,
 ) -> PyResult<Columns<'py>> {
-    let rights = rights(&right)?;
-    let terms = Spot {
-        rights: &rights,
-        spots: column(&spot)?,
-        strikes: column(&strike)?,
-        years: column(&years)?,
-        rates: column(&rate)?,
-        dividend_yields: column(&dividend_yield)?,
-    };
-    let prices = column(&price)?;
-    let n = rights.len();
+    let c = SpotColumns::new(
+        &right,
+        &spot,
+        &strike,
+        &years,
+        &rate,
+        &dividend_yield,
+        &price,
+    )?;
     let (columns, codes) = py.detach(|| -> Result<_, BindingError> {
+        let quotes = c.quotes();
+        let n = quotes.checked_len()?;
         if forward {
-            same_length(
-                n,
-                &[
-                    terms.spots.len(),
-                    terms.strikes.len(),
-                    terms.years.len(),
-                    terms.rates.len(),
-                    prices.len(),
-                ],
-            )?;
-            let f = Forward {
-                rights: terms.rights,
-                forwards: terms.spots,
-                strikes: terms.strikes,
-                years: terms.years,
-                rates: terms.rates,
-            };
+            let futures_inputs = c.futures();
             return Ok(by_row(n, parallel, |i| {
-                Ok([volta_pricing::black76::implied_vol(&f.option(i), prices[i])?])
+                Ok([volta_pricing::black76::implied_vol(
+                    &futures_inputs.option(i),
+                    c.last[i],
+                )?])
             }));
         }
-        let quotes = QuoteInputs {
-            rights: terms.rights,
-            spots: terms.spots,
-            strikes: terms.strikes,
-            years: terms.years,
-            rates: terms.rates,
-            dividend_yields: terms.dividend_yields,
-            prices,
-        };
         let (mut vols, mut codes) = (vec![0.0; n], vec![ErrorCode::Ok; n]);
         if parallel {
             batch::par_bsm_implied_vols_into(&quotes, &mut vols, &mut codes)?;
@@ -465,12 +363,16 @@ fn implied_vol<'py>(
     Ok(to_numpy(py, columns, codes))
 }
 
-/// American prices (`greeks = False`: `[price]`) or price and first-order greeks, under
-/// `model` (`baw`, `bjs2002`, `lattice` with `steps`).
+/// American prices (`greeks = False`: `[price]`) or price and first-order greeks under
+/// `model` (`baw`, `bjs2002`, `lattice` with `steps`); with `implied = True` the last column
+/// holds prices and the result is their implied volatility `[vol]`.
 #[pyfunction]
-#[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, vol, model, steps, greeks, parallel))]
-#[expect(clippy::too_many_arguments, reason = "one column per model input, as in Python")]
-fn american_price<'py>(
+#[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, last, model, steps, greeks, implied, parallel))]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one column per model input, as in Python"
+)]
+fn american<'py>(
     py: Python<'py>,
     right: PyReadonlyArray1<'py, i8>,
     spot: PyReadonlyArray1<'py, f64>,
@@ -478,102 +380,49 @@ fn american_price<'py>(
     years: PyReadonlyArray1<'py, f64>,
     rate: PyReadonlyArray1<'py, f64>,
     dividend_yield: PyReadonlyArray1<'py, f64>,
-    vol: PyReadonlyArray1<'py, f64>,
+    last: PyReadonlyArray1<'py, f64>,
     model: &str,
     steps: usize,
     greeks: bool,
+    implied: bool,
     parallel: bool,
 ) -> PyResult<Columns<'py>> {
     let model = self::model(model, steps)?;
-    let rights = rights(&right)?;
-    let terms = Spot {
-        rights: &rights,
-        spots: column(&spot)?,
-        strikes: column(&strike)?,
-        years: column(&years)?,
-        rates: column(&rate)?,
-        dividend_yields: column(&dividend_yield)?,
-    };
-    let vols = column(&vol)?;
-    let n = rights.len();
-    same_length(
-        n,
-        &[
-            terms.spots.len(),
-            terms.strikes.len(),
-            terms.years.len(),
-            terms.rates.len(),
-            terms.dividend_yields.len(),
-            vols.len(),
-        ],
+    let c = SpotColumns::new(
+        &right,
+        &spot,
+        &strike,
+        &years,
+        &rate,
+        &dividend_yield,
+        &last,
     )?;
-    let (columns, codes) = py.detach(|| {
-        if greeks {
+    let (columns, codes) = py.detach(|| -> Result<_, BindingError> {
+        let inputs = c.batch();
+        let n = inputs.checked_len()?;
+        let (option, x) = (|i| inputs.option(i), |i: usize| c.last[i]);
+        Ok(if implied {
             by_row(n, parallel, |i| {
-                Ok(greeks_array(&american::greeks(
+                Ok([volta_pricing::american::implied_vol_with(
                     model,
-                    &terms.option(i),
-                    vols[i],
+                    &option(i),
+                    x(i),
+                )?])
+            })
+        } else if greeks {
+            by_row(n, parallel, |i| {
+                Ok(greeks_array(&volta_pricing::american::greeks(
+                    model,
+                    &option(i),
+                    x(i),
                 )?))
             })
         } else {
             by_row(n, parallel, |i| {
-                Ok([american::price(model, &terms.option(i), vols[i])?])
+                Ok([volta_pricing::american::price(model, &option(i), x(i))?])
             })
-        }
-    });
-    Ok(to_numpy(py, columns, codes))
-}
-
-/// Implied volatilities `[vol]` of American prices under `model`.
-#[pyfunction]
-#[pyo3(signature = (right, spot, strike, years, rate, dividend_yield, price, model, steps, parallel))]
-#[expect(clippy::too_many_arguments, reason = "one column per model input, as in Python")]
-fn american_implied_vol<'py>(
-    py: Python<'py>,
-    right: PyReadonlyArray1<'py, i8>,
-    spot: PyReadonlyArray1<'py, f64>,
-    strike: PyReadonlyArray1<'py, f64>,
-    years: PyReadonlyArray1<'py, f64>,
-    rate: PyReadonlyArray1<'py, f64>,
-    dividend_yield: PyReadonlyArray1<'py, f64>,
-    price: PyReadonlyArray1<'py, f64>,
-    model: &str,
-    steps: usize,
-    parallel: bool,
-) -> PyResult<Columns<'py>> {
-    let model = self::model(model, steps)?;
-    let rights = rights(&right)?;
-    let terms = Spot {
-        rights: &rights,
-        spots: column(&spot)?,
-        strikes: column(&strike)?,
-        years: column(&years)?,
-        rates: column(&rate)?,
-        dividend_yields: column(&dividend_yield)?,
-    };
-    let prices = column(&price)?;
-    let n = rights.len();
-    same_length(
-        n,
-        &[
-            terms.spots.len(),
-            terms.strikes.len(),
-            terms.years.len(),
-            terms.rates.len(),
-            terms.dividend_yields.len(),
-            prices.len(),
-        ],
-    )?;
-    let (columns, codes) = py.detach(|| {
-        by_row(n, parallel, |i| {
-            Ok([american::implied_vol_with(
-                model,
-                &terms.option(i),
-                prices[i],
-            )?])
         })
-    });
+    })?;
     Ok(to_numpy(py, columns, codes))
 }
 
@@ -603,12 +452,10 @@ fn error_codes() -> Vec<(u8, String, &'static str)> {
 /// The compiled module `volta_pricing._volta_pricing`.
 #[pymodule]
 fn _volta_pricing(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(bsm_batch, m)?)?;
-    m.add_function(wrap_pyfunction!(black76_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(european, m)?)?;
     m.add_function(wrap_pyfunction!(second_order, m)?)?;
     m.add_function(wrap_pyfunction!(implied_vol, m)?)?;
-    m.add_function(wrap_pyfunction!(american_price, m)?)?;
-    m.add_function(wrap_pyfunction!(american_implied_vol, m)?)?;
+    m.add_function(wrap_pyfunction!(american, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

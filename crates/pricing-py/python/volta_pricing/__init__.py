@@ -113,7 +113,7 @@ def _rights(right: Any) -> npt.NDArray[np.int8]:
         for text, sign in _RIGHTS.items():
             out[lowered == text] = sign
         if (out == 0).any():
-            bad = a[out == 0].ravel()[0]
+            bad = str(a[out == 0].ravel()[0])
             raise ValueError(f"invalid right {bad!r} (call, put, c or p, any case; or 1 / -1)")
         return out
     if a.dtype == object:
@@ -174,7 +174,7 @@ def bsm_price(
     """
     _check(errors)
     shape, (r, s, k, t, rr, q, v) = _columns(right, spot, strike, years, rate, dividend_yield, vol)
-    cols, codes = _native.bsm_batch(r, s, k, t, rr, q, v, False, parallel)
+    cols, codes = _native.european(r, s, k, t, rr, q, v, False, False, parallel)
     return _finish(shape, cols, codes, errors, None)
 
 
@@ -193,7 +193,7 @@ def bsm_greeks(
     """Black-Scholes-Merton price and first-order greeks (:class:`Greeks`), analytic, one pass."""
     _check(errors)
     shape, (r, s, k, t, rr, q, v) = _columns(right, spot, strike, years, rate, dividend_yield, vol)
-    cols, codes = _native.bsm_batch(r, s, k, t, rr, q, v, True, parallel)
+    cols, codes = _native.european(r, s, k, t, rr, q, v, False, True, parallel)
     return _finish(shape, cols, codes, errors, Greeks)
 
 
@@ -253,7 +253,7 @@ def black76_price(
     """Black-76 prices of European options on a forward or futures price (discounted at ``rate``)."""
     _check(errors)
     shape, (r, f, k, t, rr, v) = _columns(right, forward, strike, years, rate, vol)
-    cols, codes = _native.black76_batch(r, f, k, t, rr, v, False, parallel)
+    cols, codes = _native.european(r, f, k, t, rr, np.zeros_like(f), v, True, False, parallel)
     return _finish(shape, cols, codes, errors, None)
 
 
@@ -272,7 +272,7 @@ def black76_greeks(
     rho with the forward held fixed (−T·V), dividend rho 0."""
     _check(errors)
     shape, (r, f, k, t, rr, v) = _columns(right, forward, strike, years, rate, vol)
-    cols, codes = _native.black76_batch(r, f, k, t, rr, v, True, parallel)
+    cols, codes = _native.european(r, f, k, t, rr, np.zeros_like(f), v, True, True, parallel)
     return _finish(shape, cols, codes, errors, Greeks)
 
 
@@ -346,7 +346,7 @@ def american_price(
     """
     _check(errors)
     shape, (r, s, k, t, rr, q, v) = _columns(right, spot, strike, years, rate, dividend_yield, vol)
-    cols, codes = _native.american_price(r, s, k, t, rr, q, v, _model(model), steps, False, parallel)
+    cols, codes = _native.american(r, s, k, t, rr, q, v, _model(model), steps, False, False, parallel)
     return _finish(shape, cols, codes, errors, None)
 
 
@@ -368,7 +368,7 @@ def american_greeks(
     the tree, the rest by central differences (see the Rust crate's ``american::greeks``)."""
     _check(errors)
     shape, (r, s, k, t, rr, q, v) = _columns(right, spot, strike, years, rate, dividend_yield, vol)
-    cols, codes = _native.american_price(r, s, k, t, rr, q, v, _model(model), steps, True, parallel)
+    cols, codes = _native.american(r, s, k, t, rr, q, v, _model(model), steps, True, False, parallel)
     return _finish(shape, cols, codes, errors, Greeks)
 
 
@@ -390,6 +390,6 @@ def american_implied_vol(
     0.3 ms per option with the 301-step lattice, ~10 µs with ``"baw"``)."""
     _check(errors)
     shape, (r, s, k, t, rr, q, p) = _columns(right, spot, strike, years, rate, dividend_yield, price)
-    cols, codes = _native.american_implied_vol(r, s, k, t, rr, q, p, _model(model), steps, parallel)
+    cols, codes = _native.american(r, s, k, t, rr, q, p, _model(model), steps, False, True, parallel)
     return _finish(shape, cols, codes, errors, None)
 

@@ -14,12 +14,9 @@ _Out = tuple[list[_F], npt.NDArray[np.uint8]]
 
 __version__: str
 
-def bsm_batch(
+def european(
     right: _R, spot: _F, strike: _F, years: _F, rate: _F, dividend_yield: _F, vol: _F,
-    greeks: bool, parallel: bool,
-) -> _Out: ...
-def black76_batch(
-    right: _R, forward: _F, strike: _F, years: _F, rate: _F, vol: _F, greeks: bool, parallel: bool,
+    forward: bool, greeks: bool, parallel: bool,
 ) -> _Out: ...
 def second_order(
     right: _R, spot: _F, strike: _F, years: _F, rate: _F, dividend_yield: _F, vol: _F,
@@ -29,12 +26,8 @@ def implied_vol(
     right: _R, spot: _F, strike: _F, years: _F, rate: _F, dividend_yield: _F, price: _F,
     forward: bool, parallel: bool,
 ) -> _Out: ...
-def american_price(
-    right: _R, spot: _F, strike: _F, years: _F, rate: _F, dividend_yield: _F, vol: _F,
-    model: str, steps: int, greeks: bool, parallel: bool,
-) -> _Out: ...
-def american_implied_vol(
-    right: _R, spot: _F, strike: _F, years: _F, rate: _F, dividend_yield: _F, price: _F,
-    model: str, steps: int, parallel: bool,
+def american(
+    right: _R, spot: _F, strike: _F, years: _F, rate: _F, dividend_yield: _F, last: _F,
+    model: str, steps: int, greeks: bool, implied: bool, parallel: bool,
 ) -> _Out: ...
 def error_codes() -> list[tuple[int, str, str]]: ...

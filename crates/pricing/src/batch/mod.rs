@@ -297,7 +297,30 @@ pub fn black76_greeks(inputs: &FuturesBatchInputs<'_>) -> Result<GreeksColumns> 
 }
 
 impl BatchInputs<'_> {
+    /// Row `i` as the scalar API's terms (its volatility is `vols[i]`).
+    ///
+    /// # Panics
+    /// If `i` is beyond a slice.
+    #[must_use]
+    pub fn option(&self, i: usize) -> Vanilla {
+        Vanilla {
+            right: self.rights[i],
+            spot: self.spots[i],
+            strike: self.strikes[i],
+            years: self.years[i],
+            rate: self.rates[i],
+            dividend_yield: self.dividend_yields[i],
+        }
+    }
+
     /// The number of options, after checking that every slice has it.
+    ///
+    /// # Errors
+    /// [`PricingError::SliceLength`] naming the first slice of another length.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.len_checked()
+    }
+
     fn len_checked(&self) -> Result<usize> {
         let n = self.rights.len();
         check_len(
@@ -316,7 +339,29 @@ impl BatchInputs<'_> {
 }
 
 impl FuturesBatchInputs<'_> {
+    /// Row `i` as the scalar API's terms (its volatility is `vols[i]`).
+    ///
+    /// # Panics
+    /// If `i` is beyond a slice.
+    #[must_use]
+    pub fn option(&self, i: usize) -> FuturesOption {
+        FuturesOption {
+            right: self.rights[i],
+            forward: self.forwards[i],
+            strike: self.strikes[i],
+            years: self.years[i],
+            rate: self.rates[i],
+        }
+    }
+
     /// The number of options, after checking that every slice has it.
+    ///
+    /// # Errors
+    /// [`PricingError::SliceLength`] naming the first slice of another length.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.len_checked()
+    }
+
     fn len_checked(&self) -> Result<usize> {
         let n = self.rights.len();
         check_len(
@@ -448,14 +493,7 @@ impl Rows for BatchInputs<'_> {
         ])
     }
     fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks> {
-        let option = Vanilla {
-            right: self.rights[i],
-            spot: self.spots[i],
-            strike: self.strikes[i],
-            years: self.years[i],
-            rate: self.rates[i],
-            dividend_yield: self.dividend_yields[i],
-        };
+        let option = self.option(i);
         if greeks {
             crate::bsm::greeks(&option, self.vols[i])
         } else {
@@ -522,13 +560,7 @@ impl Rows for FuturesBatchInputs<'_> {
         ])
     }
     fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks> {
-        let option = FuturesOption {
-            right: self.rights[i],
-            forward: self.forwards[i],
-            strike: self.strikes[i],
-            years: self.years[i],
-            rate: self.rates[i],
-        };
+        let option = self.option(i);
         if greeks {
             crate::black76::greeks(&option, self.vols[i])
         } else {
@@ -1040,6 +1072,30 @@ pub struct QuoteInputs<'a> {
 }
 
 impl QuoteInputs<'_> {
+    /// Row `i` as the scalar API's terms (its price is `prices[i]`).
+    ///
+    /// # Panics
+    /// If `i` is beyond a slice.
+    #[must_use]
+    pub fn option(&self, i: usize) -> Vanilla {
+        Vanilla {
+            right: self.rights[i],
+            spot: self.spots[i],
+            strike: self.strikes[i],
+            years: self.years[i],
+            rate: self.rates[i],
+            dividend_yield: self.dividend_yields[i],
+        }
+    }
+
+    /// The number of quotes, after checking that every slice has it.
+    ///
+    /// # Errors
+    /// [`PricingError::SliceLength`] naming the first slice of another length.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.len_checked(&[])
+    }
+
     /// The number of quotes, after checking that every slice (and each output) has it.
     fn len_checked(&self, outputs: &[(&'static str, usize)]) -> Result<usize> {
         let n = self.rights.len();

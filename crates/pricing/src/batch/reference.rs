@@ -37,24 +37,11 @@ fn write_row(out: &mut GreeksOut<'_>, i: usize, result: Result<Greeks>) {
 }
 
 fn vanilla(inputs: &BatchInputs<'_>, i: usize) -> Vanilla {
-    Vanilla {
-        right: inputs.rights[i],
-        spot: inputs.spots[i],
-        strike: inputs.strikes[i],
-        years: inputs.years[i],
-        rate: inputs.rates[i],
-        dividend_yield: inputs.dividend_yields[i],
-    }
+    inputs.option(i)
 }
 
 fn futures(inputs: &FuturesBatchInputs<'_>, i: usize) -> FuturesOption {
-    FuturesOption {
-        right: inputs.rights[i],
-        forward: inputs.forwards[i],
-        strike: inputs.strikes[i],
-        years: inputs.years[i],
-        rate: inputs.rates[i],
-    }
+    inputs.option(i)
 }
 
 /// A price result as the batch writes it.
