@@ -303,14 +303,11 @@ impl BatchInputs<'_> {
     /// If `i` is beyond a slice.
     #[must_use]
     pub fn option(&self, i: usize) -> Vanilla {
-        Vanilla {
-            right: self.rights[i],
-            spot: self.spots[i],
-            strike: self.strikes[i],
-            years: self.years[i],
-            rate: self.rates[i],
-            dividend_yield: self.dividend_yields[i],
-        }
+        vanilla_row(
+            [self.spots, self.strikes, self.years, self.rates, self.dividend_yields],
+            self.rights[i],
+            i,
+        )
     }
 
     /// The number of options, after checking that every slice has it.
@@ -404,6 +401,19 @@ impl GreeksOut<'_> {
             ("dividend_rho", self.dividend_rho.len()),
             ("codes", self.codes.len()),
         ]
+    }
+}
+
+/// Row `i` of the spot, strike, years, rate and dividend-yield columns.
+fn vanilla_row(columns: [&[f64]; 5], right: OptionRight, i: usize) -> Vanilla {
+    let [spot, strike, years, rate, dividend_yield] = columns.map(|c| c[i]);
+    Vanilla {
+        right,
+        spot,
+        strike,
+        years,
+        rate,
+        dividend_yield,
     }
 }
 
@@ -1078,14 +1088,11 @@ impl QuoteInputs<'_> {
     /// If `i` is beyond a slice.
     #[must_use]
     pub fn option(&self, i: usize) -> Vanilla {
-        Vanilla {
-            right: self.rights[i],
-            spot: self.spots[i],
-            strike: self.strikes[i],
-            years: self.years[i],
-            rate: self.rates[i],
-            dividend_yield: self.dividend_yields[i],
-        }
+        vanilla_row(
+            [self.spots, self.strikes, self.years, self.rates, self.dividend_yields],
+            self.rights[i],
+            i,
+        )
     }
 
     /// The number of quotes, after checking that every slice has it.
