@@ -259,7 +259,9 @@ proptest! {
             }
         }
         let future = FuturesOption { right: o.right, forward: o.spot, strike: o.strike, years: o.years, rate: o.rate };
-        finite_or_error("black76 price", &black76::price(&future, vol));
+        if let Some(p) = finite_or_error("black76 price", &black76::price(&future, vol)) {
+            finite_or_error("black76 implied vol", &black76::implied_vol(&future, p));
+        }
         if let Ok(g) = black76::greeks(&future, vol) {
             prop_assert!(g.price.is_finite() && g.delta.is_finite() && g.theta.is_finite());
         }
@@ -278,6 +280,12 @@ proptest! {
                 // `american::price`).
                 let slack = if matches!(model, AmericanModel::Lattice { .. }) { 1e-4 } else { 1e-9 };
                 prop_assert!(a >= e * (1.0 - slack) - 1e-12 * o.spot.max(o.strike), "{model:?}: american {a} < european {e}");
+            }
+            if let (Some(a), AmericanModel::BaroneAdesiWhaley) = (american, model) {
+                finite_or_error(
+                    "american implied vol",
+                    &american::implied_vol_with(model, &o, a),
+                );
             }
             if let Some(a) = american {
                 // Upper bounds: the spot (call) or the strike (put), scaled by e^{−qT} or
