@@ -12,7 +12,8 @@
 //! point through vega; tested: below 5e-4 in vol for 1-year options) at ~40 µs per price, and Brent needs ~10-15 prices, so one implied volatility
 //! costs about half a millisecond. For other trade-offs use [`implied_vol_with`].
 //!
-//! The bracket starts at [1e-4, 2] and the upper end doubles (to at most 64) until the model
+//! The bracket starts at [1e-4, 2] and the upper end doubles (to at most 256, beyond the
+//! domain's σ = 100) until the model
 //! price exceeds the target. The search stops when the bracket is narrower than 1e-10 in vol
 //! or the price residual is below 1e-12 relative.
 
@@ -107,9 +108,9 @@ pub fn implied_vol_with(model: AmericanModel, option: &Vanilla, price_target: f6
     let mut hi = 2.0;
     let mut f_hi = objective(hi);
     while f_hi < 0.0 {
-        if hi >= 64.0 {
+        if hi >= 256.0 {
             return Err(no_convergence(
-                "no volatility up to 6400 % reaches the price",
+                "no volatility up to 25 600 % reaches the price",
             ));
         }
         hi *= 2.0;

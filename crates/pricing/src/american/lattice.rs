@@ -138,8 +138,10 @@ fn drifted_crr(carry: f64, vol: f64, dt: f64) -> Tree {
     }
 }
 
-/// The largest |ln(node spot / S)| the tree evaluates with products of powers; beyond it
-/// (σ√(nT) in the hundreds, e.g. σ = 100) node spots are formed in log space one by one.
+/// The largest range n(|ln u| + |ln d|) of the factors S·dⁱ and (u/d)ʲ that the tree
+/// evaluates as products of powers (e^{600} ≈ 1e260, far from overflow); beyond it (σ√(nT) in
+/// the hundreds: σ = 100, or σ = 10 with 2 001 steps) node spots are formed in log space one
+/// by one.
 const LOG_RANGE: f64 = 600.0;
 
 /// The tree's time span: the option's life, or a shorter horizon beyond which exercise is
@@ -248,7 +250,9 @@ fn run(o: &Inputs, steps: usize) -> Output {
     let years = horizon(o, n);
     let o = &Inputs { years, ..*o };
     let Tree { up, down, p } = tree(o, n);
-    if n as f64 * up.ln().abs().max(down.ln().abs()) > LOG_RANGE {
+    // Node (i, j) is formed as S·dⁱ·(u/d)ʲ: the factors reach e^{±n|ln d|} and
+    // e^{n·ln(u/d)}, both within e^{±n(|ln u| + |ln d|)}.
+    if n as f64 * (up.ln().abs() + down.ln().abs()) > LOG_RANGE {
         return Output {
             price: run_log_space(o, n),
             delta_gamma: None,

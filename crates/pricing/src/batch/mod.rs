@@ -304,7 +304,13 @@ impl BatchInputs<'_> {
     #[must_use]
     pub fn option(&self, i: usize) -> Vanilla {
         vanilla_row(
-            [self.spots, self.strikes, self.years, self.rates, self.dividend_yields],
+            [
+                self.spots,
+                self.strikes,
+                self.years,
+                self.rates,
+                self.dividend_yields,
+            ],
             self.rights[i],
             i,
         )
@@ -1089,7 +1095,13 @@ impl QuoteInputs<'_> {
     #[must_use]
     pub fn option(&self, i: usize) -> Vanilla {
         vanilla_row(
-            [self.spots, self.strikes, self.years, self.rates, self.dividend_yields],
+            [
+                self.spots,
+                self.strikes,
+                self.years,
+                self.rates,
+                self.dividend_yields,
+            ],
             self.rights[i],
             i,
         )

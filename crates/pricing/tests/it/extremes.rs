@@ -64,6 +64,14 @@ fn volatility_100_gives_a_finite_value_inside_the_no_arbitrage_bracket() {
                     "{right} T={years} {model:?}: {v} outside [{lower}, {upper}]"
                 );
                 let g = american::greeks(model, &o, 100.0).unwrap();
+                // And back: the volatility of a price at σ = 30 (vega is tiny up there, so
+                // the tolerance is loose).
+                let at_30 = american::price(model, &o, 30.0).unwrap();
+                let vol = american::implied_vol_with(model, &o, at_30).unwrap();
+                assert!(
+                    (vol / 30.0 - 1.0).abs() < 1e-3,
+                    "{right} T={years} {model:?}: {vol}"
+                );
                 assert!(g.delta.is_finite() && g.gamma.is_finite() && g.vega.is_finite());
             }
         }
@@ -246,7 +254,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
-    fn every_output_is_finite_or_a_typed_error((o, vol) in domain()) {
+    fn every_output_is_finite_or_a_typed_error(
+        (o, vol) in domain(),
+        steps in prop_oneof![Just(1_usize), Just(2), Just(51), Just(301), Just(2001)],
+    ) {
         let european = finite_or_error("bsm price", &bsm::price(&o, vol));
         if let Ok(g) = bsm::greeks(&o, vol) {
             for x in [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho, g.dividend_rho] {
@@ -271,7 +282,7 @@ proptest! {
         for model in [
             AmericanModel::BaroneAdesiWhaley,
             AmericanModel::BjerksundStensland2002,
-            AmericanModel::Lattice { steps: 51 },
+            AmericanModel::Lattice { steps },
         ] {
             let american = finite_or_error("american price", &american::price(model, &o, vol));
             if let (Some(a), Some(e)) = (american, european) {
@@ -305,5 +316,20 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+/// Regression: with 2 001 steps and σ√T ≈ 8-13, S·dⁱ stayed in range but (u/d)ʲ overflowed
+/// (0·∞ = NaN, reported as an overflow) before the log-space tree took over.
+#[test]
+fn a_fine_lattice_at_high_volatility_stays_finite() {
+    for (years, vol) in [(0.25, 16.0), (1.0, 8.3), (1.0, 13.0)] {
+        let o = vanilla(Call, 100.0, 100.0, years, 0.05, 0.02);
+        let lower = best_european(&o, vol);
+        let v = american::price(AmericanModel::Lattice { steps: 2001 }, &o, vol).unwrap();
+        assert!(
+            v >= lower - 1e-9 && v <= 100.0,
+            "T={years} σ={vol}: {v} (floor {lower})"
+        );
     }
 }
