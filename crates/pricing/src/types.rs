@@ -214,3 +214,28 @@ impl FuturesOption {
 pub(crate) fn check_vol(vol: f64) -> Result<f64> {
     non_negative("vol", vol)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PricingError;
+
+    #[test]
+    fn rights_parse_and_a_bad_one_names_the_rejected_text() {
+        for (text, right) in [
+            ("call", OptionRight::Call),
+            (" P ", OptionRight::Put),
+            ("C", OptionRight::Call),
+        ] {
+            assert_eq!(text.parse::<OptionRight>().unwrap(), right);
+        }
+        let err = "straddle".parse::<OptionRight>().unwrap_err();
+        assert_eq!(
+            err,
+            PricingError::InvalidRight {
+                text: "straddle".to_owned()
+            }
+        );
+        assert!(err.to_string().contains("\"straddle\""), "{err}");
+    }
+}
