@@ -309,7 +309,11 @@ proptest! {
                 prop_assert!(a <= bound * (1.0 + 1e-9), "{model:?}: {a} above {bound}");
             }
         }
-        for model in [AmericanModel::BaroneAdesiWhaley, AmericanModel::BjerksundStensland2002] {
+        for model in [
+            AmericanModel::BaroneAdesiWhaley,
+            AmericanModel::BjerksundStensland2002,
+            AmericanModel::Lattice { steps: 51 },
+        ] {
             if let Ok(g) = american::greeks(model, &o, vol) {
                 for x in [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho, g.dividend_rho] {
                     prop_assert!(x.is_finite(), "american greeks {g:?}");
