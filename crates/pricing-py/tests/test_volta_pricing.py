@@ -302,3 +302,36 @@ def test_agreement_with_vollib():
         if ours.vega * v > 1e-6 * scale:
             theirs = implied_volatility(ours.price, s, k, t, r, q, flag)
             assert vp.bsm_implied_vol(flag, s, k, t, r, q, ours.price) == pytest.approx(theirs, rel=1e-9)
+
+
+def test_the_gil_is_released_while_computing():
+    """While a worker thread prices a slow batch (lattice American options), the main thread
+    keeps running Python for most of the call: if the call held the GIL, the main thread could
+    only run around it (a switch interval, 5 ms, at each end)."""
+    import threading
+    import time
+
+    b = random_book(4000, seed=9)
+    args = [b[k] for k in ("right", "spot", "strike", "years", "rate", "dividend_yield", "vol")]
+    start = time.perf_counter()
+    vp.american_price(*args, steps=301)
+    call = time.perf_counter() - start
+    assert call > 0.05  # long against the 5 ms switch interval
+    spins, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 0.05:
+        spins += 1
+    rate = spins / 0.05
+    done = threading.Event()
+
+    def work():
+        vp.american_price(*args, steps=301)
+        done.set()
+
+    worker = threading.Thread(target=work)
+    spins = 0
+    worker.start()
+    while not done.is_set():
+        spins += 1
+    worker.join()
+    # Held, the main thread would spin for ~10 ms of a call of `call` seconds.
+    assert spins > 0.25 * rate * call, f"{spins} spins during a {call:.3f} s call at {rate:.0f}/s"
