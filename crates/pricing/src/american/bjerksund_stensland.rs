@@ -52,7 +52,7 @@
 use std::sync::LazyLock;
 
 use super::bivariate::{BivariateArgs, FixedCorrelation};
-use super::{IMPLIED_VOL_LATTICE_STEPS, Prepared, european_price, lattice, max_or_nan, prepare};
+use super::{IMPLIED_VOL_LATTICE_STEPS, checked_price, european_price, lattice, max_or_nan};
 use crate::error::Result;
 use crate::fastmath::{self, Kernel, exp, ln, norm_cdf as lane_norm_cdf};
 use crate::normal::{erfcx, norm_cdf};
@@ -66,29 +66,27 @@ use crate::types::{OptionRight, Vanilla};
 ///
 /// # Errors
 /// [`PricingError::InvalidInput`](crate::PricingError) for a NaN, infinite or out-of-domain
-/// input.
+/// input; [`PricingError::Overflow`](crate::PricingError) if the value does not fit in an
+/// `f64`.
 pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
-    match prepare(option, vol)? {
-        Prepared::Done(value) => Ok(value),
-        Prepared::Model(o) => {
-            let (s, x, r, b) = match o.right {
-                OptionRight::Call => (o.spot, o.strike, o.rate, o.carry),
-                OptionRight::Put => (o.strike, o.spot, o.rate - o.carry, -o.carry),
-            };
-            if b >= r {
-                // Negative-rate corner outside the formula's domain (module notes).
-                return lattice::price_inputs(&o, IMPLIED_VOL_LATTICE_STEPS);
-            }
-            let value = match call(s, x, o.years, r, b, o.vol) {
-                // The European value of the transformed call is the option's own (put-call
-                // symmetry holds exactly for European options).
-                Some(v) => max_or_nan(v.american, v.european),
-                // At or beyond the trigger: exercise now.
-                None => max_or_nan(s - x, european_price(&o)),
-            };
-            Ok(max_or_nan(value, o.right.intrinsic(o.spot, o.strike)))
+    checked_price(option, vol, 0.0, |o| {
+        let (s, x, r, b) = match o.right {
+            OptionRight::Call => (o.spot, o.strike, o.rate, o.carry),
+            OptionRight::Put => (o.strike, o.spot, o.rate - o.carry, -o.carry),
+        };
+        if b >= r {
+            // Negative-rate corner outside the formula's domain (module notes).
+            return lattice::price_inputs(o, IMPLIED_VOL_LATTICE_STEPS);
         }
-    }
+        let value = match call(s, x, o.years, r, b, o.vol) {
+            // The European value of the transformed call is the option's own (put-call
+            // symmetry holds exactly for European options).
+            Some(v) => max_or_nan(v.american, v.european),
+            // At or beyond the trigger: exercise now.
+            None => max_or_nan(s - x, european_price(o)),
+        };
+        Ok(max_or_nan(value, o.right.intrinsic(o.spot, o.strike)))
+    })
 }
 
 /// The quadrature tables of ψ's bivariate normals, whose correlation is ±√(t₁/T) =

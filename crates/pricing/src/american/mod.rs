@@ -78,23 +78,36 @@ pub enum AmericanModel {
 /// [`PricingError::NoConvergence`](crate::PricingError) if the Barone-Adesi-Whaley critical
 /// price iteration fails; [`PricingError::Overflow`](crate::PricingError) when the value does
 /// not fit in an `f64` (e.g. |r|·T in the hundreds with negative rates).
+///
+/// Every model's value is held inside the no-arbitrage bounds (the European value of every
+/// maturity up to T and the exercise value below, the spot or strike above; see
+/// `within_no_arbitrage_bounds` in the source), which bind only at the domain's edges.
 pub fn price(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<f64> {
-    let value = match model {
+    match model {
         AmericanModel::BaroneAdesiWhaley => baw::price(option, vol),
         AmericanModel::BjerksundStensland2002 => bjerksund_stensland::price(option, vol),
         AmericanModel::Lattice { steps } => lattice::price(option, vol, steps),
-    }?;
-    // A lattice is a discretisation whose value can sit a little (~1e-5 relative) below the
-    // analytic European: flooring it there would put a kink into its implied volatility, so
-    // it is corrected only when it misses a bound materially (the σ = 100 case: percent).
-    let slack = match model {
-        AmericanModel::Lattice { .. } => 1e-4,
-        _ => 0.0,
+    }
+}
+
+/// Every model's public price: validation and the exact degenerate cases ([`prepare`]), the
+/// model on the rest, its value held inside the no-arbitrage bounds (below them by at most the
+/// relative `slack`; see [`within_no_arbitrage_bounds`]), and a non-finite result reported as
+/// [`PricingError::Overflow`](crate::PricingError) — so no model returns ∞ or NaN.
+pub(crate) fn checked_price(
+    option: &Vanilla,
+    vol: f64,
+    slack: f64,
+    model: impl FnOnce(&Inputs) -> Result<f64>,
+) -> Result<f64> {
+    let value = match prepare(option, vol)? {
+        Prepared::Done(value) => value,
+        Prepared::Model(o) => {
+            let value = model(&o)?;
+            within_no_arbitrage_bounds(&o, value, slack)
+        }
     };
-    finite_output(
-        "price",
-        within_no_arbitrage_bounds(option, vol, value, slack)?,
-    )
+    finite_output("price", value)
 }
 
 /// The model's value held inside bounds every American price obeys, whatever the model (below
@@ -111,28 +124,26 @@ pub fn price(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<f64> {
 /// and these bounds are not binding there; at the domain's edges (σ = 100, |r|, |q| = 10 over
 /// 100 years) they keep each answer a valid no-arbitrage price rather than an artefact of the
 /// approximation's formula.
-fn within_no_arbitrage_bounds(option: &Vanilla, vol: f64, value: f64, slack: f64) -> Result<f64> {
-    let Prepared::Model(o) = prepare(option, vol)? else {
-        return Ok(value);
-    };
-    let european = |years: f64| gbs::price(&Inputs { years, ..o }.gbs_at(o.spot));
+fn within_no_arbitrage_bounds(o: &Inputs, value: f64, slack: f64) -> f64 {
+    let european = |years: f64| gbs::price(&Inputs { years, ..*o }.gbs_at(o.spot));
     let mut lower = max_or_nan(european(o.years), o.right.intrinsic(o.spot, o.strike));
-    if vol * vol * o.years > 1.0 {
+    if o.vol * o.vol * o.years > 1.0 {
         lower = max_or_nan(lower, best_european(european, o.years));
     }
+    let dividend_yield = o.rate - o.carry;
     let upper = match o.right {
-        OptionRight::Call => o.spot * (-option.dividend_yield * o.years).exp().max(1.0),
+        OptionRight::Call => o.spot * (-dividend_yield * o.years).exp().max(1.0),
         OptionRight::Put => o.strike * (-o.rate * o.years).exp().max(1.0),
     };
     if value.is_nan() || lower.is_nan() {
-        return Ok(f64::NAN);
+        return f64::NAN;
     }
     let value = if value < lower * (1.0 - slack) {
         lower
     } else {
         value
     };
-    Ok(value.min(upper.max(lower)))
+    value.min(upper.max(lower))
 }
 
 /// max over t ∈ (0, T] of `european(t)`: a geometric grid of 49 maturities from T down to

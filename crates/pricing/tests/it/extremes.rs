@@ -309,6 +309,10 @@ proptest! {
                 prop_assert!(a <= bound * (1.0 + 1e-9), "{model:?}: {a} above {bound}");
             }
         }
+        // The models' own entry points, not only `american::price`.
+        finite_or_error("baw::price", &american::baw::price(&o, vol));
+        finite_or_error("bjerksund_stensland::price", &american::bjerksund_stensland::price(&o, vol));
+        finite_or_error("lattice::price", &american::lattice::price(&o, vol, steps));
         for model in [
             AmericanModel::BaroneAdesiWhaley,
             AmericanModel::BjerksundStensland2002,
