@@ -22,11 +22,14 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
     python3 {{shared}}/tools/check-layers .
 
-# Every test: lint, unit + integration + property tests (nextest), doc tests.
+# Every test: lint, unit + integration + property tests (nextest), doc tests, and the Python
+# package (crates/pricing-py) installed with pip and tested with pytest.
 test: lint
     cargo nextest run --workspace --no-fail-fast
     cargo test --doc --workspace
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore ./crates/pricing-py
+    python3 -m pytest -q crates/pricing-py/tests
 
 # The main job: a backtest on the synthetic market (default 2014-2023, the default strategies)
 # → reports/backtest/report.html, summary.json, trades.csv, journal.sqlite. Any volta-backtest

@@ -34,5 +34,9 @@ PY
 # `just`, the command runner, as the binary PyPI ships.
 command -v just >/dev/null 2>&1 || "${pip_quiet[@]}" rust-just
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+# The Python package's tests (crates/pricing-py, run by `just test`): numpy, pytest, and
+# py_vollib as the independent reference of the agreement tests. maturin is not installed
+# here: pip fetches it as the package's build backend.
+python3 -c "import numpy, pytest, py_vollib" >/dev/null 2>&1 || "${pip_quiet[@]}" numpy pytest py_vollib
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}')"

@@ -2,7 +2,7 @@
 //! the generalised Black-Scholes formula with cost of carry b = 0 and the forward as the
 //! underlying.
 
-use crate::error::Result;
+use crate::error::{Result, finite_output};
 use crate::gbs::{self, Carry, GbsInputs};
 use crate::greeks::{Greeks, SecondOrderGreeks};
 use crate::types::{FuturesOption, check_vol};
@@ -27,10 +27,11 @@ fn inputs(option: &FuturesOption, vol: f64) -> Result<GbsInputs> {
 ///
 /// # Errors
 /// [`PricingError::InvalidInput`](crate::PricingError) when an input is NaN, infinite or out of
-/// its domain.
+/// its domain; [`PricingError::Overflow`](crate::PricingError) when the value does not fit in
+/// an `f64` (|r|·T or |q|·T in the hundreds).
 #[inline]
 pub fn price(option: &FuturesOption, vol: f64) -> Result<f64> {
-    Ok(gbs::price(&inputs(option, vol)?))
+    finite_output("price", gbs::price(&inputs(option, vol)?))
 }
 
 /// Price and every first-order greek. Delta and gamma are per 1.0 of the forward; rho holds the
@@ -40,7 +41,7 @@ pub fn price(option: &FuturesOption, vol: f64) -> Result<f64> {
 /// As [`price`].
 #[inline]
 pub fn greeks(option: &FuturesOption, vol: f64) -> Result<Greeks> {
-    Ok(gbs::greeks(&inputs(option, vol)?))
+    gbs::greeks(&inputs(option, vol)?).checked()
 }
 
 /// Vanna, volga, charm, speed, zomma and colour, with respect to the forward.
@@ -48,7 +49,7 @@ pub fn greeks(option: &FuturesOption, vol: f64) -> Result<Greeks> {
 /// # Errors
 /// As [`price`].
 pub fn second_order_greeks(option: &FuturesOption, vol: f64) -> Result<SecondOrderGreeks> {
-    Ok(gbs::second_order(&inputs(option, vol)?))
+    gbs::second_order(&inputs(option, vol)?).checked()
 }
 
 /// The Black-76 volatility (per √year) that reproduces `price`, to near machine precision

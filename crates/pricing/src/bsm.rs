@@ -1,7 +1,7 @@
 //! Black-Scholes-Merton for European options on an asset with a continuous dividend yield
 //! (Merton 1973; Haug 2007, §1.1.6 with cost of carry b = r − q).
 
-use crate::error::Result;
+use crate::error::{Result, finite_output};
 use crate::gbs::{self, Carry, GbsInputs};
 use crate::greeks::{Greeks, SecondOrderGreeks};
 use crate::types::{Vanilla, check_vol};
@@ -26,10 +26,11 @@ fn inputs(option: &Vanilla, vol: f64) -> Result<GbsInputs> {
 ///
 /// # Errors
 /// [`PricingError::InvalidInput`](crate::PricingError) when an input is NaN, infinite or out of
-/// its domain.
+/// its domain; [`PricingError::Overflow`](crate::PricingError) when the value does not fit in
+/// an `f64` (|r|·T or |q|·T in the hundreds).
 #[inline]
 pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
-    Ok(gbs::price(&inputs(option, vol)?))
+    finite_output("price", gbs::price(&inputs(option, vol)?))
 }
 
 /// Price and every first-order greek, analytic, in one pass.
@@ -38,7 +39,7 @@ pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
 /// As [`price`].
 #[inline]
 pub fn greeks(option: &Vanilla, vol: f64) -> Result<Greeks> {
-    Ok(gbs::greeks(&inputs(option, vol)?))
+    gbs::greeks(&inputs(option, vol)?).checked()
 }
 
 /// Vanna, volga, charm, speed, zomma and colour, analytic.
@@ -46,7 +47,7 @@ pub fn greeks(option: &Vanilla, vol: f64) -> Result<Greeks> {
 /// # Errors
 /// As [`price`].
 pub fn second_order_greeks(option: &Vanilla, vol: f64) -> Result<SecondOrderGreeks> {
-    Ok(gbs::second_order(&inputs(option, vol)?))
+    gbs::second_order(&inputs(option, vol)?).checked()
 }
 
 /// The Black-Scholes-Merton volatility (per √year) that reproduces `price`, to near machine

@@ -36,6 +36,31 @@ pub enum PricingError {
         /// The upper bound it violates.
         bound: f64,
     },
+    /// A right that is neither `call` nor `put` (e.g. in a CSV file).
+    #[error("invalid right: {text:?} (must be `call` or `put`, or `c`/`p`, any case)")]
+    InvalidRight {
+        /// The rejected text, as given.
+        text: String,
+    },
+    /// Slices of a batch call (inputs and outputs) whose lengths differ.
+    #[error("slice `{name}` has length {found}, expected {expected} (the length of `{reference}`)")]
+    SliceLength {
+        /// The slice whose length is wrong.
+        name: &'static str,
+        /// The length every slice must have.
+        expected: usize,
+        /// The length it has.
+        found: usize,
+        /// The slice that sets the expected length.
+        reference: &'static str,
+    },
+    /// The inputs are valid but the result does not fit in an `f64` (e.g. a put with
+    /// r = −10 over 100 years is worth K·e^{1000}): reported instead of returning ∞ or NaN.
+    #[error("the {quantity} overflows f64 for these inputs")]
+    Overflow {
+        /// What overflowed (`price`, `greeks`, …).
+        quantity: &'static str,
+    },
     /// An iterative solver stopped without meeting its tolerance.
     #[error("{solver} did not converge: {reason}")]
     NoConvergence {
@@ -75,6 +100,17 @@ pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64> {
     }
 }
 
+/// `Ok(value)` when it is finite, else [`PricingError::Overflow`] naming `quantity`: the last
+/// line of defence of every public pricing function, so that no non-finite number is ever
+/// returned without an error.
+pub(crate) fn finite_output(quantity: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(PricingError::Overflow { quantity })
+    }
+}
+
 /// Checks that `value` is finite (rates and yields may be negative).
 pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
@@ -93,13 +129,16 @@ pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64> {
 #[non_exhaustive]
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ErrorCode {
     /// The output is valid.
     #[default]
     Ok = 0,
-    /// Spot (or forward) was NaN, infinite or ≤ 0.
+    /// Spot (or forward) was NaN, infinite or < 0 (or 0 where the call needs it positive:
+    /// implied volatility).
     InvalidSpot,
-    /// Strike was NaN, infinite or ≤ 0.
+    /// Strike was NaN, infinite or < 0 (or 0 where it must be positive).
     InvalidStrike,
     /// Time to expiry was NaN, infinite or < 0.
     InvalidYears,
@@ -119,6 +158,8 @@ pub enum ErrorCode {
     NoConvergence,
     /// Any other invalid input.
     InvalidInput,
+    /// The inputs are valid but the result overflows `f64` (see [`PricingError::Overflow`]).
+    Overflow,
 }
 
 impl ErrorCode {
@@ -127,8 +168,8 @@ impl ErrorCode {
     pub const fn description(self) -> &'static str {
         match self {
             Self::Ok => "ok",
-            Self::InvalidSpot => "invalid spot: must be finite and > 0",
-            Self::InvalidStrike => "invalid strike: must be finite and > 0",
+            Self::InvalidSpot => "invalid spot: must be finite and >= 0 (> 0 for implied vol)",
+            Self::InvalidStrike => "invalid strike: must be finite and >= 0 (> 0 for implied vol)",
             Self::InvalidYears => "invalid years: must be finite and >= 0",
             Self::InvalidRate => "invalid rate: must be finite",
             Self::InvalidDividendYield => "invalid dividend_yield: must be finite",
@@ -138,6 +179,7 @@ impl ErrorCode {
             Self::PriceAboveUpperBound => "price at or above the no-arbitrage upper bound",
             Self::NoConvergence => "solver did not converge",
             Self::InvalidInput => "invalid input",
+            Self::Overflow => "the result overflows f64",
         }
     }
 }
@@ -164,6 +206,10 @@ impl From<&PricingError> for ErrorCode {
             PricingError::PriceBelowLowerBound { .. } => Self::PriceBelowLowerBound,
             PricingError::PriceAboveUpperBound { .. } => Self::PriceAboveUpperBound,
             PricingError::NoConvergence { .. } => Self::NoConvergence,
+            PricingError::Overflow { .. } => Self::Overflow,
+            PricingError::InvalidRight { .. } | PricingError::SliceLength { .. } => {
+                Self::InvalidInput
+            }
         }
     }
 }

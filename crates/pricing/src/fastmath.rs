@@ -20,6 +20,7 @@
     reason = "pulp enables the SIMD target features on `with_simd` only; the kernels must be inlined into it to be compiled with them"
 )]
 
+#[cfg(feature = "simd")]
 use std::sync::LazyLock;
 
 use std::f64::consts::{FRAC_1_SQRT_2, LOG2_E};
@@ -300,8 +301,10 @@ pub(crate) trait Kernel {
 }
 
 /// A [`Kernel`] as a `pulp` operation with its FMA flag.
+#[cfg(feature = "simd")]
 struct WithFma<K, const F: bool>(K);
 
+#[cfg(feature = "simd")]
 impl<K: Kernel, const F: bool> pulp::WithSimd for WithFma<K, F> {
     type Output = K::Output;
     #[inline(always)]
@@ -312,11 +315,13 @@ impl<K: Kernel, const F: bool> pulp::WithSimd for WithFma<K, F> {
 
 /// The CPU's best instruction set, detected once (`pulp::Arch::new` tests a dozen feature
 /// flags).
+#[cfg(feature = "simd")]
 static ARCH: LazyLock<pulp::Arch> = LazyLock::new(pulp::Arch::new);
 
 /// Runs `kernel` with the best instruction set of this CPU: AVX-512 (x86-64-v4) or AVX2
 /// (x86-64-v3), both with FMA, where available; else the target's baseline (with FMA on
 /// aarch64).
+#[cfg(feature = "simd")]
 #[inline]
 pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
     let arch = *ARCH;
@@ -327,6 +332,14 @@ pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
         _ => {}
     }
     arch.dispatch(WithFma::<K, SCALAR_FMA>(kernel))
+}
+
+/// Without the `simd` feature: the same kernel compiled for the target's baseline (or the
+/// features enabled at compile time), with no runtime detection and no `pulp`.
+#[cfg(not(feature = "simd"))]
+#[inline]
+pub(crate) fn dispatch<K: Kernel>(kernel: K) -> K::Output {
+    kernel.run::<SCALAR_FMA>()
 }
 
 #[cfg(test)]

@@ -57,10 +57,18 @@ fn terms(o: &GbsInputs) -> Terms {
     let df = (-o.r * o.t).exp();
     // e^{bT}: with e^{−rT} it gives e^{(b−r)T} and F/K without two more exponentials.
     let growth = (o.b * o.t).exp();
-    let carry_df = growth * df;
+    let mut carry_df = growth * df;
+    if !(carry_df.is_finite() && carry_df > 0.0) {
+        // One of the two factors over- or underflowed (|r|T or |b|T beyond ~700, e.g.
+        // r = −10 and q = 10 over 100 years): 0·∞ would be NaN, so take e^{(b−r)T} = e^{−qT}
+        // directly. Rare, hence not the default path.
+        carry_df = ((o.b - o.r) * o.t).exp();
+    }
     let sqrt_t = o.t.sqrt();
     let v_sqrt_t = o.v * sqrt_t;
-    if v_sqrt_t > 0.0 {
+    // A zero spot or strike has no diffusion either: the asset at 0 stays at 0, and a zero
+    // strike makes the call the asset (ln(S/K) = ±∞ would give 0/0 in gamma and vega).
+    if v_sqrt_t > 0.0 && o.s > 0.0 && o.k > 0.0 {
         let spot_over_strike = o.s / o.k;
         let log_moneyness = spot_over_strike.ln() + o.b * o.t;
         let inv_v_sqrt_t = 1.0 / v_sqrt_t;
@@ -69,7 +77,12 @@ fn terms(o: &GbsInputs) -> Terms {
         let e1 = (-0.5 * d1 * d1).exp();
         // φ(d2) = φ(d1)·F/K: one exponential serves both tails (Haug 2007, eq. 1.6 identity).
         let forward_over_strike = spot_over_strike * growth;
-        let e2 = e1 * forward_over_strike;
+        let e2 = if forward_over_strike.is_finite() && e1 > 0.0 {
+            e1 * forward_over_strike
+        } else {
+            // e^{bT} overflowed or e^{−d1²/2} underflowed: 0·∞ would be NaN.
+            (-0.5 * d2 * d2).exp()
+        };
         Terms {
             theta_sign,
             carry_df,
@@ -113,7 +126,9 @@ fn terms(o: &GbsInputs) -> Terms {
 pub(crate) fn price(o: &GbsInputs) -> f64 {
     let t = terms(o);
     let value = t.theta_sign * (o.s * t.carry_df * t.cdf_d1 - o.k * t.df * t.cdf_d2);
-    value.max(0.0)
+    // Rounding can leave a tiny negative value; NaN (overflowed inputs) must stay NaN so that
+    // the public function reports it (`f64::max` would turn NaN into 0).
+    if value < 0.0 { 0.0 } else { value }
 }
 
 /// Price and every first-order greek in one pass.
@@ -122,9 +137,10 @@ pub(crate) fn greeks(o: &GbsInputs) -> Greeks {
     let t = terms(o);
     let spot_leg = o.s * t.carry_df;
     let strike_leg = o.k * t.df;
-    let price = (t.theta_sign * (spot_leg * t.cdf_d1 - strike_leg * t.cdf_d2)).max(0.0);
+    let price = t.theta_sign * (spot_leg * t.cdf_d1 - strike_leg * t.cdf_d2);
+    let price = if price < 0.0 { 0.0 } else { price };
     let delta = t.theta_sign * t.carry_df * t.cdf_d1;
-    let (gamma, vega, diffusion_theta) = if t.v_sqrt_t > 0.0 {
+    let (gamma, vega, diffusion_theta) = if t.inv_v_sqrt_t > 0.0 {
         (
             t.carry_df * t.pdf_d1 * t.inv_v_sqrt_t / o.s,
             spot_leg * t.pdf_d1 * t.sqrt_t,
@@ -157,7 +173,9 @@ pub(crate) fn greeks(o: &GbsInputs) -> Greeks {
 /// Vanna, volga, charm, speed, zomma and colour (Haug 2007, §2.2–2.5).
 pub(crate) fn second_order(o: &GbsInputs) -> SecondOrderGreeks {
     let t = terms(o);
-    if t.v_sqrt_t <= 0.0 {
+    if t.inv_v_sqrt_t == 0.0 {
+        // No diffusion (see `terms`): the value is piecewise linear in the spot and does not
+        // depend on σ, so every second-order greek is 0.
         return SecondOrderGreeks::default();
     }
     let gamma = t.carry_df * t.pdf_d1 / (o.s * t.v_sqrt_t);

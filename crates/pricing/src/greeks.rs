@@ -4,11 +4,14 @@
 //! time, vega per 1.00 of volatility, rho per 1.00 of rate). Traders quote theta per day, vega
 //! per volatility point and rho per rate point: the `*_per_*` helpers convert.
 
+use crate::error::{PricingError, Result};
+
 /// Calendar days per year, for [`Greeks::theta_per_calendar_day`].
 pub const CALENDAR_DAYS_PER_YEAR: f64 = 365.0;
 
 /// Price and first-order sensitivities of one option.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Greeks {
     /// Option value, in the currency of the spot and strike.
     pub price: f64,
@@ -29,6 +32,25 @@ pub struct Greeks {
 }
 
 impl Greeks {
+    /// `Ok(self)` when every field is finite, else [`PricingError::Overflow`]: no pricing
+    /// function returns a non-finite greek without an error.
+    pub(crate) fn checked(self) -> Result<Self> {
+        let fields = [
+            self.price,
+            self.delta,
+            self.gamma,
+            self.vega,
+            self.theta,
+            self.rho,
+            self.dividend_rho,
+        ];
+        if fields.iter().all(|x| x.is_finite()) {
+            Ok(self)
+        } else {
+            Err(PricingError::Overflow { quantity: "greeks" })
+        }
+    }
+
     /// Theta per calendar day (theta / 365), the convention of most trading screens.
     #[must_use]
     pub fn theta_per_calendar_day(&self) -> f64 {
@@ -57,6 +79,7 @@ impl Greeks {
 /// Second-order sensitivities of one option (Haug 2007, ch. 2). Time derivatives are, like
 /// theta, taken as calendar time passes (−∂/∂T), per year.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SecondOrderGreeks {
     /// Vanna ∂²V/∂S∂σ = ∂Δ/∂σ: per 1.0 of spot and 1.00 of volatility.
     pub vanna: f64,
@@ -70,4 +93,25 @@ pub struct SecondOrderGreeks {
     pub zomma: f64,
     /// Colour −∂Γ/∂T: gamma change per year of calendar time passing.
     pub colour: f64,
+}
+
+impl SecondOrderGreeks {
+    /// `Ok(self)` when every field is finite, else [`PricingError::Overflow`].
+    pub(crate) fn checked(self) -> Result<Self> {
+        let fields = [
+            self.vanna,
+            self.volga,
+            self.charm,
+            self.speed,
+            self.zomma,
+            self.colour,
+        ];
+        if fields.iter().all(|x| x.is_finite()) {
+            Ok(self)
+        } else {
+            Err(PricingError::Overflow {
+                quantity: "second-order greeks",
+            })
+        }
+    }
 }

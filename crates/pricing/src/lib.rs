@@ -28,6 +28,7 @@
 //! # }
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod american;
 pub mod batch;
@@ -45,7 +46,7 @@ pub use error::{ErrorCode, PricingError, Result};
 pub use greeks::{CALENDAR_DAYS_PER_YEAR, Greeks, SecondOrderGreeks};
 pub use types::{FuturesOption, OptionRight, Vanilla};
 
-/// The README's example, compiled and run as a doc test so that it cannot rot.
+/// The crate README's examples, compiled and run as doc tests so that they cannot rot.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeExample;

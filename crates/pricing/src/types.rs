@@ -1,9 +1,11 @@
 //! The inputs every model shares: the option's right and its contract and market terms.
 
-use crate::error::{Result, finite, non_negative, positive};
+use crate::error::{Result, finite, non_negative};
 
 /// Call or put.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum OptionRight {
     /// The right to buy at the strike.
     Call,
@@ -56,11 +58,7 @@ impl std::str::FromStr for OptionRight {
         match s.trim().to_ascii_lowercase().as_str() {
             "call" | "c" => Ok(Self::Call),
             "put" | "p" => Ok(Self::Put),
-            _ => Err(crate::PricingError::InvalidInput {
-                name: "right",
-                value: f64::NAN,
-                requirement: "`call` or `put`",
-            }),
+            _ => Err(crate::PricingError::InvalidRight { text: s.to_owned() }),
         }
     }
 }
@@ -73,12 +71,15 @@ impl std::str::FromStr for OptionRight {
 /// function validates them and returns [`PricingError::InvalidInput`](crate::PricingError)
 /// naming the field that was wrong.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Vanilla {
     /// Call or put.
     pub right: OptionRight,
-    /// Spot price of the underlying, > 0.
+    /// Spot price of the underlying, ≥ 0 (> 0 for implied volatility). At 0 the asset stays
+    /// worthless and the option's value is deterministic (a put is worth its strike,
+    /// discounted for a European, at once for an American when r ≥ 0).
     pub spot: f64,
-    /// Strike price, > 0.
+    /// Strike price, ≥ 0 (> 0 for implied volatility). At 0 a call is the asset itself.
     pub strike: f64,
     /// Time to expiry in years (ACT/365 is the usual convention), ≥ 0.
     pub years: f64,
@@ -120,8 +121,8 @@ impl Vanilla {
     /// # Errors
     /// [`PricingError::InvalidInput`](crate::PricingError) naming the first bad field.
     pub fn validate(&self) -> Result<()> {
-        positive("spot", self.spot)?;
-        positive("strike", self.strike)?;
+        non_negative("spot", self.spot)?;
+        non_negative("strike", self.strike)?;
         non_negative("years", self.years)?;
         finite("rate", self.rate)?;
         finite("dividend_yield", self.dividend_yield)?;
@@ -151,12 +152,14 @@ impl Vanilla {
 
 /// An option on a forward or futures price, priced by Black-76.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FuturesOption {
     /// Call or put.
     pub right: OptionRight,
-    /// Forward (or futures) price of the underlying for the option's expiry, > 0.
+    /// Forward (or futures) price of the underlying for the option's expiry, ≥ 0 (> 0 for
+    /// implied volatility).
     pub forward: f64,
-    /// Strike price, > 0.
+    /// Strike price, ≥ 0 (> 0 for implied volatility).
     pub strike: f64,
     /// Time to expiry in years, ≥ 0.
     pub years: f64,
@@ -192,8 +195,8 @@ impl FuturesOption {
     /// # Errors
     /// [`PricingError::InvalidInput`](crate::PricingError) naming the first bad field.
     pub fn validate(&self) -> Result<()> {
-        positive("forward", self.forward)?;
-        positive("strike", self.strike)?;
+        non_negative("forward", self.forward)?;
+        non_negative("strike", self.strike)?;
         non_negative("years", self.years)?;
         finite("rate", self.rate)?;
         Ok(())
@@ -210,4 +213,29 @@ impl FuturesOption {
 /// value of the forward).
 pub(crate) fn check_vol(vol: f64) -> Result<f64> {
     non_negative("vol", vol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PricingError;
+
+    #[test]
+    fn rights_parse_and_a_bad_one_names_the_rejected_text() {
+        for (text, right) in [
+            ("call", OptionRight::Call),
+            (" P ", OptionRight::Put),
+            ("C", OptionRight::Call),
+        ] {
+            assert_eq!(text.parse::<OptionRight>().unwrap(), right);
+        }
+        let err = "straddle".parse::<OptionRight>().unwrap_err();
+        assert_eq!(
+            err,
+            PricingError::InvalidRight {
+                text: "straddle".to_owned()
+            }
+        );
+        assert!(err.to_string().contains("\"straddle\""), "{err}");
+    }
 }

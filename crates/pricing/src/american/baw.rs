@@ -21,7 +21,7 @@
 //! Typical error against an accurate lattice: a few cents at S = 100 for maturities up to a
 //! year, growing for long maturities (the quadratic approximation drops a time-derivative term).
 
-use super::{Inputs, Prepared, prepare};
+use super::{Inputs, checked_price, max_or_nan};
 use crate::error::{PricingError, Result};
 use crate::fastmath::{SCALAR_FMA, exp_minus_half_square, norm_cdf_scalar as fast_norm_cdf};
 use crate::gbs;
@@ -37,11 +37,10 @@ use crate::types::Vanilla;
 /// [`PricingError::InvalidInput`] for a NaN, infinite or out-of-domain input;
 /// [`PricingError::NoConvergence`] if the critical-price Newton iteration fails (not observed
 /// for finite inputs; reported rather than returning a wrong number).
+/// [`PricingError::Overflow`] if the value does not fit in an `f64`. The value is held inside
+/// the no-arbitrage bounds (see [`american::price`](super::price)).
 pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
-    match prepare(option, vol)? {
-        Prepared::Done(value) => Ok(value),
-        Prepared::Model(inputs) => value(&inputs),
-    }
+    checked_price(option, vol, 0.0, value)
 }
 
 /// The approximation proper, for inputs past the trivial cases.
@@ -73,7 +72,7 @@ fn value(o: &Inputs) -> Result<f64> {
     let d1 = d1(critical, x, t, b, v);
     let a = theta * (critical / q) * (1.0 - carry_df * norm_cdf(theta * d1));
     let premium = a * ((s / critical).ln() * q).exp();
-    Ok((european + premium).max(o.right.intrinsic(s, x)))
+    Ok(max_or_nan(european + premium, o.right.intrinsic(s, x)))
 }
 
 #[inline]

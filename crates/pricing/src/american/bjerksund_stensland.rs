@@ -52,7 +52,7 @@
 use std::sync::LazyLock;
 
 use super::bivariate::{BivariateArgs, FixedCorrelation};
-use super::{IMPLIED_VOL_LATTICE_STEPS, Prepared, european_price, lattice, prepare};
+use super::{IMPLIED_VOL_LATTICE_STEPS, checked_price, european_price, lattice, max_or_nan};
 use crate::error::Result;
 use crate::fastmath::{self, Kernel, exp, ln, norm_cdf as lane_norm_cdf};
 use crate::normal::{erfcx, norm_cdf};
@@ -66,29 +66,27 @@ use crate::types::{OptionRight, Vanilla};
 ///
 /// # Errors
 /// [`PricingError::InvalidInput`](crate::PricingError) for a NaN, infinite or out-of-domain
-/// input.
+/// input; [`PricingError::Overflow`](crate::PricingError) if the value does not fit in an
+/// `f64`.
 pub fn price(option: &Vanilla, vol: f64) -> Result<f64> {
-    match prepare(option, vol)? {
-        Prepared::Done(value) => Ok(value),
-        Prepared::Model(o) => {
-            let (s, x, r, b) = match o.right {
-                OptionRight::Call => (o.spot, o.strike, o.rate, o.carry),
-                OptionRight::Put => (o.strike, o.spot, o.rate - o.carry, -o.carry),
-            };
-            if b >= r {
-                // Negative-rate corner outside the formula's domain (module notes).
-                return lattice::price_inputs(&o, IMPLIED_VOL_LATTICE_STEPS);
-            }
-            let value = match call(s, x, o.years, r, b, o.vol) {
-                // The European value of the transformed call is the option's own (put-call
-                // symmetry holds exactly for European options).
-                Some(v) => v.american.max(v.european),
-                // At or beyond the trigger: exercise now.
-                None => (s - x).max(european_price(&o)),
-            };
-            Ok(value.max(o.right.intrinsic(o.spot, o.strike)))
+    checked_price(option, vol, 0.0, |o| {
+        let (s, x, r, b) = match o.right {
+            OptionRight::Call => (o.spot, o.strike, o.rate, o.carry),
+            OptionRight::Put => (o.strike, o.spot, o.rate - o.carry, -o.carry),
+        };
+        if b >= r {
+            // Negative-rate corner outside the formula's domain (module notes).
+            return lattice::price_inputs(o, IMPLIED_VOL_LATTICE_STEPS);
         }
-    }
+        let value = match call(s, x, o.years, r, b, o.vol) {
+            // The European value of the transformed call is the option's own (put-call
+            // symmetry holds exactly for European options).
+            Some(v) => max_or_nan(v.american, v.european),
+            // At or beyond the trigger: exercise now.
+            None => max_or_nan(s - x, european_price(o)),
+        };
+        Ok(max_or_nan(value, o.right.intrinsic(o.spot, o.strike)))
+    })
 }
 
 /// The quadrature tables of ψ's bivariate normals, whose correlation is ±√(t₁/T) =
@@ -139,7 +137,7 @@ struct Logs {
 
 /// ln Φ(x), accurate in the far left tail through the scaled complementary error function:
 /// Φ(x) = ½·erfcx(−x/√2)·e^{−x²/2}.
-fn log_norm_cdf(x: f64) -> f64 {
+pub(super) fn log_norm_cdf(x: f64) -> f64 {
     if x < -5.0 {
         (0.5 * erfcx(-x * std::f64::consts::FRAC_1_SQRT_2)).ln() - 0.5 * x * x
     } else {
@@ -279,8 +277,16 @@ impl Call {
         };
         let t1 = 0.5 * (5.0_f64.sqrt() - 1.0) * t;
         let scale = x * x / ((b_inf - b_0) * b_0);
+        // Haug's h(t) = −(bt + 2σ√t)·X²/((B∞ − B₀)B₀) is ≤ 0 unless the drift outruns the
+        // diffusion (b < 0 and |b|√t > 2σ: a call with q ≫ r, or a put with r ≫ q), where it
+        // turns positive and puts the trigger below B₀ — below the strike, even −∞ (e^{1775}
+        // for q = 10, σ = 0.2, T = 1), i.e. "exercise now" for an at-the-money call worth
+        // 0.07. −|bt + 2σ√t| keeps the published formula wherever it applies, is continuous
+        // across the switch, and sends the trigger toward B∞ as the drift dominates, where the
+        // optimal boundary does lie after a time of order (σ/b)². Any trigger in [B₀, B∞] is a
+        // feasible exercise policy, so the value stays a lower bound of the American price.
         let trigger = |u: f64| {
-            let h = -(b * u + 2.0 * v * u.sqrt()) * scale;
+            let h = -(b * u + 2.0 * v * u.sqrt()).abs() * scale;
             b_0 - (b_inf - b_0) * h.exp_m1()
         };
         let i1 = trigger(t1);
@@ -542,7 +548,8 @@ mod tests {
         let t1 = 0.5 * (5.0_f64.sqrt() - 1.0) * t;
         let trigger = |u: f64| {
             b_0 + (b_inf - b_0)
-                * (1.0 - (-(b * u + 2.0 * v * u.sqrt()) * x * x / ((b_inf - b_0) * b_0)).exp())
+                * (1.0
+                    - (-(b * u + 2.0 * v * u.sqrt()).abs() * x * x / ((b_inf - b_0) * b_0)).exp())
         };
         let (i1, i2) = (trigger(t1), trigger(t));
         if s >= i2 {

@@ -12,9 +12,19 @@
 //! At every node the value is max(continuation, immediate exercise).
 //!
 //! Even step counts are rounded up to the next odd one (the inversion centres the tree on the
-//! strike only for odd n). When |d₁,₂| is so large that p rounds to 0 or 1 (deep in or out of
-//! the money with a small σ√T), the tree falls back to the risk-neutral Jarrow-Rudd tree
-//! (u, d = e^{(b − σ²/2)Δt ± σ√Δt}, p = (e^{bΔt} − d)/(u − d)), which is always well posed.
+//! strike only for odd n). When p rounds to 0 or 1 (|d₁,₂| huge: deep in or out of the money
+//! with a small σ√T, σ = 100, or a drift far beyond the diffusion), the tree falls back to a
+//! Cox-Ross-Rubinstein tree centred on the forward, whose probability 1/(1 + e^{σ√Δt}) is in
+//! (0, ½) for every input (`drifted_crr`).
+//!
+//! Extreme inputs (issue 18 §3), each with its argument in the source:
+//! - a call with q ≫ r or a put with r ≫ q lives only for a time of order (σ/b)², shorter than
+//!   one step of a tree over T: the tree spans a provably sufficient horizon instead
+//!   (`exercise_horizon`);
+//! - where σ√(nT) is in the hundreds (σ = 100) node spots leave the range of `f64`: the tree
+//!   is run on a put (a call through the put-call transformation) with node spots in log
+//!   space (`run_log_space`);
+//! - a result that still does not fit in an `f64` is [`PricingError::Overflow`], never ∞/NaN.
 //!
 //! Cost: n(n + 1)/2 node updates with no allocation after the first call on a thread (the node
 //! buffer is kept in a thread-local and reused).
@@ -22,7 +32,7 @@
 use std::cell::RefCell;
 
 use super::{Inputs, Prepared, prepare};
-use crate::error::{PricingError, Result};
+use crate::error::{PricingError, Result, finite_output};
 use crate::types::Vanilla;
 
 /// The largest accepted step count (the lattice costs O(steps²)).
@@ -38,19 +48,20 @@ thread_local! {
 ///
 /// # Errors
 /// [`PricingError::InvalidInput`] for a NaN, infinite or out-of-domain input, or `steps` of 0
-/// or above [`MAX_STEPS`] (name `steps`).
+/// or above [`MAX_STEPS`] (name `steps`); [`PricingError::Overflow`] if the value does not
+/// fit in an `f64`.
 pub fn price(option: &Vanilla, vol: f64, steps: usize) -> Result<f64> {
     check_steps(steps)?;
-    match prepare(option, vol)? {
-        Prepared::Done(value) => Ok(value),
-        Prepared::Model(o) => price_inputs(&o, steps),
-    }
+    // A lattice is a discretisation whose value can sit a little (~1e-5 relative) below the
+    // analytic European: flooring it there would put a kink into its implied volatility, so
+    // it is held to the bounds only when it misses one materially (σ = 100: percent).
+    super::checked_price(option, vol, 1e-4, |o| price_inputs(o, steps))
 }
 
 /// The lattice on prepared inputs (shared with Bjerksund-Stensland's fallback).
 pub(crate) fn price_inputs(o: &Inputs, steps: usize) -> Result<f64> {
     check_steps(steps)?;
-    Ok(run(o, steps).price)
+    finite_output("price", run(o, steps).price)
 }
 
 /// Price, delta and gamma: delta and gamma from the three nodes two steps into the tree
@@ -89,7 +100,7 @@ fn peizer_pratt(z: f64, n: f64) -> f64 {
     if z >= 0.0 { 0.5 + root } else { 0.5 - root }
 }
 
-/// Tree parameters: up and down factors and the discounted probabilities.
+/// Tree parameters: up and down factors and the risk-neutral probability of an up move.
 struct Tree {
     up: f64,
     down: f64,
@@ -110,16 +121,124 @@ fn tree(o: &Inputs, n: usize) -> Tree {
     if p > 0.0 && p < 1.0 && down > 0.0 && up > down && up.is_finite() {
         return Tree { up, down, p };
     }
-    // Jarrow-Rudd fallback, made exactly risk neutral.
-    let mu = (o.carry - 0.5 * o.vol * o.vol) * dt;
-    let sd = o.vol * dt.sqrt();
-    let up = (mu + sd).exp();
-    let down = (mu - sd).exp();
+    drifted_crr(o.carry, o.vol, dt)
+}
+
+/// The fallback when Leisen-Reimer's inversion degenerates (p rounds to 0 or 1: |d₁,₂| huge,
+/// as with σ = 100 or a drift far larger than the diffusion): a Cox-Ross-Rubinstein tree
+/// centred on the forward, u, d = e^{bΔt ± σ√Δt}. With x = e^{σ√Δt} the risk-neutral
+/// probability is p = (e^{bΔt} − d)/(u − d) = (1 − 1/x)/(x − 1/x) = 1/(1 + x), which lies in
+/// (0, ½) for every σ√Δt > 0 — the tree is well posed whatever the drift, unlike a
+/// Jarrow-Rudd tree, whose p leaves [0, 1] once |b|√Δt exceeds σ.
+fn drifted_crr(carry: f64, vol: f64, dt: f64) -> Tree {
+    let sd = vol * dt.sqrt();
     Tree {
-        up,
-        down,
-        p: (growth - down) / (up - down),
+        up: (carry * dt + sd).exp(),
+        down: (carry * dt - sd).exp(),
+        p: 1.0 / (1.0 + sd.exp()),
     }
+}
+
+/// The largest range n(|ln u| + |ln d|) of the factors S·dⁱ and (u/d)ʲ that the tree
+/// evaluates as products of powers (e^{600} ≈ 1e260, far from overflow); beyond it (σ√(nT) in
+/// the hundreds: σ = 100, or σ = 10 with 2 001 steps) node spots are formed in log space one
+/// by one.
+const LOG_RANGE: f64 = 600.0;
+
+/// The tree's time span: the option's life, or a shorter horizon beyond which exercise is
+/// provably worth less than 1e-13 of the option's scale (see [`exercise_horizon`]).
+fn horizon(o: &Inputs, n: usize) -> f64 {
+    // Only where the tree over T would be too coarse: a drift per step beyond a quarter of
+    // the diffusion per step, |μ|√Δt > σ/4. Elsewhere the tree is left as it was (its value
+    // then changes by the tree's own error, not by 1e-13: deep out-of-the-money prices of
+    // 1e-10 would otherwise move in relative terms).
+    let mu = o.carry - 0.5 * o.vol * o.vol;
+    if mu.abs() * (o.years / n as f64).sqrt() <= 0.25 * o.vol {
+        return o.years;
+    }
+    exercise_horizon(o).map_or(o.years, |h| h.min(o.years))
+}
+
+/// A horizon H < T after which the early-exercise right is worth (almost) nothing, when the
+/// drift pulls the spot away from the exercise region much faster than the diffusion can
+/// bring it back — a call with q ≫ r (q = 10, say) or a put with r ≫ q. Such an option is
+/// alive only for a time of order (σ/b)², far below one step of a tree spanning T (with
+/// q = 10 and σ = 0.2, 4e-4 years against T/301 = 3.3e-3): the tree would step over the whole
+/// exercise region and price the call several times too low. Pricing the option with
+/// maturity H instead puts every step inside it.
+///
+/// Why that is exact to the stated tolerance. Write the put as the call C(K, S, T, q, r)
+/// (put-call transformation, Haug 2007, §3.3), so that only calls need an argument. Let V(T)
+/// be the value with maturity T and τ the optimal exercise time. Exercising at τ when τ ≤ H
+/// and at H otherwise is feasible for maturity H, so
+/// V(T) − V(H) ≤ E[e^{−rτ}(S(τ) − K)⁺; τ > H] ≤ max(1, e^{−rT})·(B∞ − K)·P(sup_{t ≥ H} S(t) ≥ K),
+/// because a continuous path is exercised on reaching the boundary, which lies below the
+/// perpetual boundary B∞ = βK/(β − 1) (β > 1 the positive root of
+/// ½σ²β(β − 1) + bβ − r = 0, finite when q > 0; Merton 1973), and a positive payoff needs
+/// S ≥ K. With X(t) = ln(S(t)/S) = μt + σW(t), μ = b − σ²/2 < 0, a = ln(K/S), λ = −2μ/σ², the
+/// supremum of a Brownian motion with negative drift from X(H) has
+/// P(sup_{t ≥ H} X(t) ≥ a) = Φ((μH − a)/(σ√H)) + e^{−λa}·Φ((a + μH)/(σ√H))
+/// (the first-passage law, e.g. Borodin & Salminen 2002, 1.1.4, integrated over X(H)). The
+/// right-hand side decreases in H (the suprema are over nested sets), so the smallest H with
+/// a bound under 1e-13·max(S, K) is found by bisection on ln H.
+fn exercise_horizon(o: &Inputs) -> Option<f64> {
+    use super::bjerksund_stensland::log_norm_cdf;
+    // The call form: spot, strike, rate and yield of C(S, K, r, q) or of P's C(K, S, q, r).
+    let q_of = |rate: f64, carry: f64| rate - carry;
+    let (spot, strike, rate, carry) = match o.right {
+        crate::types::OptionRight::Call => (o.spot, o.strike, o.rate, o.carry),
+        crate::types::OptionRight::Put => (o.strike, o.spot, q_of(o.rate, o.carry), -o.carry),
+    };
+    let yield_ = q_of(rate, carry);
+    let (v, t) = (o.vol, o.years);
+    let v2 = v * v;
+    let mu = carry - 0.5 * v2;
+    if !(yield_ > 0.0 && mu < 0.0 && spot > 0.0 && strike > 0.0) {
+        return None;
+    }
+    let half_minus = 0.5 - carry / v2;
+    let beta = half_minus + (half_minus * half_minus + 2.0 * rate / v2).sqrt();
+    if !(beta > 1.0 && beta.is_finite()) {
+        return None;
+    }
+    let boundary_gain = strike / (beta - 1.0); // B∞ − K
+    let scale = o.spot.max(o.strike);
+    let log_tolerance = (1e-13 * scale / (boundary_gain * (-rate * t).exp().max(1.0))).ln();
+    let a = (strike / spot).ln();
+    let lambda = -2.0 * mu / v2;
+    let log_bound = |h: f64| {
+        let sd = v * h.sqrt();
+        let first = log_norm_cdf((mu * h - a) / sd);
+        let second = -lambda * a + log_norm_cdf((a + mu * h) / sd);
+        // ln(e^x + e^y), stably.
+        let (hi, lo) = if first > second {
+            (first, second)
+        } else {
+            (second, first)
+        };
+        hi + (lo - hi).exp().ln_1p()
+    };
+    if !(log_tolerance.is_finite() && log_bound(t) <= log_tolerance) {
+        return None;
+    }
+    // Bisection on ln H between a horizon that is certainly enough (T) and one that is not
+    // (or is absurdly short: 1e-12·T, which still leaves the tree well inside the life).
+    let (mut enough, mut short) = (t.ln(), (1e-12 * t).ln());
+    if log_bound(short.exp()) <= log_tolerance {
+        return Some(short.exp());
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (enough + short);
+        if log_bound(mid.exp()) <= log_tolerance {
+            enough = mid;
+        } else {
+            short = mid;
+        }
+        if enough - short < 1e-3 {
+            break;
+        }
+    }
+    Some(enough.exp())
 }
 
 struct Output {
@@ -129,7 +248,17 @@ struct Output {
 
 fn run(o: &Inputs, steps: usize) -> Output {
     let n = steps | 1;
+    let years = horizon(o, n);
+    let o = &Inputs { years, ..*o };
     let Tree { up, down, p } = tree(o, n);
+    // Node (i, j) is formed as S·dⁱ·(u/d)ʲ: the factors reach e^{±n|ln d|} and
+    // e^{n·ln(u/d)}, both within e^{±n(|ln u| + |ln d|)}.
+    if n as f64 * (up.ln().abs() + down.ln().abs()) > LOG_RANGE {
+        return Output {
+            price: run_log_space(o, n),
+            delta_gamma: None,
+        };
+    }
     let disc = (-o.rate * o.years / n as f64).exp();
     let (pu, pd) = (disc * p, disc * (1.0 - p));
     let theta = o.right.sign();
@@ -179,5 +308,46 @@ fn run(o: &Inputs, steps: usize) -> Output {
             (delta, (delta_high - delta_low) / (0.5 * (s[2] - s[0])))
         });
         Output { price, delta_gamma }
+    })
+}
+
+/// The tree for extreme σ√(nT) (σ = 100, say), where S·uⁿ and S·dⁿ overflow and underflow and
+/// a call's node values (∼ its node spots) would reach ∞, then ∞·0 = NaN. A call is priced as
+/// the put of its put-call transformation C(S, K, T, r, q) = P(K, S, T, q, r) (Haug 2007,
+/// §3.3), whose node values are bounded by its strike times the discounting; a put's node
+/// spots are formed in log space, so that a spot beyond the range of `f64` is ∞ (exercise
+/// worth −∞: never chosen) or 0 (exercise worth the strike), never NaN. One exponential per
+/// node: slower, and only used here.
+fn run_log_space(o: &Inputs, n: usize) -> f64 {
+    let o = match o.right {
+        crate::types::OptionRight::Put => *o,
+        crate::types::OptionRight::Call => Inputs {
+            right: crate::types::OptionRight::Put,
+            spot: o.strike,
+            strike: o.spot,
+            rate: o.rate - o.carry,
+            carry: -o.carry,
+            ..*o
+        },
+    };
+    let Tree { up, down, p } = tree(&o, n);
+    let disc = (-o.rate * o.years / n as f64).exp();
+    let (pu, pd) = (disc * p, disc * (1.0 - p));
+    let (ln_s, ln_u, ln_d) = (o.spot.ln(), up.ln(), down.ln());
+    let strike = o.strike;
+    let spot = |i: usize, j: usize| (ln_s + j as f64 * ln_u + (i - j) as f64 * ln_d).exp();
+    BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        buf.resize(n + 1, 0.0);
+        for (j, v) in buf.iter_mut().enumerate() {
+            *v = (strike - spot(n, j)).max(0.0);
+        }
+        for i in (0..n).rev() {
+            for j in 0..=i {
+                let continuation = pd * buf[j] + pu * buf[j + 1];
+                buf[j] = continuation.max(strike - spot(i, j));
+            }
+        }
+        buf[0]
     })
 }

@@ -47,13 +47,15 @@ pub mod lattice;
 
 pub use implied::{IMPLIED_VOL_LATTICE_STEPS, implied_vol, implied_vol_with};
 
-use crate::error::Result;
+use crate::error::{Result, finite_output};
 use crate::gbs::{self, Carry, GbsInputs};
 use crate::greeks::Greeks;
 use crate::types::{OptionRight, Vanilla, check_vol};
 
 /// Which American pricing model to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum AmericanModel {
     /// Barone-Adesi & Whaley (1987) quadratic approximation ([`baw`]).
     BaroneAdesiWhaley,
@@ -74,13 +76,105 @@ pub enum AmericanModel {
 /// [`PricingError::InvalidInput`](crate::PricingError) for a NaN, infinite or out-of-domain
 /// input (including lattice `steps` of 0 or above [`lattice::MAX_STEPS`]);
 /// [`PricingError::NoConvergence`](crate::PricingError) if the Barone-Adesi-Whaley critical
-/// price iteration fails.
+/// price iteration fails; [`PricingError::Overflow`](crate::PricingError) when the value does
+/// not fit in an `f64` (e.g. |r|·T in the hundreds with negative rates).
+///
+/// Every model's value is held inside the no-arbitrage bounds (the European value of every
+/// maturity up to T and the exercise value below, the spot or strike above; see
+/// `within_no_arbitrage_bounds` in the source), which bind only at the domain's edges.
 pub fn price(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<f64> {
     match model {
         AmericanModel::BaroneAdesiWhaley => baw::price(option, vol),
         AmericanModel::BjerksundStensland2002 => bjerksund_stensland::price(option, vol),
         AmericanModel::Lattice { steps } => lattice::price(option, vol, steps),
     }
+}
+
+/// Every model's public price: validation and the exact degenerate cases ([`prepare`]), the
+/// model on the rest, its value held inside the no-arbitrage bounds (below them by at most the
+/// relative `slack`; see [`within_no_arbitrage_bounds`]), and a non-finite result reported as
+/// [`PricingError::Overflow`](crate::PricingError) — so no model returns ∞ or NaN.
+pub(crate) fn checked_price(
+    option: &Vanilla,
+    vol: f64,
+    slack: f64,
+    model: impl FnOnce(&Inputs) -> Result<f64>,
+) -> Result<f64> {
+    let value = match prepare(option, vol)? {
+        Prepared::Done(value) => value,
+        Prepared::Model(o) => {
+            let value = model(&o)?;
+            within_no_arbitrage_bounds(&o, value, slack)
+        }
+    };
+    finite_output("price", value)
+}
+
+/// The model's value held inside bounds every American price obeys, whatever the model (below
+/// them only by the relative `slack`):
+/// - below: the immediate-exercise value and the European value of every maturity t ≤ T (the
+///   holder may exercise at t; an American option with a longer life is worth at least as
+///   much). The European of maturity T costs one price; where σ²T > 1 — the regime (σ = 100,
+///   say) in which the best maturity is much shorter than T and Bjerksund-Stensland's flat
+///   boundary falls percent below it — the maximum over t is searched too;
+/// - above: a call is worth at most S·max(1, e^{−qT}) (the asset, received at the best date),
+///   a put at most K·max(1, e^{−rT}).
+///
+/// The approximations are within a few cents of the truth where they were designed to work,
+/// and these bounds are not binding there; at the domain's edges (σ = 100, |r|, |q| = 10 over
+/// 100 years) they keep each answer a valid no-arbitrage price rather than an artefact of the
+/// approximation's formula.
+fn within_no_arbitrage_bounds(o: &Inputs, value: f64, slack: f64) -> f64 {
+    let european = |years: f64| gbs::price(&Inputs { years, ..*o }.gbs_at(o.spot));
+    let mut lower = max_or_nan(european(o.years), o.right.intrinsic(o.spot, o.strike));
+    if o.vol * o.vol * o.years > 1.0 {
+        lower = max_or_nan(lower, best_european(european, o.years));
+    }
+    let dividend_yield = o.rate - o.carry;
+    let upper = match o.right {
+        OptionRight::Call => o.spot * (-dividend_yield * o.years).exp().max(1.0),
+        OptionRight::Put => o.strike * (-o.rate * o.years).exp().max(1.0),
+    };
+    if value.is_nan() || lower.is_nan() {
+        return f64::NAN;
+    }
+    let value = if value < lower * (1.0 - slack) {
+        lower
+    } else {
+        value
+    };
+    value.min(upper.max(lower))
+}
+
+/// max over t ∈ (0, T] of `european(t)`: a geometric grid of 49 maturities from T down to
+/// 1e-8·T, then golden-section search between the neighbours of the best (the value is smooth
+/// and, in the regime where this is used, unimodal in ln t).
+fn best_european(european: impl Fn(f64) -> f64, years: f64) -> f64 {
+    const POINTS: i32 = 49;
+    let at = |k: f64| european(years * 10f64.powf(-8.0 * k / f64::from(POINTS - 1)));
+    let (mut best_k, mut best) = (0.0, at(0.0));
+    for k in 1..POINTS {
+        let v = at(f64::from(k));
+        if v > best {
+            (best_k, best) = (f64::from(k), v);
+        }
+    }
+    let (mut a, mut b) = (
+        (best_k - 1.0).max(0.0),
+        (best_k + 1.0).min(f64::from(POINTS - 1)),
+    );
+    let ratio = 0.5 * (5.0_f64.sqrt() - 1.0);
+    for _ in 0..30 {
+        let (c, d) = (b - ratio * (b - a), a + ratio * (b - a));
+        let (fc, fd) = (at(c), at(d));
+        best = best.max(fc).max(fd);
+        if fc > fd {
+            b = d;
+        } else {
+            a = c;
+        }
+    }
+    best
 }
 
 /// Price and first-order greeks under `model`, per 1.0 of each input as [`Greeks`] documents
@@ -110,8 +204,12 @@ pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks
     if let Prepared::Done(_) = prepare(option, vol)?
         && (option.years == 0.0 || no_early_exercise(option))
     {
-        return Ok(gbs::greeks(&european_inputs(option, vol)));
+        return gbs::greeks(&european_inputs(option, vol)).checked();
     }
+    greeks_unchecked(model, option, vol)?.checked()
+}
+
+fn greeks_unchecked(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks> {
     let bumps = match model {
         AmericanModel::Lattice { .. } => Bumps {
             spot_rel: 0.0,
@@ -129,7 +227,22 @@ pub fn greeks(model: AmericanModel, option: &Vanilla, vol: f64) -> Result<Greeks
         },
     };
     let f = |o: &Vanilla, v: f64| price(model, o, v);
-    let (value, delta, gamma) = if let AmericanModel::Lattice { steps } = model {
+    let (value, delta, gamma) = if option.spot == 0.0 || option.strike == 0.0 {
+        // At the edge of the domain: one-sided differences from S (second order for delta,
+        // first for gamma) with a step of 1e-4 of the scale.
+        let h = 1e-4 * option.spot.max(option.strike);
+        let at = |s: f64| f(&Vanilla { spot: s, ..*option }, vol);
+        let (v0, v1, v2) = (
+            at(option.spot)?,
+            at(option.spot + h)?,
+            at(option.spot + 2.0 * h)?,
+        );
+        (
+            v0,
+            (-3.0 * v0 + 4.0 * v1 - v2) / (2.0 * h),
+            (v0 - 2.0 * v1 + v2) / (h * h),
+        )
+    } else if let AmericanModel::Lattice { steps } = model {
         lattice::price_delta_gamma(option, vol, steps)?
     } else {
         spot_differences(option, bumps.spot_rel * option.spot, |o| f(o, vol))?
@@ -268,7 +381,10 @@ pub(crate) fn prepare(option: &Vanilla, vol: f64) -> Result<Prepared> {
             option.right.intrinsic(option.spot, option.strike),
         ));
     }
-    if vol == 0.0 {
+    // A zero spot stays at zero and a zero strike makes the call the asset and the put
+    // worthless: with no uncertainty left, the value is the best deterministic exercise (a put
+    // on S = 0 with r ≥ 0 is worth its strike, exercised now).
+    if vol == 0.0 || option.spot == 0.0 || option.strike == 0.0 {
         return Ok(Prepared::Done(deterministic_value(option)));
     }
     if no_early_exercise(option) {
@@ -306,6 +422,17 @@ fn european_inputs(option: &Vanilla, vol: f64) -> GbsInputs {
         b: option.carry(),
         v: vol,
         carry: Carry::FollowsRate,
+    }
+}
+
+/// max(a, b), but NaN if either is NaN: `f64::max` returns the other operand, which would turn
+/// a failed computation into a plausible, wrong number (the public functions report NaN as an
+/// error instead).
+pub(crate) fn max_or_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
     }
 }
 

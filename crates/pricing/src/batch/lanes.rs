@@ -48,6 +48,8 @@ pub(crate) struct LaneGreeks {
     pub(crate) rho: f64,
     pub(crate) dividend_rho: f64,
     pub(crate) valid: bool,
+    /// Every greek (not the price) is finite; the caller checks the price itself.
+    pub(crate) greeks_finite: bool,
 }
 
 /// Whether a lane's inputs are in the models' domain: spot and strike finite and > 0, years
@@ -136,7 +138,9 @@ pub(crate) fn gbs<const F: bool>(input: &Lane, forward: bool) -> LaneGreeks {
     let signed_cdf_d1 = theta_sign * cdf_d1;
     let spot_value = signed_cdf_d1 * spot_leg;
     let strike_value = theta_sign * cdf_d2 * strike_leg;
-    let price = (spot_value - strike_value).max(0.0);
+    let raw_price = spot_value - strike_value;
+    // Not `max(0.0)`, which would turn a NaN (overflowed e^{bT}, 0·∞) into 0.
+    let price = if raw_price < 0.0 { 0.0 } else { raw_price };
     let delta = signed_cdf_d1 * carry_df;
     // pdf_d1 = 0 without diffusion, so these vanish there as in the scalar kernel.
     let gamma = carry_df * pdf_d1 * inv_vst / s;
@@ -155,6 +159,9 @@ pub(crate) fn gbs<const F: bool>(input: &Lane, forward: bool) -> LaneGreeks {
         (t * strike_value, -carry_rho)
     };
     let out = |x: f64| if valid { x } else { f64::NAN };
+    let greeks_finite = [delta, gamma, vega, theta, rho, dividend_rho]
+        .iter()
+        .fold(true, |all, x| all & (x.abs() < f64::INFINITY));
     LaneGreeks {
         price: out(price),
         delta: out(delta),
@@ -164,5 +171,6 @@ pub(crate) fn gbs<const F: bool>(input: &Lane, forward: bool) -> LaneGreeks {
         rho: out(rho),
         dividend_rho: out(dividend_rho),
         valid,
+        greeks_finite,
     }
 }

@@ -86,7 +86,9 @@ mod lanes;
 pub mod reference;
 
 use crate::error::{ErrorCode, PricingError, Result};
+use crate::greeks::Greeks;
 use crate::types::OptionRight;
+use crate::types::{FuturesOption, Vanilla};
 use lanes::{Lane, LaneGreeks};
 
 /// Options per kernel invocation: a multiple of every vector width in use (2, 4 or 8 doubles).
@@ -94,7 +96,7 @@ const LANES: usize = 8;
 
 /// A batch of European options on a spot asset with a continuous dividend yield, for
 /// Black-Scholes-Merton: one slice per input, all of the same length, row `i` of every slice
-/// describing option `i`. Units as in [`Vanilla`](crate::Vanilla).
+/// describing option `i`. Units as in [`Vanilla`].
 #[derive(Debug, Clone, Copy)]
 pub struct BatchInputs<'a> {
     /// Call or put.
@@ -114,7 +116,7 @@ pub struct BatchInputs<'a> {
 }
 
 /// A batch of European options on forwards or futures, for Black-76. Units as in
-/// [`FuturesOption`](crate::FuturesOption).
+/// [`FuturesOption`].
 #[derive(Debug, Clone, Copy)]
 pub struct FuturesBatchInputs<'a> {
     /// Call or put.
@@ -132,7 +134,7 @@ pub struct FuturesBatchInputs<'a> {
 }
 
 /// Where the batch greeks go: one slice per output, each as long as the inputs. Units as in
-/// [`Greeks`](crate::Greeks): per 1.0 of each input, theta per year. For Black-76, delta and
+/// [`Greeks`]: per 1.0 of each input, theta per year. For Black-76, delta and
 /// gamma are with respect to the forward, rho holds the forward fixed (−T·V) and dividend rho
 /// is 0.
 #[derive(Debug)]
@@ -155,19 +157,184 @@ pub struct GreeksOut<'a> {
     pub codes: &'a mut [ErrorCode],
 }
 
+/// Owned outputs of a batch greeks call: one `Vec` per column, allocated once and reused
+/// across calls ([`GreeksColumns::view`] lends them as a [`GreeksOut`]), so that pricing a book
+/// needs no eight separate vectors and no struct literal:
+///
+/// ```
+/// use volta_pricing::{ErrorCode, OptionRight};
+/// use volta_pricing::batch::{self, BatchInputs, GreeksColumns};
+///
+/// # fn main() -> Result<(), volta_pricing::PricingError> {
+/// let n = 5_000;
+/// let (rights, spots, strikes) = (vec![OptionRight::Call; n], vec![100.0; n], vec![105.0; n]);
+/// let (years, rates, yields, vols) = (vec![0.25; n], vec![0.05; n], vec![0.01; n], vec![0.2; n]);
+/// let inputs = BatchInputs {
+///     rights: &rights,
+///     spots: &spots,
+///     strikes: &strikes,
+///     years: &years,
+///     rates: &rates,
+///     dividend_yields: &yields,
+///     vols: &vols,
+/// };
+/// let out = batch::bsm_greeks(&inputs)?; // or `bsm_greeks_into(&inputs, &mut columns.view())`
+/// assert_eq!(out.len(), n);
+/// assert!(out.codes.iter().all(|&c| c == ErrorCode::Ok));
+/// // The same as the scalar API, to rounding.
+/// let one = volta_pricing::Vanilla::try_new(OptionRight::Call, 100.0, 105.0, 0.25, 0.05, 0.01)?;
+/// assert!((out.row(0).price - volta_pricing::bsm::price(&one, 0.2)?).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GreeksColumns {
+    /// Option values.
+    pub price: Vec<f64>,
+    /// ∂V/∂S (∂V/∂F for Black-76).
+    pub delta: Vec<f64>,
+    /// ∂²V/∂S².
+    pub gamma: Vec<f64>,
+    /// ∂V/∂σ, per 1.00 of volatility.
+    pub vega: Vec<f64>,
+    /// −∂V/∂T, per year.
+    pub theta: Vec<f64>,
+    /// ∂V/∂r.
+    pub rho: Vec<f64>,
+    /// ∂V/∂q (0 for Black-76).
+    pub dividend_rho: Vec<f64>,
+    /// [`ErrorCode::Ok`], or why the row's outputs are NaN.
+    pub codes: Vec<ErrorCode>,
+}
+
+impl GreeksColumns {
+    /// Columns for `n` options (NaN, codes `Ok` until written).
+    #[must_use]
+    pub fn new(n: usize) -> Self {
+        let mut columns = Self::default();
+        columns.resize(n);
+        columns
+    }
+
+    /// Resizes every column to `n` rows (keeping the allocations when shrinking).
+    pub fn resize(&mut self, n: usize) {
+        for column in [
+            &mut self.price,
+            &mut self.delta,
+            &mut self.gamma,
+            &mut self.vega,
+            &mut self.theta,
+            &mut self.rho,
+            &mut self.dividend_rho,
+        ] {
+            column.resize(n, f64::NAN);
+        }
+        self.codes.resize(n, ErrorCode::Ok);
+    }
+
+    /// The number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Whether there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The columns lent as the `*_into` functions' output.
+    pub fn view(&mut self) -> GreeksOut<'_> {
+        GreeksOut {
+            price: &mut self.price,
+            delta: &mut self.delta,
+            gamma: &mut self.gamma,
+            vega: &mut self.vega,
+            theta: &mut self.theta,
+            rho: &mut self.rho,
+            dividend_rho: &mut self.dividend_rho,
+            codes: &mut self.codes,
+        }
+    }
+
+    /// Row `i` as [`Greeks`] (NaN fields for a row whose code is not `Ok`).
+    ///
+    /// # Panics
+    /// If `i` is out of bounds.
+    #[must_use]
+    pub fn row(&self, i: usize) -> Greeks {
+        Greeks {
+            price: self.price[i],
+            delta: self.delta[i],
+            gamma: self.gamma[i],
+            vega: self.vega[i],
+            theta: self.theta[i],
+            rho: self.rho[i],
+            dividend_rho: self.dividend_rho[i],
+        }
+    }
+}
+
+/// [`bsm_greeks_into`] into newly allocated [`GreeksColumns`].
+///
+/// # Errors
+/// As [`bsm_prices_into`].
+pub fn bsm_greeks(inputs: &BatchInputs<'_>) -> Result<GreeksColumns> {
+    let mut out = GreeksColumns::new(inputs.len_checked()?);
+    bsm_greeks_into(inputs, &mut out.view())?;
+    Ok(out)
+}
+
+/// [`black76_greeks_into`] into newly allocated [`GreeksColumns`].
+///
+/// # Errors
+/// As [`bsm_prices_into`].
+pub fn black76_greeks(inputs: &FuturesBatchInputs<'_>) -> Result<GreeksColumns> {
+    let mut out = GreeksColumns::new(inputs.len_checked()?);
+    black76_greeks_into(inputs, &mut out.view())?;
+    Ok(out)
+}
+
 impl BatchInputs<'_> {
+    /// Row `i` as the scalar API's terms (its volatility is `vols[i]`).
+    ///
+    /// # Panics
+    /// If `i` is beyond a slice.
+    #[must_use]
+    pub fn option(&self, i: usize) -> Vanilla {
+        vanilla_row(
+            [
+                self.spots,
+                self.strikes,
+                self.years,
+                self.rates,
+                self.dividend_yields,
+            ],
+            self.rights[i],
+            i,
+        )
+    }
+
     /// The number of options, after checking that every slice has it.
+    ///
+    /// # Errors
+    /// [`PricingError::SliceLength`] naming the first slice of another length.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.len_checked()
+    }
+
     fn len_checked(&self) -> Result<usize> {
         let n = self.rights.len();
         check_len(
             n,
             &[
-                self.spots.len(),
-                self.strikes.len(),
-                self.years.len(),
-                self.rates.len(),
-                self.dividend_yields.len(),
-                self.vols.len(),
+                ("spots", self.spots.len()),
+                ("strikes", self.strikes.len()),
+                ("years", self.years.len()),
+                ("rates", self.rates.len()),
+                ("dividend_yields", self.dividend_yields.len()),
+                ("vols", self.vols.len()),
             ],
         )?;
         Ok(n)
@@ -175,17 +342,39 @@ impl BatchInputs<'_> {
 }
 
 impl FuturesBatchInputs<'_> {
+    /// Row `i` as the scalar API's terms (its volatility is `vols[i]`).
+    ///
+    /// # Panics
+    /// If `i` is beyond a slice.
+    #[must_use]
+    pub fn option(&self, i: usize) -> FuturesOption {
+        FuturesOption {
+            right: self.rights[i],
+            forward: self.forwards[i],
+            strike: self.strikes[i],
+            years: self.years[i],
+            rate: self.rates[i],
+        }
+    }
+
     /// The number of options, after checking that every slice has it.
+    ///
+    /// # Errors
+    /// [`PricingError::SliceLength`] naming the first slice of another length.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.len_checked()
+    }
+
     fn len_checked(&self) -> Result<usize> {
         let n = self.rights.len();
         check_len(
             n,
             &[
-                self.forwards.len(),
-                self.strikes.len(),
-                self.years.len(),
-                self.rates.len(),
-                self.vols.len(),
+                ("forwards", self.forwards.len()),
+                ("strikes", self.strikes.len()),
+                ("years", self.years.len()),
+                ("rates", self.rates.len()),
+                ("vols", self.vols.len()),
             ],
         )?;
         Ok(n)
@@ -207,28 +396,42 @@ impl GreeksOut<'_> {
         }
     }
 
-    fn lens(&self) -> [usize; 8] {
+    fn lens(&self) -> [(&'static str, usize); 8] {
         [
-            self.price.len(),
-            self.delta.len(),
-            self.gamma.len(),
-            self.vega.len(),
-            self.theta.len(),
-            self.rho.len(),
-            self.dividend_rho.len(),
-            self.codes.len(),
+            ("price", self.price.len()),
+            ("delta", self.delta.len()),
+            ("gamma", self.gamma.len()),
+            ("vega", self.vega.len()),
+            ("theta", self.theta.len()),
+            ("rho", self.rho.len()),
+            ("dividend_rho", self.dividend_rho.len()),
+            ("codes", self.codes.len()),
         ]
     }
 }
 
+/// Row `i` of the spot, strike, years, rate and dividend-yield columns.
+fn vanilla_row(columns: [&[f64]; 5], right: OptionRight, i: usize) -> Vanilla {
+    let [spot, strike, years, rate, dividend_yield] = columns.map(|c| c[i]);
+    Vanilla {
+        right,
+        spot,
+        strike,
+        years,
+        rate,
+        dividend_yield,
+    }
+}
+
 /// `Ok` when every length equals `n`.
-fn check_len(n: usize, lens: &[usize]) -> Result<()> {
-    match lens.iter().find(|&&len| len != n) {
+fn check_len(n: usize, lens: &[(&'static str, usize)]) -> Result<()> {
+    match lens.iter().find(|&&(_, len)| len != n) {
         None => Ok(()),
-        Some(&len) => Err(PricingError::InvalidInput {
-            name: "slice length",
-            value: len as f64,
-            requirement: "equal to the length of `rights`",
+        Some(&(name, found)) => Err(PricingError::SliceLength {
+            name,
+            expected: n,
+            found,
+            reference: "rights",
         }),
     }
 }
@@ -242,10 +445,21 @@ trait Rows: Sync {
     /// padded (see [`column`]).
     fn load(&self, start: usize, n: usize) -> ChunkIn;
     fn code(&self, i: usize) -> ErrorCode;
+    /// Row `i` by the scalar API (the fallback for valid rows the kernel does not cover): the
+    /// greeks, or with `greeks = false` the price alone (the other fields NaN).
+    fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks>;
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self)
     where
         Self: Sized;
+}
+
+/// A price in a [`Greeks`] whose other fields are NaN (the price-only fallback).
+fn price_only(price: f64) -> Greeks {
+    Greeks {
+        price,
+        ..reference::NAN_GREEKS
+    }
 }
 
 /// The first invalid input's code, in the scalar API's order.
@@ -255,10 +469,6 @@ fn first_error(checks: &[(bool, ErrorCode)]) -> ErrorCode {
         .iter()
         .find(|(ok, _)| !ok)
         .map_or(ErrorCode::Ok, |&(_, code)| code)
-}
-
-fn positive(x: f64) -> bool {
-    x.is_finite() && x > 0.0
 }
 
 fn non_negative(x: f64) -> bool {
@@ -287,8 +497,8 @@ impl Rows for BatchInputs<'_> {
     #[inline(always)]
     fn code(&self, i: usize) -> ErrorCode {
         first_error(&[
-            (positive(self.spots[i]), ErrorCode::InvalidSpot),
-            (positive(self.strikes[i]), ErrorCode::InvalidStrike),
+            (non_negative(self.spots[i]), ErrorCode::InvalidSpot),
+            (non_negative(self.strikes[i]), ErrorCode::InvalidStrike),
             (non_negative(self.years[i]), ErrorCode::InvalidYears),
             (self.rates[i].is_finite(), ErrorCode::InvalidRate),
             (
@@ -297,6 +507,14 @@ impl Rows for BatchInputs<'_> {
             ),
             (non_negative(self.vols[i]), ErrorCode::InvalidVol),
         ])
+    }
+    fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks> {
+        let option = self.option(i);
+        if greeks {
+            crate::bsm::greeks(&option, self.vols[i])
+        } else {
+            crate::bsm::price(&option, self.vols[i]).map(price_only)
+        }
     }
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self) {
@@ -350,12 +568,20 @@ impl Rows for FuturesBatchInputs<'_> {
     #[inline(always)]
     fn code(&self, i: usize) -> ErrorCode {
         first_error(&[
-            (positive(self.forwards[i]), ErrorCode::InvalidSpot),
-            (positive(self.strikes[i]), ErrorCode::InvalidStrike),
+            (non_negative(self.forwards[i]), ErrorCode::InvalidSpot),
+            (non_negative(self.strikes[i]), ErrorCode::InvalidStrike),
             (non_negative(self.years[i]), ErrorCode::InvalidYears),
             (self.rates[i].is_finite(), ErrorCode::InvalidRate),
             (non_negative(self.vols[i]), ErrorCode::InvalidVol),
         ])
+    }
+    fn scalar(&self, i: usize, greeks: bool) -> Result<Greeks> {
+        let option = self.option(i);
+        if greeks {
+            crate::black76::greeks(&option, self.vols[i])
+        } else {
+            crate::black76::price(&option, self.vols[i]).map(price_only)
+        }
     }
     #[cfg(feature = "rayon")]
     fn split_at(&self, mid: usize) -> (Self, Self) {
@@ -407,7 +633,7 @@ struct ChunkOut {
     theta: [f64; LANES],
     rho: [f64; LANES],
     dividend_rho: [f64; LANES],
-    /// Whether each lane's inputs were valid.
+    /// Whether each lane's inputs were in the kernel's domain and its outputs finite.
     valid: [bool; LANES],
 }
 
@@ -448,6 +674,10 @@ impl ChunkIn {
     /// price only. Both are constants after inlining, so the greeks' arithmetic is then dead
     /// code.
     #[inline(always)]
+    #[expect(
+        clippy::needless_bitwise_bool,
+        reason = "`&` keeps the validity flag branch-free (vector compares)"
+    )]
     fn eval<const F: bool>(&self, forward: bool, greeks: bool, out: &mut ChunkOut) {
         for j in 0..LANES {
             let lane = Lane {
@@ -461,7 +691,10 @@ impl ChunkIn {
             };
             let g: LaneGreeks = lanes::gbs::<F>(&lane, forward);
             out.price[j] = g.price;
-            out.valid[j] = g.valid;
+            // A lane whose result is not finite (an overflow the scalar path reports as an
+            // error, or a zero spot or strike, which the kernel leaves to the scalar path)
+            // is redone by the scalar kernel.
+            out.valid[j] = g.valid & (g.price.abs() < f64::INFINITY) & (!greeks | g.greeks_finite);
             if greeks {
                 out.delta[j] = g.delta;
                 out.gamma[j] = g.gamma;
@@ -480,6 +713,8 @@ trait Sink: Send {
     /// Stores lanes `0..n` of `out` at rows `start..start + n`.
     fn store(&mut self, start: usize, n: usize, out: &ChunkOut);
     fn codes(&mut self) -> &mut [ErrorCode];
+    /// Stores one row's result (NaN everywhere for an error).
+    fn store_row(&mut self, i: usize, g: &Greeks);
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self)
     where
@@ -501,6 +736,9 @@ impl Sink for PricesOut<'_> {
     #[inline(always)]
     fn codes(&mut self) -> &mut [ErrorCode] {
         self.codes
+    }
+    fn store_row(&mut self, i: usize, g: &Greeks) {
+        self.prices[i] = g.price;
     }
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -531,6 +769,15 @@ impl Sink for GreeksOut<'_> {
     #[inline(always)]
     fn codes(&mut self) -> &mut [ErrorCode] {
         self.codes
+    }
+    fn store_row(&mut self, i: usize, g: &Greeks) {
+        self.price[i] = g.price;
+        self.delta[i] = g.delta;
+        self.gamma[i] = g.gamma;
+        self.vega[i] = g.vega;
+        self.theta[i] = g.theta;
+        self.rho[i] = g.rho;
+        self.dividend_rho[i] = g.dividend_rho;
     }
     #[cfg(feature = "rayon")]
     fn split_at(self, mid: usize) -> (Self, Self) {
@@ -579,13 +826,32 @@ fn chunk<R: Rows, K: Sink, const F: bool>(
 ) {
     rows.load(start, n).eval::<F>(R::FORWARD, K::GREEKS, out);
     sink.store(start, n, out);
-    let codes = &mut sink.codes()[start..start + n];
     if out.valid.iter().fold(true, |all, &v| all & v) {
-        codes.fill(ErrorCode::Ok);
+        sink.codes()[start..start + n].fill(ErrorCode::Ok);
     } else {
-        for (i, code) in codes.iter_mut().enumerate() {
-            *code = rows.code(start + i);
+        fallback(rows, sink, out, start, n);
+    }
+}
+
+/// The rows of a chunk with a lane the kernel did not settle: the code of each row and, for a
+/// valid row (a zero spot or strike, or a non-finite kernel result), the scalar API's answer —
+/// its value, or NaN and the code of its error (e.g. [`ErrorCode::Overflow`]).
+#[cold]
+#[inline(never)]
+fn fallback<R: Rows, K: Sink>(rows: &R, sink: &mut K, out: &ChunkOut, start: usize, n: usize) {
+    for i in 0..n {
+        let row = start + i;
+        let mut code = rows.code(row);
+        if code == ErrorCode::Ok && !out.valid[i] {
+            match rows.scalar(row, K::GREEKS) {
+                Ok(g) => sink.store_row(row, &g),
+                Err(e) => {
+                    sink.store_row(row, &reference::NAN_GREEKS);
+                    code = ErrorCode::from(&e);
+                }
+            }
         }
+        sink.codes()[row] = code;
     }
 }
 
@@ -607,11 +873,13 @@ fn run<R: Rows, K: Sink, const F: bool>(rows: &R, sink: &mut K) {
 
 /// `run` as a `pulp` operation, so that it is compiled once per instruction set and the
 /// best one available is picked at runtime.
+#[cfg(feature = "simd")]
 struct Job<'r, 'k, R, K, const F: bool> {
     rows: &'r R,
     sink: &'k mut K,
 }
 
+#[cfg(feature = "simd")]
 impl<R: Rows, K: Sink, const F: bool> pulp::WithSimd for Job<'_, '_, R, K, F> {
     type Output = ();
     #[inline(always)]
@@ -622,10 +890,12 @@ impl<R: Rows, K: Sink, const F: bool> pulp::WithSimd for Job<'_, '_, R, K, F> {
 
 /// Whether the baseline instruction set of a target without runtime-detected extensions has
 /// fused multiply-add (aarch64's does; x86-64's SSE2 does not).
+#[cfg(feature = "simd")]
 const BASELINE_FMA: bool = cfg!(target_arch = "aarch64");
 
 /// Runs the batch with the best instruction set of this CPU: AVX-512 (x86-64-v4) or AVX2
 /// (x86-64-v3), both with FMA, where available; else the target's baseline.
+#[cfg(feature = "simd")]
 fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
     let arch = pulp::Arch::new();
     #[cfg(target_arch = "x86_64")]
@@ -639,6 +909,15 @@ fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
         _ => {}
     }
     arch.dispatch(Job::<R, K, BASELINE_FMA> { rows, sink });
+}
+
+/// Without the `simd` feature (and without `pulp`): the same branch-free kernel compiled for
+/// the target's baseline instruction set (SSE2 on x86-64, NEON on aarch64) or whatever
+/// `-C target-cpu` enables — the same results as the runtime-dispatched path on a CPU of that
+/// baseline.
+#[cfg(not(feature = "simd"))]
+fn dispatch<R: Rows, K: Sink>(rows: &R, sink: &mut K) {
+    run::<R, K, { crate::fastmath::SCALAR_FMA }>(rows, sink);
 }
 
 /// Rows per rayon task: large enough to amortise the task, a multiple of [`LANES`].
@@ -669,14 +948,17 @@ fn par_dispatch<R: Rows, K: Sink>(rows: &R, sink: K) {
 /// per row in `codes` (NaN price and the code of the first bad input for an invalid row).
 ///
 /// # Errors
-/// [`PricingError::InvalidInput`] named `slice length` if any slice (input or output) is not
-/// as long as `inputs.rights`.
+/// [`PricingError::SliceLength`] if any slice (input or output) is not as long as
+/// `inputs.rights`.
 pub fn bsm_prices_into(
     inputs: &BatchInputs<'_>,
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     dispatch(inputs, &mut PricesOut { prices, codes });
     Ok(())
 }
@@ -701,7 +983,10 @@ pub fn black76_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     dispatch(inputs, &mut PricesOut { prices, codes });
     Ok(())
 }
@@ -722,12 +1007,16 @@ pub fn black76_greeks_into(inputs: &FuturesBatchInputs<'_>, out: &mut GreeksOut<
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_bsm_prices_into(
     inputs: &BatchInputs<'_>,
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     par_dispatch(inputs, PricesOut { prices, codes });
     Ok(())
 }
@@ -737,6 +1026,7 @@ pub fn par_bsm_prices_into(
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_bsm_greeks_into(inputs: &BatchInputs<'_>, out: &mut GreeksOut<'_>) -> Result<()> {
     check_len(inputs.len_checked()?, &out.lens())?;
     par_dispatch(inputs, out.reborrow());
@@ -748,12 +1038,16 @@ pub fn par_bsm_greeks_into(inputs: &BatchInputs<'_>, out: &mut GreeksOut<'_>) ->
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_black76_prices_into(
     inputs: &FuturesBatchInputs<'_>,
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     par_dispatch(inputs, PricesOut { prices, codes });
     Ok(())
 }
@@ -763,6 +1057,7 @@ pub fn par_black76_prices_into(
 /// # Errors
 /// As [`bsm_prices_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_black76_greeks_into(
     inputs: &FuturesBatchInputs<'_>,
     out: &mut GreeksOut<'_>,
@@ -793,18 +1088,45 @@ pub struct QuoteInputs<'a> {
 }
 
 impl QuoteInputs<'_> {
+    /// Row `i` as the scalar API's terms (its price is `prices[i]`).
+    ///
+    /// # Panics
+    /// If `i` is beyond a slice.
+    #[must_use]
+    pub fn option(&self, i: usize) -> Vanilla {
+        vanilla_row(
+            [
+                self.spots,
+                self.strikes,
+                self.years,
+                self.rates,
+                self.dividend_yields,
+            ],
+            self.rights[i],
+            i,
+        )
+    }
+
+    /// The number of quotes, after checking that every slice has it.
+    ///
+    /// # Errors
+    /// [`PricingError::SliceLength`] naming the first slice of another length.
+    pub fn checked_len(&self) -> Result<usize> {
+        self.len_checked(&[])
+    }
+
     /// The number of quotes, after checking that every slice (and each output) has it.
-    fn len_checked(&self, outputs: &[usize]) -> Result<usize> {
+    fn len_checked(&self, outputs: &[(&'static str, usize)]) -> Result<usize> {
         let n = self.rights.len();
         check_len(
             n,
             &[
-                self.spots.len(),
-                self.strikes.len(),
-                self.years.len(),
-                self.rates.len(),
-                self.dividend_yields.len(),
-                self.prices.len(),
+                ("spots", self.spots.len()),
+                ("strikes", self.strikes.len()),
+                ("years", self.years.len()),
+                ("rates", self.rates.len()),
+                ("dividend_yields", self.dividend_yields.len()),
+                ("prices", self.prices.len()),
             ],
         )?;
         check_len(n, outputs)?;
@@ -818,13 +1140,13 @@ impl QuoteInputs<'_> {
 /// and its [`ErrorCode`] (the first bad input, or the no-arbitrage bound it crosses).
 ///
 /// # Errors
-/// [`PricingError::InvalidInput`] named `slice length` when the slices differ in length.
+/// [`PricingError::SliceLength`] when the slices differ in length.
 pub fn bsm_implied_vols_into(
     quotes: &QuoteInputs<'_>,
     vols: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    let n = quotes.len_checked(&[vols.len(), codes.len()])?;
+    let n = quotes.len_checked(&[("vols", vols.len()), ("codes", codes.len())])?;
     let rows = quotes
         .rights
         .iter()
@@ -859,6 +1181,7 @@ pub fn bsm_implied_vols_into(
 /// # Errors
 /// As [`bsm_implied_vols_into`].
 #[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
 pub fn par_bsm_implied_vols_into(
     quotes: &QuoteInputs<'_>,
     vols: &mut [f64],
@@ -866,7 +1189,7 @@ pub fn par_bsm_implied_vols_into(
 ) -> Result<()> {
     use rayon::prelude::*;
     const BLOCK: usize = 4096;
-    quotes.len_checked(&[vols.len(), codes.len()])?;
+    quotes.len_checked(&[("vols", vols.len()), ("codes", codes.len())])?;
     vols.par_chunks_mut(BLOCK)
         .zip(codes.par_chunks_mut(BLOCK))
         .enumerate()

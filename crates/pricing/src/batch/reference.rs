@@ -10,7 +10,7 @@ use crate::{black76, bsm};
 
 use super::{BatchInputs, FuturesBatchInputs, GreeksOut, check_len};
 
-const NAN_GREEKS: Greeks = Greeks {
+pub(super) const NAN_GREEKS: Greeks = Greeks {
     price: f64::NAN,
     delta: f64::NAN,
     gamma: f64::NAN,
@@ -37,24 +37,11 @@ fn write_row(out: &mut GreeksOut<'_>, i: usize, result: Result<Greeks>) {
 }
 
 fn vanilla(inputs: &BatchInputs<'_>, i: usize) -> Vanilla {
-    Vanilla {
-        right: inputs.rights[i],
-        spot: inputs.spots[i],
-        strike: inputs.strikes[i],
-        years: inputs.years[i],
-        rate: inputs.rates[i],
-        dividend_yield: inputs.dividend_yields[i],
-    }
+    inputs.option(i)
 }
 
 fn futures(inputs: &FuturesBatchInputs<'_>, i: usize) -> FuturesOption {
-    FuturesOption {
-        right: inputs.rights[i],
-        forward: inputs.forwards[i],
-        strike: inputs.strikes[i],
-        years: inputs.years[i],
-        rate: inputs.rates[i],
-    }
+    inputs.option(i)
 }
 
 /// A price result as the batch writes it.
@@ -86,7 +73,10 @@ pub fn bsm_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     for i in 0..inputs.rights.len() {
         (prices[i], codes[i]) = price_row(bsm::price(&vanilla(inputs, i), inputs.vols[i]));
     }
@@ -114,7 +104,10 @@ pub fn black76_prices_into(
     prices: &mut [f64],
     codes: &mut [ErrorCode],
 ) -> Result<()> {
-    check_len(inputs.len_checked()?, &[prices.len(), codes.len()])?;
+    check_len(
+        inputs.len_checked()?,
+        &[("prices", prices.len()), ("codes", codes.len())],
+    )?;
     for i in 0..inputs.rights.len() {
         (prices[i], codes[i]) = price_row(black76::price(&futures(inputs, i), inputs.vols[i]));
     }

@@ -341,8 +341,10 @@ mod tests {
         let err = crate::batch::bsm_implied_vols_into(&quotes, &mut vols, &mut codes).unwrap_err();
         assert!(matches!(
             err,
-            PricingError::InvalidInput {
-                name: "slice length",
+            PricingError::SliceLength {
+                name: "dividend_yields",
+                expected: 2,
+                found: 1,
                 ..
             }
         ));

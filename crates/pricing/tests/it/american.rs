@@ -344,7 +344,7 @@ fn invalid_inputs_are_rejected_without_panicking() {
             },
             Vanilla { spot: -1.0, ..good },
             Vanilla {
-                strike: 0.0,
+                strike: -0.0001,
                 ..good
             },
             Vanilla {

@@ -251,7 +251,7 @@ fn invalid_rows_give_nan_and_their_code_without_disturbing_neighbours() {
     let cases: [(usize, Spoil, ErrorCode); 10] = [
         (1, |b, i| b.spots[i] = f64::NAN, ErrorCode::InvalidSpot),
         (3, |b, i| b.spots[i] = -5.0, ErrorCode::InvalidSpot),
-        (4, |b, i| b.strikes[i] = 0.0, ErrorCode::InvalidStrike),
+        (4, |b, i| b.strikes[i] = -1.0, ErrorCode::InvalidStrike),
         (7, |b, i| b.years[i] = -0.1, ErrorCode::InvalidYears),
         (8, |b, i| b.rates[i] = f64::INFINITY, ErrorCode::InvalidRate),
         (
@@ -341,9 +341,11 @@ fn mismatched_lengths_are_an_error() {
     assert!(
         matches!(
             err,
-            PricingError::InvalidInput {
-                name: "slice length",
-                ..
+            PricingError::SliceLength {
+                name: "vols",
+                expected: 5,
+                found: 4,
+                reference: "rights",
             }
         ),
         "{err:?}"
@@ -434,4 +436,52 @@ proptest! {
         }
         check_all_models(&b);
     }
+}
+
+/// Issue 18 §3 in the batch: a zero spot or strike is priced (by the scalar kernel, row by
+/// row), a result beyond `f64` is NaN with [`ErrorCode::Overflow`] — as the scalar API says —
+/// and the neighbours are untouched.
+#[test]
+fn zero_spot_or_strike_and_overflow_rows_follow_the_scalar_api() {
+    let mut b = Batch::random(16, 21);
+    let good = run(batch::bsm_greeks_into, &b.inputs(), 16);
+    b.spots[2] = 0.0;
+    b.strikes[5] = 0.0;
+    // r = −10 for 100 years: a put worth K·e^{1000}, a call whose legs overflow.
+    (b.rates[9], b.years[9]) = (-10.0, 100.0);
+    (b.dividend_yields[12], b.years[12]) = (-10.0, 100.0);
+    let simd = run(batch::bsm_greeks_into, &b.inputs(), 16);
+    let scalar = run(reference::bsm_greeks_into, &b.inputs(), 16);
+    assert_eq!(simd.codes, scalar.codes);
+    for i in [2, 5] {
+        assert_eq!(simd.codes[i], ErrorCode::Ok);
+        for (col, reference) in simd.cols.iter().zip(&scalar.cols) {
+            assert_eq!(col[i].to_bits(), reference[i].to_bits(), "row {i}");
+        }
+    }
+    assert!(simd.codes[9] == ErrorCode::Overflow || simd.codes[12] == ErrorCode::Overflow);
+    for i in [0, 1, 3, 4, 6, 7, 8, 10, 11, 13, 14, 15] {
+        assert_eq!(
+            simd.cols[0][i].to_bits(),
+            good.cols[0][i].to_bits(),
+            "row {i}"
+        );
+    }
+    let zero_put = match b.rights[2] {
+        OptionRight::Put => b.strikes[2] * (-b.rates[2] * b.years[2]).exp(),
+        OptionRight::Call => 0.0,
+    };
+    assert!((run(batch::bsm_greeks_into, &b.inputs(), 16).cols[0][2] - zero_put).abs() < 1e-12);
+    let (mut prices, mut codes) = (vec![0.0; 16], vec![ErrorCode::Ok; 16]);
+    batch::bsm_prices_into(&b.inputs(), &mut prices, &mut codes).unwrap();
+    assert_eq!(
+        prices[2].to_bits(),
+        run(reference::bsm_greeks_into, &b.inputs(), 16).cols[0][2].to_bits()
+    );
+    assert!(
+        prices
+            .iter()
+            .zip(&codes)
+            .all(|(p, c)| p.is_finite() == (*c == ErrorCode::Ok))
+    );
 }

@@ -4,4 +4,7 @@ mod american;
 mod batch;
 mod european_properties;
 mod european_reference;
+mod extremes;
 mod implied_vol;
+#[cfg(feature = "serde")]
+mod serde_types;
