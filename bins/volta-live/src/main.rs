@@ -5,6 +5,7 @@
 //! it after the session under way (in real time: at once, before the next event). `ib-paper` and `ib-live` need the Interactive
 //! Brokers adapter, which this build does not have yet: they say so and exit.
 
+mod ib;
 mod paced;
 mod wall;
 
@@ -41,7 +42,7 @@ enum Mode {
 #[command(
     name = "volta-live",
     version,
-    about = "Trade Volta's strategies: sim-paper on the simulated broker (IB paper and live to come)"
+    about = "Trade Volta's strategies: sim-paper on the simulated broker, or Interactive Brokers through TWS / IB Gateway"
 )]
 struct Cli {
     /// Where orders go.
@@ -91,15 +92,14 @@ struct Cli {
     /// otherwise.
     #[arg(long)]
     monitor_config: Option<PathBuf>,
+    #[command(flatten)]
+    ib: ib::IbArgs,
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
     match cli.mode {
         Mode::SimPaper => sim_paper(cli),
-        Mode::IbPaper => bail!(
-            "--mode ib-paper needs the Interactive Brokers adapter (volta-ib), which this build \
-             does not have yet; use --mode sim-paper"
-        ),
+        Mode::IbPaper => ib::ib_session(cli, &load_config(cli)?.0, false),
         Mode::IbLive => {
             let consent = std::env::var(LIVE_CONSENT_VAR).unwrap_or_default();
             if !cli.i_accept_live_trading || consent != LIVE_CONSENT_VALUE {
@@ -108,10 +108,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                      {LIVE_CONSENT_VAR}={LIVE_CONSENT_VALUE} in the environment"
                 );
             }
-            bail!(
-                "--mode ib-live needs the Interactive Brokers adapter (volta-ib), which this \
-                 build does not have yet; nothing was sent"
-            )
+            ib::ib_session(cli, &load_config(cli)?.0, true)
         }
     }
 }

@@ -239,13 +239,29 @@ fn live_trading_needs_the_flag_and_the_variable() {
             "{args:?} {consent:?}: {err}"
         );
     }
+    // Both consents: it goes on to connect (here to a port where nothing listens).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let err = refused(
-        &["--mode", "ib-live", "--i-accept-live-trading"],
+        &[
+            "--mode",
+            "ib-live",
+            "--i-accept-live-trading",
+            "--ib-port",
+            &port,
+        ],
         Some("I_ACCEPT_REAL_MONEY"),
     );
-    assert!(err.contains("does not have yet; nothing was sent"), "{err}");
-    let err = refused(&["--mode", "ib-paper"], None);
-    assert!(err.contains("use --mode sim-paper"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot connect to TWS / IB Gateway at 127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
 }
 
 #[test]

@@ -234,6 +234,27 @@ impl IbBroker {
         self.breaker.reset();
     }
 
+    /// The settings it was connected with.
+    #[must_use]
+    pub const fn config(&self) -> &IbConfig {
+        &self.config
+    }
+
+    /// TWS's clock, in seconds since 1970.
+    ///
+    /// # Errors
+    /// [`IbError::Request`].
+    #[expect(
+        clippy::redundant_closure_for_method_calls,
+        reason = "naming the method needs the `time` crate, which is ibapi's, not ours"
+    )]
+    pub fn server_unix_seconds(&self) -> Result<i64> {
+        self.client
+            .server_time()
+            .map(|t| t.unix_timestamp())
+            .map_err(|e| IbError::request("server time", e))
+    }
+
     /// Whether the API session is up.
     #[must_use]
     pub fn is_connected(&self) -> bool {
