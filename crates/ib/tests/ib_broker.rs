@@ -65,6 +65,21 @@ fn put_spread(quantity: u32) -> ComboOrder {
     .unwrap()
 }
 
+/// Places an opening order the fake works without filling; returns once IB has it working.
+fn place_working(tws: &FakeTws, broker: &mut IbBroker, order: ComboOrder) -> (OrderId, String) {
+    let id = broker.place(order, opening()).unwrap();
+    let order_ref = broker.order_ref(id);
+    assert!(tws.wait_until(
+        |s| {
+            s.orders
+                .values()
+                .any(|o| o.order_ref == order_ref && o.is_working())
+        },
+        Duration::from_secs(10)
+    ));
+    (id, order_ref)
+}
+
 fn opening() -> OrderTag {
     OrderTag::new("put-spread", "p1", "open: iv rank 62")
 }
@@ -163,12 +178,7 @@ fn partial_fills_move_the_ledger_to_partially_filled_and_the_fill_is_reported_on
     tws.push_behaviour(OrderBehaviour::Work);
     let dir = tempfile::tempdir().unwrap();
     let mut broker = connect(&tws, &dir.path().join("live.db"));
-    let id = broker.place(put_spread(3), opening()).unwrap();
-    let order_ref = broker.order_ref(id);
-    assert!(tws.wait_until(
-        |s| s.orders.values().any(|o| o.order_ref == order_ref),
-        Duration::from_secs(10)
-    ));
+    let (id, order_ref) = place_working(&tws, &mut broker, put_spread(3));
     assert!(tws.fill_part(order_ref.as_str(), 1.0));
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut events = Vec::new();
@@ -245,16 +255,7 @@ fn a_working_order_cancelled_on_request_ends_cancelled() {
     tws.push_behaviour(OrderBehaviour::Work);
     let dir = tempfile::tempdir().unwrap();
     let mut broker = connect(&tws, &dir.path().join("live.db"));
-    let id = broker.place(put_spread(1), opening()).unwrap();
-    let order_ref = broker.order_ref(id);
-    assert!(tws.wait_until(
-        |s| {
-            s.orders
-                .values()
-                .any(|o| o.order_ref == order_ref && o.is_working())
-        },
-        Duration::from_secs(10)
-    ));
+    let (id, _) = place_working(&tws, &mut broker, put_spread(1));
     broker.cancel(id).unwrap();
     let events = poll_until(&mut broker, is_end_of(id));
     assert!(events.iter().any(|e| matches!(e.kind,
@@ -311,16 +312,7 @@ fn a_fill_while_the_connection_is_down_is_booked_once_after_the_reconnect() {
     tws.push_behaviour(OrderBehaviour::Work);
     let dir = tempfile::tempdir().unwrap();
     let mut broker = connect(&tws, &dir.path().join("live.db"));
-    let id = broker.place(put_spread(1), opening()).unwrap();
-    let order_ref = broker.order_ref(id);
-    assert!(tws.wait_until(
-        |s| {
-            s.orders
-                .values()
-                .any(|o| o.order_ref == order_ref && o.is_working())
-        },
-        Duration::from_secs(10)
-    ));
+    let (id, order_ref) = place_working(&tws, &mut broker, put_spread(1));
     tws.set_accepting(false);
     tws.drop_connections();
     assert!(tws.fill_order(order_ref.as_str()));
@@ -349,20 +341,8 @@ fn a_restart_books_a_fill_that_happened_while_the_trader_was_stopped_once() {
     tws.push_behaviour(OrderBehaviour::Work);
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("live.db");
-    let (id, order_ref) = {
-        let mut broker = connect(&tws, &ledger);
-        let id = broker.place(put_spread(1), opening()).unwrap();
-        let order_ref = broker.order_ref(id);
-        assert!(tws.wait_until(
-            |s| {
-                s.orders
-                    .values()
-                    .any(|o| o.order_ref == order_ref && o.is_working())
-            },
-            Duration::from_secs(10)
-        ));
-        (id, order_ref)
-    };
+    // The trader stops (its broker dropped) while the order works.
+    let (id, order_ref) = place_working(&tws, &mut connect(&tws, &ledger), put_spread(1));
     assert!(tws.fill_order(order_ref.as_str()));
     let mut broker = connect(&tws, &ledger);
     let events = poll_until(&mut broker, is_end_of(id));
