@@ -23,8 +23,8 @@
 //! polled between events, and ibapi's blocking subscriptions are iterators with `try_next`;
 //! an async runtime would add a second scheduler for nothing.
 //!
-//! With the `fake-tws` feature, [`fake_tws`] is a scripted TWS on 127.0.0.1 speaking the real
-//! wire protocol, for tests:
+//! With the `fake-tws` feature, the module `fake_tws` is a scripted TWS on 127.0.0.1
+//! speaking the real wire protocol, for tests:
 //!
 //! ```
 //! # #[cfg(feature = "fake-tws")]
