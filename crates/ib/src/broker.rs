@@ -84,7 +84,8 @@ pub struct IbBroker {
     client: Client,
     updates: Option<Subscription<OrderUpdate>>,
     /// Replies to cancel requests (IB may route the cancelled status here, not to `updates`).
-    cancels: Vec<Subscription<ibapi::orders::CancelOrder>>,
+    /// Dropped once their order has ended.
+    cancels: Vec<(OrderId, Subscription<ibapi::orders::CancelOrder>)>,
     ledger: IntentLedger,
     ref_prefix: String,
     con_ids: ConIdCache,
@@ -644,7 +645,20 @@ impl IbBroker {
     fn drain_cancels(&mut self) -> Result<()> {
         let mut statuses = Vec::new();
         let mut notices = Vec::new();
-        self.cancels.retain(|replies| {
+        let ended: Vec<OrderId> = self
+            .cancels
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| {
+                self.orders
+                    .get(id)
+                    .is_none_or(|t| t.state.status.is_terminal())
+            })
+            .collect();
+        self.cancels.retain(|(id, replies)| {
+            if ended.contains(id) {
+                return false;
+            }
             loop {
                 match replies.try_next() {
                     Some(Ok(SubscriptionItem::Data(ibapi::orders::CancelOrder::OrderStatus(
@@ -1076,7 +1090,7 @@ impl Broker for IbBroker {
                     .client
                     .cancel_order(ib_id, "")
                     .map_err(|e| IbError::request("cancel order", e))?;
-                self.cancels.push(replies);
+                self.cancels.push((id, replies));
                 Ok(())
             }
             None => Err(IbError::Unsupported {
