@@ -68,9 +68,9 @@ pub(crate) fn ib_session(cli: &Cli, config: &BacktestConfig, live: bool) -> anyh
     let report = broker.pre_open(wall_unix_seconds(), live)?;
     println!("pre-open checks passed: {report}");
     bail!(
-        "trading on IB needs the IB market-data source (option chains from reqSecDefOptParams and \
-         quote snapshots), which this build does not have yet: the checks passed and nothing was \
-         sent; use --mode sim-paper to trade the simulated broker"
+        "trading on IB needs the IB market-data source (a live feed of IB's option chains and \
+         the underlyings' history at each decision), which this build does not have yet: the \
+         checks passed and nothing was sent; use --mode sim-paper to trade the simulated broker"
     )
 }
 

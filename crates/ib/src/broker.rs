@@ -235,6 +235,10 @@ impl IbBroker {
         self.breaker.reset();
     }
 
+    pub(crate) const fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The settings it was connected with.
     #[must_use]
     pub const fn config(&self) -> &IbConfig {

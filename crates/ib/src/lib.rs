@@ -16,6 +16,8 @@
 //!   and the symbol set, legs as held, one net limit on the exchange's tick grid.
 //! - **A circuit breaker** ([`CircuitBreaker`]): repeated errors, a rejection or a lost
 //!   connection stop new openings; closing orders still go.
+//! - **Option chains** ([`IbBroker::chain_snapshot`]): `reqSecDefOptParams` for expiries and
+//!   strikes, then paced quote snapshots of the part a strategy can use.
 //! - **Pre-open checks** ([`PreOpenReport`]): the account kind (paper or live) matches the mode,
 //!   the clocks agree, the ledger is reconciled.
 //!
@@ -64,6 +66,7 @@
 
 mod breaker;
 mod broker;
+mod chains;
 mod checks;
 mod config;
 pub mod contracts;
@@ -75,6 +78,7 @@ pub mod fake_tws;
 
 pub use breaker::CircuitBreaker;
 pub use broker::{FaultPoint, IbBroker};
+pub use chains::ChainRequest;
 pub use checks::{MAX_CLOCK_SKEW_SECONDS, PreOpenReport, is_paper_account};
 pub use config::{BreakerConfig, IbConfig, IbEndpoint, MarketDataKind};
 pub use error::{IbError, Result};
