@@ -577,16 +577,7 @@ impl SimBroker {
         self.next_order += 1;
         self.orders.insert(
             id,
-            OrderState {
-                id,
-                request: request.clone(),
-                tag: tag.clone(),
-                tif,
-                status: OrderStatus::Submitted,
-                submitted_at: self.now,
-                modifications: 0,
-                fill: None,
-            },
+            OrderState::submitted(id, request.clone(), tag.clone(), tif, self.now),
         );
         self.emit(EventKind::Submitted {
             order: id,

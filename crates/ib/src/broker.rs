@@ -329,40 +329,44 @@ impl IbBroker {
                     self.book_commission(c);
                 }
             }
-            let status = match intent.state {
-                IntentState::Filled => OrderStatus::Filled,
-                IntentState::Cancelled => OrderStatus::Cancelled(CancelReason::Requested),
-                IntentState::Rejected => {
-                    OrderStatus::Rejected(intent.detail.clone().unwrap_or_default())
-                }
-                _ => OrderStatus::Submitted,
-            };
-            if let Some(ib) = intent.ib_order_id {
-                self.by_ib_id.insert(ib, id);
-            }
-            self.by_ref.insert(intent.order_ref.clone(), id);
-            self.orders.insert(
-                id,
-                Tracked {
-                    state: OrderState {
-                        id,
-                        request: intent.request.clone(),
-                        tag: intent.tag.clone(),
-                        tif: intent.tif,
-                        status,
-                        submitted_at: intent.created_at,
-                        modifications: 0,
-                        fill: None,
-                    },
-                    intent: intent.state,
-                    ib_order_id: intent.ib_order_id,
-                    ib_status: None,
-                    rejection: intent.detail.clone(),
-                    cancel_requested: false,
-                },
-            );
+            self.track(&intent);
         }
         Ok(())
+    }
+
+    /// Follows an order as the ledger holds it: its state, and IB's ids for it.
+    fn track(&mut self, intent: &IntentRecord) {
+        let id = intent.order_id;
+        let mut state = OrderState::submitted(
+            id,
+            intent.request.clone(),
+            intent.tag.clone(),
+            intent.tif,
+            intent.created_at,
+        );
+        state.status = match intent.state {
+            IntentState::Filled => OrderStatus::Filled,
+            IntentState::Cancelled => OrderStatus::Cancelled(CancelReason::Requested),
+            IntentState::Rejected => {
+                OrderStatus::Rejected(intent.detail.clone().unwrap_or_default())
+            }
+            _ => OrderStatus::Submitted,
+        };
+        if let Some(ib) = intent.ib_order_id {
+            self.by_ib_id.insert(ib, id);
+        }
+        self.by_ref.insert(intent.order_ref.clone(), id);
+        self.orders.insert(
+            id,
+            Tracked {
+                state,
+                intent: intent.state,
+                ib_order_id: intent.ib_order_id,
+                ib_status: None,
+                rejection: intent.detail.clone(),
+                cancel_requested: false,
+            },
+        );
     }
 
     /// Matches the ledger with IB by orderRef (see the module docs). Called on start and after
@@ -948,27 +952,7 @@ impl IbBroker {
             reported: false,
         };
         self.ledger.record_intent(&intent)?;
-        self.by_ref.insert(order_ref, id);
-        self.orders.insert(
-            id,
-            Tracked {
-                state: OrderState {
-                    id,
-                    request: request.clone(),
-                    tag: tag.clone(),
-                    tif,
-                    status: OrderStatus::Submitted,
-                    submitted_at: self.now,
-                    modifications: 0,
-                    fill: None,
-                },
-                intent: IntentState::Intent,
-                ib_order_id: None,
-                ib_status: None,
-                rejection: None,
-                cancel_requested: false,
-            },
-        );
+        self.track(&intent);
         self.emit(EventKind::Submitted {
             order: id,
             request,

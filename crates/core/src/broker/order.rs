@@ -231,3 +231,26 @@ pub struct OrderState {
     /// The fill, once filled.
     pub fill: Option<Fill>,
 }
+
+impl OrderState {
+    /// An order as a broker first records it: working, never modified, not filled.
+    #[must_use]
+    pub const fn submitted(
+        id: OrderId,
+        request: OrderRequest,
+        tag: OrderTag,
+        tif: TimeInForce,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id,
+            request,
+            tag,
+            tif,
+            status: OrderStatus::Submitted,
+            submitted_at: at,
+            modifications: 0,
+            fill: None,
+        }
+    }
+}
