@@ -36,6 +36,7 @@ use volta_core::broker::{
     Marks, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, Position, Settlements,
     StockOrder, TimeInForce, Venue,
 };
+use volta_core::calendar::REGULAR_CLOSE;
 use volta_core::order::{ComboOrder, Instrument};
 use volta_core::{ChainSnapshot, ContractKey, Money, OptionContract, Price, Underlying};
 
@@ -854,7 +855,7 @@ impl IbBroker {
         } else if units == 0 && ended_at_ib {
             let reason = if t.cancel_requested {
                 CancelReason::Requested
-            } else if t.state.tif == TimeInForce::Day && self.now.time() >= close_time() {
+            } else if t.state.tif == TimeInForce::Day && self.now.time() >= REGULAR_CLOSE {
                 CancelReason::DayEnd
             } else {
                 // Cancelled at IB without Volta asking (in TWS by a person, or by IB itself).
@@ -1013,10 +1014,6 @@ impl IbBroker {
     }
 }
 
-fn close_time() -> chrono::NaiveTime {
-    chrono::NaiveTime::from_hms_opt(16, 0, 0).unwrap_or_default()
-}
-
 /// One leg's fill: its signed contracts and volume-weighted price.
 fn leg_fill(instrument: &Instrument, executions: &[ExecutionRecord]) -> Result<LegFill> {
     let mine: Vec<&ExecutionRecord> = executions
@@ -1166,7 +1163,7 @@ impl Venue for IbBroker {
     fn on_session_close(&mut self, date: NaiveDate, _settlements: &Settlements) -> Result<()> {
         // IB cancels DAY orders and OCC settles expiring options; the close reconciles with
         // IB so that whatever happened is in the ledger before the backup.
-        self.now = self.now.max(date.and_time(close_time()));
+        self.now = self.now.max(date.and_time(REGULAR_CLOSE));
         self.reconcile()
     }
 
