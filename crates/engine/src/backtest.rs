@@ -11,8 +11,9 @@ use volta_broker::{
     AM_SETTLEMENT_STAND_IN, Dividend, EarlyAssignment, FillModel, FillOdds, SimBroker, SimConfig,
     SizeLimit, Venue,
 };
+use volta_core::broker::LiveMarket;
 use volta_core::calendar::REGULAR_OPEN;
-use volta_core::{DailyBar, Money, RatesAndYield, Underlying, tick};
+use volta_core::{DailyBar, Money, NyseCalendar, RatesAndYield, Underlying, tick};
 use volta_data::DataDir;
 use volta_data::dividends::{self, ExDividend};
 use volta_data::source::{StoreSource, SyntheticSource};
@@ -27,8 +28,9 @@ use crate::clock::{Clock, SimulatedClock, StopSignal};
 use crate::engine::{Engine, EngineConfig, RunOutput};
 use crate::error::{EngineError, Result};
 use crate::events::Observer;
-use crate::feed::{FeedUnderlying, SourceFeed};
+use crate::feed::{Feed, FeedUnderlying, SourceFeed};
 use crate::journal::Journal;
+use crate::live::LiveFeed;
 use crate::metrics::{Attribution, EquitySample, Metrics, TradeRecord};
 use crate::report::Summary;
 use crate::signals::Signals;
@@ -364,6 +366,15 @@ pub struct BacktestResult {
     pub halted_at: Option<chrono::NaiveDateTime>,
 }
 
+/// What a run needs besides its feed.
+struct RunParts {
+    signals: Signals,
+    provenance: Vec<String>,
+    data: String,
+    /// Ex-dividend dates of the underlyings whose options can be assigned early.
+    dividends: Vec<ExDividend>,
+}
+
 struct Prepared {
     underlyings: Vec<FeedUnderlying>,
     signals: Signals,
@@ -477,7 +488,138 @@ impl Backtest {
         };
         let mut feed = SourceFeed::new(prepared.underlyings, self.start, self.end)?;
         let first = feed.dates()[0];
+        let run = RunParts {
+            signals: prepared.signals,
+            provenance: prepared.provenance,
+            data: prepared.data,
+            dividends: prepared.dividends,
+        };
+        self.run_feed(
+            mode,
+            first,
+            run,
+            &mut feed,
+            (clock, venue),
+            progress,
+            observers,
+            stop,
+        )
+    }
 
+    /// Trades live: as [`Backtest::run_on_venue`], on sessions that `market` (Interactive
+    /// Brokers) gives as they happen ([`LiveFeed`]): each session's chains at its decision
+    /// time, 15 minutes before the close, and its last prices at the close. The signals (VIX
+    /// rank, regime) come from the store's history (`data` must be [`DataChoice::Store`]),
+    /// read again before each session; the history must reach the session before the first
+    /// one traded. `clock` builds both the engine's clock and the feed's (two instances of
+    /// the same time). The run is journaled under `mode`.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for synthetic data; [`EngineError::MissingData`] for a
+    /// history that stops before the previous session; the market's errors
+    /// ([`EngineError::LiveMarket`]); any error of the run.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the run's parts, each injected by the binary that wires them"
+    )]
+    pub fn run_live<C: Clock, V: Venue, M: LiveMarket>(
+        &self,
+        mode: &str,
+        mut clock: impl FnMut(chrono::NaiveDateTime) -> C,
+        venue: impl FnOnce(SimConfig) -> Result<V>,
+        market: M,
+        recorder: Option<crate::live::SessionRecorder>,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
+        self.config.validate()?;
+        let DataChoice::Store(path) = &self.data else {
+            return Err(bad(
+                "data",
+                "synthetic",
+                "the store (live decisions take the VIX rank and the regime from its history)",
+            ));
+        };
+        let first = NyseCalendar
+            .sessions_between(self.start, self.end)?
+            .first()
+            .copied()
+            .ok_or_else(|| {
+                bad(
+                    "start..end",
+                    format!("{}..{}", self.start, self.end),
+                    "a range with at least one NYSE session",
+                )
+            })?;
+        let mut history = LiveHistory {
+            store: path.clone(),
+            underlying: self.config.underlyings[0].clone(),
+            vix_index: self.config.vix_index.clone(),
+            warmup_days: self.config.warmup_days,
+            started: false,
+        };
+        let signals = history.signals_before(first)?;
+        let start = first.and_time(chrono::NaiveTime::MIN);
+        let underlyings = self
+            .config
+            .underlyings
+            .iter()
+            .map(|u| Underlying::try_new(u))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut feed = LiveFeed::new(
+            market,
+            clock(start),
+            underlyings,
+            (self.start, self.end),
+            Box::new(move |date| history.signals_before(date)),
+        )?;
+        if let Some(recorder) = recorder {
+            feed = feed.recording(recorder);
+        }
+        let run = RunParts {
+            provenance: vec![format!(
+                "Live market data from {}: each session's chains at its decision time (15 \
+                 minutes before the close) and its last prices at the close; regime and IV rank \
+                 from the store's {} closes and {} bars, read again each session.",
+                feed.market().name(),
+                self.config.vix_index,
+                self.config.underlyings[0]
+            )],
+            signals,
+            data: format!("live ({})", feed.market().name()),
+            dividends: Vec::new(),
+        };
+        self.run_feed(
+            mode,
+            first,
+            run,
+            &mut feed,
+            (clock, venue),
+            progress,
+            observers,
+            stop,
+        )
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the run's parts: one function for the backtest and the live trader"
+    )]
+    fn run_feed<C: Clock, V: Venue>(
+        &self,
+        mode: &str,
+        first: NaiveDate,
+        prepared: RunParts,
+        feed: &mut dyn Feed,
+        (clock, venue): (
+            impl FnOnce(chrono::NaiveDateTime) -> C,
+            impl FnOnce(SimConfig) -> Result<V>,
+        ),
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
         let journal_store = SqliteStore::open(&self.journal)?;
         let base_id = self.run_id().replacen("backtest", mode, 1);
         let run_id = free_run_id(&journal_store, base_id)?;
@@ -534,7 +676,7 @@ impl Backtest {
             engine.observe(observer);
         }
         engine.obey(stop.clone());
-        match engine.run_while(&mut feed, progress, &mut || !stop.is_raised()) {
+        match engine.run_while(feed, progress, &mut || !stop.is_raised()) {
             // A real-time clock ends its wait on a stop: the run ends at that point.
             Ok(()) | Err(EngineError::Stopped { .. }) => {}
             Err(e) => return Err(e),
@@ -779,6 +921,63 @@ impl Backtest {
             data: "store (real history)".to_owned(),
             dividends,
         })
+    }
+}
+
+/// The live trader's history in the store: the volatility index's closes and the first
+/// underlying's bars, which the regime detector and the IV rank run over.
+struct LiveHistory {
+    store: PathBuf,
+    underlying: String,
+    vix_index: String,
+    warmup_days: u32,
+    /// Whether a session was already traded: the first must have a fresh history; later ones
+    /// whose history was not brought up to date trade without openings (management goes on).
+    started: bool,
+}
+
+impl LiveHistory {
+    /// The signals known before session `date`: the history must reach the session before it.
+    fn signals_before(&mut self, date: NaiveDate) -> Result<Signals> {
+        let previous = NyseCalendar.previous_session(date)?;
+        let from = date
+            .checked_sub_days(Days::new(u64::from(self.warmup_days)))
+            .unwrap_or(date);
+        let store = SqliteStore::open(&self.store)?;
+        let vix_symbol = Underlying::try_new(&self.vix_index)?;
+        let vix: Vec<(NaiveDate, f64)> = store
+            .index_values(&vix_symbol, from, previous)?
+            .into_iter()
+            .map(|r| (r.date, r.close))
+            .collect();
+        let bars_symbol = Underlying::try_new(if self.underlying == "SPX" {
+            "^GSPC"
+        } else {
+            &self.underlying
+        })?;
+        let bars = store.daily_bars(&bars_symbol, from, previous)?;
+        let stale = [
+            (vix_symbol.to_string(), vix.last().map(|v| v.0)),
+            (bars_symbol.to_string(), bars.last().map(|b| b.date)),
+        ]
+        .into_iter()
+        .find(|(_, last)| *last != Some(previous));
+        if let Some((what, last)) = stale {
+            if self.started {
+                return Ok(Signals::unknown());
+            }
+            return Err(EngineError::MissingData {
+                what: format!("{what} up to {previous}"),
+                reason: format!(
+                    "the store {} holds it up to {}: bring it up to date (volta-data fetch or \
+                     import) before trading on {date}",
+                    self.store.display(),
+                    last.map_or_else(|| "nothing".to_owned(), |d| d.to_string())
+                ),
+            });
+        }
+        self.started = true;
+        Signals::from_history(&vix, &bars, RegimeConfig::default())
     }
 }
 

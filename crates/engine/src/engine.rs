@@ -263,7 +263,10 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             if self.equity.is_empty() {
                 self.start_equity(session.date)?;
             }
-            self.step(&session)?;
+            if let Some(signals) = feed.signals_before(session.date)? {
+                self.signals = signals;
+            }
+            self.step_on(&session, feed)?;
             done += 1;
             progress(done, total);
         }
@@ -277,6 +280,11 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// a book that disagrees with the broker ([`EngineError::Reconciliation`]), or a journal
     /// write that failed.
     pub fn step(&mut self, session: &Session) -> Result<()> {
+        self.step_on(session, &mut crate::feed::ReplayFeed::default())
+    }
+
+    /// [`Engine::step`], asking `feed` for the closing prices once the clock is at the close.
+    fn step_on(&mut self, session: &Session, feed: &mut dyn Feed) -> Result<()> {
         self.clock.advance_to(session.open_at)?;
         self.emit(&EngineEvent::SessionStarted {
             date: session.date,
@@ -317,13 +325,14 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         }
 
         self.clock.advance_to(session.close_at)?;
-        for (u, p) in &session.prices {
+        let closing = feed.closing_prices(session)?;
+        for (u, p) in &closing {
             self.venue
                 .on_stock_price(u, p.close, session.close_at)
                 .map_err(EngineError::venue)?;
         }
         self.venue
-            .on_session_close(session.date, &session.settlements())
+            .on_session_close(session.date, &crate::feed::settlements(&closing))
             .map_err(EngineError::venue)?;
         self.drain_events()?;
         let marked = self.venue.marked();

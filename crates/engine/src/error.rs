@@ -85,6 +85,16 @@ pub enum EngineError {
     /// source).
     #[error("venue: {0}")]
     Venue(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The live market a live feed asks for prices and chains (its own typed error, kept as
+    /// the source).
+    #[error("live market data from {market}: {source}")]
+    LiveMarket {
+        /// The source (`ib`, …).
+        market: String,
+        /// Its error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Domain values.
     #[error(transparent)]
     Core(#[from] volta_core::CoreError),

@@ -8,6 +8,7 @@ use volta_data::DataError;
 use volta_data::source::MarketDataSource;
 
 use crate::error::{EngineError, Result};
+use crate::signals::Signals;
 
 /// One session's market data: the underlyings' opening and closing prices and their chain
 /// snapshots (none on a day without data: positions are then only settled and marked).
@@ -29,11 +30,7 @@ impl Session {
     /// The settlement prices the broker needs at the close.
     #[must_use]
     pub fn settlements(&self) -> Settlements {
-        let mut s = Settlements::new();
-        for (u, p) in &self.prices {
-            s.insert(u.clone(), p.open, p.close);
-        }
-        s
+        settlements(&self.prices)
     }
 
     /// When the decisions of the session are taken: the latest chain snapshot.
@@ -41,6 +38,15 @@ impl Session {
     pub fn decision_time(&self) -> Option<NaiveDateTime> {
         self.chains.iter().map(ChainSnapshot::as_of).max()
     }
+}
+
+/// The settlement prices of a session whose prices are `prices`.
+pub(crate) fn settlements(prices: &[(Underlying, SessionPrices)]) -> Settlements {
+    let mut s = Settlements::new();
+    for (u, p) in prices {
+        s.insert(u.clone(), p.open, p.close);
+    }
+    s
 }
 
 /// A source of sessions, oldest first. A backtest replays one; live trading would build each
@@ -56,6 +62,27 @@ pub trait Feed {
     /// # Errors
     /// When the data for the session cannot be read or is missing.
     fn next_session(&mut self, held: &[ContractKey]) -> Result<Option<Session>>;
+
+    /// The session's opening and closing prices, asked once the engine's clock has reached its
+    /// close. A replayed session knew them when it was read (this default returns them); a
+    /// live feed asks the market now, since at the decision the close was still to come.
+    ///
+    /// # Errors
+    /// When the prices cannot be read.
+    fn closing_prices(&mut self, session: &Session) -> Result<Vec<(Underlying, SessionPrices)>> {
+        Ok(session.prices.clone())
+    }
+
+    /// Signals that replace the engine's before the decisions of session `date`. A replay
+    /// computed them over its whole history at the start (this default: `None`, keep them); a
+    /// live feed's history grows by a session each day, so it reads them again.
+    ///
+    /// # Errors
+    /// When the history cannot be read.
+    fn signals_before(&mut self, date: NaiveDate) -> Result<Option<Signals>> {
+        let _ = date;
+        Ok(None)
+    }
 }
 
 /// One underlying a [`SourceFeed`] replays: its session prices and where its chains come

@@ -63,6 +63,19 @@ impl Signals {
         })
     }
 
+    /// No signals: every decision is in warm-up (no rank, no regime), so nothing opens and
+    /// open positions are still managed. A live trader whose history was not brought up to date
+    /// trades on these rather than on stale values.
+    #[must_use]
+    pub const fn unknown() -> Self {
+        Self {
+            dates: Vec::new(),
+            vix: Vec::new(),
+            rank: Vec::new(),
+            regime: Vec::new(),
+        }
+    }
+
     /// The signals known before session `date` opens: those of the last session before it.
     #[must_use]
     pub fn known_before(&self, date: NaiveDate) -> Option<DaySignals> {

@@ -119,6 +119,36 @@ impl std::fmt::Debug for IbBroker {
     }
 }
 
+/// An API session with TWS / IB Gateway as `client_id`, reconnecting forever, on the market
+/// data type the settings ask for.
+pub(crate) fn open_session(config: &IbConfig, client_id: i32) -> Result<Client> {
+    let address = config.address();
+    let client = Client::builder()
+        .address(address.as_str())
+        .client_id(client_id)
+        .reconnect_forever()
+        .connect()
+        .map_err(|e| match e {
+            ibapi::Error::ClientIdInUse { client_id } => IbError::ClientIdInUse {
+                address: address.clone(),
+                client_id,
+            },
+            other => IbError::Connect {
+                address: address.clone(),
+                client_id,
+                reason: other.to_string(),
+            },
+        })?;
+    let market_data = match config.market_data {
+        MarketDataKind::Live => ibapi::market_data::MarketDataType::Realtime,
+        MarketDataKind::Delayed => ibapi::market_data::MarketDataType::Delayed,
+    };
+    client
+        .switch_market_data_type(market_data)
+        .map_err(|e| IbError::request("market data type", e))?;
+    Ok(client)
+}
+
 impl IbBroker {
     /// Connects to TWS / IB Gateway, opens the ledger, rebuilds the book from the executions it
     /// holds, and reconciles with IB.
@@ -137,30 +167,7 @@ impl IbBroker {
         now: NaiveDateTime,
     ) -> Result<Self> {
         config.validate()?;
-        let address = config.address();
-        let client = Client::builder()
-            .address(address.as_str())
-            .client_id(config.client_id)
-            .reconnect_forever()
-            .connect()
-            .map_err(|e| match e {
-                ibapi::Error::ClientIdInUse { client_id } => IbError::ClientIdInUse {
-                    address: address.clone(),
-                    client_id,
-                },
-                other => IbError::Connect {
-                    address: address.clone(),
-                    client_id: config.client_id,
-                    reason: other.to_string(),
-                },
-            })?;
-        let market_data = match config.market_data {
-            MarketDataKind::Live => ibapi::market_data::MarketDataType::Realtime,
-            MarketDataKind::Delayed => ibapi::market_data::MarketDataType::Delayed,
-        };
-        client
-            .switch_market_data_type(market_data)
-            .map_err(|e| IbError::request("market data type", e))?;
+        let client = open_session(&config, config.client_id)?;
         let ledger = IntentLedger::open(ledger_path)?;
         // A tag per ledger, from when it was first used, keeps orderRefs unique across
         // ledgers trading one account.
@@ -234,10 +241,6 @@ impl IbBroker {
     /// A person looked: the circuit breaker lets openings go again (a halt stays).
     pub fn reset_breaker(&mut self) {
         self.breaker.reset();
-    }
-
-    pub(crate) const fn client(&self) -> &Client {
-        &self.client
     }
 
     /// The settings it was connected with.

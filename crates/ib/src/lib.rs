@@ -16,8 +16,10 @@
 //!   and the symbol set, legs as held, one net limit on the exchange's tick grid.
 //! - **A circuit breaker** ([`CircuitBreaker`]): repeated errors, a rejection or a lost
 //!   connection stop new openings; closing orders still go.
-//! - **Option chains** ([`IbBroker::chain_snapshot`]): `reqSecDefOptParams` for expiries and
-//!   strikes, then paced quote snapshots of the part a strategy can use.
+//! - **Market data** ([`IbMarketData`], the engine's `LiveMarket` on an API session of its
+//!   own): the underlyings' prices and option chains, `reqSecDefOptParams` for expiries and
+//!   strikes, then paced quote snapshots of the part a strategy can use and of every contract
+//!   held.
 //! - **Pre-open checks** ([`PreOpenReport`]): the account kind (paper or live) matches the mode,
 //!   the clocks agree, the ledger is reconciled.
 //!
@@ -78,7 +80,7 @@ pub mod fake_tws;
 
 pub use breaker::CircuitBreaker;
 pub use broker::{FaultPoint, IbBroker};
-pub use chains::ChainRequest;
+pub use chains::{ChainRequest, ChainWindow, IbMarketData};
 pub use checks::{MAX_CLOCK_SKEW_SECONDS, PreOpenReport, is_paper_account};
 pub use config::{BreakerConfig, IbConfig, IbEndpoint, MarketDataKind};
 pub use error::{IbError, Result};

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use volta_core::Price;
 use volta_ib::fake_tws::{FakeTws, OptionChain, Quote};
-use volta_ib::{ChainRequest, IbBroker, IbConfig, IbEndpoint, IbError};
+use volta_ib::{ChainRequest, ChainWindow, IbConfig, IbEndpoint, IbError, IbMarketData};
 
 #[test]
 fn a_chain_snapshot_holds_the_wanted_expiries_and_strikes_at_ibs_quotes() {
@@ -33,18 +33,15 @@ fn a_chain_snapshot_holds_the_wanted_expiries_and_strikes_at_ibs_quotes() {
             },
         );
     }
-    let dir = tempfile::tempdir().unwrap();
     let now = NaiveDate::from_ymd_opt(2025, 3, 17)
         .and_then(|d| d.and_hms_opt(15, 45, 0))
         .unwrap();
-    let mut broker = IbBroker::connect(
+    let market = IbMarketData::connect(
         IbConfig::new(IbEndpoint::TwsPaper).with_port(tws.port()),
-        dir.path().join("live.db"),
-        "100000".parse().unwrap(),
-        now,
+        ChainWindow::default(),
     )
     .unwrap();
-    let chain = broker
+    let chain = market
         .chain_snapshot(
             &ChainRequest {
                 underlying: "SPY".parse().unwrap(),
@@ -78,7 +75,7 @@ fn a_chain_snapshot_holds_the_wanted_expiries_and_strikes_at_ibs_quotes() {
     assert_eq!(call.mid(), None);
 
     // An underlying IB does not know is a clear error.
-    let err = broker
+    let err = market
         .chain_snapshot(
             &ChainRequest {
                 underlying: "ZZZZ".parse().unwrap(),

@@ -1,7 +1,8 @@
 //! The broker vocabulary every broker speaks, simulated or Interactive Brokers: the
 //! [`Broker`] and [`Venue`] traits, orders as a broker holds them (ids, tags, time in force,
 //! states, fills), the events it reports, positions and the account, and the settlement
-//! prices of a session close.
+//! prices of a session close; and [`LiveMarket`], the prices and chains a live trader asks a
+//! broker for during its day.
 //!
 //! They live here, below every broker, so that each broker crate (the simulated one in
 //! volta-broker, the Interactive Brokers adapter in volta-ib) implements them without
@@ -11,6 +12,7 @@
 mod account;
 mod book;
 mod event;
+mod market;
 mod order;
 mod settlement;
 mod traits;
@@ -18,6 +20,7 @@ mod traits;
 pub use account::{Account, MarkedAccount, Marks, Position};
 pub use book::Book;
 pub use event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
+pub use market::LiveMarket;
 pub use order::{
     CancelReason, Fill, LegFill, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag,
     StockOrder, TimeInForce,

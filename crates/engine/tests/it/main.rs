@@ -3,6 +3,7 @@
 mod backtest;
 mod common;
 mod events;
+mod live_ib;
 mod lookahead;
 mod trades;
 mod zero_dte;

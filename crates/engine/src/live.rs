@@ -1,0 +1,220 @@
+//! The live feed: sessions built as the day happens, from a [`LiveMarket`] (Interactive
+//! Brokers) on the NYSE calendar.
+//!
+//! A replay ([`crate::SourceFeed`]) knows a whole session when the engine asks for it. A live
+//! feed does not: it waits (on its clock) for the session's decision time, 15 minutes before
+//! the close (12:45 on early closes), asks the market for each underlying's chain (with the
+//! contracts the engine holds), and hands the engine the session as known then; at the close
+//! it asks for the last prices ([`Feed::closing_prices`]). The signals (VIX rank, regime) are
+//! read again before each session from the history source, which grows by a day each day.
+//!
+//! The engine, strategies, risk manager and journal are the backtest's: only the clock, the
+//! feed and the venue differ.
+
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use volta_broker::SessionPrices;
+use volta_core::broker::LiveMarket;
+use volta_core::{ChainSnapshot, ContractKey, NyseCalendar, OptionContract, Underlying};
+
+use crate::clock::Clock;
+use crate::error::{EngineError, Result};
+use crate::feed::{Feed, Session};
+use crate::signals::Signals;
+
+/// How long before the close the live decision is taken.
+pub const DECISION_BEFORE_CLOSE: TimeDelta = TimeDelta::minutes(15);
+
+/// Reads the signals known before a session (the VIX closes and the bars up to the previous
+/// session), each morning.
+pub type SignalsSource = Box<dyn FnMut(NaiveDate) -> Result<Signals> + Send>;
+
+/// A session as the live feed fetched it: what a later replay of the day trades on.
+pub type SessionRecorder = Box<dyn FnMut(&Session) -> Result<()> + Send>;
+
+/// Sessions from a [`LiveMarket`], one per NYSE session from the first date on, each built at
+/// its decision time (module docs).
+pub struct LiveFeed<C: Clock, M: LiveMarket> {
+    market: M,
+    clock: C,
+    underlyings: Vec<Underlying>,
+    dates: Vec<NaiveDate>,
+    next: usize,
+    signals: SignalsSource,
+    recorder: Option<SessionRecorder>,
+    skipped: Vec<NaiveDate>,
+}
+
+impl<C: Clock, M: LiveMarket> std::fmt::Debug for LiveFeed<C, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveFeed")
+            .field("market", &self.market.name())
+            .field("underlyings", &self.underlyings)
+            .field("next", &self.dates.get(self.next))
+            .field("skipped", &self.skipped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Clock, M: LiveMarket> LiveFeed<C, M> {
+    /// A feed of `underlyings` from `market` over the sessions from `start` to `end`, waiting
+    /// on `clock` (a wall clock for trading; a simulated one replays the schedule at once),
+    /// with the signals `signals` reads before each session.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for no underlying or a range without a session.
+    pub fn new(
+        market: M,
+        clock: C,
+        underlyings: Vec<Underlying>,
+        (start, end): (NaiveDate, NaiveDate),
+        signals: SignalsSource,
+    ) -> Result<Self> {
+        if underlyings.is_empty() {
+            return Err(EngineError::Config {
+                field: "underlyings",
+                value: "[]".to_owned(),
+                requirement: "at least one underlying",
+            });
+        }
+        let dates = NyseCalendar.sessions_between(start, end)?;
+        if dates.is_empty() {
+            return Err(EngineError::Config {
+                field: "start..end",
+                value: format!("{start}..{end}"),
+                requirement: "a range with at least one NYSE session",
+            });
+        }
+        Ok(Self {
+            market,
+            clock,
+            underlyings,
+            dates,
+            next: 0,
+            signals,
+            recorder: None,
+            skipped: Vec::new(),
+        })
+    }
+
+    /// Hands every session fetched to `recorder` (e.g. to keep its chains in the store, so
+    /// that a backtest can replay the day).
+    #[must_use]
+    pub fn recording(mut self, recorder: SessionRecorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    /// The sessions whose decision time had passed when the feed reached them (a trader
+    /// started late in the day): they were not traded.
+    #[must_use]
+    pub fn skipped(&self) -> &[NaiveDate] {
+        &self.skipped
+    }
+
+    /// The market.
+    #[must_use]
+    pub const fn market(&self) -> &M {
+        &self.market
+    }
+
+    /// When the decision of session `date` is taken.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for a date that is not a session.
+    pub fn decision_time(date: NaiveDate) -> Result<NaiveDateTime> {
+        let close = NyseCalendar
+            .session_close(date)?
+            .ok_or_else(|| EngineError::Config {
+                field: "session date",
+                value: date.to_string(),
+                requirement: "an NYSE session",
+            })?;
+        Ok(date.and_time(close) - DECISION_BEFORE_CLOSE)
+    }
+
+    fn market_error(&self, error: M::Error) -> EngineError {
+        EngineError::LiveMarket {
+            market: self.market.name().to_owned(),
+            source: Box::new(error),
+        }
+    }
+
+    fn chains(&mut self, at: NaiveDateTime, held: &[ContractKey]) -> Result<Vec<ChainSnapshot>> {
+        let mut chains = Vec::with_capacity(self.underlyings.len());
+        for u in self.underlyings.clone() {
+            // The contracts held of an SPX chain are its SPX and SPXW classes: the market
+            // quotes what it is given, so each underlying gets the keys whose chain it is.
+            let mine: Vec<ContractKey> = held
+                .iter()
+                .filter(|k| OptionContract::from_key((*k).clone()).underlying() == &u)
+                .cloned()
+                .collect();
+            let chain = self
+                .market
+                .chain(&u, at, &mine)
+                .map_err(|e| self.market_error(e))?;
+            chains.push(chain);
+        }
+        Ok(chains)
+    }
+}
+
+impl<C: Clock, M: LiveMarket> Feed for LiveFeed<C, M> {
+    fn remaining(&self) -> usize {
+        self.dates.len() - self.next
+    }
+
+    fn next_session(&mut self, held: &[ContractKey]) -> Result<Option<Session>> {
+        while let Some(&date) = self.dates.get(self.next) {
+            self.next += 1;
+            let decision = Self::decision_time(date)?;
+            if self.clock.now() > decision {
+                self.skipped.push(date);
+                continue;
+            }
+            self.clock.advance_to(decision)?;
+            let at = self.clock.now();
+            let chains = self.chains(at, held)?;
+            // The session's open as the trader first saw it: the underlying's price at the
+            // decision (the close replaces it when the session ends).
+            let prices = chains
+                .iter()
+                .map(|c| {
+                    let p = c.underlying_price();
+                    (c.underlying().clone(), SessionPrices { open: p, close: p })
+                })
+                .collect();
+            let session = Session::on(date, prices, chains)?;
+            if let Some(record) = self.recorder.as_mut() {
+                record(&session)?;
+            }
+            return Ok(Some(session));
+        }
+        Ok(None)
+    }
+
+    fn closing_prices(&mut self, session: &Session) -> Result<Vec<(Underlying, SessionPrices)>> {
+        self.clock
+            .advance_to(session.close_at.max(self.clock.now()))?;
+        let at = self.clock.now();
+        let mut prices = Vec::with_capacity(session.prices.len());
+        for (u, p) in &session.prices {
+            let close = self
+                .market
+                .last_price(u, at)
+                .map_err(|e| self.market_error(e))?;
+            prices.push((
+                u.clone(),
+                SessionPrices {
+                    open: p.open,
+                    close,
+                },
+            ));
+        }
+        Ok(prices)
+    }
+
+    fn signals_before(&mut self, date: NaiveDate) -> Result<Option<Signals>> {
+        (self.signals)(date).map(Some)
+    }
+}
