@@ -1,16 +1,18 @@
 //! `--mode ib-paper` / `ib-live`: connect to TWS or IB Gateway, reconcile the order ledger with
-//! IB by orderRef, and run the pre-open checks. Decisions on IB need IB's option chains, which
-//! the IB market-data source will provide; until it is built the trader stops after the checks
-//! with a message that says so, having sent nothing.
+//! IB by orderRef, run the pre-open checks, then trade: each session's decision on IB's chains
+//! 15 minutes before the close (a second API session carries the market data), orders through
+//! the IB broker, the close reconciled with IB, the journal backed up.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::Utc;
-use volta_core::Money;
-use volta_engine::BacktestConfig;
-use volta_ib::{IbBroker, IbConfig, IbEndpoint};
+use volta_core::{Money, NyseCalendar};
+use volta_data::store::{MarketStore, SqliteStore};
+use volta_engine::{Backtest, DataChoice, LiveFeed, Observer, Session, StopSignal, TextLog};
+use volta_ib::{ChainWindow, IbBroker, IbConfig, IbEndpoint, IbMarketData};
+use volta_monitor::ConnectionState;
 
 use crate::Cli;
-use crate::wall::new_york_now;
+use crate::wall::{WallClock, new_york_now};
 
 /// Where TWS / IB Gateway listens.
 #[derive(Debug, clap::Args)]
@@ -31,6 +33,18 @@ pub(crate) struct IbArgs {
     /// ib-paper / ib-live: the account (e.g. DU1234567) when the login manages several.
     #[arg(long = "ib-account")]
     pub(crate) account: Option<String>,
+    /// ib-paper / ib-live: the client id of the market-data session (default: the orders'
+    /// client id + 1).
+    #[arg(long = "ib-data-client-id")]
+    pub(crate) data_client_id: Option<i32>,
+    /// ib-paper / ib-live: the chains fetched reach this many calendar days out (the default
+    /// strategies trade up to 45).
+    #[arg(long = "ib-chain-days", default_value_t = 50)]
+    pub(crate) chain_days: i64,
+    /// ib-paper / ib-live: the chains fetched hold the strikes within this fraction of the
+    /// underlying's price either side (plus every contract held).
+    #[arg(long = "ib-strike-range", default_value_t = 0.15)]
+    pub(crate) strike_range: f64,
 }
 
 /// The settings from the command line.
@@ -48,30 +62,113 @@ pub(crate) fn ib_config(args: &IbArgs, live: bool) -> IbConfig {
     config
 }
 
-/// Connects, reconciles and checks; then says what is not built.
-pub(crate) fn ib_session(cli: &Cli, config: &BacktestConfig, live: bool) -> anyhow::Result<()> {
+/// Connects, reconciles and checks; then trades: the engine on IB's chains at each session's
+/// decision time, orders through the IB broker, until `--end` or a stop.
+#[expect(
+    clippy::result_large_err,
+    reason = "the closures return the engine's Result, whose error is the engine's own"
+)]
+pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
+    let mode = if live { "ib-live" } else { "ib-paper" };
+    let (config, config_text) = crate::load_config(cli)?;
     let ib = ib_config(&cli.ib, live);
     if let Some(dir) = cli.journal.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    // The history the signals come from is checked before anything connects.
+    let data = DataChoice::from_flag("store", &cli.store)?;
     println!(
-        "{}: connecting to {} at {} as client {}; order ledger in {}",
-        if live { "ib-live" } else { "ib-paper" },
+        "{mode}: connecting to {} at {} as client {}; order ledger in {}",
         if cli.ib.gateway { "IB Gateway" } else { "TWS" },
         ib.address(),
         ib.client_id,
         cli.journal.display()
     );
     let capital = Money::from_f64(config.starting_cash)?.round_to_cents();
-    let broker = IbBroker::connect(ib, &cli.journal, capital, new_york_now())?;
+    let now = new_york_now();
+    let mut broker = IbBroker::connect(ib.clone(), &cli.journal, capital, now)?;
     println!("reconciled with IB by orderRef: the ledger and IB agree");
     let report = broker.pre_open(wall_unix_seconds(), live)?;
     println!("pre-open checks passed: {report}");
-    bail!(
-        "trading on IB needs the IB market-data source (a live feed of IB's option chains and \
-         the underlyings' history at each decision), which this build does not have yet: the \
-         checks passed and nothing was sent; use --mode sim-paper to trade the simulated broker"
-    )
+
+    let stop = StopSignal::new();
+    let monitor = crate::start_monitor(cli, &stop, mode, ConnectionState::Connected)?;
+    let handler = stop.clone();
+    ctrlc::set_handler(move || handler.raise()).context("installing the SIGINT/SIGTERM handler")?;
+    let watched = monitor.monitor.clone();
+    broker.watch_link(move |status| {
+        watched.set_connection(if status.connected {
+            ConnectionState::Connected
+        } else {
+            ConnectionState::Disconnected {
+                reason: "TWS / IB Gateway connection lost; reconnecting".to_owned(),
+            }
+        });
+        watched.circuit_breaker(status.openings_stopped.as_deref());
+    });
+    let data_client_id = cli.ib.data_client_id.unwrap_or(ib.client_id + 1);
+    let market = IbMarketData::connect(
+        ib.with_client_id(data_client_id),
+        ChainWindow {
+            max_days: cli.ib.chain_days,
+            strike_fraction: cli.ib.strike_range,
+        },
+    )?;
+
+    let start = cli.start.unwrap_or(now.date());
+    let end = cli.end.unwrap_or(start + chrono::Days::new(365));
+    let first = NyseCalendar
+        .sessions_between(start, end)?
+        .into_iter()
+        .find(|d| LiveFeed::<WallClock, IbMarketData>::decision_time(*d).is_ok_and(|t| t > now))
+        .with_context(|| {
+            format!("no NYSE session with its decision still to come in {start}..{end}")
+        })?;
+    for line in &monitor.banner {
+        println!("{line}");
+    }
+    println!(
+        "trading {} on IB (market data as client {data_client_id}) from {first} to {end}: next \
+         decision {} New York; chains recorded into {}. Ctrl-C stops it (at once while it waits).",
+        config.underlyings.join(", "),
+        LiveFeed::<WallClock, IbMarketData>::decision_time(first)?,
+        cli.store.display()
+    );
+    let backtest = Backtest {
+        config,
+        config_text,
+        start: first,
+        end,
+        data,
+        journal: cli.journal.clone(),
+    };
+    let backup = cli.journal.with_extension("backup.db");
+    let observers: Vec<Box<dyn Observer + Send>> = vec![
+        Box::new(TextLog::new(std::io::stdout())),
+        Box::new(crate::DailyBackup {
+            journal: cli.journal.clone(),
+            backup: backup.clone(),
+        }),
+        Box::new(monitor.monitor.observer()),
+    ];
+    let record_into = cli.store.clone();
+    let recorder = Box::new(move |session: &Session| -> volta_engine::Result<()> {
+        // What the trader fetched is history too: a backtest over these days replays it.
+        SqliteStore::open(&record_into)?.upsert_chains(&session.chains)?;
+        Ok(())
+    });
+    let clock_stop = stop.clone();
+    let outcome = backtest.run_live(
+        mode,
+        move |t| WallClock::new(t, clock_stop.clone()),
+        |_| Ok(broker),
+        market,
+        Some(recorder),
+        &mut |_, _| {},
+        observers,
+        &stop,
+    );
+    crate::finish(&monitor, outcome, stop.is_raised(), &cli.journal, &backup)
 }
 
 /// This machine's clock (the pre-open check compares it with TWS's).

@@ -2,8 +2,8 @@
 //! the synthetic market or a replay of the store, one session every `--session-seconds` (or in
 //! real time with `--realtime`), with the backtest's engine, strategies, risk manager, fills
 //! and journal, backing the journal up after every session; Ctrl-C (SIGINT) or SIGTERM stops
-//! it after the session under way (in real time: at once, before the next event). `ib-paper` and `ib-live` need the Interactive
-//! Brokers adapter, which this build does not have yet: they say so and exit.
+//! it after the session under way (in real time: at once, before the next event). `ib-paper` and `ib-live` trade an
+//! Interactive Brokers account through TWS or IB Gateway (`ib.rs`, docs/live.md).
 
 mod ib;
 mod paced;
@@ -20,6 +20,7 @@ use volta_data::store::SqliteStore;
 use volta_engine::{
     Backtest, BacktestConfig, DataChoice, EngineError, EngineEvent, Observer, StopSignal, TextLog,
 };
+use volta_monitor::ConnectionState;
 
 use crate::paced::PacedClock;
 use crate::wall::{WallClock, new_york_now};
@@ -99,7 +100,7 @@ struct Cli {
 fn run(cli: &Cli) -> anyhow::Result<()> {
     match cli.mode {
         Mode::SimPaper => sim_paper(cli),
-        Mode::IbPaper => ib::ib_session(cli, &load_config(cli)?.0, false),
+        Mode::IbPaper => ib::ib_session(cli, false),
         Mode::IbLive => {
             let consent = std::env::var(LIVE_CONSENT_VAR).unwrap_or_default();
             if !cli.i_accept_live_trading || consent != LIVE_CONSENT_VALUE {
@@ -108,7 +109,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                      {LIVE_CONSENT_VAR}={LIVE_CONSENT_VALUE} in the environment"
                 );
             }
-            ib::ib_session(cli, &load_config(cli)?.0, true)
+            ib::ib_session(cli, true)
         }
     }
 }
@@ -126,7 +127,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let stop = StopSignal::new();
-    let live = start_monitor(cli, &stop)?;
+    let live = start_monitor(cli, &stop, "sim-paper", ConnectionState::Simulated)?;
     let handler = stop.clone();
     ctrlc::set_handler(move || handler.raise()).context("installing the SIGINT/SIGTERM handler")?;
 
@@ -196,6 +197,17 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
             &stop,
         )
     };
+    finish(&live, outcome, stop.is_raised(), &cli.journal, &backup)
+}
+
+/// The end of a run: its error to the monitor, queued alerts out, the summary printed.
+fn finish(
+    live: &volta_monitor::live::LiveMonitor,
+    outcome: volta_engine::Result<volta_engine::BacktestResult>,
+    stopped: bool,
+    journal: &std::path::Path,
+    backup: &std::path::Path,
+) -> anyhow::Result<()> {
     if let Err(e) = &outcome
         && !matches!(e, EngineError::Stopped { .. })
     {
@@ -210,16 +222,21 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         }
         other => other?,
     };
-    print_summary(&result, stop.is_raised(), &cli.journal, &backup);
+    print_summary(&result, stopped, journal, backup);
     Ok(())
 }
 
-/// The dashboard, the metrics and the alerts of a sim-paper run (`docs/monitoring.md`).
-fn start_monitor(cli: &Cli, stop: &StopSignal) -> anyhow::Result<volta_monitor::live::LiveMonitor> {
+/// The dashboard, the metrics and the alerts of a run (`docs/monitoring.md`).
+fn start_monitor(
+    cli: &Cli,
+    stop: &StopSignal,
+    mode: &str,
+    connection: ConnectionState,
+) -> anyhow::Result<volta_monitor::live::LiveMonitor> {
     Ok(volta_monitor::live::start(
         volta_monitor::live::LiveOptions {
-            mode: "sim-paper",
-            connection: volta_monitor::ConnectionState::Simulated,
+            mode,
+            connection,
             dashboard: (!cli.no_dashboard).then_some(cli.dashboard),
             config: cli.monitor_config.as_deref(),
             control: stop.clone(),
@@ -281,9 +298,9 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// End of day: after each session's close (the journal has just flushed it), a checked copy
 /// of the journal replaces the backup beside it.
-struct DailyBackup {
-    journal: PathBuf,
-    backup: PathBuf,
+pub(crate) struct DailyBackup {
+    pub(crate) journal: PathBuf,
+    pub(crate) backup: PathBuf,
 }
 
 impl Observer for DailyBackup {

@@ -218,3 +218,77 @@ impl<C: Clock, M: LiveMarket> Feed for LiveFeed<C, M> {
         (self.signals)(date).map(Some)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use volta_core::Price;
+
+    use super::*;
+    use crate::clock::SimulatedClock;
+
+    struct NoMarket;
+
+    impl LiveMarket for NoMarket {
+        type Error = std::io::Error;
+
+        fn name(&self) -> &'static str {
+            "none"
+        }
+
+        fn last_price(&mut self, _: &Underlying, _: NaiveDateTime) -> std::io::Result<Price> {
+            Err(std::io::Error::other("no market here"))
+        }
+
+        fn chain(
+            &mut self,
+            _: &Underlying,
+            _: NaiveDateTime,
+            _: &[ContractKey],
+        ) -> std::io::Result<ChainSnapshot> {
+            Err(std::io::Error::other("no market here"))
+        }
+    }
+
+    fn t(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(h, min, 0))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_decision_is_a_quarter_hour_before_the_close_early_closes_included() {
+        let decision = LiveFeed::<SimulatedClock, NoMarket>::decision_time;
+        assert_eq!(
+            decision(t(2025, 3, 17, 0, 0).date()).unwrap(),
+            t(2025, 3, 17, 15, 45)
+        );
+        // The day after Thanksgiving closes at 13:00.
+        assert_eq!(
+            decision(t(2025, 11, 28, 0, 0).date()).unwrap(),
+            t(2025, 11, 28, 12, 45)
+        );
+        assert!(decision(t(2025, 12, 25, 0, 0).date()).is_err());
+    }
+
+    #[test]
+    fn a_session_whose_decision_has_passed_is_skipped_and_a_market_error_names_the_market() {
+        // Started on Monday at 15:50: Monday's decision has passed, Tuesday's is next.
+        let clock = SimulatedClock::new(t(2025, 3, 17, 15, 50));
+        let mut feed = LiveFeed::new(
+            NoMarket,
+            clock,
+            vec![Underlying::try_new("SPY").unwrap()],
+            (t(2025, 3, 17, 0, 0).date(), t(2025, 3, 18, 0, 0).date()),
+            Box::new(|_| Ok(Signals::unknown())),
+        )
+        .unwrap();
+        let err = feed.next_session(&[]).unwrap_err();
+        assert_eq!(feed.skipped(), [t(2025, 3, 17, 0, 0).date()]);
+        assert!(matches!(err, EngineError::LiveMarket { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "live market data from none: no market here"
+        );
+        assert_eq!(feed.remaining(), 0);
+    }
+}

@@ -60,6 +60,18 @@ pub enum FaultPoint {
 
 type FaultHook = Box<dyn FnMut(FaultPoint) + Send>;
 
+/// The state of the link to IB that an operator watches (the dashboard's connection and
+/// circuit-breaker panels).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// Whether the API session is up.
+    pub connected: bool,
+    /// Why new openings are stopped (circuit breaker or halt), if they are.
+    pub openings_stopped: Option<String>,
+}
+
+type LinkWatcher = Box<dyn FnMut(&LinkStatus) + Send>;
+
 /// IB's contract and order for one of Volta's.
 type IbOrder = (ibapi::contracts::Contract, ibapi::orders::Order);
 
@@ -106,6 +118,7 @@ pub struct IbBroker {
     was_connected: bool,
     halted: Option<String>,
     fault_hook: Option<FaultHook>,
+    link_watcher: Option<(LinkWatcher, Option<LinkStatus>)>,
 }
 
 impl std::fmt::Debug for IbBroker {
@@ -202,10 +215,31 @@ impl IbBroker {
             was_connected: true,
             halted: None,
             fault_hook: None,
+            link_watcher: None,
         };
         broker.load_ledger()?;
         broker.reconcile()?;
         Ok(broker)
+    }
+
+    /// Calls `watcher` with the link's state now and whenever it changes (checked at every
+    /// poll): the connection lost or back, the circuit breaker tripped or reset.
+    pub fn watch_link(&mut self, watcher: impl FnMut(&LinkStatus) + Send + 'static) {
+        self.link_watcher = Some((Box::new(watcher), None));
+        self.report_link();
+    }
+
+    fn report_link(&mut self) {
+        let status = LinkStatus {
+            connected: self.client.is_connected(),
+            openings_stopped: self.openings_stopped().map(str::to_owned),
+        };
+        if let Some((watcher, last)) = self.link_watcher.as_mut()
+            && last.as_ref() != Some(&status)
+        {
+            watcher(&status);
+            *last = Some(status);
+        }
     }
 
     /// Stops the process at a [`FaultPoint`] (tests of crash recovery only).
@@ -1104,6 +1138,7 @@ impl Broker for IbBroker {
             // Polling cannot fail: the error stops openings and is kept for the operator.
             self.breaker.trip(format!("IB: {e}"));
         }
+        self.report_link();
         let events = std::mem::take(&mut self.events);
         for event in &events {
             if matches!(

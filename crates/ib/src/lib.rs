@@ -79,7 +79,7 @@ pub mod ledger;
 pub mod fake_tws;
 
 pub use breaker::CircuitBreaker;
-pub use broker::{FaultPoint, IbBroker};
+pub use broker::{FaultPoint, IbBroker, LinkStatus};
 pub use chains::{ChainRequest, ChainWindow, IbMarketData};
 pub use checks::{MAX_CLOCK_SKEW_SECONDS, PreOpenReport, is_paper_account};
 pub use config::{BreakerConfig, IbConfig, IbEndpoint, MarketDataKind};

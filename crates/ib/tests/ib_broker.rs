@@ -20,7 +20,7 @@ use volta_core::broker::{
 use volta_core::order::{ComboOrder, ComboSide, Leg, LegAction};
 use volta_ib::fake_tws::{FakeTws, OrderBehaviour, stable_con_id};
 use volta_ib::ledger::IntentState;
-use volta_ib::{FaultPoint, IbBroker, IbConfig, IbEndpoint, IbError};
+use volta_ib::{FaultPoint, IbBroker, IbConfig, IbEndpoint, IbError, LinkStatus};
 
 const SHORT_PUT: &str = "SPY   250321P00560000";
 const LONG_PUT: &str = "SPY   250321P00550000";
@@ -312,6 +312,10 @@ fn a_fill_while_the_connection_is_down_is_booked_once_after_the_reconnect() {
     tws.push_behaviour(OrderBehaviour::Work);
     let dir = tempfile::tempdir().unwrap();
     let mut broker = connect(&tws, &dir.path().join("live.db"));
+    // What the dashboard is told of the link: up at first, each change once.
+    let link = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&link);
+    broker.watch_link(move |status| seen.lock().unwrap().push(status.clone()));
     let (id, order_ref) = place_working(&tws, &mut broker, put_spread(1));
     tws.set_accepting(false);
     tws.drop_connections();
@@ -327,6 +331,27 @@ fn a_fill_while_the_connection_is_down_is_booked_once_after_the_reconnect() {
     assert!(broker.openings_stopped().unwrap().contains("connection"));
     tws.set_accepting(true);
     let events = poll_until(&mut broker, is_end_of(id));
+    let link = link.lock().unwrap().clone();
+    assert_eq!(
+        link.first(),
+        Some(&LinkStatus {
+            connected: true,
+            openings_stopped: None
+        })
+    );
+    let down = link
+        .iter()
+        .find(|s| !s.connected)
+        .expect("the disconnect was reported");
+    assert!(
+        down.openings_stopped
+            .as_deref()
+            .unwrap()
+            .contains("connection")
+    );
+    assert!(link.last().unwrap().connected, "{link:?}");
+    // The breaker stays tripped after the reconnect until a person resets it.
+    assert!(link.last().unwrap().openings_stopped.is_some(), "{link:?}");
     assert_eq!(fills_of(&events, id), 1);
     assert_eq!(tws.placed_orders().len(), 1, "the order was not sent again");
     assert_eq!(broker.ledger().executions(id).unwrap().len(), 2);
