@@ -240,6 +240,9 @@ fn live_trading_needs_the_flag_and_the_variable() {
         );
     }
     // Both consents: it goes on to connect (here to a port where nothing listens).
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("volta.db");
+    std::fs::write(&store, b"").unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -253,6 +256,8 @@ fn live_trading_needs_the_flag_and_the_variable() {
             "--i-accept-live-trading",
             "--ib-port",
             &port,
+            "--store",
+            store.to_str().unwrap(),
         ],
         Some("I_ACCEPT_REAL_MONEY"),
     );

@@ -368,6 +368,9 @@ pub struct BacktestResult {
 
 /// What a run needs besides its feed.
 struct RunParts {
+    /// A live trader's book file ([`Engine::keep_book`]): carried on at the start, kept at
+    /// every close.
+    book_file: Option<PathBuf>,
     signals: Signals,
     provenance: Vec<String>,
     data: String,
@@ -489,6 +492,7 @@ impl Backtest {
         let mut feed = SourceFeed::new(prepared.underlyings, self.start, self.end)?;
         let first = feed.dates()[0];
         let run = RunParts {
+            book_file: None,
             signals: prepared.signals,
             provenance: prepared.provenance,
             data: prepared.data,
@@ -511,7 +515,9 @@ impl Backtest {
     /// time, 15 minutes before the close, and its last prices at the close. The signals (VIX
     /// rank, regime) come from the store's history (`data` must be [`DataChoice::Store`]),
     /// read again before each session; the history must reach the session before the first
-    /// one traded. `clock` builds both the engine's clock and the feed's (two instances of
+    /// one traded. The open positions are kept beside the journal (`<journal>.book.json`) at
+    /// every close and carried on by the next run ([`Engine::resume`]): a restarted trader
+    /// manages what it holds. `clock` builds both the engine's clock and the feed's (two instances of
     /// the same time). The run is journaled under `mode`.
     ///
     /// # Errors
@@ -578,6 +584,7 @@ impl Backtest {
             feed = feed.recording(recorder);
         }
         let run = RunParts {
+            book_file: Some(self.journal.with_extension("book.json")),
             provenance: vec![format!(
                 "Live market data from {}: each session's chains at its decision time (15 \
                  minutes before the close) and its last prices at the close; regime and IV rank \
@@ -676,6 +683,10 @@ impl Backtest {
             engine.observe(observer);
         }
         engine.obey(stop.clone());
+        if let Some(path) = &prepared.book_file {
+            engine.resume(path, first)?;
+            engine.keep_book(path);
+        }
         match engine.run_while(feed, progress, &mut || !stop.is_raised()) {
             // A real-time clock ends its wait on a stop: the run ends at that point.
             Ok(()) | Err(EngineError::Stopped { .. }) => {}

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Value, json};
 use volta_broker::{EventKind, Fill, Marks, OptionSettlement};
-use volta_core::order::{DollarGreeks, Instrument};
+use volta_core::order::{ComboOrder, ComboSide, DollarGreeks, Instrument, Leg, LegAction};
 use volta_core::{ContractKey, Money, PositionId, Regime, Underlying};
 use volta_strategy::OpenPosition;
+use volta_strategy::structures::Structure;
 
 use crate::metrics::TradeRecord;
 
@@ -308,5 +310,193 @@ fn strongest(current: Option<&'static str>, new: &'static str) -> &'static str {
     match current {
         Some(c) if rank(c) >= rank(new) => c,
         _ => new,
+    }
+}
+
+/// The open positions as a document that survives a restart (see [`crate::Engine::keep_book`]):
+/// everything the strategies and the risk manager need to manage them on.
+pub(crate) fn snapshot(book: &Book, next_position: u64) -> Value {
+    let positions: Vec<Value> = book
+        .open_positions()
+        .map(TrackedPosition::to_json)
+        .collect();
+    json!({ "version": 1, "next_position": next_position, "positions": positions })
+}
+
+/// The positions and the id counter of a [`snapshot`].
+///
+/// # Errors
+/// A message naming what does not parse.
+pub(crate) fn restore(doc: &Value) -> Result<(Vec<TrackedPosition>, u64), String> {
+    if doc["version"] != 1 {
+        return Err(format!("version {} (this build reads 1)", doc["version"]));
+    }
+    let next = doc["next_position"]
+        .as_u64()
+        .ok_or("next_position is not a count")?;
+    let positions = doc["positions"]
+        .as_array()
+        .ok_or("positions is not a list")?
+        .iter()
+        .map(TrackedPosition::from_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((positions, next))
+}
+
+impl Book {
+    /// Carries `position`, opened in an earlier run, into this one.
+    pub(crate) fn carry(&mut self, position: TrackedPosition) {
+        let id = position.id().clone();
+        self.order.push(id.clone());
+        self.positions.insert(id, position);
+    }
+}
+
+const SETTLEMENTS: [&str; 4] = ["assigned", "exercised", "cash_settled", "expired"];
+
+fn text<'a>(v: &'a Value, field: &str) -> Result<&'a str, String> {
+    v[field]
+        .as_str()
+        .ok_or_else(|| format!("{field} is missing or not text"))
+}
+
+fn parsed<T: std::str::FromStr>(v: &Value, field: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text(v, field)?.parse().map_err(|e| format!("{field}: {e}"))
+}
+
+fn number(v: &Value, field: &str) -> Result<f64, String> {
+    v[field]
+        .as_f64()
+        .ok_or_else(|| format!("{field} is missing or not a number"))
+}
+
+fn integer(v: &Value, field: &str) -> Result<i64, String> {
+    v[field]
+        .as_i64()
+        .ok_or_else(|| format!("{field} is missing or not an integer"))
+}
+
+impl TrackedPosition {
+    fn to_json(&self) -> Value {
+        let p = &self.position;
+        let legs: Vec<Value> = p
+            .order
+            .legs()
+            .iter()
+            .map(|l| {
+                json!({
+                    "instrument": l.instrument.to_string(),
+                    "buy": l.action == LegAction::Buy,
+                    "ratio": l.ratio,
+                })
+            })
+            .collect();
+        let held: serde_json::Map<String, Value> = self
+            .legs
+            .iter()
+            .map(|(k, q)| (k.to_string(), json!(q)))
+            .collect();
+        json!({
+            "id": p.id.as_str(),
+            "strategy": p.strategy,
+            "structure": p.structure.as_str(),
+            "order": {
+                "legs": legs,
+                "buy": p.order.side() == ComboSide::Buy,
+                "quantity": p.order.quantity(),
+                "limit": p.order.limit().to_string(),
+            },
+            "entry": p.entry,
+            "entered": p.entered.to_string(),
+            "regime": self.regime.map(Regime::as_str),
+            "opened_at": self.opened_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+            "max_loss": self.max_loss.to_string(),
+            "dollar_delta": self.greeks.dollar_delta,
+            "vega_per_point": self.greeks.vega_per_point,
+            "held": held,
+            "stock": self.stock,
+            "cash": self.cash.to_string(),
+            "fees": self.fees.to_string(),
+            "settled": self.settled,
+        })
+    }
+
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let order = &v["order"];
+        let legs = order["legs"]
+            .as_array()
+            .ok_or("order.legs is not a list")?
+            .iter()
+            .map(|l| {
+                let key: ContractKey = parsed(l, "instrument")?;
+                let action = if l["buy"] == true {
+                    LegAction::Buy
+                } else {
+                    LegAction::Sell
+                };
+                let ratio = u32::try_from(integer(l, "ratio")?).map_err(|e| e.to_string())?;
+                Leg::option(key, action, ratio).map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let side = if order["buy"] == true {
+            ComboSide::Buy
+        } else {
+            ComboSide::Sell
+        };
+        let quantity = u32::try_from(integer(order, "quantity")?).map_err(|e| e.to_string())?;
+        let order = ComboOrder::new(legs, side, quantity, parsed(order, "limit")?)
+            .map_err(|e| e.to_string())?;
+        let structure = text(v, "structure")?;
+        let held = v["held"]
+            .as_object()
+            .ok_or("held is not a map")?
+            .iter()
+            .map(|(k, q)| {
+                let key: ContractKey = k.parse().map_err(|e| format!("held {k}: {e}"))?;
+                let q = q
+                    .as_i64()
+                    .ok_or_else(|| format!("held {k} is not a quantity"))?;
+                Ok((key, q))
+            })
+            .collect::<Result<BTreeMap<_, _>, String>>()?;
+        let settled = match v["settled"].as_str() {
+            None => None,
+            Some(s) => Some(
+                SETTLEMENTS
+                    .into_iter()
+                    .find(|k| *k == s)
+                    .ok_or_else(|| format!("settled: unknown {s}"))?,
+            ),
+        };
+        Ok(Self {
+            position: OpenPosition {
+                id: PositionId::try_new(text(v, "id")?).map_err(|e| e.to_string())?,
+                strategy: text(v, "strategy")?.to_owned(),
+                structure: Structure::from_name(structure)
+                    .ok_or_else(|| format!("structure: unknown {structure}"))?,
+                order,
+                entry: number(v, "entry")?,
+                entered: parsed(v, "entered")?,
+            },
+            regime: match v["regime"].as_str() {
+                None => None,
+                Some(r) => Some(r.parse().map_err(|e| format!("regime: {e}"))?),
+            },
+            opened_at: parsed(v, "opened_at")?,
+            max_loss: parsed(v, "max_loss")?,
+            greeks: DollarGreeks {
+                dollar_delta: number(v, "dollar_delta")?,
+                vega_per_point: number(v, "vega_per_point")?,
+            },
+            legs: held,
+            stock: integer(v, "stock")?,
+            cash: parsed(v, "cash")?,
+            fees: parsed(v, "fees")?,
+            settled,
+            exit: None,
+        })
     }
 }

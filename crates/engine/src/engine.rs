@@ -156,6 +156,8 @@ pub struct Engine<C: Clock, V: Venue, S: JournalStore> {
     control: StopSignal,
     /// The halt already reported: (openings halted, flattening).
     halt_reported: (bool, bool),
+    /// Where the open positions are kept at every close, for a restart to carry them on.
+    book_file: Option<std::path::PathBuf>,
 }
 
 impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
@@ -188,6 +190,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             gate: GateCounts::default(),
             control: StopSignal::new(),
             halt_reported: (false, false),
+            book_file: None,
         }
     }
 
@@ -196,6 +199,78 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// honour between sessions, as [`Engine::run_while`]'s `keep_going`.)
     pub fn obey(&mut self, control: StopSignal) {
         self.control = control;
+    }
+
+    /// Keeps the open positions in `path` (JSON, replaced atomically) at every session's close,
+    /// after the book has reconciled with the venue. A live trader restarted on the same
+    /// venue carries them on with [`Engine::resume`].
+    pub fn keep_book(&mut self, path: impl Into<std::path::PathBuf>) {
+        self.book_file = Some(path.into());
+    }
+
+    /// Carries on the positions an earlier run of this trader kept (see [`Engine::keep_book`]):
+    /// the strategies manage them and the risk manager counts them as if this run had opened
+    /// them. Without a file, the venue must hold nothing. Either way the book must then agree
+    /// with the venue's positions (a fill or a settlement after the file was written, while
+    /// the trader was down, cannot be attributed to a position: the run refuses to start and
+    /// says what differs). Returns the number of positions carried on.
+    ///
+    /// # Errors
+    /// [`EngineError::Reconciliation`] when book and venue disagree;
+    /// [`EngineError::MissingData`] for a file that cannot be read or parsed.
+    pub fn resume(&mut self, path: &std::path::Path, date: chrono::NaiveDate) -> Result<usize> {
+        let unreadable = |reason: String| EngineError::MissingData {
+            what: format!("the book kept in {}", path.display()),
+            reason,
+        };
+        let carried = match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let doc: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| unreadable(e.to_string()))?;
+                let (positions, next) = crate::book::restore(&doc).map_err(unreadable)?;
+                self.next_position = self.next_position.max(next);
+                positions
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(unreadable(e.to_string())),
+        };
+        let count = carried.len();
+        for position in carried {
+            let id = position.id().clone();
+            self.book.carry(position);
+            self.journal_position(&id)?;
+        }
+        self.reconcile_on(date).map_err(|e| match e {
+            EngineError::Reconciliation { date, detail } => EngineError::Reconciliation {
+                date,
+                detail: format!(
+                    "{detail}(the positions carried on from {} are not what the venue holds: \
+                     settle the difference at the broker, or move the file away to start flat \
+                     once the venue holds nothing)",
+                    path.display()
+                ),
+            },
+            other => other,
+        })?;
+        Ok(count)
+    }
+
+    fn write_book(&self) -> Result<()> {
+        let Some(path) = &self.book_file else {
+            return Ok(());
+        };
+        let fail = |e: std::io::Error| EngineError::Observer {
+            observer: "book file",
+            reason: format!("{}: {e}", path.display()),
+        };
+        let doc = crate::book::snapshot(&self.book, self.next_position);
+        let tmp = path.with_extension("tmp");
+        {
+            let mut file = std::fs::File::create(&tmp).map_err(fail)?;
+            std::io::Write::write_all(&mut file, doc.to_string().as_bytes()).map_err(fail)?;
+            file.sync_all().map_err(fail)?;
+        }
+        std::fs::rename(&tmp, path).map_err(fail)
     }
 
     /// Adds an observer of the engine's events ([`crate::events`]); it sees every event from
@@ -354,7 +429,8 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             open_positions: self.book.open_positions().count(),
         })?;
         self.emit_book(session.close_at, marked.equity)?;
-        self.reconcile(session)?;
+        self.reconcile_on(session.date)?;
+        self.write_book()?;
         self.emit(&EngineEvent::SessionClosed {
             date: session.date,
             at: session.close_at,
@@ -845,7 +921,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         self.emit(&EngineEvent::PositionChanged(record))
     }
 
-    fn reconcile(&self, session: &Session) -> Result<()> {
+    fn reconcile_on(&self, date: chrono::NaiveDate) -> Result<()> {
         let mut broker: BTreeMap<String, i64> = BTreeMap::new();
         for p in self.venue.positions() {
             let key = match &p.instrument {
@@ -869,10 +945,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                     );
                 }
             }
-            return Err(EngineError::Reconciliation {
-                date: session.date,
-                detail,
-            });
+            return Err(EngineError::Reconciliation { date, detail });
         }
         Ok(())
     }

@@ -32,6 +32,23 @@ pub enum Structure {
 }
 
 impl Structure {
+    /// Every structure.
+    pub const ALL: [Self; 7] = [
+        Self::PutCreditSpread,
+        Self::CallCreditSpread,
+        Self::IronCondor,
+        Self::IronButterfly,
+        Self::PutDebitSpread,
+        Self::CallDebitSpread,
+        Self::LongStraddle,
+    ];
+
+    /// The structure [`Structure::as_str`] names.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The snake-case name used in configs and reports.
     #[must_use]
     pub const fn as_str(self) -> &'static str {

@@ -86,6 +86,7 @@ fn fake_tws(session: NaiveDate) -> FakeTws {
 /// A store with a synthetic SPY and its volatility index up to `last` (the live trader's
 /// history: the session before the first one traded).
 fn history(dir: &std::path::Path, last: NaiveDate) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("volta.db");
     let market = SyntheticMarket::generate(&SyntheticConfig {
         start: day(2023, 6, 1),
@@ -104,6 +105,10 @@ fn at(date: NaiveDate, h: u32, m: u32) -> NaiveDateTime {
 }
 
 #[test]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario told in order: trade, restart and carry on, refuse, replay"
+)]
 fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_same_orders() {
     let session = day(2025, 3, 17);
     let tws = fake_tws(session);
@@ -181,6 +186,82 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
         "{:?}",
         result.summary.provenance
     );
+
+    // Restarted the next day on the same journal and ledger: the position is carried on,
+    // quoted in the next session's chain, and book and IB agree at the close.
+    let book_file = journal.with_extension("book.json");
+    assert!(book_file.exists());
+    let next = day(2025, 3, 18);
+    let store_next = history(&dir.path().join("next"), day(2025, 3, 17));
+    let restarted = || {
+        (
+            IbBroker::connect(ib(17), &journal, "1000000".parse().unwrap(), at(next, 0, 0))
+                .unwrap(),
+            IbMarketData::connect(ib(18), ChainWindow::default()).unwrap(),
+        )
+    };
+    let (broker, market) = restarted();
+    let again = Backtest {
+        start: next,
+        end: next,
+        data: DataChoice::Store(store_next.clone()),
+        ..backtest.clone()
+    };
+    let day2 = again
+        .run_live(
+            "ib-paper",
+            SimulatedClock::new,
+            |_| Ok(broker),
+            market,
+            None,
+            &mut |_, _| {},
+            Vec::new(),
+            &StopSignal::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        day2.trades.len(),
+        1,
+        "the carried position is the run's trade"
+    );
+    assert_eq!(day2.trades[0].position_id, result.trades[0].position_id);
+    assert_eq!(day2.trades[0].structure, result.trades[0].structure);
+    assert_eq!(day2.summary.open_at_end, 1);
+    let carried = SqliteStore::open(&journal)
+        .unwrap()
+        .positions(&day2.run_id)
+        .unwrap();
+    assert_eq!(carried.len(), 1);
+    assert!(carried[0].position_id.ends_with("/p1"), "{carried:?}");
+
+    // Without the book file the IB positions cannot be attributed: the run refuses to start.
+    std::fs::rename(&book_file, dir.path().join("moved.json")).unwrap();
+    let (broker, market) = restarted();
+    let err = Backtest {
+        start: day(2025, 3, 19),
+        end: day(2025, 3, 19),
+        data: DataChoice::Store(history(&dir.path().join("third"), day(2025, 3, 18))),
+        ..backtest.clone()
+    }
+    .run_live(
+        "ib-paper",
+        SimulatedClock::new,
+        |_| Ok(broker),
+        market,
+        None,
+        &mut |_, _| {},
+        Vec::new(),
+        &StopSignal::new(),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("book and broker disagree"), "{text}");
+    assert!(
+        text.contains("SPY   250418P00535000: broker -9 engine 0"),
+        "{text}"
+    );
+    assert!(text.contains("book.json"), "{text}");
+    assert_eq!(tws.placed_orders().len(), 1, "nothing more was sent");
 
     // The same session replayed on the simulated broker: the same order, the same limit.
     let replay = replay(&config, &store, sessions, dir.path());
