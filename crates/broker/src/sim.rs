@@ -14,9 +14,9 @@ use crate::commission::Commissions;
 use crate::error::{BrokerError, Result};
 use crate::fill::{FillModel, between};
 use volta_core::broker::{
-    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, Marks,
-    OptionSettlement, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning,
-    Position, Settlements, StockOrder, TimeInForce,
+    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, ExerciseFees, Fill, LegFill,
+    Marks, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning, Position,
+    Settlements, StockOrder, TimeInForce,
 };
 
 /// A cash dividend: shareholders of record before `ex_date` receive `amount` per share.
@@ -459,81 +459,22 @@ impl SimBroker {
     /// Removes an option position at settlement price `price` and books the cash, stock and
     /// fees.
     fn settle(&mut self, contract: &OptionContract, quantity: i64, price: Price, early: bool) {
-        let strike = contract.strike().value();
-        let s = price.value();
-        let intrinsic_value = match contract.right() {
-            OptionRight::Call => (s - strike).max(Decimal::ZERO),
-            OptionRight::Put => (strike - s).max(Decimal::ZERO),
+        let fees = ExerciseFees {
+            exercise: self.config.commissions.exercise_fee,
+            assignment: self.config.commissions.assignment_fee,
         };
-        let near_pin = (s - strike).abs() <= self.config.pin_band;
-        let multiplier = i64::from(contract.multiplier());
-        let instrument = Instrument::Option(contract.clone());
-        let exercised = match contract.settlement() {
-            SettlementType::Cash => !intrinsic_value.is_zero(),
-            SettlementType::Physical => intrinsic_value >= CENT,
-        };
-        // Below OCC's threshold the option is worthless: it leaves the book at 0.
-        let close_at = if exercised {
-            intrinsic_value
-        } else {
-            Decimal::ZERO
-        };
-        let intrinsic = Price::try_new(close_at).unwrap_or(Price::ZERO);
-        let realised = self.book.trade(&instrument, -quantity, intrinsic);
-        self.realised += realised;
-        self.quotes.remove(contract.key());
-        let mut record = OptionSettlement {
-            contract: contract.clone(),
+        let settled = self.book.settle_option(
+            contract,
             quantity,
-            settlement_price: price,
-            intrinsic,
-            stock_delivered: 0,
-            cash: Money::ZERO,
-            fee: Money::ZERO,
-            realised_pnl: realised,
-            near_pin,
-            early,
-        };
-        if !exercised {
-            self.emit(EventKind::Expired(record));
-            return;
-        }
-        match contract.settlement() {
-            SettlementType::Cash => {
-                let cash =
-                    Money::new(close_at * Decimal::from(multiplier) * Decimal::from(quantity));
-                self.cash += cash;
-                record.cash = cash;
-                self.emit(EventKind::CashSettled(record));
-            }
-            SettlementType::Physical => {
-                let per_contract = match contract.right() {
-                    OptionRight::Call => multiplier,
-                    OptionRight::Put => -multiplier,
-                };
-                let shares = quantity * per_contract;
-                let cash = Money::new(-strike * Decimal::from(shares));
-                let stock = Instrument::Stock(contract.underlying().clone());
-                // The stock enters at the settlement price (see OptionSettlement's docs).
-                self.realised += self.book.trade(&stock, shares, price);
-                let fee_each = if quantity > 0 {
-                    self.config.commissions.exercise_fee
-                } else {
-                    self.config.commissions.assignment_fee
-                };
-                let fee = Money::new(fee_each.value() * Decimal::from(quantity.unsigned_abs()));
-                self.cash += cash - fee;
-                self.fees += fee;
-                record.stock_delivered = shares;
-                record.cash = cash;
-                record.fee = fee;
-                if quantity > 0 {
-                    self.emit(EventKind::Exercised(record));
-                } else {
-                    self.emit(EventKind::Assigned(record));
-                }
-            }
-        }
+            price,
+            fees,
+            (self.config.pin_band, early),
+        );
+        self.quotes.remove(contract.key());
+        self.realised += settled.realised;
+        self.cash += settled.cash;
+        self.fees += settled.fee;
+        self.emit(settled.kind);
     }
 
     fn emit(&mut self, kind: EventKind) {

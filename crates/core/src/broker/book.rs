@@ -163,3 +163,129 @@ mod tests {
         );
     }
 }
+
+/// The fees charged per contract when an option is exercised or assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExerciseFees {
+    /// Per contract exercised (a long option).
+    pub exercise: Money,
+    /// Per contract assigned (a short option).
+    pub assignment: Money,
+}
+
+/// What settling an option position did to the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    /// The event to report: `Expired`, `CashSettled`, `Exercised` or `Assigned`.
+    pub kind: super::EventKind,
+    /// The cash it moved, fees included, dollars.
+    pub cash: Money,
+    /// The exercise or assignment fee, dollars.
+    pub fee: Money,
+    /// The P&L it realised, dollars.
+    pub realised: Money,
+}
+
+const CENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+impl Book {
+    /// Settles `quantity` (signed) of `contract` at the underlying's settlement `price`, as OCC
+    /// does: a cash-settled option pays its intrinsic value; a physical one in the money by at
+    /// least a cent is exercised or assigned (exercise by exception) and delivers stock at the
+    /// strike, entered at `price`; anything else expires worthless. `pin_band` (dollars) marks
+    /// a settlement near the strike; `early` an assignment before expiry. The simulated broker
+    /// and the IB adapter book expiries through this one function.
+    pub fn settle_option(
+        &mut self,
+        contract: &OptionContract,
+        quantity: i64,
+        price: Price,
+        fees: ExerciseFees,
+        (pin_band, early): (Decimal, bool),
+    ) -> Settled {
+        use super::{EventKind, OptionSettlement};
+        use crate::{OptionRight, SettlementType};
+        let strike = contract.strike().value();
+        let s = price.value();
+        let intrinsic_value = match contract.right() {
+            OptionRight::Call => (s - strike).max(Decimal::ZERO),
+            OptionRight::Put => (strike - s).max(Decimal::ZERO),
+        };
+        let multiplier = i64::from(contract.multiplier());
+        let exercised = match contract.settlement() {
+            SettlementType::Cash => !intrinsic_value.is_zero(),
+            SettlementType::Physical => intrinsic_value >= CENT,
+        };
+        // Below OCC's threshold the option is worthless: it leaves the book at 0.
+        let close_at = if exercised {
+            intrinsic_value
+        } else {
+            Decimal::ZERO
+        };
+        let intrinsic = Price::try_new(close_at).unwrap_or(Price::ZERO);
+        let mut realised = self.trade(&Instrument::Option(contract.clone()), -quantity, intrinsic);
+        let mut record = OptionSettlement {
+            contract: contract.clone(),
+            quantity,
+            settlement_price: price,
+            intrinsic,
+            stock_delivered: 0,
+            cash: Money::ZERO,
+            fee: Money::ZERO,
+            realised_pnl: realised,
+            near_pin: (s - strike).abs() <= pin_band,
+            early,
+        };
+        if !exercised {
+            return Settled {
+                kind: EventKind::Expired(record),
+                cash: Money::ZERO,
+                fee: Money::ZERO,
+                realised,
+            };
+        }
+        match contract.settlement() {
+            SettlementType::Cash => {
+                let cash =
+                    Money::new(close_at * Decimal::from(multiplier) * Decimal::from(quantity));
+                record.cash = cash;
+                Settled {
+                    kind: EventKind::CashSettled(record),
+                    cash,
+                    fee: Money::ZERO,
+                    realised,
+                }
+            }
+            SettlementType::Physical => {
+                let per_contract = match contract.right() {
+                    OptionRight::Call => multiplier,
+                    OptionRight::Put => -multiplier,
+                };
+                let shares = quantity * per_contract;
+                let cash = Money::new(-strike * Decimal::from(shares));
+                let stock = Instrument::Stock(contract.underlying().clone());
+                // The stock enters at the settlement price (see OptionSettlement's docs).
+                realised += self.trade(&stock, shares, price);
+                let fee_each = if quantity > 0 {
+                    fees.exercise
+                } else {
+                    fees.assignment
+                };
+                let fee = Money::new(fee_each.value() * Decimal::from(quantity.unsigned_abs()));
+                record.stock_delivered = shares;
+                record.cash = cash;
+                record.fee = fee;
+                Settled {
+                    kind: if quantity > 0 {
+                        EventKind::Exercised(record)
+                    } else {
+                        EventKind::Assigned(record)
+                    },
+                    cash: cash - fee,
+                    fee,
+                    realised,
+                }
+            }
+        }
+    }
+}

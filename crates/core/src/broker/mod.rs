@@ -18,7 +18,7 @@ mod settlement;
 mod traits;
 
 pub use account::{Account, MarkedAccount, Marks, Position};
-pub use book::Book;
+pub use book::{Book, ExerciseFees, Settled};
 pub use event::{BrokerEvent, EventKind, OptionSettlement, PinWarning};
 pub use market::LiveMarket;
 pub use order::{
