@@ -82,7 +82,7 @@ pub(crate) fn price_delta_gamma(
     super::spot_differences(option, 1e-4 * option.spot, |o| price(o, vol, steps))
 }
 
-fn check_steps(steps: usize) -> Result<()> {
+pub(crate) fn check_steps(steps: usize) -> Result<()> {
     if steps == 0 || steps > MAX_STEPS {
         return Err(PricingError::InvalidInput {
             name: "steps",
