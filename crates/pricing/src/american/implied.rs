@@ -189,8 +189,8 @@ fn approximate_guess(option: &Vanilla, price_target: f64) -> Option<f64> {
 /// `vega` (close to the American one): superlinear convergence, so three or four model prices
 /// from a guess within a vol point or so, against Brent's five or six. Stops once a step is
 /// below 1e-8 of the vol, returning that step's end unpriced: the secant's error is
-/// e_{k+1} ≈ C·e_k·e_{k−1} with C = f''/(2f') of order 1, so with e_k ≈ 1e-8 (the step) and
-/// e_{k−1} ≤ 1e-4 the answer is within ~1e-12 (the tests hold it to 1e-9 of Brent's root);
+/// `e(k+1) ≈ C·e(k)·e(k−1)` with C = f''/(2f') of order 1, so with e(k) ≈ 1e-8 (the step)
+/// and e(k−1) ≤ 1e-4 the answer is within ~1e-12 (the tests hold it to 1e-9 of Brent's root);
 /// or once the residual is within `price_tolerance`. `None` as soon as anything looks wrong — a
 /// non-increasing secant slope, a step out of (0, 256], no convergence in 10 prices — and the
 /// caller falls back to the bracketing search, which cannot fail on a monotone objective.

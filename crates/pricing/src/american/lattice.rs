@@ -315,9 +315,9 @@ fn run(o: &Inputs, steps: usize) -> Output {
 /// probability at most 2e^{−2c²} (Hoeffding 1963, Theorem 1), whatever π. With c = 5 that is
 /// 4e-22 per step. The band holds the nodes within that range under both the pricing measure
 /// (π = p) and the share measure (π = p·u/e^{bΔt}, under which a call's large node values are
-/// weighted: E[S_i; A] = S·e^{b·iΔt}·P'(A)). Nodes outside it are given their exercise value
+/// weighted: `E[S(i); A] = S·e^{b·iΔt}·P'(A)`). Nodes outside it are given their exercise value
 /// when a step needs them as children: every node value lies between that and
-/// max(S_node, K)·max(1, e^{−rT}, e^{−qT}), so the change in the root value is below
+/// max(node spot, K)·max(1, e^{−rT}, e^{−qT}), so the change in the root value is below
 /// 2·n·4e-22 of that scale under the two measures — far below the lattice's own error and
 /// the rounding of its O(n²) sums. Where √i·2c ≥ i (the first ~100 steps) the band is the
 /// whole step, so the nodes at step 2 (delta and gamma) are always exact.
@@ -340,7 +340,7 @@ impl Band {
 
     /// The band [lo, hi] of step `i`, clamped to the nodes 0..=i and to `cap` (the last node
     /// a caller may read).
-    #[inline(always)]
+    #[inline]
     fn at(self, i: usize, cap: usize) -> (usize, usize) {
         let fi = i as f64;
         let w = BAND_WIDTH * fi.sqrt();
@@ -374,6 +374,10 @@ struct Induction<'a> {
 impl crate::fastmath::Kernel for &mut Induction<'_> {
     type Output = f64;
 
+    #[expect(
+        clippy::inline_always,
+        reason = "`fastmath::dispatch` enables the SIMD target features on its entry point only; the loop must be inlined into it to be compiled with them"
+    )]
     #[inline(always)]
     fn run<const F: bool>(self) -> f64 {
         let (mut values, mut scratch) = (&mut *self.values, &mut *self.scratch);
@@ -386,11 +390,11 @@ impl crate::fastmath::Kernel for &mut Induction<'_> {
                 let spot = self.spot * ((i + 1) as f64 * self.ln_d).exp() * self.ratio[j];
                 (theta * (spot - strike)).max(0.0)
             };
-            for j in new_lo..lo {
-                values[j] = exercise_next(j);
+            for (j, v) in values.iter_mut().enumerate().take(lo).skip(new_lo) {
+                *v = exercise_next(j);
             }
-            for j in hi + 1..=new_hi + 1 {
-                values[j] = exercise_next(j);
+            for (j, v) in values.iter_mut().enumerate().take(new_hi + 2).skip(hi + 1) {
+                *v = exercise_next(j);
             }
             let base = self.spot * (i as f64 * self.ln_d).exp();
             let next = &mut scratch[new_lo..=new_hi];
