@@ -32,9 +32,9 @@ use ibapi::orders::{
 use ibapi::subscriptions::SubscriptionItem;
 use rust_decimal::Decimal;
 use volta_core::broker::{
-    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, Fill, LegFill, MarkedAccount,
-    Marks, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, Position, Settlements,
-    StockOrder, TimeInForce, Venue,
+    Account, Book, Broker, BrokerEvent, CancelReason, EventKind, ExerciseFees, Fill, LegFill,
+    MarkedAccount, Marks, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, Position,
+    Settlements, StockOrder, TimeInForce, Venue,
 };
 use volta_core::calendar::REGULAR_CLOSE;
 use volta_core::order::{ComboOrder, Instrument};
@@ -44,7 +44,7 @@ use crate::breaker::CircuitBreaker;
 use crate::config::{IbConfig, MarketDataKind};
 use crate::contracts::{ConIdCache, combo_to_ib, option_query, stock_to_ib};
 use crate::error::{IbError, Result};
-use crate::ledger::{ExecutionRecord, IntentLedger, IntentRecord, IntentState};
+use crate::ledger::{ExecutionRecord, IntentLedger, IntentRecord, IntentState, SettlementRecord};
 
 /// A point in an order's life where a test can stop the process (`kill -9`) to prove that
 /// nothing is lost or sent twice.
@@ -59,6 +59,9 @@ pub enum FaultPoint {
 }
 
 type FaultHook = Box<dyn FnMut(FaultPoint) + Send>;
+
+/// How near its strike a settlement counts as pinned (reported on the settlement), dollars.
+const PIN_BAND: Decimal = Decimal::from_parts(50, 0, 0, false, 2);
 
 /// The state of the link to IB that an operator watches (the dashboard's connection and
 /// circuit-breaker panels).
@@ -369,7 +372,65 @@ impl IbBroker {
             }
             self.track(&intent);
         }
+        // After every execution: an expired contract trades no more.
+        for settlement in self.ledger.settlements()? {
+            self.book_settlement(&settlement);
+        }
         Ok(())
+    }
+
+    /// Books the options held that settle at the close of `date`, each at its underlying's
+    /// settlement price (PM: the close; AM: the open, [`volta_core::broker::AM_SETTLEMENT_STAND_IN`]),
+    /// written to the ledger first so that a restart books it once, and reported as the
+    /// simulated broker reports it (expired, exercised, assigned, cash-settled). IB charges no
+    /// exercise or assignment fee on US equity and index options.
+    fn settle_expiring(&mut self, date: NaiveDate, settlements: &Settlements) -> Result<()> {
+        let expiring: Vec<(OptionContract, i64)> = self
+            .book
+            .options()
+            .filter(|(c, _)| c.settlement_date() <= date)
+            .map(|(c, q)| (c.clone(), q))
+            .collect();
+        // Every price first: a close missing one books none.
+        let mut due = Vec::with_capacity(expiring.len());
+        for (contract, quantity) in expiring {
+            let prices =
+                settlements
+                    .get(contract.underlying())
+                    .ok_or_else(|| IbError::Settlement {
+                        contract: contract.key().to_string(),
+                        date,
+                        reason: format!("no closing price for {}", contract.underlying()),
+                    })?;
+            due.push(SettlementRecord {
+                contract: contract.key().clone(),
+                date,
+                quantity,
+                price: prices.settlement_value(contract.settlement_time()),
+            });
+        }
+        for settlement in due {
+            if self.ledger.add_settlement(&settlement)? {
+                let kind = self.book_settlement(&settlement);
+                self.emit(kind);
+            }
+        }
+        Ok(())
+    }
+
+    fn book_settlement(&mut self, settlement: &SettlementRecord) -> EventKind {
+        let contract = OptionContract::from_key(settlement.contract.clone());
+        let settled = self.book.settle_option(
+            &contract,
+            settlement.quantity,
+            settlement.price,
+            ExerciseFees::default(),
+            (PIN_BAND, false),
+        );
+        self.realised += settled.realised;
+        self.cash += settled.cash;
+        self.fees += settled.fee;
+        settled.kind
     }
 
     /// Follows an order as the ledger holds it: its state, and IB's ids for it.
@@ -1198,11 +1259,13 @@ impl Venue for IbBroker {
         Ok(())
     }
 
-    fn on_session_close(&mut self, date: NaiveDate, _settlements: &Settlements) -> Result<()> {
-        // IB cancels DAY orders and OCC settles expiring options; the close reconciles with
-        // IB so that whatever happened is in the ledger before the backup.
+    fn on_session_close(&mut self, date: NaiveDate, settlements: &Settlements) -> Result<()> {
+        // IB cancels DAY orders; the close reconciles with IB so that the day's fills are in
+        // the ledger before the backup, then books the options expiring today as OCC settles
+        // them (IB shows the result in its positions the next morning).
         self.now = self.now.max(date.and_time(REGULAR_CLOSE));
-        self.reconcile()
+        self.reconcile()?;
+        self.settle_expiring(date, settlements)
     }
 
     fn marked(&self) -> MarkedAccount {

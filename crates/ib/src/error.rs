@@ -80,6 +80,16 @@ pub enum IbError {
         /// Its final status.
         status: OrderStatus,
     },
+    /// An option expiring at a close has no settlement price.
+    #[error("cannot settle {contract} at the close of {date}: {reason}")]
+    Settlement {
+        /// The expiring contract.
+        contract: String,
+        /// The session.
+        date: chrono::NaiveDate,
+        /// What is missing.
+        reason: String,
+    },
     /// The adapter does not support the request (e.g. modifying a stock market order).
     #[error("not supported by the IB adapter: {what}")]
     Unsupported {

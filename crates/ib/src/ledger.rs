@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -131,6 +131,19 @@ pub struct ExecutionRecord {
     pub commission: Option<Money>,
 }
 
+/// An option position settled at expiry, as booked (the settlement price decides how).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementRecord {
+    /// The contract.
+    pub contract: ContractKey,
+    /// The session it settled at.
+    pub date: NaiveDate,
+    /// The signed quantity held when it settled.
+    pub quantity: i64,
+    /// The underlying's settlement price.
+    pub price: Price,
+}
+
 /// The order ledger on a SQLite file.
 #[derive(Debug)]
 pub struct IntentLedger {
@@ -164,6 +177,13 @@ CREATE TABLE IF NOT EXISTS ib_executions (
 );
 CREATE INDEX IF NOT EXISTS ib_executions_by_order ON ib_executions(order_id);
 CREATE TABLE IF NOT EXISTS ib_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ib_settlements (
+    contract    TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    quantity    INTEGER NOT NULL,
+    price       TEXT NOT NULL,
+    PRIMARY KEY (contract, date)
+);
 ";
 
 impl IntentLedger {
@@ -496,6 +516,60 @@ impl IntentLedger {
                 order_id,
                 quantity,
                 time,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Books an option's settlement at expiry (expired, exercised, assigned or cash-settled as
+    /// the price says) unless it is booked already. Returns whether it was new.
+    ///
+    /// # Errors
+    /// [`IbError::Ledger`].
+    pub fn add_settlement(&self, settlement: &SettlementRecord) -> Result<bool> {
+        let changed = self
+            .db
+            .execute(
+                "INSERT INTO ib_settlements(contract, date, quantity, price) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(contract, date) DO NOTHING",
+                params![
+                    settlement.contract.to_string(),
+                    settlement.date.to_string(),
+                    settlement.quantity,
+                    settlement.price.to_string(),
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(changed == 1)
+    }
+
+    /// Every settlement booked, by date then contract.
+    ///
+    /// # Errors
+    /// [`IbError::Ledger`].
+    pub fn settlements(&self) -> Result<Vec<SettlementRecord>> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT contract, date, quantity, price FROM ib_settlements ORDER BY date, contract")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (contract, date, quantity, price) = row.map_err(|e| self.fail(e))?;
+            out.push(SettlementRecord {
+                contract: contract.parse().map_err(|e| self.fail(e))?,
+                date: date.parse().map_err(|e| self.fail(e))?,
+                quantity,
+                price: price.parse().map_err(|e| self.fail(e))?,
             });
         }
         Ok(out)

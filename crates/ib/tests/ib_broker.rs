@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::Money;
 use volta_core::broker::{
-    Broker, BrokerEvent, CancelReason, EventKind, OrderId, OrderStatus, OrderTag,
+    Broker, BrokerEvent, CancelReason, EventKind, OrderId, OrderStatus, OrderTag, Settlements,
+    Venue,
 };
 use volta_core::order::{ComboOrder, ComboSide, Leg, LegAction};
 use volta_ib::fake_tws::{FakeTws, OrderBehaviour, stable_con_id};
@@ -513,4 +514,86 @@ fn killed_after_the_fill_before_booking_it_the_fill_is_booked_once_on_restart() 
         "each execution booked once"
     );
     assert_eq!(ledger.state(OrderId::new(1)).unwrap(), IntentState::Filled);
+}
+
+#[test]
+fn expiry_is_booked_at_the_close_as_occ_settles_once_and_survives_a_restart() {
+    let tws = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("live.db");
+    let mut broker = connect(&tws, &ledger);
+    let id = broker.place(put_spread(2), opening()).unwrap();
+    poll_until(&mut broker, is_end_of(id));
+    let expiry = NaiveDate::from_ymd_opt(2025, 3, 21).unwrap();
+    let cash_before = broker.account().cash;
+    // SPY closes at 555 on expiry day: the short 560 put is 5 in the money (assigned: 200
+    // shares bought at 560), the long 550 put is out of it (expires).
+    let settlements = Settlements::new().with(
+        "SPY".parse().unwrap(),
+        "556".parse().unwrap(),
+        "555".parse().unwrap(),
+    );
+    broker.on_session_close(expiry, &settlements).unwrap();
+    let events = broker.poll_events();
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Assigned(s) => {
+                assert_eq!(s.contract.key().to_string(), SHORT_PUT);
+                assert_eq!(s.stock_delivered, 200);
+                assert_eq!(s.cash, money("-112000"));
+                Some("assigned")
+            }
+            EventKind::Expired(s) => {
+                assert_eq!(s.contract.key().to_string(), LONG_PUT);
+                Some("expired")
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds.len(), 2, "{events:#?}");
+    assert!(kinds.contains(&"assigned") && kinds.contains(&"expired"));
+    let held = |b: &IbBroker| {
+        b.positions()
+            .into_iter()
+            .map(|p| (p.instrument.to_string(), p.quantity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(held(&broker), [("SPY stock".to_owned(), 200)]);
+    // 200 shares at the 560 strike: $112,000 out, no exercise or assignment fee at IB.
+    assert_eq!(broker.account().cash, cash_before - money("112000"));
+
+    // The same close again books nothing more; a restart rebuilds the same book from the
+    // ledger's executions and settlements.
+    broker.on_session_close(expiry, &settlements).unwrap();
+    assert!(
+        broker
+            .poll_events()
+            .iter()
+            .all(|e| !matches!(e.kind, EventKind::Assigned(_) | EventKind::Expired(_)))
+    );
+    let account = broker.account();
+    drop(broker);
+    let restarted = connect(&tws, &ledger);
+    assert_eq!(held(&restarted), [("SPY stock".to_owned(), 200)]);
+    assert_eq!(restarted.account(), account);
+}
+
+#[test]
+fn an_expiring_option_without_a_settlement_price_is_a_clear_error() {
+    let tws = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = connect(&tws, &dir.path().join("live.db"));
+    let id = broker.place(put_spread(1), opening()).unwrap();
+    poll_until(&mut broker, is_end_of(id));
+    let expiry = NaiveDate::from_ymd_opt(2025, 3, 21).unwrap();
+    let err = broker
+        .on_session_close(expiry, &Settlements::new())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot settle SPY   250321P00550000 at the close of 2025-03-21: no closing price for SPY"),
+        "{err}"
+    );
+    assert_eq!(broker.positions().len(), 2, "nothing was booked");
 }
