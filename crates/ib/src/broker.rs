@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use ibapi::accounts::PositionUpdate;
 use ibapi::client::blocking::{Client, Subscription};
 use ibapi::orders::{
     ExecutionData, ExecutionFilter, ExecutionSide, OrderStatus as IbOrderStatus, OrderStatusKind,
@@ -644,7 +645,10 @@ impl IbBroker {
     }
 
     fn instrument_of(&self, e: &ExecutionData) -> Result<Instrument> {
-        let contract = &e.contract;
+        self.instrument_of_contract(&e.contract)
+    }
+
+    fn instrument_of_contract(&self, contract: &ibapi::contracts::Contract) -> Result<Instrument> {
         if contract.security_type == ibapi::contracts::SecurityType::Stock {
             return Ok(Instrument::Stock(contract.symbol.to_string().parse()?));
         }
@@ -653,6 +657,72 @@ impl IbBroker {
             None => contract.local_symbol.parse()?,
         };
         Ok(Instrument::Option(OptionContract::from_key(key)))
+    }
+
+    /// IB's positions in `account`, by Volta's instrument names (OCC keys, `SPY stock`).
+    pub(crate) fn positions_at_ib(&self, account: &str) -> Result<BTreeMap<String, i64>> {
+        let subscription = self
+            .client
+            .positions()
+            .map_err(|e| IbError::request("positions", e))?;
+        let mut held = BTreeMap::new();
+        loop {
+            match subscription.next_timeout(self.config.request_timeout()) {
+                Some(Ok(SubscriptionItem::Data(PositionUpdate::Position(p)))) => {
+                    if p.account == account && p.position != 0.0 {
+                        let name = self.instrument_of_contract(&p.contract)?.to_string();
+                        *held.entry(name).or_insert(0) += p.position.round() as i64;
+                    }
+                }
+                Some(Ok(SubscriptionItem::Data(PositionUpdate::PositionEnd))) => return Ok(held),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(IbError::request("positions", e)),
+                None => {
+                    return Err(IbError::Request {
+                        request: "positions",
+                        reason: "TWS sent no end of positions in time".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Where IB's positions and the ledger's book differ, over the instruments Volta trades
+    /// (the book's, and every contract the ledger has executions in): `name: IB x, Volta y`.
+    /// Options settling today and the stock they deliver are left out: IB books expiries
+    /// overnight, the ledger at the close.
+    pub(crate) fn position_differences(&self, account: &str) -> Result<Vec<String>> {
+        let at_ib = self.positions_at_ib(account)?;
+        let today = self.now.date();
+        let settled_today: Vec<Underlying> = self
+            .ledger
+            .settlements()?
+            .into_iter()
+            .filter(|s| s.date == today)
+            .map(|s| OptionContract::from_key(s.contract).underlying().clone())
+            .collect();
+        let skip = |i: &Instrument| match i {
+            Instrument::Option(c) => c.settlement_date() <= today,
+            Instrument::Stock(u) => settled_today.contains(u),
+        };
+        let mut ours: BTreeMap<String, i64> = BTreeMap::new();
+        for intent in self.ledger.intents()? {
+            for exec in self.ledger.executions(intent.order_id)? {
+                if !skip(&exec.instrument) {
+                    ours.entry(exec.instrument.to_string()).or_insert(0);
+                }
+            }
+        }
+        for p in self.book.iter().filter(|p| !skip(&p.instrument)) {
+            ours.insert(p.instrument.to_string(), p.quantity);
+        }
+        Ok(ours
+            .into_iter()
+            .filter_map(|(name, volta)| {
+                let ib = at_ib.get(&name).copied().unwrap_or(0);
+                (ib != volta).then(|| format!("{name}: IB {ib}, Volta {volta}"))
+            })
+            .collect())
     }
 
     fn on_execution(&mut self, e: &ExecutionData) -> Result<()> {

@@ -59,7 +59,8 @@ impl IbBroker {
     /// [`IbError::InvalidConfig`] for an account that is not managed by this login, a paper
     /// account asked to trade live or a live account asked to trade paper;
     /// [`IbError::Request`] when TWS does not answer; [`IbError::Reconciliation`] for a clock
-    /// skew over [`MAX_CLOCK_SKEW_SECONDS`] or a halted ledger.
+    /// skew over [`MAX_CLOCK_SKEW_SECONDS`], a halted ledger, or IB positions in Volta's
+    /// contracts that differ from the ledger's book.
     pub fn pre_open(&self, local_unix_seconds: i64, want_live: bool) -> Result<PreOpenReport> {
         if let Some(why) = self.halted() {
             return Err(IbError::Reconciliation {
@@ -103,6 +104,17 @@ impl IbBroker {
             return Err(IbError::Reconciliation {
                 detail: format!(
                     "this machine's clock is {skew} s off TWS's (at most {MAX_CLOCK_SKEW_SECONDS} s): fix the clock (NTP) before trading"
+                ),
+            });
+        }
+        let differences = self.position_differences(&account)?;
+        if !differences.is_empty() {
+            return Err(IbError::Reconciliation {
+                detail: format!(
+                    "IB's positions in {account} differ from the ledger's: {}. An exercise, \
+                     assignment or trade in Volta's contracts that the ledger does not have: \
+                     settle it at IB (or close it there), then start again",
+                    differences.join("; ")
                 ),
             });
         }

@@ -597,3 +597,36 @@ fn an_expiring_option_without_a_settlement_price_is_a_clear_error() {
     );
     assert_eq!(broker.positions().len(), 2, "nothing was booked");
 }
+
+#[test]
+fn the_pre_open_check_compares_ibs_positions_with_the_ledgers_book() {
+    let tws = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = connect(&tws, &dir.path().join("live.db"));
+    let id = broker.place(put_spread(3), opening()).unwrap();
+    poll_until(&mut broker, is_end_of(id));
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let report = broker.pre_open(now, false).unwrap();
+    assert_eq!(report.positions, 2);
+    // Overnight IB assigned the short put early: its position is gone and stock arrived.
+    let short = tws
+        .positions()
+        .into_iter()
+        .find(|p| p.position < 0.0)
+        .unwrap();
+    tws.set_position(short.contract, 0.0, 0.0);
+    let err = broker.pre_open(now, false).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{SHORT_PUT}: IB 0, Volta -3")),
+        "{text}"
+    );
+    assert!(!text.contains(LONG_PUT), "{text}");
+    assert!(text.contains("settle it at IB"), "{text}");
+}
