@@ -372,31 +372,11 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         }
         self.drain_events()?;
 
-        if let Some(t) = session.decision_time() {
-            let mut chains: Vec<&ChainSnapshot> = session.chains.iter().collect();
-            chains.sort_by_key(|c| c.as_of());
-            for chain in &chains {
-                self.clock.advance_to(chain.as_of())?;
-                self.venue.on_quotes(chain).map_err(EngineError::venue)?;
-            }
-            self.drain_events()?;
-            let equity = self.venue.marked().equity;
-            self.check_equity(t, equity)?;
-            self.decide(session, t, equity)?;
-            // The orders fill against each underlying's latest snapshot, as known at `t`.
-            for chain in chains {
-                if chain.as_of() == t {
-                    self.venue.on_quotes(chain).map_err(EngineError::venue)?;
-                } else {
-                    self.venue
-                        .on_quotes(&restamped(chain, t)?)
-                        .map_err(EngineError::venue)?;
-                }
-            }
-            self.drain_events()?;
-            self.emit(&EngineEvent::DecisionDone { at: t })?;
-            let marked = self.venue.marked().equity;
-            self.emit_book(t, marked)?;
+        let held = self.book.held_contracts();
+        let mut checks = 0;
+        while let Some(check) = feed.next_check(session, &held, checks)? {
+            checks += 1;
+            self.look(session.date, &check.chains, check.openings)?;
         }
 
         self.clock.advance_to(session.close_at)?;
@@ -540,8 +520,53 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         Ok(())
     }
 
-    fn decide(&mut self, session: &Session, t: NaiveDateTime, equity: Money) -> Result<()> {
-        let (view, rank) = self.view(session, t, equity)?;
+    /// The strategies look at the market: `chains` go to the venue in time order, the exits
+    /// are checked and (when `openings`) new positions proposed at the latest chain's time,
+    /// and the orders meet each underlying's latest quotes.
+    fn look(
+        &mut self,
+        date: chrono::NaiveDate,
+        chains: &[ChainSnapshot],
+        openings: bool,
+    ) -> Result<()> {
+        let Some(t) = chains.iter().map(ChainSnapshot::as_of).max() else {
+            return Ok(());
+        };
+        let given: Vec<&ChainSnapshot> = chains.iter().collect();
+        let mut chains = given.clone();
+        chains.sort_by_key(|c| c.as_of());
+        for chain in &chains {
+            self.clock.advance_to(chain.as_of())?;
+            self.venue.on_quotes(chain).map_err(EngineError::venue)?;
+        }
+        self.drain_events()?;
+        let equity = self.venue.marked().equity;
+        self.check_equity(t, equity)?;
+        self.decide(date, &given, (t, equity), openings)?;
+        // The orders fill against each underlying's latest snapshot, as known at `t`.
+        for chain in chains {
+            if chain.as_of() == t {
+                self.venue.on_quotes(chain).map_err(EngineError::venue)?;
+            } else {
+                self.venue
+                    .on_quotes(&restamped(chain, t)?)
+                    .map_err(EngineError::venue)?;
+            }
+        }
+        self.drain_events()?;
+        self.emit(&EngineEvent::DecisionDone { at: t })?;
+        let marked = self.venue.marked().equity;
+        self.emit_book(t, marked)
+    }
+
+    fn decide(
+        &mut self,
+        date: chrono::NaiveDate,
+        chains: &[&ChainSnapshot],
+        (t, equity): (NaiveDateTime, Money),
+        openings: bool,
+    ) -> Result<()> {
+        let (view, rank) = self.view(date, chains, t, equity)?;
         let halt = (
             self.control.openings_halted(),
             self.control.flatten_requested(),
@@ -555,7 +580,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         }
         let flatten = self.risk.halted_since().is_some() || halt.1;
         self.close_positions(&view, flatten)?;
-        if flatten || halt.0 || rank.is_none() {
+        if flatten || halt.0 || rank.is_none() || !openings {
             return Ok(());
         }
         self.open_positions(&view, t, equity)
@@ -566,11 +591,12 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// rank if known.
     fn view(
         &mut self,
-        session: &Session,
+        date: chrono::NaiveDate,
+        chains: &[&ChainSnapshot],
         t: NaiveDateTime,
         equity: Money,
     ) -> Result<(MarketView, Option<f64>)> {
-        let signals = self.signals.known_before(session.date);
+        let signals = self.signals.known_before(date);
         let rank = signals.and_then(|s| s.vix_rank);
         // Without a rank (warm-up) no strategy opens anything; management still runs.
         let regime = rank.and(signals.and_then(|s| s.regime));
@@ -583,7 +609,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         })?;
         let mut view = MarketView::new(t, regime, signals.map(|s| s.vix))?;
         let run_id = self.journal.run_id().to_owned();
-        for chain in &session.chains {
+        for chain in chains {
             let u = UnderlyingView::gated(
                 chain,
                 &self.config.quality,

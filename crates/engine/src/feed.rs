@@ -40,6 +40,17 @@ impl Session {
     }
 }
 
+/// A moment in a session when the strategies look at the market ([`Feed::next_check`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check<'s> {
+    /// The chains then, at most one per underlying; the check happens at the latest one's
+    /// time.
+    pub chains: std::borrow::Cow<'s, [ChainSnapshot]>,
+    /// Whether new positions may be opened (the decision), or only the open ones managed (a
+    /// management check).
+    pub openings: bool,
+}
+
 /// The settlement prices of a session whose prices are `prices`.
 pub(crate) fn settlements(prices: &[(Underlying, SessionPrices)]) -> Settlements {
     let mut s = Settlements::new();
@@ -62,6 +73,27 @@ pub trait Feed {
     /// # Errors
     /// When the data for the session cannot be read or is missing.
     fn next_session(&mut self, held: &[ContractKey]) -> Result<Option<Session>>;
+
+    /// The session's next check: a moment the strategies look at the market, with the chains
+    /// then (`checks` have been made so far this session; `held` are the contracts held).
+    /// `None` once the session has no more. A replayed session has one, the decision on its
+    /// chain snapshots (this default); a live feed adds management checks through the day,
+    /// where positions are managed but none is opened.
+    ///
+    /// # Errors
+    /// When the chains cannot be read.
+    fn next_check<'s>(
+        &mut self,
+        session: &'s Session,
+        held: &[ContractKey],
+        checks: usize,
+    ) -> Result<Option<Check<'s>>> {
+        let _ = held;
+        Ok((checks == 0 && !session.chains.is_empty()).then(|| Check {
+            chains: std::borrow::Cow::Borrowed(&session.chains),
+            openings: true,
+        }))
+    }
 
     /// The session's opening and closing prices, asked once the engine's clock has reached its
     /// close. A replayed session knew them when it was read (this default returns them); a

@@ -57,7 +57,7 @@ pub use clock::{Clock, SimulatedClock, StopSignal};
 pub use engine::{Engine, EngineConfig, RunOutput};
 pub use error::{EngineError, Result};
 pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, PositionView, TextLog};
-pub use feed::{Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
+pub use feed::{Check, Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
 pub use journal::Journal;
 pub use live::LiveFeed;
 pub use report_error::ReportError;
