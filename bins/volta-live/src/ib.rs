@@ -5,9 +5,11 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use volta_core::{Money, NyseCalendar};
+use volta_core::{ChainSnapshot, Money, NyseCalendar};
 use volta_data::store::{MarketStore, SqliteStore};
-use volta_engine::{Backtest, DataChoice, LiveFeed, Observer, Session, StopSignal, TextLog};
+use volta_engine::{
+    Backtest, DataChoice, LiveFeed, LiveOptions, Observer, Session, StopSignal, TextLog,
+};
 use volta_ib::{ChainWindow, IbBroker, IbConfig, IbEndpoint, IbMarketData};
 use volta_monitor::ConnectionState;
 
@@ -45,6 +47,10 @@ pub(crate) struct IbArgs {
     /// underlying's price either side (plus every contract held).
     #[arg(long = "ib-strike-range", default_value_t = 0.15)]
     pub(crate) strike_range: f64,
+    /// ib-paper / ib-live: management checks (exits only) every this many minutes from an
+    /// hour after the open until the decision; 0: the decision only.
+    #[arg(long = "check-every-minutes", default_value_t = 60)]
+    pub(crate) check_every_minutes: i64,
 }
 
 /// The settings from the command line.
@@ -151,24 +157,40 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         }),
         Box::new(monitor.monitor.observer()),
     ];
-    let record_into = cli.store.clone();
-    let recorder = Box::new(move |session: &Session| -> volta_engine::Result<()> {
-        // What the trader fetched is history too: a backtest over these days replays it.
-        SqliteStore::open(&record_into)?.upsert_chains(&session.chains)?;
-        Ok(())
-    });
     let clock_stop = stop.clone();
     let outcome = backtest.run_live(
         mode,
         move |t| WallClock::new(t, clock_stop.clone()),
         |_| Ok(broker),
         market,
-        Some(recorder),
+        live_options(cli),
         &mut |_, _| {},
         observers,
         &stop,
     );
     crate::finish(&monitor, outcome, stop.is_raised(), &cli.journal, &backup)
+}
+
+/// The live feed's settings: management checks every `--check-every-minutes`, and every
+/// chain fetched recorded into the store.
+#[expect(
+    clippy::result_large_err,
+    reason = "the recorder returns the engine's Result, whose error is the engine's own"
+)]
+fn live_options(cli: &Cli) -> LiveOptions {
+    let record_into = cli.store.clone();
+    let recorder = Box::new(
+        move |_: &Session, chains: &[ChainSnapshot]| -> volta_engine::Result<()> {
+            // What the trader fetched is history too: a backtest over these days replays it.
+            SqliteStore::open(&record_into)?.upsert_chains(chains)?;
+            Ok(())
+        },
+    );
+    LiveOptions {
+        recorder: Some(recorder),
+        check_every: (cli.ib.check_every_minutes > 0)
+            .then(|| chrono::TimeDelta::minutes(cli.ib.check_every_minutes)),
+    }
 }
 
 /// This machine's clock (the pre-open check compares it with TWS's).

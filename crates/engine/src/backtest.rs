@@ -534,7 +534,7 @@ impl Backtest {
         mut clock: impl FnMut(chrono::NaiveDateTime) -> C,
         venue: impl FnOnce(SimConfig) -> Result<V>,
         market: M,
-        recorder: Option<crate::live::SessionRecorder>,
+        options: crate::live::LiveOptions,
         progress: &mut dyn FnMut(usize, usize),
         observers: Vec<Box<dyn Observer + Send>>,
         stop: &StopSignal,
@@ -580,9 +580,10 @@ impl Backtest {
             (self.start, self.end),
             Box::new(move |date| history.signals_before(date)),
         )?;
-        if let Some(recorder) = recorder {
+        if let Some(recorder) = options.recorder {
             feed = feed.recording(recorder);
         }
+        let mut feed = feed.checking_every(options.check_every);
         let run = RunParts {
             book_file: Some(self.journal.with_extension("book.json")),
             provenance: vec![format!(

@@ -59,7 +59,7 @@ pub use error::{EngineError, Result};
 pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, PositionView, TextLog};
 pub use feed::{Check, Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
 pub use journal::Journal;
-pub use live::LiveFeed;
+pub use live::{LiveFeed, LiveOptions};
 pub use report_error::ReportError;
 pub use signals::{DaySignals, Signals};
 pub use volta_broker::Venue;

@@ -2,11 +2,18 @@
 //! Brokers) on the NYSE calendar.
 //!
 //! A replay ([`crate::SourceFeed`]) knows a whole session when the engine asks for it. A live
-//! feed does not: it waits (on its clock) for the session's decision time, 15 minutes before
-//! the close (12:45 on early closes), asks the market for each underlying's chain (with the
-//! contracts the engine holds), and hands the engine the session as known then; at the close
-//! it asks for the last prices ([`Feed::closing_prices`]). The signals (VIX rank, regime) are
-//! read again before each session from the history source, which grows by a day each day.
+//! feed does not: it waits (on its clock) for each moment of the day and asks the market then:
+//! - the **open** (09:30): the underlyings' prices, which start the session;
+//! - **management checks** through the day (every [`LiveFeed::checking_every`], one hour by
+//!   default, from 10:30): each underlying's chain with the contracts held; exits are checked,
+//!   nothing is opened;
+//! - the **decision**, 15 minutes before the close (12:45 on early closes): the chains again;
+//!   exits, then openings;
+//! - the **close**: the last prices ([`Feed::closing_prices`]).
+//!
+//! Moments already past when the trader starts are skipped (a session whose decision has
+//! passed is not traded). The signals (VIX rank, regime) are read again before each session
+//! from the history source, which grows by a day each day.
 //!
 //! The engine, strategies, risk manager and journal are the backtest's: only the clock, the
 //! feed and the venue differ.
@@ -18,7 +25,7 @@ use volta_core::{ChainSnapshot, ContractKey, NyseCalendar, OptionContract, Under
 
 use crate::clock::Clock;
 use crate::error::{EngineError, Result};
-use crate::feed::{Feed, Session};
+use crate::feed::{Check, Feed, Session};
 use crate::signals::Signals;
 
 /// How long before the close the live decision is taken.
@@ -28,8 +35,38 @@ pub const DECISION_BEFORE_CLOSE: TimeDelta = TimeDelta::minutes(15);
 /// session), each morning.
 pub type SignalsSource = Box<dyn FnMut(NaiveDate) -> Result<Signals> + Send>;
 
-/// A session as the live feed fetched it: what a later replay of the day trades on.
-pub type SessionRecorder = Box<dyn FnMut(&Session) -> Result<()> + Send>;
+/// The chains the live feed fetched at a check (the session, its chains): what a later replay
+/// of the day trades on.
+pub type SessionRecorder = Box<dyn FnMut(&Session, &[ChainSnapshot]) -> Result<()> + Send>;
+
+/// When the first management check comes after the open.
+const FIRST_CHECK_AFTER_OPEN: TimeDelta = TimeDelta::minutes(60);
+
+/// How a live run's feed behaves ([`crate::Backtest::run_live`]).
+pub struct LiveOptions {
+    /// Handed the chains of every check (e.g. to keep them in the store).
+    pub recorder: Option<SessionRecorder>,
+    /// Management checks every this long (`None`: the decision only). Default: one hour.
+    pub check_every: Option<TimeDelta>,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self {
+            recorder: None,
+            check_every: Some(TimeDelta::hours(1)),
+        }
+    }
+}
+
+impl std::fmt::Debug for LiveOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveOptions")
+            .field("recorder", &self.recorder.is_some())
+            .field("check_every", &self.check_every)
+            .finish()
+    }
+}
 
 /// Sessions from a [`LiveMarket`], one per NYSE session from the first date on, each built at
 /// its decision time (module docs).
@@ -42,6 +79,7 @@ pub struct LiveFeed<C: Clock, M: LiveMarket> {
     signals: SignalsSource,
     recorder: Option<SessionRecorder>,
     skipped: Vec<NaiveDate>,
+    check_every: Option<TimeDelta>,
 }
 
 impl<C: Clock, M: LiveMarket> std::fmt::Debug for LiveFeed<C, M> {
@@ -93,6 +131,7 @@ impl<C: Clock, M: LiveMarket> LiveFeed<C, M> {
             signals,
             recorder: None,
             skipped: Vec::new(),
+            check_every: Some(TimeDelta::hours(1)),
         })
     }
 
@@ -102,6 +141,33 @@ impl<C: Clock, M: LiveMarket> LiveFeed<C, M> {
     pub fn recording(mut self, recorder: SessionRecorder) -> Self {
         self.recorder = Some(recorder);
         self
+    }
+
+    /// Management checks every `interval` from an hour after the open until the decision;
+    /// `None`: the decision only.
+    #[must_use]
+    pub const fn checking_every(mut self, interval: Option<TimeDelta>) -> Self {
+        self.check_every = interval;
+        self
+    }
+
+    /// The session's checks, in time order: the management checks (no openings), then the
+    /// decision.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] for a date that is not a session.
+    pub fn checks(&self, session: &Session) -> Result<Vec<(NaiveDateTime, bool)>> {
+        let decision = Self::decision_time(session.date)?;
+        let mut checks = Vec::new();
+        if let Some(every) = self.check_every.filter(|d| *d > TimeDelta::zero()) {
+            let mut t = session.open_at + FIRST_CHECK_AFTER_OPEN;
+            while t < decision {
+                checks.push((t, false));
+                t += every;
+            }
+        }
+        checks.push((decision, true));
+        Ok(checks)
     }
 
     /// The sessions whose decision time had passed when the feed reached them (a trader
@@ -164,33 +230,59 @@ impl<C: Clock, M: LiveMarket> Feed for LiveFeed<C, M> {
         self.dates.len() - self.next
     }
 
-    fn next_session(&mut self, held: &[ContractKey]) -> Result<Option<Session>> {
+    fn next_session(&mut self, _held: &[ContractKey]) -> Result<Option<Session>> {
         while let Some(&date) = self.dates.get(self.next) {
             self.next += 1;
-            let decision = Self::decision_time(date)?;
-            if self.clock.now() > decision {
+            if self.clock.now() > Self::decision_time(date)? {
                 self.skipped.push(date);
                 continue;
             }
-            self.clock.advance_to(decision)?;
+            let mut session = Session::on(date, Vec::new(), Vec::new())?;
+            self.clock
+                .advance_to(session.open_at.max(self.clock.now()))?;
             let at = self.clock.now();
-            let chains = self.chains(at, held)?;
-            // The session's open as the trader first saw it: the underlying's price at the
-            // decision (the close replaces it when the session ends).
-            let prices = chains
-                .iter()
-                .map(|c| {
-                    let p = c.underlying_price();
-                    (c.underlying().clone(), SessionPrices { open: p, close: p })
-                })
-                .collect();
-            let session = Session::on(date, prices, chains)?;
-            if let Some(record) = self.recorder.as_mut() {
-                record(&session)?;
+            for u in self.underlyings.clone() {
+                let price = self
+                    .market
+                    .last_price(&u, at)
+                    .map_err(|e| self.market_error(e))?;
+                // The session's open as the trader first saw it (the close replaces the
+                // other half when the session ends).
+                session.prices.push((
+                    u,
+                    SessionPrices {
+                        open: price,
+                        close: price,
+                    },
+                ));
             }
             return Ok(Some(session));
         }
         Ok(None)
+    }
+
+    fn next_check<'s>(
+        &mut self,
+        session: &'s Session,
+        held: &[ContractKey],
+        _checks: usize,
+    ) -> Result<Option<Check<'s>>> {
+        let now = self.clock.now();
+        let Some((t, openings)) = self.checks(session)?.into_iter().find(|(t, _)| *t >= now) else {
+            return Ok(None);
+        };
+        self.clock.advance_to(t)?;
+        let at = self.clock.now();
+        let chains = self.chains(at, held)?;
+        if let Some(record) = self.recorder.as_mut() {
+            record(session, &chains)?;
+        }
+        // The next check comes strictly later, even on a clock that does not move by itself.
+        self.clock.advance_to(at + TimeDelta::seconds(1))?;
+        Ok(Some(Check {
+            chains: std::borrow::Cow::Owned(chains),
+            openings,
+        }))
     }
 
     fn closing_prices(&mut self, session: &Session) -> Result<Vec<(Underlying, SessionPrices)>> {

@@ -10,18 +10,26 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDate, NaiveDateTime};
+use volta_core::ChainSnapshot;
 use volta_core::OptionRight;
 use volta_data::store::{JournalStore, MarketStore, SqliteStore};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket, store_market};
 use volta_engine::{
-    Backtest, BacktestConfig, DataChoice, Engine, EngineConfig, Journal, ReplayFeed, Session,
-    SimulatedClock, StopSignal,
+    Backtest, BacktestConfig, DataChoice, Engine, EngineConfig, Journal, LiveOptions, ReplayFeed,
+    Session, SimulatedClock, StopSignal,
 };
 use volta_ib::fake_tws::{FakeTws, OptionChain, Quote};
 use volta_ib::{ChainWindow, IbBroker, IbConfig, IbEndpoint, IbMarketData};
 use volta_pricing::{Vanilla, bsm};
 
 const SPOT: f64 = 560.0;
+
+/// Strikes within 10 % of the spot: the spread's legs and no more (each quote is a paced
+/// snapshot).
+const WINDOW: ChainWindow = ChainWindow {
+    max_days: 50,
+    strike_fraction: 0.10,
+};
 const EXPIRY: &str = "20250418";
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -100,6 +108,13 @@ fn history(dir: &std::path::Path, last: NaiveDate) -> std::path::PathBuf {
     path
 }
 
+fn decision_only() -> LiveOptions {
+    LiveOptions {
+        check_every: None,
+        ..LiveOptions::default()
+    }
+}
+
 fn at(date: NaiveDate, h: u32, m: u32) -> NaiveDateTime {
     date.and_hms_opt(h, m, 0).unwrap()
 }
@@ -136,7 +151,7 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
         at(session, 0, 0),
     )
     .unwrap();
-    let market = IbMarketData::connect(ib(18), ChainWindow::default()).unwrap();
+    let market = IbMarketData::connect(ib(18), WINDOW).unwrap();
     let recorded: Arc<Mutex<Vec<Session>>> = Arc::default();
     let keep = Arc::clone(&recorded);
     let result = backtest
@@ -145,10 +160,14 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
             SimulatedClock::new,
             |_| Ok(broker),
             market,
-            Some(Box::new(move |s: &Session| {
-                keep.lock().unwrap().push(s.clone());
-                Ok(())
-            })),
+            LiveOptions {
+                recorder: Some(Box::new(move |s: &Session, chains: &[ChainSnapshot]| {
+                    let fetched = Session::on(s.date, s.prices.clone(), chains.to_vec())?;
+                    keep.lock().unwrap().push(fetched);
+                    Ok(())
+                })),
+                ..LiveOptions::default()
+            },
             &mut |_, _| {},
             Vec::new(),
             &StopSignal::new(),
@@ -177,10 +196,20 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
     assert_eq!(orders.len(), 1);
     assert_eq!(store_j.fills(&result.run_id).unwrap().len(), 1);
     assert_eq!(result.equity.len(), 2, "the start and the session's close");
-    let sessions = recorded.lock().unwrap().clone();
-    assert_eq!(sessions.len(), 1);
-    assert_eq!(sessions[0].decision_time(), Some(at(session, 15, 45)));
-    assert_eq!(sessions[0].chains[0].underlying_price().to_f64(), SPOT);
+    // Management checks at 10:30, 11:30, …, 15:30 (nothing held: nothing to do), then the
+    // decision at 15:45.
+    let checks = recorded.lock().unwrap().clone();
+    let times: Vec<_> = checks.iter().filter_map(Session::decision_time).collect();
+    assert_eq!(
+        times,
+        [10, 11, 12, 13, 14, 15]
+            .map(|h| at(session, h, 30))
+            .into_iter()
+            .chain([at(session, 15, 45)])
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(checks[6].chains[0].underlying_price().to_f64(), SPOT);
+    let sessions = vec![checks[6].clone()];
     assert!(
         result.summary.provenance[0].contains("from ib"),
         "{:?}",
@@ -197,7 +226,7 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
         (
             IbBroker::connect(ib(17), &journal, "1000000".parse().unwrap(), at(next, 0, 0))
                 .unwrap(),
-            IbMarketData::connect(ib(18), ChainWindow::default()).unwrap(),
+            IbMarketData::connect(ib(18), WINDOW).unwrap(),
         )
     };
     let (broker, market) = restarted();
@@ -213,7 +242,7 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
             SimulatedClock::new,
             |_| Ok(broker),
             market,
-            None,
+            LiveOptions::default(),
             &mut |_, _| {},
             Vec::new(),
             &StopSignal::new(),
@@ -248,7 +277,7 @@ fn the_live_feed_trades_at_ib_and_a_replay_of_the_recorded_session_places_the_sa
         SimulatedClock::new,
         |_| Ok(broker),
         market,
-        None,
+        decision_only(),
         &mut |_, _| {},
         Vec::new(),
         &StopSignal::new(),
@@ -355,7 +384,7 @@ fn a_live_run_refuses_a_history_that_stops_before_the_previous_session() {
             SimulatedClock::new,
             |sim| volta_broker::SimBroker::new(sim).map_err(Into::into),
             market,
-            None,
+            LiveOptions::default(),
             &mut |_, _| {},
             Vec::new(),
             &StopSignal::new(),
