@@ -376,6 +376,11 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         let mut checks = 0;
         while let Some(check) = feed.next_check(session, &held, checks)? {
             checks += 1;
+            if let Some(what) = check.gap {
+                let at = self.clock.now();
+                self.emit(&EngineEvent::DataGap { at, what })?;
+                continue;
+            }
             self.look(session.date, &check.chains, check.openings)?;
         }
 

@@ -198,6 +198,14 @@ pub enum EngineEvent {
         /// The decision time.
         at: NaiveDateTime,
     },
+    /// Market data a check needed could not be read (a live market's error): the check was
+    /// skipped; the run goes on.
+    DataGap {
+        /// When.
+        at: NaiveDateTime,
+        /// What failed, in words.
+        what: String,
+    },
     /// The kill switch fired: every position is flattened, no new orders after it.
     KillSwitch {
         /// When.
@@ -399,6 +407,10 @@ impl<W: Write> TextLog<W> {
                 money(equity),
                 drawdown * 100.0,
                 money(peak)
+            ),
+            EngineEvent::DataGap { at, what } => format!(
+                "{} DATA GAP: {what}; check skipped",
+                at.format("%Y-%m-%d %H:%M")
             ),
             EngineEvent::Halted { at, flatten } => format!(
                 "{} HALTED by request: no new openings{}",

@@ -49,6 +49,9 @@ pub struct Check<'s> {
     /// Whether new positions may be opened (the decision), or only the open ones managed (a
     /// management check).
     pub openings: bool,
+    /// Why the chains could not be read, when they could not (the check is then skipped and
+    /// the gap reported).
+    pub gap: Option<String>,
 }
 
 /// The settlement prices of a session whose prices are `prices`.
@@ -92,6 +95,7 @@ pub trait Feed {
         Ok((checks == 0 && !session.chains.is_empty()).then(|| Check {
             chains: std::borrow::Cow::Borrowed(&session.chains),
             openings: true,
+            gap: None,
         }))
     }
 

@@ -185,6 +185,7 @@ impl<S: JournalStore> Observer for Journal<S> {
             | EngineEvent::Settled { .. }
             | EngineEvent::KillSwitch { .. }
             | EngineEvent::Halted { .. }
+            | EngineEvent::DataGap { .. }
             | EngineEvent::Book { .. } => {}
         }
         Ok(())

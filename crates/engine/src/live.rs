@@ -273,8 +273,15 @@ impl<C: Clock, M: LiveMarket> Feed for LiveFeed<C, M> {
         };
         self.clock.advance_to(t)?;
         let at = self.clock.now();
-        let chains = self.chains(at, held)?;
-        if let Some(record) = self.recorder.as_mut() {
+        // A check the market cannot serve (TWS restarting, a request timing out) is skipped
+        // and reported; the next one, and the close, come as planned.
+        let (chains, gap) = match self.chains(at, held) {
+            Ok(chains) => (chains, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
+        if gap.is_none()
+            && let Some(record) = self.recorder.as_mut()
+        {
             record(session, &chains)?;
         }
         // The next check comes strictly later, even on a clock that does not move by itself.
@@ -282,6 +289,7 @@ impl<C: Clock, M: LiveMarket> Feed for LiveFeed<C, M> {
         Ok(Some(Check {
             chains: std::borrow::Cow::Owned(chains),
             openings,
+            gap,
         }))
     }
 
@@ -318,7 +326,10 @@ mod tests {
     use super::*;
     use crate::clock::SimulatedClock;
 
-    struct NoMarket;
+    /// A market with prices (when `prices`) and no chains.
+    struct NoMarket {
+        prices: bool,
+    }
 
     impl LiveMarket for NoMarket {
         type Error = std::io::Error;
@@ -328,6 +339,9 @@ mod tests {
         }
 
         fn last_price(&mut self, _: &Underlying, _: NaiveDateTime) -> std::io::Result<Price> {
+            if self.prices {
+                return Ok("100".parse().unwrap());
+            }
             Err(std::io::Error::other("no market here"))
         }
 
@@ -367,7 +381,7 @@ mod tests {
         // Started on Monday at 15:50: Monday's decision has passed, Tuesday's is next.
         let clock = SimulatedClock::new(t(2025, 3, 17, 15, 50));
         let mut feed = LiveFeed::new(
-            NoMarket,
+            NoMarket { prices: false },
             clock,
             vec![Underlying::try_new("SPY").unwrap()],
             (t(2025, 3, 17, 0, 0).date(), t(2025, 3, 18, 0, 0).date()),
@@ -382,5 +396,44 @@ mod tests {
             "live market data from none: no market here"
         );
         assert_eq!(feed.remaining(), 0);
+    }
+
+    #[test]
+    fn a_check_the_market_cannot_serve_is_a_gap_and_the_day_goes_on() {
+        let start = t(2025, 3, 17, 0, 0);
+        let mut feed = LiveFeed::new(
+            NoMarket { prices: true },
+            SimulatedClock::new(start),
+            vec![Underlying::try_new("SPY").unwrap()],
+            (start.date(), start.date()),
+            Box::new(|_| Ok(Signals::unknown())),
+        )
+        .unwrap()
+        .checking_every(Some(TimeDelta::hours(3)));
+        let session = feed.next_session(&[]).unwrap().unwrap();
+        assert_eq!(session.prices[0].1.open.to_f64(), 100.0);
+        assert_eq!(
+            feed.checks(&session).unwrap(),
+            [
+                (t(2025, 3, 17, 10, 30), false),
+                (t(2025, 3, 17, 13, 30), false),
+                (t(2025, 3, 17, 15, 45), true)
+            ]
+        );
+        let mut gaps = Vec::new();
+        while let Some(check) = feed.next_check(&session, &[], gaps.len()).unwrap() {
+            assert!(check.chains.is_empty());
+            gaps.push((check.openings, check.gap.unwrap()));
+        }
+        assert_eq!(gaps.len(), 3);
+        assert_eq!(
+            gaps[2],
+            (
+                true,
+                "live market data from none: no market here".to_owned()
+            )
+        );
+        let closing = feed.closing_prices(&session).unwrap();
+        assert_eq!(closing[0].1.close.to_f64(), 100.0);
     }
 }

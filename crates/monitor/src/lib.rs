@@ -572,6 +572,13 @@ impl MonitorObserver {
                 Some(*at),
                 format!("the broker rejected order {order_id}: {reason}"),
             ),
+            EngineEvent::DataGap { at, what } => alert(
+                "error",
+                Severity::Warning,
+                format!("data_gap:{at}"),
+                Some(*at),
+                format!("market data missing, check skipped: {what}"),
+            ),
             EngineEvent::Filled { fill, position_id } => {
                 self.today.fills += 1;
                 if config.fills {

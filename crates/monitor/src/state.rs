@@ -504,6 +504,7 @@ impl MonitorState {
                 self.sessions += 1;
             }
             EngineEvent::Signal(_)
+            | EngineEvent::DataGap { .. }
             | EngineEvent::Settled { .. }
             | EngineEvent::PositionChanged(_)
             | EngineEvent::DecisionDone { .. } => {}
