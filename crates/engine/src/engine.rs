@@ -361,6 +361,9 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
     /// [`Engine::step`], asking `feed` for the closing prices once the clock is at the close.
     fn step_on(&mut self, session: &Session, feed: &mut dyn Feed) -> Result<()> {
         self.clock.advance_to(session.open_at)?;
+        self.venue
+            .on_session_open(session.date)
+            .map_err(EngineError::venue)?;
         self.emit(&EngineEvent::SessionStarted {
             date: session.date,
             at: session.open_at,

@@ -1329,6 +1329,33 @@ impl Venue for IbBroker {
         Ok(())
     }
 
+    fn on_session_open(&mut self, date: NaiveDate) -> Result<()> {
+        // Each morning, IB's positions against the ledger's book: what IB booked overnight
+        // (an early assignment, an expiry settled otherwise than booked) stops openings with
+        // the contracts named, until a person has looked. Closing orders still go.
+        self.now = self
+            .now
+            .max(date.and_time(volta_core::calendar::REGULAR_OPEN));
+        let differences = self
+            .trading_account()
+            .and_then(|account| self.position_differences(&account));
+        match differences {
+            Ok(d) if d.is_empty() => {}
+            Ok(d) => {
+                self.breaker.trip(format!(
+                    "IB's positions differ from the ledger's at the open of {date}: {}",
+                    d.join("; ")
+                ));
+            }
+            Err(e) => {
+                self.breaker
+                    .trip(format!("positions check at the open of {date} failed: {e}"));
+            }
+        }
+        self.report_link();
+        Ok(())
+    }
+
     fn on_session_close(&mut self, date: NaiveDate, settlements: &Settlements) -> Result<()> {
         // IB cancels DAY orders; the close reconciles with IB so that the day's fills are in
         // the ledger before the backup, then books the options expiring today as OCC settles

@@ -52,6 +52,30 @@ pub fn is_paper_account(account: &str) -> bool {
 }
 
 impl IbBroker {
+    /// The account Volta trades: the one configured (which TWS must manage), else the only
+    /// one TWS manages.
+    ///
+    /// # Errors
+    /// [`IbError::InvalidConfig`] for an account TWS does not manage, or none configured when
+    /// TWS manages several (or none).
+    pub fn trading_account(&self) -> Result<String> {
+        let managed = self.managed_accounts();
+        match (&self.config().account, managed.as_slice()) {
+            (Some(asked), _) if managed.iter().any(|a| a == asked) => Ok(asked.clone()),
+            (Some(asked), _) => Err(IbError::InvalidConfig {
+                name: "account",
+                value: asked.clone(),
+                requirement: "one of the accounts this TWS login manages",
+            }),
+            (None, [only]) => Ok(only.clone()),
+            (None, _) => Err(IbError::InvalidConfig {
+                name: "account",
+                value: managed.join(","),
+                requirement: "set when the login manages several accounts (or none)",
+            }),
+        }
+    }
+
     /// Runs the pre-open checks. `local_unix_seconds` is this machine's clock (the caller's
     /// injected wall clock); `want_live` is what the user asked for.
     ///
@@ -67,25 +91,7 @@ impl IbBroker {
                 detail: why.to_owned(),
             });
         }
-        let managed = self.managed_accounts();
-        let account = match (&self.config().account, managed.as_slice()) {
-            (Some(asked), _) if managed.iter().any(|a| a == asked) => asked.clone(),
-            (Some(asked), _) => {
-                return Err(IbError::InvalidConfig {
-                    name: "account",
-                    value: asked.clone(),
-                    requirement: "one of the accounts this TWS login manages",
-                });
-            }
-            (None, [only]) => only.clone(),
-            (None, _) => {
-                return Err(IbError::InvalidConfig {
-                    name: "account",
-                    value: managed.join(","),
-                    requirement: "set when the login manages several accounts (or none)",
-                });
-            }
-        };
+        let account = self.trading_account()?;
         let paper = is_paper_account(&account);
         if paper == want_live {
             return Err(IbError::InvalidConfig {

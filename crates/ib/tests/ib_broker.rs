@@ -629,4 +629,16 @@ fn the_pre_open_check_compares_ibs_positions_with_the_ledgers_book() {
     );
     assert!(!text.contains(LONG_PUT), "{text}");
     assert!(text.contains("settle it at IB"), "{text}");
+
+    // A trader already running sees it at the next session's open: openings stop, with the
+    // contract named; the run goes on (closing orders still go).
+    assert!(broker.openings_stopped().is_none());
+    broker
+        .on_session_open(NaiveDate::from_ymd_opt(2025, 3, 18).unwrap())
+        .unwrap();
+    let why = broker.openings_stopped().unwrap();
+    assert!(
+        why.contains(&format!("{SHORT_PUT}: IB 0, Volta -3")),
+        "{why}"
+    );
 }

@@ -108,6 +108,16 @@ pub trait Venue: Broker {
         at: NaiveDateTime,
     ) -> Result<(), Self::Error>;
 
+    /// A session opens on `date` (before its first price). The simulated broker has nothing
+    /// to do; a live broker checks its positions against the exchange's.
+    ///
+    /// # Errors
+    /// The broker's.
+    fn on_session_open(&mut self, date: NaiveDate) -> Result<(), Self::Error> {
+        let _ = date;
+        Ok(())
+    }
+
     /// The session closed: DAY orders end, options expire and settle.
     ///
     /// # Errors
