@@ -511,8 +511,9 @@ impl Backtest {
     }
 
     /// Trades live: as [`Backtest::run_on_venue`], on sessions that `market` (Interactive
-    /// Brokers) gives as they happen ([`LiveFeed`]): each session's chains at its decision
-    /// time, 15 minutes before the close, and its last prices at the close. The signals (VIX
+    /// Brokers) gives as they happen ([`LiveFeed`]): each session's prices at the open, its
+    /// chains at the management checks (`options.check_every`) and at the decision, 15
+    /// minutes before the close, and its last prices at the close. The signals (VIX
     /// rank, regime) come from the store's history (`data` must be [`DataChoice::Store`]),
     /// read again before each session; the history must reach the session before the first
     /// one traded. The open positions are kept beside the journal (`<journal>.book.json`) at

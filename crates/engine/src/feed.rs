@@ -54,6 +54,33 @@ pub struct Check<'s> {
     pub gap: Option<String>,
 }
 
+/// The NYSE sessions from `start` to `end` a feed of `underlyings` underlyings steps through.
+///
+/// # Errors
+/// [`EngineError::Config`] for no underlying or a range without a session.
+pub(crate) fn sessions_for(
+    underlyings: usize,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<NaiveDate>> {
+    if underlyings == 0 {
+        return Err(EngineError::Config {
+            field: "underlyings",
+            value: "[]".to_owned(),
+            requirement: "at least one underlying",
+        });
+    }
+    let dates = NyseCalendar.sessions_between(start, end)?;
+    if dates.is_empty() {
+        return Err(EngineError::Config {
+            field: "start..end",
+            value: format!("{start}..{end}"),
+            requirement: "a range with at least one NYSE session",
+        });
+    }
+    Ok(dates)
+}
+
 /// The settlement prices of a session whose prices are `prices`.
 pub(crate) fn settlements(prices: &[(Underlying, SessionPrices)]) -> Settlements {
     let mut s = Settlements::new();
@@ -172,21 +199,7 @@ impl SourceFeed {
     /// # Errors
     /// [`EngineError::Config`] for an empty range or no underlying.
     pub fn new(underlyings: Vec<FeedUnderlying>, start: NaiveDate, end: NaiveDate) -> Result<Self> {
-        if underlyings.is_empty() {
-            return Err(EngineError::Config {
-                field: "underlyings",
-                value: "[]".to_owned(),
-                requirement: "at least one underlying",
-            });
-        }
-        let dates = NyseCalendar.sessions_between(start, end)?;
-        if dates.is_empty() {
-            return Err(EngineError::Config {
-                field: "start..end",
-                value: format!("{start}..{end}"),
-                requirement: "a range with at least one NYSE session",
-            });
-        }
+        let dates = sessions_for(underlyings.len(), start, end)?;
         Ok(Self {
             underlyings,
             dates,

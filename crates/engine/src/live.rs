@@ -107,21 +107,7 @@ impl<C: Clock, M: LiveMarket> LiveFeed<C, M> {
         (start, end): (NaiveDate, NaiveDate),
         signals: SignalsSource,
     ) -> Result<Self> {
-        if underlyings.is_empty() {
-            return Err(EngineError::Config {
-                field: "underlyings",
-                value: "[]".to_owned(),
-                requirement: "at least one underlying",
-            });
-        }
-        let dates = NyseCalendar.sessions_between(start, end)?;
-        if dates.is_empty() {
-            return Err(EngineError::Config {
-                field: "start..end",
-                value: format!("{start}..{end}"),
-                requirement: "a range with at least one NYSE session",
-            });
-        }
+        let dates = crate::feed::sessions_for(underlyings.len(), start, end)?;
         Ok(Self {
             market,
             clock,
