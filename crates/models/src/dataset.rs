@@ -361,6 +361,32 @@ impl Dataset {
         ))
     }
 
+    /// A fingerprint of everything a model learns from (column names, feature-set version,
+    /// values, keys, labels): FNV-1a, 64 bit, as 16 hex digits. Two data sets with the same
+    /// fingerprint train the same model; it is recorded with every saved model.
+    #[must_use]
+    pub fn fingerprint(&self) -> String {
+        let mut hash = Fnv1a::default();
+        for name in self.matrix.names() {
+            hash.write(name.as_bytes());
+            hash.write(&[0]);
+        }
+        hash.write(self.matrix.feature_set_version.as_bytes());
+        hash.write(&[0]);
+        for value in self.matrix.values() {
+            hash.write(&value.to_bits().to_le_bytes());
+        }
+        for (key, label) in self.keys.iter().zip(&self.labels) {
+            hash.write(key.decision_date.to_string().as_bytes());
+            hash.write(key.candidate.as_bytes());
+            hash.write(&[0]);
+            hash.write(label.horizon.entry.to_string().as_bytes());
+            hash.write(label.horizon.exit.to_string().as_bytes());
+            hash.write(&label.return_on_risk.to_bits().to_le_bytes());
+        }
+        format!("{:016x}", hash.0)
+    }
+
     /// The samples at `indices` (ascending, so the date order holds).
     ///
     /// # Panics
@@ -372,6 +398,25 @@ impl Dataset {
             matrix: self.matrix.select_rows(indices),
             keys: indices.iter().map(|&i| self.keys[i].clone()).collect(),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+}
+
+/// The 64-bit FNV-1a hash (Fowler, Noll, Vo): simple, stable across platforms and versions,
+/// which `std`'s hasher does not promise.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
 }
@@ -488,5 +533,24 @@ mod tests {
             build(vec![sample(4, 5)]),
             Err(ModelError::Shape { .. })
         ));
+    }
+
+    #[test]
+    fn fingerprint_is_fnv1a_and_changes_with_any_value() {
+        // FNV-1a 64 reference values (Fowler, Noll, Vo test vectors): "" and "a".
+        let mut empty = Fnv1a::default();
+        empty.write(b"");
+        assert_eq!(empty.0, 0xcbf29ce484222325);
+        let mut a = Fnv1a::default();
+        a.write(b"a");
+        assert_eq!(a.0, 0xaf63dc4c8601ec8c);
+        let matrix = FeatureMatrix::try_new(names(1), "v", vec![0.0, 1.0]).unwrap();
+        let (keys, labels): (Vec<_>, Vec<_>) = vec![sample(4, 5), sample(5, 6)].into_iter().unzip();
+        let data = Dataset::try_new(matrix, keys.clone(), labels.clone()).unwrap();
+        assert_eq!(data.fingerprint(), data.clone().fingerprint());
+        assert_eq!(data.fingerprint().len(), 16);
+        let changed = FeatureMatrix::try_new(names(1), "v", vec![0.0, 1.5]).unwrap();
+        let other = Dataset::try_new(changed, keys, labels).unwrap();
+        assert_ne!(data.fingerprint(), other.fingerprint());
     }
 }

@@ -49,6 +49,31 @@ pub enum ModelError {
         /// The size of the last Newton step (max norm), for diagnosis.
         last_step: f64,
     },
+    /// LightGBM refused an operation; `operation` says which (`train`, `predict`, `load`, …).
+    #[error("LightGBM {operation}: {source}")]
+    LightGbm {
+        /// What was being done.
+        operation: &'static str,
+        /// LightGBM's own message.
+        source: lightgbm3::Error,
+    },
+    /// Reading or writing a model file or its sidecar failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A model file or its metadata sidecar is not one this crate wrote, or does not match the
+    /// other half of the pair.
+    #[error("model file {path}: {reason}")]
+    BadModelFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 /// `Result` with [`ModelError`].

@@ -236,7 +236,7 @@ fn fit_and_predict<L: Learner>(
 /// Splits ascending training indices into (fit, validation): validation = the samples of the
 /// last `sessions` distinct decision dates; fit = the earlier ones whose label horizon stays
 /// clear of the validation window. `None` when there are not more than `sessions` dates.
-fn validation_split(
+pub(crate) fn validation_split(
     dataset: &Dataset,
     train: &[usize],
     sessions: usize,

@@ -10,6 +10,10 @@
 //! - metrics ([`roc_auc`], [`log_loss`], [`brier_score`], [`calibration_table`]);
 //! - the baseline [`LogisticRegression`] (standardised, L2, Newton), calibration
 //!   ([`PlattScaling`], [`IsotonicCalibration`]) fitted on validation windows only;
+//! - gradient boosting with LightGBM ([`GbmModel`], [`GradientBoosting`]): early stopping on
+//!   a validation window, save/load with a JSON sidecar of metadata ([`GbmMetadata`]: feature
+//!   names and set version, parameters, training range, data fingerprint, metrics), feature
+//!   importance by gain and split count;
 //! - [`evaluate_walk_forward`], which runs any [`Learner`] over the folds and applies the
 //!   [`LeakageGuard`]: a too-good feature or out-of-sample AUC is flagged, not rewarded.
 //!
@@ -62,6 +66,7 @@ mod calibration;
 mod dataset;
 mod error;
 mod evaluate;
+mod gbm;
 mod leakage;
 mod logistic;
 mod metrics;
@@ -73,6 +78,10 @@ pub use error::{ModelError, Result};
 pub use evaluate::{
     Classifier, EvaluationConfig, FoldReport, Learner, ScoredPrediction, WalkForwardReport,
     evaluate_walk_forward,
+};
+pub use gbm::{
+    DateRange, FeatureImportance, GBM_METADATA_VERSION, GbmConfig, GbmMetadata, GbmModel,
+    GradientBoosting,
 };
 pub use leakage::{LeakageFinding, LeakageGuard, single_feature_auc};
 pub use logistic::{LogisticConfig, LogisticModel, LogisticRegression};
