@@ -74,6 +74,12 @@ pub enum ModelError {
         /// What is wrong.
         reason: String,
     },
+    /// Drawing a chart failed (from plotters); `reason` is its message.
+    #[error("plot: {reason}")]
+    Plot {
+        /// The backend's message.
+        reason: String,
+    },
 }
 
 /// `Result` with [`ModelError`].

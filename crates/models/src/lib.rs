@@ -14,6 +14,8 @@
 //!   a validation window, save/load with a JSON sidecar of metadata ([`GbmMetadata`]: feature
 //!   names and set version, parameters, training range, data fingerprint, metrics), feature
 //!   importance by gain and split count;
+//! - charts as SVG: the calibration curve ([`calibration_svg`]) and the importance by gain
+//!   ([`importance_svg`]);
 //! - [`evaluate_walk_forward`], which runs any [`Learner`] over the folds and applies the
 //!   [`LeakageGuard`]: a too-good feature or out-of-sample AUC is flagged, not rewarded.
 //!
@@ -70,6 +72,7 @@ mod gbm;
 mod leakage;
 mod logistic;
 mod metrics;
+mod plot;
 pub mod splits;
 
 pub use calibration::{CalibrationMethod, Calibrator, IsotonicCalibration, PlattScaling};
@@ -89,4 +92,5 @@ pub use metrics::{
     CALIBRATION_BINS, CalibrationBin, LOG_LOSS_EPSILON, Metrics, brier_score, calibration_table,
     expected_calibration_error, log_loss, roc_auc,
 };
+pub use plot::{calibration_svg, importance_svg};
 pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};
