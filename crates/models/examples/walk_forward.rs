@@ -17,10 +17,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use volta_core::NyseCalendar;
 use volta_models::{
-    CalibrationMethod, Dataset, EvaluationConfig, FeatureMatrix, GbmConfig, GbmModel,
-    GradientBoosting, Label, LabelHorizon, Learner, LogisticRegression, SampleKey,
-    WalkForwardConfig, WalkForwardReport, calibration_svg, evaluate_walk_forward, importance_svg,
-    walk_forward,
+    CalibrationMethod, Dataset, EvaluationConfig, FeatureMatrix, GbmModel, GradientBoosting, Label,
+    LabelHorizon, Learner, LogisticRegression, SampleKey, WalkForwardConfig, WalkForwardReport,
+    calibration_svg, evaluate_walk_forward, importance_svg, walk_forward,
 };
 
 const NAMES: [&str; 6] = [
@@ -57,13 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..EvaluationConfig::default()
     };
     let logistic = evaluate_walk_forward(&LogisticRegression::default(), &data, &folds, &platt)?;
-    let boosting = GradientBoosting {
-        config: GbmConfig {
-            num_threads: 1,
-            ..GbmConfig::default()
-        },
-        ..GradientBoosting::default()
-    };
+    let boosting = GradientBoosting::default();
     let gbm = evaluate_walk_forward(&boosting, &data, &folds, &EvaluationConfig::default())?;
 
     println!("\nfold  test window               train  purged  AUC logistic  AUC LightGBM");

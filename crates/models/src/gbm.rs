@@ -41,9 +41,10 @@ pub struct GbmConfig {
     /// L2 penalty on leaf values.
     pub lambda_l2: f64,
     /// Threads (OpenMP); 0 lets LightGBM use every core. The result does not depend on it
-    /// (`deterministic` and row-wise histograms are set). Set 1 when the cores are busy (tests
-    /// side by side, folds in parallel): OpenMP's threads spin-wait, and on two shared cores a
-    /// 0.3 s training took 10 s with every core asked for.
+    /// (`deterministic` and row-wise histograms are set). 1 by default: OpenMP's threads
+    /// spin-wait, so on cores that other work shares they stall each other — on two busy cores
+    /// training 5 000 × 220 took 2.4 s on one thread and 20 s on two (benches/gbm.rs). Raise it
+    /// on dedicated cores.
     pub num_threads: usize,
     /// Seed of the feature and sample subsampling.
     pub seed: u64,
@@ -60,7 +61,7 @@ impl Default for GbmConfig {
             feature_fraction: 0.8,
             bagging_fraction: 0.8,
             lambda_l2: 1.0,
-            num_threads: 0,
+            num_threads: 1,
             seed: 17,
         }
     }

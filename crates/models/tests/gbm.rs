@@ -58,15 +58,6 @@ fn xor_data(start: NaiveDate, sessions: u64, seed: u64, shuffle: bool) -> Datase
     .unwrap()
 }
 
-/// One thread: nextest runs tests side by side, and OpenMP teams on oversubscribed cores
-/// spin-wait (training took seconds instead of a fraction of one on two cores).
-fn config() -> GbmConfig {
-    GbmConfig {
-        num_threads: 1,
-        ..GbmConfig::default()
-    }
-}
-
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
@@ -83,7 +74,7 @@ fn train_validation_test() -> (Dataset, Dataset, Dataset) {
 #[test]
 fn learns_an_interaction_that_logistic_regression_cannot() {
     let (train, validation, test) = train_validation_test();
-    let model = GbmModel::train(&train, &validation, &config()).unwrap();
+    let model = GbmModel::train(&train, &validation, &GbmConfig::default()).unwrap();
     let gbm_auc = roc_auc(
         &model.predict_proba(test.matrix()).unwrap(),
         &test.targets(),
@@ -125,7 +116,7 @@ fn early_stopping_ends_soon_on_noise_and_training_is_deterministic() {
     let config = GbmConfig {
         num_iterations: 1000,
         early_stopping_rounds: 20,
-        ..config()
+        ..GbmConfig::default()
     };
     let model = GbmModel::train(&train, &validation, &config).unwrap();
     // Nothing to learn: the validation loss is best within a few rounds, and training stops
@@ -147,7 +138,7 @@ fn early_stopping_ends_soon_on_noise_and_training_is_deterministic() {
 #[test]
 fn save_and_load_round_trip_with_the_sidecar() {
     let (train, validation, test) = train_validation_test();
-    let model = GbmModel::train(&train, &validation, &config()).unwrap();
+    let model = GbmModel::train(&train, &validation, &GbmConfig::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("gbm.txt");
     model.save(&path).unwrap();
@@ -193,7 +184,7 @@ fn save_and_load_round_trip_with_the_sidecar() {
 #[test]
 fn importance_ranks_the_interacting_features_first_and_the_constant_last() {
     let (train, validation, test) = train_validation_test();
-    let model = GbmModel::train(&train, &validation, &config()).unwrap();
+    let model = GbmModel::train(&train, &validation, &GbmConfig::default()).unwrap();
     let table = model.importance().unwrap();
     let order: Vec<&str> = table.iter().map(|row| row.feature.as_str()).collect();
     assert_eq!(order.len(), 4);
@@ -235,10 +226,7 @@ fn walk_forward_with_shuffled_labels_stays_near_an_auc_of_one_half() {
     .unwrap();
     assert_eq!(folds.len(), 11);
     let report = evaluate_walk_forward(
-        &GradientBoosting {
-            config: config(),
-            ..GradientBoosting::default()
-        },
+        &GradientBoosting::default(),
         &data,
         &folds,
         &EvaluationConfig::default(),
