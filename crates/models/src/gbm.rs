@@ -5,6 +5,7 @@
 //! Missing feature values (`NaN`) are LightGBM's business: it learns which side of each split
 //! they go to, so warming-up features need no imputation here.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -172,6 +173,29 @@ pub struct FeatureImportance {
     pub gain: f64,
     /// Number of splits on it.
     pub splits: u64,
+}
+
+/// `table` (from [`GbmModel::importance`]) as a Markdown table: feature, share of the total
+/// gain (percent, one decimal), gain, splits — for reports and the terminal.
+#[must_use]
+pub fn importance_markdown(table: &[FeatureImportance]) -> String {
+    let total: f64 = table.iter().map(|row| row.gain).sum();
+    let mut out =
+        String::from("| feature | share of gain | gain | splits |\n|---|---:|---:|---:|\n");
+    for row in table {
+        let share = if total > 0.0 {
+            100.0 * row.gain / total
+        } else {
+            0.0
+        };
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            out,
+            "| `{}` | {share:.1} % | {:.1} | {} |",
+            row.feature, row.gain, row.splits
+        );
+    }
+    out
 }
 
 /// A trained LightGBM classifier with its metadata.
@@ -451,5 +475,58 @@ impl Learner for GradientBoosting {
             &train.subset(&validation),
             &self.config,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn importance_markdown_gives_shares_of_the_total_gain() {
+        let row = |feature: &str, gain: f64, splits: u64| FeatureImportance {
+            feature: feature.into(),
+            gain,
+            splits,
+        };
+        let table = [
+            row("iv_rank", 75.0, 30),
+            row("rv_20", 25.0, 12),
+            row("flat", 0.0, 0),
+        ];
+        assert_eq!(
+            importance_markdown(&table),
+            "| feature | share of gain | gain | splits |\n|---|---:|---:|---:|\n\
+             | `iv_rank` | 75.0 % | 75.0 | 30 |\n\
+             | `rv_20` | 25.0 % | 25.0 | 12 |\n\
+             | `flat` | 0.0 % | 0.0 | 0 |\n"
+        );
+    }
+
+    #[test]
+    fn settings_out_of_their_domain_are_refused() {
+        let bad = |config: GbmConfig| config.validate().unwrap_err().to_string();
+        assert!(
+            bad(GbmConfig {
+                learning_rate: 0.0,
+                ..GbmConfig::default()
+            })
+            .contains("`learning_rate` = 0")
+        );
+        assert!(
+            bad(GbmConfig {
+                bagging_fraction: 1.5,
+                ..GbmConfig::default()
+            })
+            .contains("in (0, 1]")
+        );
+        assert!(
+            bad(GbmConfig {
+                num_leaves: 1,
+                ..GbmConfig::default()
+            })
+            .contains("`num_leaves`")
+        );
+        assert!(GbmConfig::default().validate().is_ok());
     }
 }

@@ -84,7 +84,7 @@ pub use evaluate::{
 };
 pub use gbm::{
     DateRange, FeatureImportance, GBM_METADATA_VERSION, GbmConfig, GbmMetadata, GbmModel,
-    GradientBoosting,
+    GradientBoosting, importance_markdown,
 };
 pub use leakage::{LeakageFinding, LeakageGuard, single_feature_auc};
 pub use logistic::{LogisticConfig, LogisticModel, LogisticRegression};
