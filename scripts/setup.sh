@@ -7,6 +7,9 @@ need_apt=()
 # libclang + clang: bindgen for lightgbm3 (models crate).
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+# A C++ compiler for LightGBM itself (models crate, lightgbm3 builds it with CMake), with
+# OpenMP: g++ brings GCC's libgomp, which lightgbm3's `openmp` feature links.
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
 # The dashboard's browser test (volta-monitor): headless Chromium driven through chromedriver.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
