@@ -43,7 +43,7 @@ impl JournalStore for PgStore {
         self.select(
             "list runs",
             &"runs",
-            "SELECT run_id, mode, started_at::text, label, config FROM runs
+            "SELECT run_id, mode, started_at, label, config FROM runs
               ORDER BY started_at, run_id",
             &[],
             |row| {
@@ -52,7 +52,7 @@ impl JournalStore for PgStore {
                 let r = r.keyed(&run_id);
                 Ok(RunRecord {
                     mode: r.req_text(1, "mode")?.to_owned(),
-                    started_at: r.req(2, "started_at")?,
+                    started_at: r.time(2, "started_at")?,
                     label: r.req_text(3, "label")?.to_owned(),
                     config: r.req_text(4, "config")?.to_owned(),
                     run_id,
@@ -95,14 +95,14 @@ impl JournalStore for PgStore {
         self.select(
             "list signals",
             &run_id,
-            "SELECT at::text, underlying, strategy, name, value FROM signals WHERE run_id = $1
+            "SELECT at, underlying, strategy, name, value FROM signals WHERE run_id = $1
               ORDER BY at, underlying, strategy, name",
             &[&run_id],
             |row| {
                 let r = Reader::new("signals", row, &run_id);
                 Ok(SignalRecord {
                     run_id: run_id.to_owned(),
-                    at: r.req(0, "at")?,
+                    at: r.time(0, "at")?,
                     underlying: r.req(1, "underlying")?,
                     strategy: r.req_text(2, "strategy")?.to_owned(),
                     name: r.req_text(3, "name")?.to_owned(),
@@ -154,7 +154,7 @@ impl JournalStore for PgStore {
         self.select(
             "list orders",
             &run_id,
-            "SELECT order_id, created_at::text, instrument, side, quantity, limit_price::text,
+            "SELECT order_id, created_at, instrument, side, quantity, limit_price,
                     status
                FROM orders WHERE run_id = $1 ORDER BY created_at, order_id",
             &[&run_id],
@@ -164,11 +164,11 @@ impl JournalStore for PgStore {
                 let r = r.keyed(&order_id);
                 Ok(OrderRecord {
                     run_id: run_id.to_owned(),
-                    created_at: r.req(1, "created_at")?,
+                    created_at: r.time(1, "created_at")?,
                     instrument: r.req_text(2, "instrument")?.to_owned(),
                     side: r.req(3, "side")?,
                     quantity: r.count(4, "quantity")?,
-                    limit_price: r.opt(5, "limit_price")?,
+                    limit_price: r.opt_dec(5, "limit_price")?,
                     status: r.req_text(6, "status")?.to_owned(),
                     order_id,
                 })
@@ -232,7 +232,7 @@ impl JournalStore for PgStore {
         self.select(
             "list fills",
             &run_id,
-            "SELECT f.fill_id, f.order_id, f.at::text, f.quantity, f.price::text, f.fees::text
+            "SELECT f.fill_id, f.order_id, f.at, f.quantity, f.price, f.fees
                FROM fills f JOIN orders o USING (order_id)
               WHERE o.run_id = $1 ORDER BY f.at, f.fill_id",
             &[&run_id],
@@ -242,10 +242,10 @@ impl JournalStore for PgStore {
                 let r = r.keyed(&fill_id);
                 Ok(FillRecord {
                     order_id: r.req_text(1, "order_id")?.to_owned(),
-                    at: r.req(2, "at")?,
+                    at: r.time(2, "at")?,
                     quantity: r.count(3, "quantity")?,
-                    price: r.req(4, "price")?,
-                    fees: r.req(5, "fees")?,
+                    price: r.dec(4, "price")?,
+                    fees: r.dec(5, "fees")?,
                     fill_id,
                 })
             },
@@ -300,8 +300,8 @@ impl JournalStore for PgStore {
         self.select(
             "list positions",
             &run_id,
-            "SELECT position_id, instrument, quantity, average_price::text, realized_pnl::text,
-                    opened_at::text, closed_at::text
+            "SELECT position_id, instrument, quantity, average_price, realized_pnl,
+                    opened_at, closed_at
                FROM positions WHERE run_id = $1 ORDER BY opened_at, position_id",
             &[&run_id],
             |row| {
@@ -312,10 +312,10 @@ impl JournalStore for PgStore {
                     run_id: run_id.to_owned(),
                     instrument: r.req_text(1, "instrument")?.to_owned(),
                     quantity: r.int(2, "quantity")?,
-                    average_price: r.req(3, "average_price")?,
-                    realized_pnl: r.req(4, "realized_pnl")?,
-                    opened_at: r.req(5, "opened_at")?,
-                    closed_at: r.opt(6, "closed_at")?,
+                    average_price: r.dec(3, "average_price")?,
+                    realized_pnl: r.dec(4, "realized_pnl")?,
+                    opened_at: r.time(5, "opened_at")?,
+                    closed_at: r.opt_time(6, "closed_at")?,
                     position_id,
                 })
             },
@@ -354,16 +354,16 @@ impl JournalStore for PgStore {
         self.select(
             "equity curve",
             &run_id,
-            "SELECT at::text, cash::text, equity::text FROM equity_curve WHERE run_id = $1
+            "SELECT at, cash, equity FROM equity_curve WHERE run_id = $1
               ORDER BY at",
             &[&run_id],
             |row| {
                 let r = Reader::new("equity_curve", row, &run_id);
                 Ok(EquityPoint {
                     run_id: run_id.to_owned(),
-                    at: r.req(0, "at")?,
-                    cash: r.req(1, "cash")?,
-                    equity: r.req(2, "equity")?,
+                    at: r.time(0, "at")?,
+                    cash: r.dec(1, "cash")?,
+                    equity: r.dec(2, "equity")?,
                 })
             },
         )

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use postgres::Row;
+use postgres::types::ToSql;
 use volta_core::{
     ChainSnapshot, ContractKey, DailyBar, OptionQuote, Price, Underlying, VendorAnalytics,
 };
@@ -40,12 +41,12 @@ fn read_quote(row: &Row, first: usize, label: &str) -> Result<OptionQuote> {
         None
     };
     Ok(OptionQuote {
-        bid: r.opt(first + 1, "bid")?,
-        ask: r.opt(first + 2, "ask")?,
-        last: r.opt(first + 3, "last")?,
+        bid: r.opt_dec(first + 1, "bid")?,
+        ask: r.opt_dec(first + 2, "ask")?,
+        last: r.opt_dec(first + 3, "last")?,
         volume: r.count(first + 4, "volume")?,
         open_interest: r.count(first + 5, "open_interest")?,
-        updated_at: r.opt(first + 6, "updated_at")?,
+        updated_at: r.opt_time(first + 6, "updated_at")?,
         vendor,
         key,
     })
@@ -86,24 +87,34 @@ fn copy_quote(out: &mut String, snapshot_id: i64, occ: &str, q: &OptionQuote) ->
     Ok(())
 }
 
-/// Sends `rows` to the connection's `quote_stage` by one text `COPY … FROM STDIN`, in pieces
-/// of about [`COPY_CHUNK_BYTES`].
+/// Where [`copy_quotes`] sends quotes.
+#[derive(Clone, Copy)]
+enum Copy {
+    /// Straight into `option_quotes`: quotes of snapshots this batch created.
+    Direct,
+    /// Into the connection's `quote_stage`, for an upsert ([`sql::MERGE_STAGE`]).
+    Staged,
+}
+
+/// Sends `rows` by one text `COPY … FROM STDIN`, in pieces of about [`COPY_CHUNK_BYTES`];
+/// returns the rows copied.
 fn copy_quotes(
     tx: &mut postgres::Transaction<'_>,
     shown: &str,
     rows: &[(i64, String, &OptionQuote)],
-) -> Result<()> {
+    target: Copy,
+) -> Result<u64> {
     let copy_err = |e: std::io::Error| DataError::Io {
-        path: PathBuf::from(format!("{shown} (COPY quote_stage)")),
+        path: PathBuf::from(format!("{shown} (COPY option_quotes)")),
         source: e,
     };
-    let mut writer = tx
-        .copy_in(
-            "COPY quote_stage (snapshot_id, contract, bid, ask, last, volume, open_interest,
-                 updated_at, has_vendor, vendor_iv, vendor_delta, vendor_gamma, vendor_theta,
-                 vendor_vega) FROM STDIN",
-        )
-        .map_err(pg_err(shown, "upsert chains", "COPY quote_stage"))?;
+    let statement = match target {
+        Copy::Direct => sql::COPY_DIRECT,
+        Copy::Staged => sql::COPY_STAGED,
+    };
+    let mut writer =
+        tx.copy_in(statement)
+            .map_err(pg_err(shown, "upsert chains", "COPY option_quotes"))?;
     let mut buf = String::with_capacity(COPY_CHUNK_BYTES + 512);
     for (id, occ, q) in rows {
         copy_quote(&mut buf, *id, occ, q)?;
@@ -115,32 +126,12 @@ fn copy_quotes(
     writer.write_all(buf.as_bytes()).map_err(copy_err)?;
     writer
         .finish()
-        .map_err(pg_err(shown, "upsert chains", "COPY quote_stage"))?;
-    Ok(())
+        .map_err(pg_err(shown, "upsert chains", "COPY option_quotes"))
 }
 
 impl PgStore {
-    /// Loads the quotes of one snapshot into a [`ChainSnapshot`].
-    fn load_snapshot(
-        &self,
-        symbol: &Underlying,
-        snapshot_id: i64,
-        as_of: NaiveDateTime,
-        underlying_price: Price,
-    ) -> Result<ChainSnapshot> {
-        let label = format!("{symbol} {as_of}");
-        let quotes = self.select(
-            "load chain",
-            &label,
-            sql::LOAD_SNAPSHOT,
-            &[&snapshot_id],
-            |row| read_quote(row, 0, &label),
-        )?;
-        ChainSnapshot::try_new(as_of, symbol.clone(), underlying_price, quotes).map_err(Into::into)
-    }
-
-    /// The first snapshot that `sql` finds (it selects id, time and underlying price, bound to
-    /// `symbol` and `param`), loaded.
+    /// The snapshot that `sql` finds (see [`sql::SNAPSHOT_AT`]: the snapshot's time and price,
+    /// then its quotes, one row each, in one round trip), loaded; `None` if there is none.
     fn find_snapshot(
         &self,
         symbol: &Underlying,
@@ -148,24 +139,29 @@ impl PgStore {
         param: &str,
     ) -> Result<Option<ChainSnapshot>> {
         let label = format!("{symbol} {param}");
-        let found = self.select(
-            "find snapshot",
+        let mut header: Option<(NaiveDateTime, Price)> = None;
+        let quotes = self.select(
+            "load chain",
             &label,
             sql,
             &[&symbol.as_str(), &param],
             |row| {
-                let r = Reader::new("chain_snapshots", row, &label);
-                Ok((
-                    r.int(0, "snapshot_id")?,
-                    r.req(1, "as_of")?,
-                    r.req(2, "underlying_price")?,
-                ))
+                if header.is_none() {
+                    let r = Reader::new("chain_snapshots", row, &label);
+                    header = Some((r.time(0, "as_of")?, r.dec(1, "underlying_price")?));
+                }
+                // A snapshot without quotes is one row with NULL quote columns (LEFT JOIN).
+                match row.try_get::<_, Option<&str>>(2) {
+                    Ok(Some(_)) => read_quote(row, 2, &label).map(Some),
+                    _ => Ok(None),
+                }
             },
         )?;
-        found
-            .into_iter()
-            .next()
-            .map(|(id, at, price)| self.load_snapshot(symbol, id, at, price))
+        header
+            .map(|(as_of, price)| {
+                ChainSnapshot::try_new(as_of, symbol.clone(), price, quotes.into_iter().flatten())
+                    .map_err(Into::into)
+            })
             .transpose()
     }
 }
@@ -173,6 +169,14 @@ impl PgStore {
 /// The chain statements: the queries that read quotes (in [`read_quote`]'s column order), and
 /// the move of staged quotes into `option_quotes`.
 mod sql {
+    /// Quotes of new snapshots, straight into the table.
+    pub(super) const COPY_DIRECT: &str = "COPY option_quotes (snapshot_id, contract, bid, ask,
+        last, volume, open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
+        vendor_gamma, vendor_theta, vendor_vega) FROM STDIN";
+    /// Quotes of existing snapshots, into the staging table.
+    pub(super) const COPY_STAGED: &str = "COPY quote_stage (snapshot_id, contract, bid, ask,
+        last, volume, open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
+        vendor_gamma, vendor_theta, vendor_vega) FROM STDIN";
     /// Staged quotes into `option_quotes`, skipping rows whose values are unchanged.
     pub(super) const MERGE_STAGE: &str = "INSERT INTO option_quotes SELECT * FROM quote_stage
         ON CONFLICT (snapshot_id, contract) DO UPDATE SET
@@ -194,16 +198,30 @@ mod sql {
                EXCLUDED.vendor_iv, EXCLUDED.vendor_delta, EXCLUDED.vendor_gamma,
                EXCLUDED.vendor_theta, EXCLUDED.vendor_vega)";
 
-    /// The quotes of one snapshot.
-    pub(super) const LOAD_SNAPSHOT: &str = "SELECT contract, bid::text, ask::text, last::text,
-        volume, open_interest, updated_at::text, has_vendor, vendor_iv, vendor_delta,
-        vendor_gamma, vendor_theta, vendor_vega
-        FROM option_quotes WHERE snapshot_id = $1";
+    /// The snapshot at a time, with its quotes (`find_snapshot`'s columns).
+    pub(super) const SNAPSHOT_AT: &str = "SELECT s.as_of, s.underlying_price,
+        q.contract, q.bid, q.ask, q.last, q.volume, q.open_interest,
+        q.updated_at, q.has_vendor, q.vendor_iv, q.vendor_delta, q.vendor_gamma,
+        q.vendor_theta, q.vendor_vega
+        FROM (SELECT snapshot_id, as_of, underlying_price FROM chain_snapshots
+               WHERE underlying = $1 AND as_of = $2::text::timestamp) s
+        LEFT JOIN option_quotes q ON q.snapshot_id = s.snapshot_id";
+    /// The last snapshot of a day, with its quotes (the day is a half-open range on the
+    /// (underlying, `as_of`) index).
+    pub(super) const SNAPSHOT_ON: &str = "SELECT s.as_of, s.underlying_price,
+        q.contract, q.bid, q.ask, q.last, q.volume, q.open_interest,
+        q.updated_at, q.has_vendor, q.vendor_iv, q.vendor_delta, q.vendor_gamma,
+        q.vendor_theta, q.vendor_vega
+        FROM (SELECT snapshot_id, as_of, underlying_price FROM chain_snapshots
+               WHERE underlying = $1 AND as_of >= $2::text::date
+                 AND as_of < $2::text::date + 1
+               ORDER BY as_of DESC LIMIT 1) s
+        LEFT JOIN option_quotes q ON q.snapshot_id = s.snapshot_id";
     /// A contract's quotes with their snapshots' times and prices.
-    pub(super) const CONTRACT_HISTORY: &str = "SELECT q.contract, q.bid::text, q.ask::text,
-        q.last::text, q.volume, q.open_interest, q.updated_at::text, q.has_vendor, q.vendor_iv,
+    pub(super) const CONTRACT_HISTORY: &str = "SELECT q.contract, q.bid, q.ask,
+        q.last, q.volume, q.open_interest, q.updated_at, q.has_vendor, q.vendor_iv,
         q.vendor_delta, q.vendor_gamma, q.vendor_theta, q.vendor_vega,
-        s.as_of::text, s.underlying_price::text
+        s.as_of, s.underlying_price
         FROM option_quotes q JOIN chain_snapshots s USING (snapshot_id)
         WHERE q.contract = $1 AND s.as_of >= $2::text::date
           AND s.as_of < $3::text::date + 1
@@ -257,21 +275,21 @@ impl MarketStore for PgStore {
         self.select(
             "load bars",
             symbol,
-            "SELECT date::text, open::text, high::text, low::text, close::text, volume FROM bars
+            "SELECT date, open, high, low, close, volume FROM bars
               WHERE symbol = $1 AND date >= $2::text::date AND date <= $3::text::date
               ORDER BY date",
             &[&symbol.as_str(), &fmt_date(from), &fmt_date(to)],
             |row| {
                 let r = Reader::new("bars", row, symbol);
-                let date = r.req(0, "date")?;
+                let date = r.date(0, "date")?;
                 let key = format!("{symbol} {date}");
                 let r = r.keyed(&key);
                 Ok(DailyBar::try_new(
                     date,
-                    r.req(1, "open")?,
-                    r.req(2, "high")?,
-                    r.req(3, "low")?,
-                    r.req(4, "close")?,
+                    r.dec(1, "open")?,
+                    r.dec(2, "high")?,
+                    r.dec(3, "low")?,
+                    r.dec(4, "close")?,
                     r.count(5, "volume")?,
                 )?)
             },
@@ -286,14 +304,19 @@ impl MarketStore for PgStore {
     fn upsert_chains(&mut self, chains: &[ChainSnapshot]) -> Result<u64> {
         let shown = self.shown.clone();
         self.in_transaction("upsert chains", |tx, _| {
-            let snap = tx
+            let insert_snap = tx
                 .prepare(
                     "INSERT INTO chain_snapshots (underlying, as_of, underlying_price)
                      VALUES ($1, $2::text::timestamp, $3::text::numeric)
-                     ON CONFLICT (underlying, as_of) DO UPDATE SET
-                         underlying_price = EXCLUDED.underlying_price
-                     WHERE chain_snapshots.underlying_price
-                           IS DISTINCT FROM EXCLUDED.underlying_price",
+                     ON CONFLICT (underlying, as_of) DO NOTHING
+                     RETURNING snapshot_id",
+                )
+                .map_err(pg_err(&shown, "upsert chains", "chain_snapshots"))?;
+            let update_snap = tx
+                .prepare(
+                    "UPDATE chain_snapshots SET underlying_price = $3::text::numeric
+                      WHERE underlying = $1 AND as_of = $2::text::timestamp
+                        AND underlying_price IS DISTINCT FROM $3::text::numeric",
                 )
                 .map_err(pg_err(&shown, "upsert chains", "chain_snapshots"))?;
             let snap_id = tx
@@ -302,8 +325,11 @@ impl MarketStore for PgStore {
                       WHERE underlying = $1 AND as_of = $2::text::timestamp",
                 )
                 .map_err(pg_err(&shown, "upsert chains", "chain_snapshots"))?;
-            // Snapshot ids seen in this batch: a file often holds one snapshot in many pieces.
-            let mut ids: HashMap<(String, String), i64> = HashMap::new();
+            // Snapshot ids seen in this batch (a file often holds one snapshot in many pieces),
+            // and whether this batch created the snapshot: a new snapshot has no quotes yet,
+            // so its quotes are copied straight into `option_quotes`; an existing one's go
+            // through the staging table and an upsert.
+            let mut ids: HashMap<(String, String), (i64, bool)> = HashMap::new();
             let mut changed = 0u64;
             let mut rows: Vec<(i64, String, &OptionQuote)> =
                 Vec::with_capacity(chains.iter().map(ChainSnapshot::len).sum());
@@ -312,29 +338,33 @@ impl MarketStore for PgStore {
                 let underlying = chain.underlying().as_str();
                 let as_of = ts_text(chain.as_of(), &underlying, "as_of")?;
                 let label = format!("{underlying} {as_of}");
-                let id = if let Some(&id) = ids.get(&(underlying.to_owned(), as_of.clone())) {
+                let id = if let Some(&(id, _)) = ids.get(&(underlying.to_owned(), as_of.clone())) {
                     repeated = true;
                     id
                 } else {
-                    changed += tx
-                        .execute(
-                            &snap,
-                            &[&underlying, &as_of, &chain.underlying_price().to_string()],
-                        )
-                        .map_err(pg_err(&shown, "upsert chains", &label))?;
-                    let id: i64 = tx
-                        .query_one(&snap_id, &[&underlying, &as_of])
-                        .map_err(pg_err(&shown, "upsert chains", &label))?
-                        .get(0);
-                    ids.insert((underlying.to_owned(), as_of), id);
+                    let price = chain.underlying_price().to_string();
+                    let params: [&(dyn ToSql + Sync); 3] = [&underlying, &as_of, &price];
+                    let err = || pg_err(&shown, "upsert chains", &label);
+                    let (id, new) =
+                        if let Some(row) = tx.query_opt(&insert_snap, &params).map_err(err())? {
+                            changed += 1;
+                            (row.get(0), true)
+                        } else {
+                            changed += tx.execute(&update_snap, &params).map_err(err())?;
+                            let row = tx
+                                .query_one(&snap_id, &[&underlying, &as_of])
+                                .map_err(err())?;
+                            (row.get(0), false)
+                        };
+                    ids.insert((underlying.to_owned(), as_of), (id, new));
                     id
                 };
                 rows.extend(chain.iter().map(|q| (id, occ_text(&q.key), q)));
             }
             if repeated {
                 // The same snapshot in several pieces: the last write of a quote wins, as on
-                // SQLite (one INSERT … ON CONFLICT cannot touch a row twice). Every row is
-                // checked first, so a bad row that a later one overrides still fails the batch.
+                // SQLite (a row can be written once per statement). Every row is checked
+                // first, so a bad row that a later one overrides still fails the batch.
                 let mut scratch = String::new();
                 for (id, occ, q) in &rows {
                     scratch.clear();
@@ -345,48 +375,52 @@ impl MarketStore for PgStore {
                 rows.retain(|(id, occ, _)| seen.insert((*id, occ.clone())));
                 rows.reverse();
             }
-            // In key order: the primary key's index then grows at its end.
-            rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-            copy_quotes(tx, &shown, &rows)?;
-            changed += tx.execute(sql::MERGE_STAGE, &[]).map_err(pg_err(
-                &shown,
-                "upsert chains",
-                "option_quotes",
-            ))?;
+            let new_ids: std::collections::HashSet<i64> = ids
+                .values()
+                .filter(|(_, new)| *new)
+                .map(|(id, _)| *id)
+                .collect();
+            let (fresh, existing): (Vec<_>, Vec<_>) = rows
+                .into_iter()
+                .partition(|(id, _, _)| new_ids.contains(id));
+            for (mut part, target) in [(fresh, Copy::Direct), (existing, Copy::Staged)] {
+                if part.is_empty() {
+                    continue;
+                }
+                // In key order: the primary key's index then grows at its end.
+                part.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+                let copied = copy_quotes(tx, &shown, &part, target)?;
+                changed += match target {
+                    Copy::Direct => copied,
+                    Copy::Staged => tx.execute(sql::MERGE_STAGE, &[]).map_err(pg_err(
+                        &shown,
+                        "upsert chains",
+                        "option_quotes",
+                    ))?,
+                };
+            }
             Ok(changed)
         })
     }
 
     fn chain_at(&self, symbol: &Underlying, as_of: NaiveDateTime) -> Result<Option<ChainSnapshot>> {
         let t = ts_text(as_of, symbol, "as_of")?;
-        self.find_snapshot(
-            symbol,
-            "SELECT snapshot_id, as_of::text, underlying_price::text FROM chain_snapshots
-              WHERE underlying = $1 AND as_of = $2::text::timestamp",
-            &t,
-        )
+        self.find_snapshot(symbol, sql::SNAPSHOT_AT, &t)
     }
 
     fn chain_on(&self, symbol: &Underlying, date: NaiveDate) -> Result<Option<ChainSnapshot>> {
-        // The day is a half-open range on the (underlying, as_of) index.
-        self.find_snapshot(
-            symbol,
-            "SELECT snapshot_id, as_of::text, underlying_price::text FROM chain_snapshots
-              WHERE underlying = $1 AND as_of >= $2::text::date AND as_of < $2::text::date + 1
-              ORDER BY as_of DESC LIMIT 1",
-            &fmt_date(date),
-        )
+        self.find_snapshot(symbol, sql::SNAPSHOT_ON, &fmt_date(date))
     }
 
     fn snapshot_times(&self, symbol: &Underlying, date: NaiveDate) -> Result<Vec<NaiveDateTime>> {
         self.select(
             "list snapshots",
             symbol,
-            "SELECT as_of::text FROM chain_snapshots
+            "SELECT as_of FROM chain_snapshots
               WHERE underlying = $1 AND as_of >= $2::text::date AND as_of < $2::text::date + 1
               ORDER BY as_of",
             &[&symbol.as_str(), &fmt_date(date)],
-            |row| Reader::new("chain_snapshots", row, symbol).req(0, "as_of"),
+            |row| Reader::new("chain_snapshots", row, symbol).time(0, "as_of"),
         )
     }
 
@@ -406,8 +440,8 @@ impl MarketStore for PgStore {
                 let r = Reader::new("chain_snapshots", row, key);
                 Ok(ContractObservation {
                     quote: read_quote(row, 0, &label)?,
-                    as_of: r.req(13, "as_of")?,
-                    underlying_price: r.req(14, "underlying_price")?,
+                    as_of: r.time(13, "as_of")?,
+                    underlying_price: r.dec(14, "underlying_price")?,
                 })
             },
         )
@@ -453,13 +487,13 @@ impl MarketStore for PgStore {
         self.select(
             "load index values",
             symbol,
-            "SELECT date::text, open, high, low, close FROM index_values
+            "SELECT date, open, high, low, close FROM index_values
               WHERE symbol = $1 AND date >= $2::text::date AND date <= $3::text::date
               ORDER BY date",
             &[&symbol.as_str(), &fmt_date(from), &fmt_date(to)],
             |row| {
                 let r = Reader::new("index_values", row, symbol);
-                let date = r.req(0, "date")?;
+                let date = r.date(0, "date")?;
                 let key = format!("{symbol} {date}");
                 let r = r.keyed(&key);
                 Ok(IndexRecord {
@@ -515,13 +549,13 @@ impl MarketStore for PgStore {
         self.select(
             "load rates",
             &series,
-            "SELECT date::text, published_percent, continuous FROM rates
+            "SELECT date, published_percent, continuous FROM rates
               WHERE series = $1 AND date >= $2::text::date AND date <= $3::text::date
               ORDER BY date",
             &[&series.as_str(), &fmt_date(from), &fmt_date(to)],
             |row| {
                 let r = Reader::new("rates", row, &series);
-                let date = r.req(0, "date")?;
+                let date = r.date(0, "date")?;
                 let key = format!("{series} {date}");
                 let r = r.keyed(&key);
                 Ok(RateObservation {
