@@ -15,6 +15,11 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 # promtool (in Debian's prometheus package) checks and unit-tests deploy/prometheus/rules.yml.
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+# PostgreSQL's server binaries (initdb, pg_ctl) for the PostgreSQL store tests, which start a
+# throw-away cluster (crates/data/tests/it/pg_cluster.rs). Debian keeps them in
+# /usr/lib/postgresql/<version>/bin, where the tests look; the package also creates the
+# `postgres` user that runs the server when the tests run as root.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -42,4 +47,4 @@ command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
 # here: pip fetches it as the package's build backend.
 python3 -c "import numpy, pytest, py_vollib" >/dev/null 2>&1 || "${pip_quiet[@]}" numpy pytest py_vollib
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}')"
+echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"

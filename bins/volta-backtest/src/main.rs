@@ -133,7 +133,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     println!("report:  {}", files.html.display());
     println!("summary: {}", files.json.display());
-    println!("journal: {} (run {})", journal.display(), result.run_id);
+    println!(
+        "journal: {} (run {})",
+        volta_data::store::StoreLocation::from_path(&journal),
+        result.run_id
+    );
     Ok(())
 }
 

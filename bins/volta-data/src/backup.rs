@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
+use volta_data::store::StoreLocation;
 
-use crate::common::existing_store;
+use crate::common::{open_sqlite, shown};
 
 /// Arguments of `volta-data backup`.
 #[derive(Debug, clap::Args)]
@@ -16,7 +17,17 @@ pub(crate) struct Args {
 
 pub(crate) fn run(store: &Path, args: &Args) -> Result<ExitCode> {
     let dest = &args.dest;
-    let report = existing_store(store)?.backup_checked(dest)?;
+    let StoreLocation::Sqlite(path) = StoreLocation::from_path(store) else {
+        bail!(
+            "backup copies a SQLite file; {} is a PostgreSQL database: use the server's own \
+             backups (pg_dump), or `volta-data copy-store --from <url> --to <file.db>`",
+            shown(store)
+        );
+    };
+    if !path.is_file() {
+        bail!("no store at {} (run `volta-data init`)", path.display());
+    }
+    let report = open_sqlite(&path)?.backup_checked(dest)?;
     if !report.is_ok() {
         bail!(
             "the backup {} fails its integrity check: {report:?}",
@@ -25,7 +36,7 @@ pub(crate) fn run(store: &Path, args: &Args) -> Result<ExitCode> {
     }
     println!(
         "backed up {} to {} (integrity ok)",
-        store.display(),
+        path.display(),
         dest.display()
     );
     Ok(ExitCode::SUCCESS)

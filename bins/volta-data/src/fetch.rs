@@ -14,7 +14,7 @@ use volta_data::source::{
     CachedSource, ChainDate, ExpirySelection, MarketDataSource, YahooConfig, YahooSource,
 };
 
-use crate::common::open_store;
+use crate::common::{open_store, shown};
 
 /// Arguments of `volta-data fetch`.
 #[derive(Debug, clap::Args)]
@@ -106,7 +106,7 @@ pub(crate) fn run(path: &Path, args: Args) -> Result<ExitCode> {
     let stats = source.stats();
     println!(
         "stored in {} ({} answered from the store, {} fetched)",
-        path.display(),
+        shown(path),
         stats.hits,
         stats.misses
     );

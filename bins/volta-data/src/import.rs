@@ -14,9 +14,9 @@ use volta_data::ingest::{
     BarsOptions, DataDirOptions, IngestSummary, Progress, SnapshotTime, ingest_bars, ingest_chains,
     ingest_data_dir, ingest_index, ingest_rates,
 };
-use volta_data::store::SqliteStore;
+use volta_data::store::Store;
 
-use crate::common::{file_name, finish, open_store, progress_bar};
+use crate::common::{file_name, finish, open_store, progress_bar, shown};
 
 /// Arguments of `volta-data import`.
 #[derive(Debug, clap::Args)]
@@ -81,7 +81,7 @@ pub(crate) fn run(path: &Path, args: Args) -> Result<ExitCode> {
     let (files, import_one): (&[PathBuf], Box<ImportOne>) = match args.what {
         What::Dir { dir } => {
             let data = dir.map_or_else(DataDir::beside_checkout, DataDir::new);
-            return import_dir(&mut store, &data);
+            return import_dir(store.as_mut(), &data);
         }
         What::Bars {
             ref files,
@@ -126,7 +126,7 @@ pub(crate) fn run(path: &Path, args: Args) -> Result<ExitCode> {
     let mut outcomes = Vec::with_capacity(files.len());
     for file in files {
         bar.set_message(file_name(file));
-        let outcome = import_one(&mut store, file);
+        let outcome = import_one(store.as_mut(), file);
         bar.inc(1);
         outcomes.push((file, outcome));
     }
@@ -146,13 +146,13 @@ pub(crate) fn run(path: &Path, args: Args) -> Result<ExitCode> {
         "{} of {} files imported, {changed} rows inserted or changed, into {}",
         outcomes.len() - failed,
         outcomes.len(),
-        path.display()
+        shown(path)
     );
     Ok(finish(failed))
 }
 
 /// How one file of the chosen kind is imported.
-type ImportOne = dyn Fn(&mut SqliteStore, &Path) -> volta_data::Result<IngestSummary>;
+type ImportOne = dyn Fn(&mut dyn Store, &Path) -> volta_data::Result<IngestSummary>;
 
 /// `--symbol` / `--underlying` as a ticker (upper-cased).
 fn ticker(symbol: Option<&str>) -> Result<Option<Underlying>> {
@@ -162,7 +162,7 @@ fn ticker(symbol: Option<&str>) -> Result<Option<Underlying>> {
         .context("--symbol / --underlying")
 }
 
-fn import_dir(store: &mut SqliteStore, data: &DataDir) -> Result<ExitCode> {
+fn import_dir(store: &mut dyn Store, data: &DataDir) -> Result<ExitCode> {
     let bar = progress_bar(0, "files");
     let report = ingest_data_dir(store, data, &DataDirOptions::default(), &mut |p| match p {
         Progress::Started { total, file, .. } => {

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use anyhow::Result;
 use volta_data::store::SCHEMA_VERSION;
 
-use crate::common::open_store;
+use crate::common::{open_store, shown};
 
 pub(crate) fn run(store: &Path) -> Result<ExitCode> {
     let opened = open_store(store)?;
     println!(
         "store {} ready: schema version {} (this build: {SCHEMA_VERSION})",
-        store.display(),
+        shown(store),
         opened.schema_version()?
     );
     Ok(ExitCode::SUCCESS)

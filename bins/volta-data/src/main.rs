@@ -3,6 +3,7 @@
 
 mod backup;
 mod common;
+mod copy;
 mod fetch;
 mod import;
 mod init;
@@ -18,7 +19,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "volta-data", version, about)]
 struct Cli {
-    /// The SQLite store (created on first use).
+    /// The store: a SQLite file (created on first use) or a PostgreSQL database
+    /// (`postgres://user@host:port/db`; the password from the URL or PGPASSWORD, never shown).
     #[arg(
         long,
         global = true,
@@ -44,6 +46,9 @@ enum Command {
     Fetch(fetch::Args),
     /// Copy the store to DEST with SQLite's online backup (DEST must not exist).
     Backup(backup::Args),
+    /// Copy everything from one store to another, empty one (SQLite to PostgreSQL or back),
+    /// then verify the copy by row counts and checksums.
+    CopyStore(copy::Args),
     /// Check the store (integrity, schema, coverage), the settings, and optionally TWS.
     Validate(validate::Args),
 }
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
         Command::Import(args) => import::run(store, args),
         Command::Fetch(args) => fetch::run(store, args),
         Command::Backup(args) => backup::run(store, &args),
+        Command::CopyStore(args) => copy::run(&args),
         Command::Validate(args) => Ok(validate::run(store, &args)),
     };
     result.unwrap_or_else(|e| {

@@ -9,7 +9,7 @@ use volta_data::synthetic::{
     SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket, conflicting_bar, store_market,
 };
 
-use crate::common::{open_store, progress_bar};
+use crate::common::{open_store, progress_bar, shown};
 
 /// Arguments of `volta-data synth`.
 #[derive(Debug, clap::Args)]
@@ -50,18 +50,18 @@ pub(crate) fn run(path: &Path, args: Args) -> Result<ExitCode> {
     let mut store = open_store(path)?;
     // Real data, or another seed, in the market's span would be replaced by the upsert. The
     // same market again is fine.
-    if let Some(other) = conflicting_bar(&market, &store)? {
+    if let Some(other) = conflicting_bar(&market, store.as_ref())? {
         bail!(
             "the store {} already holds other {} bars (e.g. {}: close {}): real data or \
              another seed. Use a store of its own (--store) or another --symbol",
-            path.display(),
+            shown(path),
             config.symbol,
             other.date,
             other.ohlcv.close()
         );
     }
     let bar = progress_bar(0, "sessions");
-    let summary = store_market(&market, &mut store, !bars_only, &mut |done, total| {
+    let summary = store_market(&market, store.as_mut(), !bars_only, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
@@ -81,7 +81,7 @@ pub(crate) fn run(path: &Path, args: Args) -> Result<ExitCode> {
         summary.chains,
         summary.quotes,
         summary.chain_rows,
-        path.display()
+        shown(path)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -9,8 +9,28 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use volta_data::DataDir;
+use volta_data::store::{IntegrityReport, SCHEMA_VERSION, StoreLocation, checks::StoreHealth};
 
-use crate::common::{existing_store, finish};
+use crate::common::{existing_store, finish, open_sqlite, shown};
+
+/// The store's health: SQLite's full check; on PostgreSQL the schema and coverage (the server
+/// enforces the foreign keys and checks, so there are no orphans or damaged pages to look for).
+fn health(path: &Path) -> Result<StoreHealth> {
+    match StoreLocation::from_path(path) {
+        StoreLocation::Sqlite(file) => {
+            existing_store(&file)?;
+            Ok(open_sqlite(&file)?.health()?)
+        }
+        StoreLocation::Postgres(_) => {
+            let store = existing_store(path)?;
+            Ok(StoreHealth {
+                schema_version: store.schema_version()?,
+                integrity: IntegrityReport::default(),
+                coverage: store.coverage()?,
+            })
+        }
+    }
+}
 
 /// Arguments of `volta-data validate`.
 #[derive(Debug, clap::Args)]
@@ -28,13 +48,13 @@ pub(crate) fn run(path: &Path, args: &Args) -> ExitCode {
             failures += 1;
         }
     };
-    match existing_store(path).and_then(|store| Ok(store.health()?)) {
+    match health(path) {
         Ok(health) => {
             check(
                 health.schema_is_current(),
                 format!(
-                    "store {}: schema version {}",
-                    path.display(),
+                    "store {}: schema version {} (this build: {SCHEMA_VERSION})",
+                    shown(path),
                     health.schema_version
                 ),
             );

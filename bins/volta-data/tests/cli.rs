@@ -1,5 +1,7 @@
 //! The `volta-data` binary end to end: real processes on real SQLite files.
 
+#[path = "../../../crates/data/tests/it/pg_cluster.rs"]
+mod pg_cluster;
 #[path = "../../../crates/data/tests/it/support.rs"]
 mod support;
 
@@ -303,4 +305,104 @@ fn fetch_from_recorded_yahoo_replies() {
         text.contains("Chains QQQ: 2025-02-21..2025-02-21 (1 rows)"),
         "{text}"
     );
+}
+
+/// The same commands on PostgreSQL: `--store postgres://…` with the password from PGPASSWORD
+/// (never printed), synth, validate, and `copy-store` to a SQLite file and back into another
+/// database, each copy verified.
+#[test]
+fn postgres_store_init_synth_validate_and_copy_both_ways() {
+    let Some(cluster) = pg_cluster::PgCluster::start() else {
+        return;
+    };
+    let first = cluster.fresh_database();
+    let db = pg_cluster::PgCluster::database_of(&first).to_owned();
+    let url = cluster.password_url(&db, None);
+    let run = |store: &str, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_volta-data"))
+            .arg("--store")
+            .arg(store)
+            .args(args)
+            .env_remove("VOLTA_STORE")
+            .env("PGPASSWORD", pg_cluster::PASSWORD)
+            .output()
+            .expect("the binary runs");
+        let (o, e) = (stdout(&out), stderr(&out));
+        assert!(!o.contains(pg_cluster::PASSWORD) && !e.contains(pg_cluster::PASSWORD));
+        (out.status.success(), o, e)
+    };
+    let (ok, o, e) = run(&url, &["init"]);
+    assert!(ok, "{e}");
+    assert!(
+        o.contains(&format!("store {url} ready: schema version 2")),
+        "{o}"
+    );
+    let synth = [
+        "synth",
+        "--start",
+        "2023-01-09",
+        "--end",
+        "2023-01-20",
+        "--seed",
+        "7",
+    ];
+    let (ok, o, e) = run(&url, &synth);
+    assert!(ok, "{e}");
+    assert!(
+        o.contains("9 sessions (9 bar rows, 9 SYNVIX rows written), 9 chains"),
+        "{o}"
+    );
+    let (ok, o, _) = run(&url, &synth);
+    assert!(
+        ok && o.contains("(0 bar rows, 0 SYNVIX rows written)"),
+        "{o}"
+    );
+    let (ok, o, e) = run(&url, &["validate"]);
+    assert!(ok, "{o}{e}");
+    assert!(
+        o.contains("DailyBars SPY: 2023-01-09..2023-01-20 (9 rows)"),
+        "{o}"
+    );
+
+    // With the password in the URL it is shown as ***.
+    let with_pw = cluster.password_url(&db, Some(pg_cluster::PASSWORD));
+    let (ok, o, e) = run(&with_pw, &["init"]);
+    assert!(ok, "{e}");
+    assert!(o.contains(":***@127.0.0.1"), "{o}");
+
+    // PostgreSQL → SQLite → another PostgreSQL database.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.db");
+    let file_text = file.display().to_string();
+    let (ok, o, e) = run(
+        &url,
+        &["copy-store", "--from", &with_pw, "--to", &file_text],
+    );
+    assert!(ok, "{e}");
+    assert!(
+        o.contains("verified") && o.contains("option_quotes: "),
+        "{o}"
+    );
+    let quotes_line = o
+        .lines()
+        .find(|l| l.starts_with("option_quotes: "))
+        .unwrap()
+        .to_owned();
+    assert!(!quotes_line.starts_with("option_quotes: 0 rows"), "{o}");
+    let (ok, o, e) = run(&file_text, &["validate"]);
+    assert!(ok, "{o}{e}");
+    let second = cluster.fresh_database();
+    let (ok, o, e) = run(&url, &["copy-store", "--from", &file_text, "--to", &second]);
+    assert!(ok, "{e}");
+    assert!(o.contains(&quotes_line), "{o}");
+    // Into a store that is not empty: refused.
+    let (ok, _, e) = run(&url, &["copy-store", "--from", &file_text, "--to", &second]);
+    assert!(!ok);
+    assert!(e.contains("not empty"), "{e}");
+    // backup is SQLite's: on PostgreSQL it says what to do instead.
+    let (ok, _, e) = run(
+        &url,
+        &["backup", &dir.path().join("b.db").display().to_string()],
+    );
+    assert!(!ok && e.contains("copy-store"), "{e}");
 }

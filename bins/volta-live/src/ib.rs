@@ -6,7 +6,7 @@
 use anyhow::Context;
 use chrono::Utc;
 use volta_core::{ChainSnapshot, Money, NyseCalendar};
-use volta_data::store::{MarketStore, SqliteStore};
+use volta_data::store::{MarketStore, open_path};
 use volta_engine::{
     Backtest, DataChoice, LiveFeed, LiveOptions, Observer, Session, StopSignal, TextLog,
 };
@@ -182,7 +182,7 @@ fn live_options(cli: &Cli) -> LiveOptions {
     let recorder = Box::new(
         move |_: &Session, chains: &[ChainSnapshot]| -> volta_engine::Result<()> {
             // What the trader fetched is history too: a backtest over these days replays it.
-            SqliteStore::open(&record_into)?.upsert_chains(chains)?;
+            open_path(&record_into)?.upsert_chains(chains)?;
             Ok(())
         },
     );

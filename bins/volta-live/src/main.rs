@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Parser, ValueEnum};
-use volta_data::store::SqliteStore;
+use volta_data::store::{SqliteStore, StoreLocation};
 use volta_engine::{
     Backtest, BacktestConfig, DataChoice, EngineError, EngineEvent, Observer, StopSignal, TextLog,
 };
@@ -123,9 +123,8 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
     }
     let (config, config_text) = load_config(cli)?;
     let data = DataChoice::from_flag(&cli.data, &cli.store)?;
-    if let Some(dir) = cli.journal.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
+    let journal_shown = StoreLocation::from_path(&cli.journal);
+    make_journal_folder(&journal_shown)?;
     let stop = StopSignal::new();
     let live = start_monitor(cli, &stop, "sim-paper", ConnectionState::Simulated)?;
     let handler = stop.clone();
@@ -151,7 +150,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         "sim-paper: the simulated broker on {} data, {start} to {end}, {pace}; journal {}, \
          backed up after every session. Ctrl-C stops {}.",
         cli.data,
-        cli.journal.display(),
+        journal_shown,
         if cli.realtime {
             "at once (before the next event)"
         } else {
@@ -245,6 +244,16 @@ fn start_monitor(
     )?)
 }
 
+/// Makes a SQLite journal's folder; a `postgres://` journal is a server's database.
+fn make_journal_folder(journal: &StoreLocation) -> anyhow::Result<()> {
+    if let StoreLocation::Sqlite(path) = journal
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// The run's last lines: how it ended, what it did, where its journal is.
 fn print_summary(
     result: &volta_engine::BacktestResult,
@@ -276,7 +285,7 @@ fn print_summary(
     };
     println!(
         "journal: {} (run {}), {backed_up}",
-        journal.display(),
+        StoreLocation::from_path(journal),
         result.run_id
     );
 }
@@ -306,8 +315,12 @@ pub(crate) struct DailyBackup {
 impl Observer for DailyBackup {
     fn on_event(&mut self, event: &EngineEvent) -> volta_engine::Result<()> {
         if let EngineEvent::SessionClosed { .. } = event {
+            // A PostgreSQL journal is backed up by its server's own means, not copied here.
+            let StoreLocation::Sqlite(journal) = StoreLocation::from_path(&self.journal) else {
+                return Ok(());
+            };
             let copy = self.backup.with_extension("tmp");
-            SqliteStore::open(&self.journal)?.backup_checked(&copy)?;
+            SqliteStore::open(&journal)?.backup_checked(&copy)?;
             std::fs::rename(&copy, &self.backup).map_err(|e| EngineError::Observer {
                 observer: "daily backup",
                 reason: format!(

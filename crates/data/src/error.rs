@@ -225,13 +225,37 @@ pub enum DataError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The PostgreSQL server refused a statement or the connection failed (`operation` says
+    /// which, `key` names the row). `store` is the server's URL with any password replaced by
+    /// `***`: errors never carry credentials.
+    #[cfg(feature = "postgres")]
+    #[error("store {store}: {operation} failed for {key}: {source}")]
+    Postgres {
+        /// The store's URL, password redacted.
+        store: String,
+        /// What the store was doing (`connect`, `upsert bars`, `load chain`, …).
+        operation: &'static str,
+        /// The row or object involved.
+        key: String,
+        /// The client's error (the server's message, or the connection's).
+        source: postgres::Error,
+    },
+    /// A store location this build cannot open: a `postgres://` URL in a build without the
+    /// `postgres` feature, or a URL that does not parse. `location` is redacted.
+    #[error("store {location}: {reason}")]
+    StoreUnsupported {
+        /// The location as given, password redacted.
+        location: String,
+        /// Why it cannot be opened.
+        reason: String,
+    },
     /// The database was written by a newer Volta: its schema version is beyond the migrations
     /// this build knows, so opening it could corrupt it.
     #[error(
         "store {path}: schema version {found} is newer than this build supports ({supported}); upgrade Volta"
     )]
     StoreSchemaTooNew {
-        /// The database file.
+        /// The database file (for PostgreSQL, its URL with the password redacted).
         path: PathBuf,
         /// The highest migration recorded in the file.
         found: i64,
@@ -242,7 +266,7 @@ pub enum DataError {
     /// same number (the file came from a diverged build).
     #[error("store {path}: migration {version} is `{found}` in the file but `{expected}` here")]
     StoreSchemaMismatch {
-        /// The database file.
+        /// The database file (for PostgreSQL, its URL with the password redacted).
         path: PathBuf,
         /// The migration number.
         version: i64,
@@ -277,6 +301,22 @@ pub enum DataError {
         value: String,
         /// What was expected.
         expected: &'static str,
+    },
+    /// A store copy that does not match its source: a kind of row with another count or
+    /// checksum in the target (`volta-data copy-store` verifies every copy).
+    #[error(
+        "store copy differs from its source in {kind}: {source_rows} rows in the source, {copied_rows} in the copy{}",
+        if *.checksums_differ { ", checksums differ" } else { "" }
+    )]
+    StoreCopyMismatch {
+        /// The kind of row (`bars`, `option_quotes`, `fills`, …).
+        kind: &'static str,
+        /// Rows of that kind in the source.
+        source_rows: u64,
+        /// Rows of that kind in the copy.
+        copied_rows: u64,
+        /// Whether the checksums differ too.
+        checksums_differ: bool,
     },
     /// `backup_to` refuses to overwrite an existing file.
     #[error("backup target {path} already exists")]

@@ -17,7 +17,9 @@ use volta_core::{DailyBar, Money, NyseCalendar, RatesAndYield, Underlying, tick}
 use volta_data::DataDir;
 use volta_data::dividends::{self, ExDividend};
 use volta_data::source::{StoreSource, SyntheticSource};
-use volta_data::store::{DataKind, JournalStore, MarketStore, RunRecord, SqliteStore};
+use volta_data::store::{
+    DataKind, JournalStore, MarketStore, RunRecord, Store, StoreLocation, open_path,
+};
 use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
 use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
@@ -308,6 +310,7 @@ pub enum DataChoice {
     Synthetic,
     /// A store built from `../shared/data` (`volta-data import dir`): real chains where the
     /// store has them, else chains priced by the synthetic smile model on the real bars and VIX.
+    /// A SQLite path or a `postgres://` URL ([`StoreLocation::from_path`]).
     Store(PathBuf),
 }
 
@@ -323,7 +326,9 @@ impl DataChoice {
     pub fn from_flag(name: &str, store: &std::path::Path) -> Result<Self> {
         match name {
             "synthetic" => Ok(Self::Synthetic),
-            "store" if store.exists() => Ok(Self::Store(store.to_owned())),
+            "store" if store.exists() || StoreLocation::from_path(store).is_postgres() => {
+                Ok(Self::Store(store.to_owned()))
+            }
             "store" => Err(bad(
                 "store",
                 store.display(),
@@ -347,7 +352,8 @@ pub struct Backtest {
     pub end: NaiveDate,
     /// The data.
     pub data: DataChoice,
-    /// The SQLite file the run's journal is written to (created if missing).
+    /// The SQLite file the run's journal is written to (created if missing), or a
+    /// `postgres://` URL ([`StoreLocation::from_path`]).
     pub journal: PathBuf,
 }
 
@@ -586,7 +592,7 @@ impl Backtest {
         }
         let mut feed = feed.checking_every(options.check_every);
         let run = RunParts {
-            book_file: Some(self.journal.with_extension("book.json")),
+            book_file: Some(book_file_for(&self.journal)),
             provenance: vec![format!(
                 "Live market data from {}: each session's chains at its decision time (15 \
                  minutes before the close) and its last prices at the close; regime and IV rank \
@@ -629,9 +635,9 @@ impl Backtest {
         observers: Vec<Box<dyn Observer + Send>>,
         stop: &StopSignal,
     ) -> Result<BacktestResult> {
-        let journal_store = SqliteStore::open(&self.journal)?;
+        let journal_store = open_path(&self.journal)?;
         let base_id = self.run_id().replacen("backtest", mode, 1);
-        let run_id = free_run_id(&journal_store, base_id)?;
+        let run_id = free_run_id(journal_store.as_ref(), base_id)?;
         let journal = Journal::start(
             journal_store,
             &RunRecord {
@@ -708,7 +714,7 @@ impl Backtest {
     fn summarise(
         &self,
         run_id: String,
-        out: RunOutput<SqliteStore>,
+        out: RunOutput<Box<dyn Store>>,
         provenance: Vec<String>,
         data: String,
     ) -> Result<BacktestResult> {
@@ -833,7 +839,7 @@ impl Backtest {
     }
 
     fn prepare_store(&self, path: &std::path::Path) -> Result<Prepared> {
-        let store = &SqliteStore::open(path)?;
+        let store = &open_path(path)?;
         let from = self.warmup_start();
         let vix_symbol = Underlying::try_new(&self.config.vix_index)?;
         let vix: Vec<(NaiveDate, f64)> = store
@@ -894,7 +900,7 @@ impl Backtest {
                 underlyings.push(FeedUnderlying {
                     underlying,
                     bars: in_range,
-                    chains: Box::new(StoreSource::new(SqliteStore::open(path)?)),
+                    chains: Box::new(StoreSource::new(open_path(path)?)),
                 });
             } else {
                 provenance.push(format!(
@@ -956,7 +962,7 @@ impl LiveHistory {
         let from = date
             .checked_sub_days(Days::new(u64::from(self.warmup_days)))
             .unwrap_or(date);
-        let store = SqliteStore::open(&self.store)?;
+        let store = open_path(&self.store)?;
         let vix_symbol = Underlying::try_new(&self.vix_index)?;
         let vix: Vec<(NaiveDate, f64)> = store
             .index_values(&vix_symbol, from, previous)?
@@ -995,7 +1001,25 @@ impl LiveHistory {
 }
 
 /// `base`, or `base-runN` with the smallest N ≥ 2 the journal does not hold yet.
-fn free_run_id(journal: &SqliteStore, base: String) -> Result<String> {
+/// Where a live run keeps its open positions between runs: beside a SQLite journal
+/// (`<journal>.book.json`); for a PostgreSQL journal, in `var/` of the working folder, named
+/// after the database (the book is the trader's local state, like its logs).
+fn book_file_for(journal: &std::path::Path) -> std::path::PathBuf {
+    let location = StoreLocation::from_path(journal);
+    match &location {
+        StoreLocation::Sqlite(path) => path.with_extension("book.json"),
+        StoreLocation::Postgres(_) => {
+            let name: String = location
+                .to_string()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            std::path::PathBuf::from("var").join(format!("{name}.book.json"))
+        }
+    }
+}
+
+fn free_run_id(journal: &dyn JournalStore, base: String) -> Result<String> {
     let taken: BTreeSet<String> = journal.runs()?.into_iter().map(|r| r.run_id).collect();
     if !taken.contains(&base) {
         return Ok(base);
@@ -1010,7 +1034,7 @@ fn free_run_id(journal: &SqliteStore, base: String) -> Result<String> {
 /// The report's notes on an underlying traded on the store's real chains: their span, the
 /// settlement prices, and the sessions without a snapshot (when nothing could fire).
 fn real_chain_notes(
-    store: &SqliteStore,
+    store: &dyn MarketStore,
     underlying: &Underlying,
     bars_symbol: &Underlying,
     (first, last): (NaiveDate, NaiveDate),
@@ -1039,7 +1063,7 @@ fn real_chain_notes(
 
 /// The sessions of `bars` with no chain snapshot of `underlying` in the store.
 fn days_without_snapshots(
-    store: &SqliteStore,
+    store: &dyn MarketStore,
     underlying: &Underlying,
     bars: &[DailyBar],
 ) -> Result<Vec<NaiveDate>> {

@@ -265,6 +265,9 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         };
         let doc = crate::book::snapshot(&self.book, self.next_position);
         let tmp = path.with_extension("tmp");
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(fail)?;
+        }
         {
             let mut file = std::fs::File::create(&tmp).map_err(fail)?;
             std::io::Write::write_all(&mut file, doc.to_string().as_bytes()).map_err(fail)?;

@@ -1,15 +1,18 @@
 //! The store: where market data and the trading journal live at rest.
 //!
-//! Two traits describe what the layers above need, so that a PostgreSQL implementation can
-//! follow for users who outgrow one machine:
+//! Two traits describe what the layers above need, whichever database holds the data:
 //! - [`MarketStore`]: underlying daily bars, index histories (VIX, SKEW, …), risk-free rate
 //!   series and option chain snapshots (bulk, atomic, idempotent upserts; a day's chain; a
 //!   contract's history; coverage);
 //! - [`JournalStore`]: runs, signals, orders, fills, positions and the equity curve.
 //!
 //! [`SqliteStore`] implements both on one SQLite file (WAL mode, numbered migrations applied
-//! on open, online backup, integrity check); [`checks`] tells whether a store is ready for
-//! use. `docs/data.md` documents the schema.
+//! on open, online backup, integrity check): the embedded default. `PgStore` (cargo feature
+//! `postgres`, on by default) implements both on a PostgreSQL database, for several machines
+//! and writers sharing one store. [`open`] picks one by location: a `postgres://` URL or a
+//! SQLite path ([`StoreLocation`]); [`copy`] moves everything from one store to another and
+//! verifies it. [`checks`] tells whether a store is ready for use. `docs/data.md` documents
+//! the schema and when to choose which.
 //!
 //! Every write method takes a whole batch and runs it in one transaction: either every row is
 //! written or, on the first bad row, none is and the store is exactly as before. Writing the
@@ -36,6 +39,11 @@
 //! ```
 
 pub mod checks;
+mod codec;
+pub mod copy;
+mod location;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -44,6 +52,9 @@ use volta_core::{ChainSnapshot, ContractKey, DailyBar, Money, OptionQuote, Price
 use crate::Result;
 use crate::import::{IndexRecord, RateObservation, RateSeries};
 
+pub use location::{Store, StoreLocation, is_postgres_url, open, open_at, open_path, redact_url};
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// Market data at rest: underlying bars, index histories, rate series and option chain

@@ -3,6 +3,8 @@
 mod dividends;
 mod import;
 mod ingest;
+#[cfg(feature = "postgres")]
+mod pg_cluster;
 mod sources;
 mod store;
 mod support;
