@@ -278,16 +278,15 @@ fn print_summary(
         m.fees_paid,
         m.max_drawdown * 100.0
     );
-    let backed_up = if backup.exists() {
+    let shown = StoreLocation::from_path(journal);
+    let backed_up = if shown.is_postgres() {
+        "no file backup (a PostgreSQL journal is backed up by its server's means)".to_owned()
+    } else if backup.exists() {
         format!("backup {}", backup.display())
     } else {
         "no session closed, no backup".to_owned()
     };
-    println!(
-        "journal: {} (run {}), {backed_up}",
-        StoreLocation::from_path(journal),
-        result.run_id
-    );
+    println!("journal: {shown} (run {}), {backed_up}", result.run_id);
 }
 
 /// The `--config` file, or the defaults.

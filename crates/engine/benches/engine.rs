@@ -3,9 +3,15 @@
 //!   the IV-rank strategy: ≤ 3 s;
 //! - twenty years of the synthetic market with the default strategies: ≤ 60 s.
 //!
-//! Both run the whole backtest: reading (or generating) every chain, the quality gate, the
+//! - the same year with the store on PostgreSQL (issue #17: within 1.5x of SQLite), on a
+//!   throw-away local cluster when PostgreSQL is installed.
+//!
+//! All run the whole backtest: reading (or generating) every chain, the quality gate, the
 //! strategies, the risk checks, the simulated broker, the journal written to SQLite and the
 //! metrics.
+
+#[path = "../../data/tests/it/pg_cluster.rs"]
+mod pg_cluster;
 
 use std::time::Duration;
 
@@ -68,6 +74,20 @@ fn engine(c: &mut Criterion) {
         data: DataChoice::Synthetic,
         journal: dir.path().join("journal-20y.sqlite"),
     };
+    // The same store copied to PostgreSQL; the journal stays a SQLite file, so that the two
+    // runs differ only in where they read the market.
+    let cluster = pg_cluster::PgCluster::start();
+    let one_year_pg = cluster.as_ref().map(|cluster| {
+        let url = cluster.fresh_database();
+        let from = SqliteStore::open(&store_path).unwrap();
+        let mut to = volta_data::store::open(&url).unwrap();
+        volta_data::store::copy::copy_store(&from, to.as_mut(), &mut |_, _| {}).unwrap();
+        Backtest {
+            data: DataChoice::Store(url.into()),
+            journal: dir.path().join("journal-1y-pg.sqlite"),
+            ..one_year.clone()
+        }
+    });
     let r = one_year.run(&mut |_, _| {}).unwrap();
     eprintln!(
         "1 year from the store: {} trades, {} fills",
@@ -79,6 +99,16 @@ fn engine(c: &mut Criterion) {
     g.bench_function("spy_1y_store_iv_rank", |b| {
         b.iter(|| one_year.run(&mut |_, _| {}).unwrap());
     });
+    if let Some(one_year_pg) = &one_year_pg {
+        let r_pg = one_year_pg.run(&mut |_, _| {}).unwrap();
+        assert_eq!(
+            r_pg.summary.metrics, r.summary.metrics,
+            "same run on both stores"
+        );
+        g.bench_function("spy_1y_store_iv_rank_postgres", |b| {
+            b.iter(|| one_year_pg.run(&mut |_, _| {}).unwrap());
+        });
+    }
     g.measurement_time(Duration::from_secs(120));
     g.bench_function("synthetic_20y_default", |b| {
         b.iter(|| twenty_years.run(&mut |_, _| {}).unwrap());
