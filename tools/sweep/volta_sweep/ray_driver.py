@@ -132,9 +132,6 @@ def run_tasks(
     """Runs every task as a Ray task (one CPU each), writes each result under
     `out_dir/results/` as it arrives, and returns timing: the local head's start-up, the runs'
     wall time. With no `address` and no `RAY_ADDRESS`, a local head is started and stopped."""
-    import ray
-    import ray.cloudpickle
-
     address = address or os.environ.get("RAY_ADDRESS") or None
     head: LocalHead | None = None
     timing: dict[str, Any] = {"address": address or "local head"}
@@ -146,6 +143,13 @@ def run_tasks(
             os.environ.update(head.env)
             address = head.address
         timing["startup_s"] = round(time.monotonic() - t0, 2)
+        # Only now: Ray reads RAY_AUTH_MODE and RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER when it is
+        # imported, and a driver that disagrees with the head about either never connects.
+        if "ray" in sys.modules and head is not None:
+            raise RuntimeError("ray was imported before the local head's environment was set")
+        import ray
+        import ray.cloudpickle
+
         ray.init(address=address, logging_level="WARNING", log_to_driver=False, configure_logging=True)
         # The workers need not have this package installed: the task's code travels by value.
         ray.cloudpickle.register_pickle_by_value(runner)
@@ -168,7 +172,8 @@ def run_tasks(
         timing["cluster_cpus"] = ray.cluster_resources().get("CPU")
     finally:
         try:
-            ray.shutdown()
+            if "ray" in sys.modules:
+                sys.modules["ray"].shutdown()
         finally:
             if head is not None:
                 head.stop()
