@@ -174,10 +174,12 @@ def heatmap_svg(hm: dict[str, Any], metric: str) -> str:
     """Two heatmaps side by side (in-sample | out-of-sample) on one colour scale."""
     nx, ny = len(hm["x"]["labels"]), len(hm["y"]["labels"])
     cw, ch = 64, 34
-    left, top, gap = 110, 50, 60
-    pw = nx * cw
-    width = left + 2 * pw + gap + 20
-    height = top + ny * ch + 60
+    # Room for the axis names and titles (about 6.5 px a character at 11 px).
+    left = max(70, 12 + int(6.5 * max((len(t) for t in hm["y"]["labels"]), default=0)))
+    top, gap = 66, 50
+    pw = max(nx * cw, int(6.5 * len(hm["x"]["name"])), 230)
+    width = max(left + 2 * pw + gap + 20, 700)
+    height = top + ny * ch + 64
     vals = [v for g in (hm["in_sample"], hm["out_of_sample"]) for row in g for v in row if v is not None]
     scale = max((abs(v) for v in vals), default=1.0) or 1.0
     e = html.escape
@@ -187,7 +189,8 @@ def heatmap_svg(hm: dict[str, Any], metric: str) -> str:
     ]
     for p, (title, g) in enumerate((("in-sample (training windows)", hm["in_sample"]), ("out-of-sample (test windows)", hm["out_of_sample"]))):
         x0 = left + p * (pw + gap)
-        parts.append(f'<text x="{x0}" y="18" font-size="13" font-weight="bold">{e(title)}: mean {e(metric)}</text>')
+        parts.append(f'<text x="{x0}" y="18" font-size="13" font-weight="bold">{e(title)}</text>')
+        parts.append(f'<text x="{x0}" y="34">{e(metric)}</text>')
         for j in range(ny):
             y = top + (ny - 1 - j) * ch
             if p == 0:
@@ -204,11 +207,11 @@ def heatmap_svg(hm: dict[str, Any], metric: str) -> str:
                     parts.append(f'<text x="{x + 4}" y="{y + 10}" font-size="8">f{e(folds)}</text>')
         for i in range(nx):
             parts.append(f'<text x="{x0 + i * cw + cw / 2}" y="{top + ny * ch + 14}" text-anchor="middle">{e(hm["x"]["labels"][i])}</text>')
-        parts.append(f'<text x="{x0 + pw / 2}" y="{top + ny * ch + 34}" text-anchor="middle" font-style="italic">{e(hm["x"]["name"])}</text>')
-    parts.append(f'<text x="10" y="{top - 10}" font-style="italic">{e(hm["y"]["name"])}</text>')
+        parts.append(f'<text x="{x0}" y="{top + ny * ch + 32}" font-style="italic">{e(hm["x"]["name"])} →</text>')
+    parts.append(f'<text x="10" y="{top - 8}" font-style="italic">↑ {e(hm["y"]["name"])}</text>')
     parts.append(
-        f'<text x="10" y="{height - 6}" font-size="10">Each square: the mean over folds of the median over the other axes; '
-        f'outlined: chosen by fold (fN); grey: no completed run.</text>'
+        f'<text x="10" y="{height - 6}" font-size="10">Each square: the mean over the folds of the median over any other axes; '
+        f'outlined: chosen (fN: by fold N); grey: no completed run.</text>'
     )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"

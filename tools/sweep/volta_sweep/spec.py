@@ -346,7 +346,9 @@ def parse_spec(raw: dict[str, Any], path: Path) -> Spec:
 
     axes: list[Axis] = []
     for key, values in raw.get("grid", {}).items():
-        axes.append(_axis(key, {"values": values}, where))
+        # Named by the key without the leading `strategies.`: shorter in tables and heatmaps.
+        name = key.removeprefix("strategies.")
+        axes.append(_axis(name, {"key": key, "values": values}, where))
     for i, table in enumerate(raw.get("axis", [])):
         axes.append(_axis(table.get("name", f"axis {i}"), table, where))
     if not axes:
