@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .spec import Axis, Spec
+from .spec import Spec
 from .walkforward import FoldOutcome, Index, curve_metrics, out_of_sample_curve, score_of
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .spec import Cell, Spec, Window, apply_overrides, dumps_toml
+from .spec import Spec, apply_overrides, dumps_toml
 
 # The summary metrics a result keeps (the whole summary stays in the run's directory when
 # runs are kept).
@@ -155,12 +155,3 @@ def read_results(out_dir: Path, digest: str) -> list[dict[str, Any]]:
 def keep_dir_for(out_dir: Path, task: dict[str, Any]) -> str:
     return str(out_dir / "runs" / task["cell"] / f"{task['start']}_{task['end']}")
 
-
-def cell_of(task: dict[str, Any]) -> Cell:
-    return Cell(tuple(task["cell_index"]), task["overrides"])
-
-
-def window_of(result: dict[str, Any]) -> Window:
-    import datetime as dt
-
-    return Window(dt.date.fromisoformat(result["start"]), dt.date.fromisoformat(result["end"]))
