@@ -39,6 +39,10 @@ def backtest_binary() -> Path:
         candidates = [target / "debug" / "volta-backtest", target / "release" / "volta-backtest"]
     for c in candidates:
         if c.exists():
+            # A build of another branch in a shared CARGO_TARGET_DIR may have replaced it.
+            usage = subprocess.run([str(c), "--help"], capture_output=True, text=True).stdout
+            if "--json" not in usage:
+                _missing(f"{c} has no --json flag: a stale build (cargo build -p volta-backtest)")
             return c.resolve()
     _missing(f"no volta-backtest binary at {', '.join(map(str, candidates))} (cargo build -p volta-backtest)")
     raise AssertionError  # unreachable
