@@ -1,14 +1,16 @@
 """The report from made-up results (no backtester, no Ray): the fold table, the heatmap's
-numbers and marks, the files."""
+numbers and marks, the files; and a task's command line, seen by a stand-in backtester."""
 
 import datetime as dt
 import json
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from volta_sweep import report
-from volta_sweep.spec import load_spec
+from volta_sweep import report, runner
+from volta_sweep.spec import load_spec, parse_spec
 from volta_sweep.walkforward import curve_metrics, walk_forward
 
 SMALL = Path(__file__).resolve().parents[3] / "sweeps" / "small.toml"
@@ -90,3 +92,33 @@ def test_a_failed_run_is_listed_and_skipped(tmp_path):
     assert rep["failed_runs"] == [{"cell": [1, 1], "window": train0, "error": results[((1, 1), train0)]["error"]}]
     assert "runs_per_minute" not in rep["throughput"]
     assert "Failed runs (1)" in report.write(tmp_path, rep)["html"].read_text()
+
+
+def test_a_store_run_passes_the_store_and_its_own_journal(tmp_path):
+    """The command a task runs, seen by a stand-in for volta-backtest."""
+    fake = tmp_path / "fake-backtest"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys, pathlib\n"
+        f"pathlib.Path({str(tmp_path / 'argv.json')!r}).write_text(json.dumps(sys.argv[1:]))\n"
+        "print(json.dumps({'summary': {'metrics': {'sharpe': 1.5}, 'kill_switch': None},"
+        " 'equity': [{'date': '2022-01-03', 'equity': 1.0}]}))\n"
+    )
+    fake.chmod(0o755)
+    raw = tomllib.loads(
+        '[sweep]\ndata = "store"\nstore = "/data/v.db"\n[base]\nvix_index = "SYNVIX"\n[[base.strategies]]\nkind = "iv_rank_premium"\n'
+        '[grid]\n"strategies.iv_rank_premium.short_delta" = [0.2, 0.25]\n'
+        "[walk_forward]\nstart = 2022-01-03\nend = 2022-08-31\ntrain_months = 4\ntest_months = 2\n"
+    )
+    task = runner.plan(parse_spec(raw, tmp_path / "s.toml"))[1]
+    keep = tmp_path / "run"
+    result = runner.run_task(task, str(fake), str(keep))
+    assert result["ok"] and result["metrics"]["sharpe"] == 1.5 and result["equity"] == [["2022-01-03", 1.0]]
+    argv = json.loads((tmp_path / "argv.json").read_text())
+    opt = dict(zip(argv, argv[1:]))
+    assert opt["--data"] == "store" and opt["--store"] == "/data/v.db"
+    assert opt["--journal"] == str(keep / "report" / "journal.sqlite")
+    assert (opt["--start"], opt["--end"]) == (task["start"], task["end"])
+    assert "--json" in argv
+    config = tomllib.loads((keep / "cell.toml").read_text())
+    assert config["vix_index"] == "SYNVIX" and config["strategies"][0]["short_delta"] == 0.25
