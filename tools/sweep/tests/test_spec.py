@@ -215,3 +215,12 @@ def test_a_base_config_file_is_read_relative_to_the_spec(tmp_path):
     )
     assert spec.base["label"] == "b" and spec.base["seed"] == 9
     assert spec.base["strategies"] == [{"kind": "iv_rank_premium"}]
+
+
+def test_the_digest_changes_with_the_base_config_file(tmp_path):
+    (tmp_path / "base.toml").write_text('[[strategies]]\nkind = "iv_rank_premium"\n')
+    text = '[sweep]\nbase_config = "base.toml"\n[grid]\n"strategies.iv_rank_premium.dte_min" = [21, 30]\n' + WF
+    before = spec_of(text, tmp_path).digest()
+    assert spec_of(text, tmp_path).digest() == before
+    (tmp_path / "base.toml").write_text('seed = 7\n[[strategies]]\nkind = "iv_rank_premium"\n')
+    assert spec_of(text, tmp_path).digest() != before

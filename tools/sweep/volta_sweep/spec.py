@@ -143,8 +143,9 @@ class Spec:
         return sorted(seen.values(), key=lambda w: (w.start, w.end))
 
     def digest(self) -> str:
-        """A short hash of the spec's content: results from another spec are not mixed in."""
-        text = json.dumps(self.raw, sort_keys=True, default=str)
+        """A short hash of the spec's content and of the base configuration it resolved (a
+        changed base_config file is another sweep): results of another sweep are not mixed in."""
+        text = json.dumps({"spec": self.raw, "base": self.base}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
