@@ -22,20 +22,31 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
     python3 {{shared}}/tools/check-layers .
 
-# Every test: lint, unit + integration + property tests (nextest), doc tests, and the Python
-# package (crates/pricing-py) installed with pip and tested with pytest.
+# Every test: lint, unit + integration + property tests (nextest), doc tests, the Python
+# package (crates/pricing-py) installed with pip and tested with pytest, and the sweep tools
+# (tools/sweep: unit tests and the small sweep on a local Ray head with the debug backtester).
 test: lint
     cargo nextest run --workspace --no-fail-fast
     cargo test --doc --workspace
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore ./crates/pricing-py
     python3 -m pytest -q crates/pricing-py/tests
+    cargo build --quiet -p volta-backtest
+    python3 -m pytest -q tools/sweep/tests
 
 # The main job: a backtest on the synthetic market (default 2014-2023, the default strategies)
 # → reports/backtest/report.html, summary.json, trades.csv, journal.sqlite. Any volta-backtest
 # flag passes through: `just backtest --start 2020-01-02 --end 2020-12-31 --config my.toml`.
 backtest *ARGS:
     cargo run --quiet --release -p volta-backtest -- {{ARGS}}
+
+# A walk-forward parameter sweep (docs/sweep.md): every cell × window of SPEC is one run of
+# volta-backtest (release) farmed out with Ray — the cluster at RAY_ADDRESS, or a local head
+# started and stopped here — then the selection and the report → reports/sweep/<name>/.
+# Flags pass through: `just sweep sweeps/default.toml --num-cpus 2 --keep-runs`.
+sweep SPEC="sweeps/small.toml" *ARGS:
+    cargo build --quiet --release -p volta-backtest
+    PYTHONPATH=tools/sweep python3 -m volta_sweep run {{SPEC}} --backtest "${CARGO_TARGET_DIR:-target}/release/volta-backtest" {{ARGS}}
 
 # Sim-paper trading: the simulated broker on the synthetic market of 2023, one session every
 # 2 s, each order, fill and close printed, the dashboard at http://127.0.0.1:8050/ (docs/monitoring.md);

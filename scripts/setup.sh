@@ -46,5 +46,10 @@ command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
 # py_vollib as the independent reference of the agreement tests. maturin is not installed
 # here: pip fetches it as the package's build backend.
 python3 -c "import numpy, pytest, py_vollib" >/dev/null 2>&1 || "${pip_quiet[@]}" numpy pytest py_vollib
+# Ray, which farms out the runs of a parameter sweep (tools/sweep, `just sweep`; its end-to-end
+# test starts a local head). Pinned: 2.60 is what `pip install "ray==2.*"` resolved to when the
+# sweep was written, and the version whose token authentication (RAY_AUTH_MODE=token) the
+# driver sets up.
+python3 -c "import ray, sys; sys.exit(ray.__version__ != '2.60.0')" >/dev/null 2>&1 || "${pip_quiet[@]}" "ray==2.60.0"
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"
+echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1), ray $(python3 -c 'import ray; print(ray.__version__)' 2>/dev/null)"

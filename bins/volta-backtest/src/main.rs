@@ -48,6 +48,11 @@ struct Cli {
     /// default `<out>/journal.sqlite` (replaced), or the store itself with `--data store`.
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// Print `{"summary": …, "equity": […]}` (the summary.json object and the daily equity
+    /// points) on stdout as one JSON document instead of the human-readable lines — for
+    /// programs that run many backtests (`tools/sweep`). The report files are still written.
+    #[arg(long)]
+    json: bool,
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -105,6 +110,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     })?;
     bar.finish_and_clear();
     let files = write_report(&cli.out, &result.summary, &result.equity, &result.trades)?;
+    if cli.json {
+        let doc = serde_json::json!({ "summary": &result.summary, "equity": &result.equity });
+        println!("{doc}");
+        return Ok(());
+    }
     let m = &result.summary.metrics;
     println!(
         "{} {} → {}: {} sessions, {} trades closed, {} open at the end",

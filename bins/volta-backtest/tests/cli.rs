@@ -99,3 +99,40 @@ fn a_bad_configuration_or_store_is_a_clear_error_before_anything_runs() {
             .contains("must be an existing store (build it with `just data-import`")
     );
 }
+
+#[test]
+fn json_prints_the_summary_and_the_equity_curve_as_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let run = backtest()
+        .args([
+            "--start",
+            "2022-03-01",
+            "--end",
+            "2022-03-31",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // The whole of stdout is the document (tools/sweep parses it).
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let sessions = doc["summary"]["metrics"]["sessions"].as_u64().unwrap();
+    let equity = doc["equity"].as_array().unwrap();
+    assert_eq!(equity.len() as u64, sessions);
+    assert_eq!(equity[0]["date"], "2022-02-28");
+    assert_eq!(equity[0]["equity"], 100_000.0);
+    assert_eq!(
+        doc["summary"],
+        serde_json::from_str::<serde_json::Value>(
+            &std::fs::read_to_string(out.join("summary.json")).unwrap()
+        )
+        .unwrap()
+    );
+}

@@ -1,0 +1,1 @@
+"""Walk-forward parameter sweeps of Volta's backtester, farmed out with Ray (docs/sweep.md)."""
