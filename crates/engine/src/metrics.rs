@@ -136,6 +136,12 @@ pub struct Metrics {
     /// Longest drawdown duration over all drawdowns, in sessions: from a peak
     /// until equity first regains that peak (or the last sample if never).
     pub max_drawdown_sessions: usize,
+    /// The worst calendar month's return as a fraction (−0.08 = −8 %): equity at the month's
+    /// last sample over equity at the last sample before the month (the first sample, for the
+    /// first month), minus 1; 0 with fewer than two samples.
+    pub worst_month: f64,
+    /// That month, `YYYY-MM`; `None` with fewer than two samples.
+    pub worst_month_of: Option<String>,
     /// Number of closed trades (open-at-end trades are not counted).
     pub trades: usize,
     /// Winners (`pnl > 0`) / closed trades as a fraction; 0 without trades.
@@ -274,6 +280,32 @@ fn drawdowns(equity: &[EquitySample]) -> Drawdowns {
     }
 }
 
+/// The worst calendar month's return and the month (`YYYY-MM`); `(0, None)` with fewer than
+/// two samples. See [`Metrics::worst_month`].
+fn worst_month(equity: &[EquitySample]) -> (f64, Option<String>) {
+    use chrono::Datelike;
+    let Some(first) = equity.first() else {
+        return (0.0, None);
+    };
+    let mut base = first.equity;
+    let mut worst: Option<(f64, NaiveDate)> = None;
+    for (i, s) in equity.iter().enumerate().skip(1) {
+        let month_ends = equity.get(i + 1).is_none_or(|next| {
+            (next.date.year(), next.date.month()) != (s.date.year(), s.date.month())
+        });
+        if month_ends {
+            let r = s.equity / base - 1.0;
+            if worst.is_none_or(|(w, _)| r < w) {
+                worst = Some((r, s.date));
+            }
+            base = s.equity;
+        }
+    }
+    worst.map_or((0.0, None), |(r, d)| {
+        (r, Some(d.format("%Y-%m").to_string()))
+    })
+}
+
 /// Mean of a slice; 0 when empty.
 fn mean(xs: &[f64]) -> f64 {
     if xs.is_empty() {
@@ -347,6 +379,7 @@ impl Metrics {
         };
 
         let dd = drawdowns(equity);
+        let (worst_month, worst_month_of) = worst_month(equity);
         let calmar = if dd.max > 0.0 {
             annualised_return / dd.max
         } else {
@@ -380,6 +413,8 @@ impl Metrics {
             max_drawdown_start: dd.peak_trough.map(|(p, _)| equity[p].date),
             max_drawdown_trough: dd.peak_trough.map(|(_, t)| equity[t].date),
             max_drawdown_sessions: dd.longest,
+            worst_month,
+            worst_month_of,
             trades: closed.len(),
             win_rate: if closed.is_empty() {
                 0.0
@@ -553,6 +588,32 @@ pub(crate) mod tests {
         assert_eq!(m.trades, 0);
         assert_eq!(m.win_rate, 0.0);
         assert_eq!(m.profit_factor, None);
+    }
+
+    #[test]
+    fn worst_month_by_hand() {
+        let sample = |date: NaiveDate, equity: f64| EquitySample {
+            date,
+            cash: equity,
+            equity,
+            open_positions: 0,
+        };
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2023, m, d).unwrap();
+        // From 100 (30 Dec 2022): January ends at 104 (+4 %), February at 91 (91/104 − 1 =
+        // −12.5 %, though its low was 90), March at 95 (+4.4 %).
+        let curve = [
+            sample(NaiveDate::from_ymd_opt(2022, 12, 30).unwrap(), 100.0),
+            sample(day(1, 3), 102.0),
+            sample(day(1, 31), 104.0),
+            sample(day(2, 1), 90.0),
+            sample(day(2, 28), 91.0),
+            sample(day(3, 31), 95.0),
+        ];
+        let m = Metrics::compute(&curve, &[], 0.0).unwrap();
+        close(m.worst_month, 91.0 / 104.0 - 1.0);
+        assert_eq!(m.worst_month_of.as_deref(), Some("2023-02"));
+        let one = Metrics::compute(&curve[..1], &[], 0.0).unwrap();
+        assert_eq!((one.worst_month, one.worst_month_of), (0.0, None));
     }
 
     #[test]

@@ -101,3 +101,20 @@ pub(crate) fn synthetic_feed(
             .unwrap();
     volta_engine::SourceFeed::new(vec![underlying], start, end).unwrap()
 }
+
+/// A SPY session on `date` opening at `open`, closing at `close`, with `chains`.
+pub(crate) fn spy_session(
+    date: chrono::NaiveDate,
+    open: &str,
+    close: &str,
+    chains: Vec<volta_core::ChainSnapshot>,
+) -> volta_engine::Session {
+    let prices = vec![(
+        volta_core::Underlying::try_new("SPY").unwrap(),
+        volta_broker::SessionPrices {
+            open: open.parse().unwrap(),
+            close: close.parse().unwrap(),
+        },
+    )];
+    volta_engine::Session::on(date, prices, chains).unwrap()
+}
