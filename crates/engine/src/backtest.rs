@@ -848,13 +848,20 @@ impl Backtest {
                  at-the-money put of the next monthly expiry sold on {names}{}, cash-secured in \
                  whole contracts, held to expiry (an assigned put's shares sold at the next \
                  open); the strategies' chains, fills, fees and cash interest, on an account of \
-                 its own. {sold} monthly sales, {} in fees.",
+                 its own. {sold} monthly sales, {} in fees.{}",
                 if n > 1 {
                     format!(" (1/{n} of the account each)")
                 } else {
                     String::new()
                 },
-                crate::report::dollars(out.fees_paid)
+                crate::report::dollars(out.fees_paid),
+                if sold == 0 {
+                    " No put was sold: the collateral of one contract exceeds the account's \
+                     share (an SPX put needs its strike × 100), or no monthly expiry was \
+                     quoted; the replica held cash."
+                } else {
+                    ""
+                }
             ),
             buying_power: BuyingPower::measure(&out.equity, &out.buying_power, out.interest_earned),
             interest_earned: out.interest_earned,

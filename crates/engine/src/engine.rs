@@ -13,7 +13,8 @@
 //!    positions are written to the journal at once.
 //! 3. **Close**: the closing prices go to the venue, then the session close: DAY orders still
 //!    working are cancelled, options expiring today settle (cash, or exercise and assignment
-//!    into stock, which is flattened at the next open). Equity is marked at the close, the kill
+//!    into stock, which is flattened at the next open); the venue credits interest on the idle
+//!    cash (above the positions' collateral, [`Engine::collateral`]). Equity is marked at the close, the kill
 //!    switch checked again, the book reconciled with the broker's positions, and the rest of
 //!    the session's records (status changes, settlements, signals, the equity point) written.
 //!

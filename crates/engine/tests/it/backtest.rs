@@ -364,6 +364,25 @@ fn the_real_spx_run_is_pinned() {
         r.summary.provenance
     );
     assert!(r.summary.provenance[0].contains("Special Opening Quotation"));
+    // The yardsticks on the same real chains: $100,000 cannot secure one SPX put (about
+    // $290,000 of strike), so the replica holds cash; this store has no rates, so it earns
+    // nothing. Buy and hold: ^GSPC's close of 18 July over that of 25 April, 2995.11 / 2926.17.
+    assert!(r.summary.cash_interest.source.is_none());
+    let [put, hold] = &r.summary.yardsticks[..] else {
+        panic!("{:?}", r.summary.yardsticks);
+    };
+    assert!(
+        put.description.contains("No put was sold"),
+        "{}",
+        put.description
+    );
+    assert_eq!(put.metrics.ending_equity, 100_000.0);
+    let ratio = 2_995.110_107_421_875 / 2_926.169_921_875 - 1.0;
+    assert!(
+        (hold.metrics.total_return - ratio).abs() < 1e-6,
+        "{} vs {ratio}",
+        hold.metrics.total_return
+    );
 }
 
 /// SPY on its real 2021 history (synthetic chains from the real bars and VIX): early
