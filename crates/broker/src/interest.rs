@@ -94,6 +94,18 @@ impl CashInterest {
     /// earn nothing), the sum rounded to the cent. Zero when `to` is not after `from`.
     #[must_use]
     pub fn accrue(&self, idle: Money, from: NaiveDate, to: NaiveDate) -> Money {
+        Money::new(idle.value() * self.rate_days(from, to) / DAY_COUNT_BASIS).round_to_cents()
+    }
+
+    /// What one dollar of cash earns from the close of `from` to the close of `to` (simple,
+    /// unrounded): the risk-free return of that stretch, for Sharpe and Sortino ratios.
+    #[must_use]
+    pub fn simple_return(&self, from: NaiveDate, to: NaiveDate) -> f64 {
+        Money::new(self.rate_days(from, to) / DAY_COUNT_BASIS).to_f64()
+    }
+
+    /// The sum of the rates in force on each calendar day of `from..to`.
+    fn rate_days(&self, from: NaiveDate, to: NaiveDate) -> Decimal {
         let mut rate_days = Decimal::ZERO;
         let mut day = from;
         while day < to {
@@ -103,7 +115,7 @@ impl CashInterest {
             };
             day = next;
         }
-        Money::new(idle.value() * rate_days / DAY_COUNT_BASIS).round_to_cents()
+        rate_days
     }
 
     /// The mean rate (per 1.0) over the calendar days `from..=to`, for the report; `None` when
@@ -168,6 +180,9 @@ mod tests {
         // One session, Wednesday to Thursday at Wednesday's 5.34: 100,000 × 0.0534 / 360.
         let one = dtb3.accrue(money("100000"), d(2023, 10, 11), d(2023, 10, 12));
         assert_eq!(one, money("14.83"));
+        // A dollar over the same week: 0.3747 / 360.
+        let week = dtb3.simple_return(d(2023, 10, 6), d(2023, 10, 13));
+        assert!((week - 0.3747 / 360.0).abs() < 1e-15, "{week}");
         // Nothing for no time, nothing for no cash.
         assert_eq!(
             dtb3.accrue(money("100000"), d(2023, 10, 12), d(2023, 10, 12)),

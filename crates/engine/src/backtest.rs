@@ -763,9 +763,10 @@ impl Backtest {
         let marks = Venue::marks(engine.venue());
         let out = engine.finish(&marks)?;
         let cash_interest = self.interest_summary(prepared.cash_interest.as_ref(), &out);
-        let metrics = Metrics::compute(&out.equity, &out.trades, out.fees_paid)?;
+        let rate = prepared.cash_interest.as_ref();
+        let metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
         let yardsticks = match yardsticks {
-            Some((put_write, hold)) => self.measure_yardsticks(put_write, &hold, &metrics)?,
+            Some((put_write, hold)) => self.measure_yardsticks(put_write, &hold, &metrics, rate)?,
             None => Vec::new(),
         };
         Ok(self.summarise(
@@ -834,11 +835,12 @@ impl Backtest {
         put_write: PutWriteEngine,
         hold: &BuyAndHold,
         strategies: &Metrics,
+        rate: Option<&CashInterest>,
     ) -> Result<Vec<Yardstick>> {
         let names = self.config.underlyings.join(", ");
         let marks = Venue::marks(put_write.venue());
         let out = put_write.finish(&marks)?;
-        let put_metrics = Metrics::compute(&out.equity, &out.trades, out.fees_paid)?;
+        let put_metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
         let sold = out.trades.len();
         let n = self.config.underlyings.len();
         let put = Yardstick {
@@ -868,7 +870,7 @@ impl Backtest {
             strategies_excess: Excess::of(strategies, &put_metrics),
             metrics: put_metrics,
         };
-        let hold_metrics = Metrics::compute(hold.equity(), &[], 0.0)?;
+        let hold_metrics = measure(hold.equity(), &[], 0.0, rate)?;
         let invested: Vec<f64> = hold.equity().iter().map(|s| s.equity - s.cash).collect();
         let buy_and_hold = Yardstick {
             name: "buy_and_hold".to_owned(),
@@ -1154,6 +1156,25 @@ impl Backtest {
             cash_interest,
         })
     }
+}
+
+/// A run's metrics ([`Metrics::compute`]), with Sharpe and Sortino over the short rate its
+/// idle cash earned, when it earned one ([`Metrics::over_risk_free`]).
+fn measure(
+    equity: &[EquitySample],
+    trades: &[TradeRecord],
+    fees_paid: f64,
+    rate: Option<&CashInterest>,
+) -> Result<Metrics> {
+    let mut metrics = Metrics::compute(equity, trades, fees_paid)?;
+    if let Some(rate) = rate {
+        let risk_free: Vec<f64> = equity
+            .windows(2)
+            .map(|w| rate.simple_return(w[0].date, w[1].date))
+            .collect();
+        metrics.over_risk_free(equity, &risk_free);
+    }
+    Ok(metrics)
 }
 
 /// The short rate idle cash earns over a run from `start` to `to`, from the store's FRED

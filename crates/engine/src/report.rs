@@ -367,8 +367,8 @@ fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
         ("Total return", pct(m.total_return)),
         ("Annualised return", pct(m.annualised_return)),
         ("Annualised volatility", pct(m.annualised_volatility)),
-        ("Sharpe (risk-free 0)", ratio(m.sharpe)),
-        ("Sortino (target 0)", ratio(m.sortino)),
+        (sharpe_label(m), ratio(m.sharpe)),
+        (sortino_label(m), ratio(m.sortino)),
         ("Calmar", ratio(m.calmar)),
         ("Max drawdown", pct(m.max_drawdown)),
         ("Max drawdown peak", opt_date(m.max_drawdown_start)),
@@ -456,8 +456,8 @@ fn yardstick_section(h: &mut String, s: &Summary) -> std::fmt::Result {
         ("Total return", |m| pct(m.total_return)),
         ("Annualised return", |m| pct(m.annualised_return)),
         ("Annualised volatility", |m| pct(m.annualised_volatility)),
-        ("Sharpe (risk-free 0)", |m| ratio(m.sharpe)),
-        ("Sortino (target 0)", |m| ratio(m.sortino)),
+        (sharpe_label(&s.metrics), |m| ratio(m.sharpe)),
+        (sortino_label(&s.metrics), |m| ratio(m.sortino)),
         ("Max drawdown", |m| pct(m.max_drawdown)),
         ("Worst month", |m| pct(m.worst_month)),
     ];
@@ -503,6 +503,24 @@ fn yardstick_section(h: &mut String, s: &Summary) -> std::fmt::Result {
         yardstick_row(h, label, "–".to_owned(), rest)?;
     }
     writeln!(h, "</table>")
+}
+
+/// The Sharpe ratio's label: over the short rate, or over zero.
+fn sharpe_label(m: &Metrics) -> &'static str {
+    if m.risk_free_rate == 0.0 {
+        "Sharpe (risk-free 0)"
+    } else {
+        "Sharpe (over the short rate)"
+    }
+}
+
+/// The Sortino ratio's label: its target, the short rate or zero.
+fn sortino_label(m: &Metrics) -> &'static str {
+    if m.risk_free_rate == 0.0 {
+        "Sortino (target 0)"
+    } else {
+        "Sortino (target the short rate)"
+    }
 }
 
 /// A row of the yardstick table: its label and how a cell reads its figure from a `T`.
