@@ -988,10 +988,7 @@ impl Backtest {
             dividends,
             cash_interest: if self.config.cash_interest {
                 Some(CashInterest::constant(
-                    format!(
-                        "the synthetic market's rate ({:.2} %)",
-                        self.config.rate * 100.0
-                    ),
+                    "the synthetic market's rate (the configuration's `rate`)",
                     self.config.rate,
                     self.warmup_start(),
                 )?)

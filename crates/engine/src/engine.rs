@@ -14,9 +14,10 @@
 //! 3. **Close**: the closing prices go to the venue, then the session close: DAY orders still
 //!    working are cancelled, options expiring today settle (cash, or exercise and assignment
 //!    into stock, which is flattened at the next open); the venue credits interest on the idle
-//!    cash (above the positions' collateral, [`Engine::collateral`]). Equity is marked at the close, the kill
-//!    switch checked again, the book reconciled with the broker's positions, and the rest of
-//!    the session's records (status changes, settlements, signals, the equity point) written.
+//!    cash (above the positions' collateral, [`Engine::collateral`]). Equity is marked at the
+//!    close, the kill switch checked again, the book reconciled with the broker's positions,
+//!    and the rest of the session's records (status changes, settlements, signals, the equity
+//!    point) written.
 //!
 //! Every broker event is handled exactly once, in order; a fill the engine cannot place in its
 //! book, or a book that disagrees with the broker's positions, stops the run
