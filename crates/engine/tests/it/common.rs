@@ -63,6 +63,23 @@ pub(crate) fn engine_with(
     risk: volta_risk::RiskConfig,
     broker: volta_broker::SimConfig,
 ) -> (TestEngine, tempfile::TempDir) {
+    engine_configured(
+        strategy,
+        signals,
+        risk,
+        broker,
+        volta_engine::EngineConfig::default(),
+    )
+}
+
+/// As [`engine_with`], with the engine's own settings `config`.
+pub(crate) fn engine_configured(
+    strategy: Box<dyn volta_strategy::Strategy>,
+    signals: volta_engine::Signals,
+    risk: volta_risk::RiskConfig,
+    broker: volta_broker::SimConfig,
+    config: volta_engine::EngineConfig,
+) -> (TestEngine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let t0 = broker.start;
     let journal = volta_engine::Journal::start(
@@ -77,7 +94,7 @@ pub(crate) fn engine_with(
     )
     .unwrap();
     let engine = volta_engine::Engine::new(
-        volta_engine::EngineConfig::default(),
+        config,
         volta_engine::SimulatedClock::new(t0),
         volta_broker::SimBroker::new(broker).unwrap(),
         strategy,

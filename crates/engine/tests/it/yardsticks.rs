@@ -107,18 +107,45 @@ fn money(s: &str) -> Money {
     s.parse().unwrap()
 }
 
-#[test]
-fn the_put_write_replica_by_hand() {
+/// The replica over [`sessions`] with interest at 5.40 %; `collateral_earns_interest` as
+/// given.
+fn replica(collateral_earns_interest: bool) -> (common::TestEngine, tempfile::TempDir) {
     let mut broker = common::hand_computed_broker(day(10, 2).and_hms_opt(0, 0, 0).unwrap());
     broker.cash_interest = Some(CashInterest::constant("5.40 %", 0.054, day(9, 1)).unwrap());
-    let (mut engine, _dir) = common::engine_with(
+    let (mut engine, dir) = common::engine_configured(
         Box::new(PutWrite::new()),
         signals(),
         put_write_risk(1),
         broker,
+        volta_engine::EngineConfig {
+            collateral_earns_interest,
+            ..volta_engine::EngineConfig::default()
+        },
     );
     let mut feed = ReplayFeed::new(sessions()).unwrap();
     engine.run(&mut feed, &mut |_, _| {}).unwrap();
+    (engine, dir)
+}
+
+#[test]
+fn with_its_collateral_earning_the_replica_earns_on_all_its_cash() {
+    // As Cboe's PUT index: the whole cash balance earns, collateral included.
+    //   2 Oct: 100,000 × 0.054 × 3 / 360 = 45.00; cash 101,187.70, all of it earning.
+    //   3 Oct: 101,187.70 × 0.054 / 360 = 15.178 → 15.18; 101,202.88.
+    //  20 Oct: 17 days on 101,202.88: 258.067 → 258.07 (after the assignment's −85,400).
+    //  23 Oct: 3 days on 16,060.95: 7.227 → 7.23.
+    let (engine, _dir) = replica(true);
+    assert_eq!(engine.venue().interest_earned(), money("325.48"));
+    // 16,060.95 + 83,922 − 1.00 + 1,384 − 1.30 + 7.23; still 2 puts sold on the 23rd.
+    assert_eq!(
+        volta_broker::Broker::account(engine.venue()).cash,
+        money("101371.88")
+    );
+}
+
+#[test]
+fn the_put_write_replica_by_hand() {
+    let (engine, _dir) = replica(false);
 
     let positions: Vec<_> = engine.book().all().collect();
     assert_eq!(positions.len(), 2);
