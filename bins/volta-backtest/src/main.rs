@@ -135,6 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         m.max_drawdown * 100.0,
         m.fees_paid
     );
+    print_yardsticks(&result.summary);
     for note in &result.summary.provenance {
         println!("data: {note}");
     }
@@ -149,6 +150,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         result.run_id
     );
     Ok(())
+}
+
+/// The interest, the return on buying power and the yardsticks, a line each.
+fn print_yardsticks(summary: &volta_engine::report::Summary) {
+    println!(
+        "interest on idle cash {:.2}; return on buying power used {}",
+        summary.cash_interest.earned,
+        summary
+            .buying_power
+            .annualised_return_on_mean
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{:.2} %/yr", r * 100.0))
+    );
+    for y in &summary.yardsticks {
+        let ym = &y.metrics;
+        println!(
+            "yardstick {}: total return {:.2} %, annualised {:.2} %, Sharpe {:.2}, max drawdown {:.2} %; strategies' excess {:+.2} %/yr",
+            y.name,
+            ym.total_return * 100.0,
+            ym.annualised_return * 100.0,
+            ym.sharpe,
+            ym.max_drawdown * 100.0,
+            y.strategies_excess.annualised_return * 100.0
+        );
+    }
 }
 
 fn main() -> ExitCode {

@@ -77,12 +77,14 @@ mod commission;
 mod error;
 pub mod fees;
 mod fill;
+mod interest;
 mod sim;
 mod venue;
 
 pub use commission::Commissions;
 pub use error::{BrokerError, Result};
 pub use fill::{ComboPrice, FillModel, FillOdds, SizeLimit};
+pub use interest::CashInterest;
 pub use sim::{Dividend, EarlyAssignment, SimBroker, SimConfig};
 // The broker vocabulary lives in volta-core (so that every broker crate implements it); it is
 // re-exported here under the names the engine and the tests have always used.

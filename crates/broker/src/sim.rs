@@ -13,6 +13,7 @@ use volta_core::{
 use crate::commission::Commissions;
 use crate::error::{BrokerError, Result};
 use crate::fill::{FillModel, between};
+use crate::interest::CashInterest;
 use volta_core::broker::{
     Account, Book, Broker, BrokerEvent, CancelReason, EventKind, ExerciseFees, Fill, LegFill,
     Marks, OrderId, OrderRequest, OrderState, OrderStatus, OrderTag, PinWarning, Position,
@@ -72,6 +73,8 @@ pub struct SimConfig {
     /// position is reported as pin risk (warning during the expiry session, `near_pin` in the
     /// settlement event). Default $0.50.
     pub pin_band: Decimal,
+    /// Interest on idle cash ([`SimBroker::accrue_interest`]); `None` (the default) pays none.
+    pub cash_interest: Option<CashInterest>,
 }
 
 impl SimConfig {
@@ -87,6 +90,7 @@ impl SimConfig {
             commissions: Commissions::default(),
             early_assignment: EarlyAssignment::default(),
             pin_band: Decimal::new(50, 2),
+            cash_interest: None,
         }
     }
 }
@@ -149,6 +153,10 @@ pub struct SimBroker {
     quotes: HashMap<ContractKey, (Option<Price>, Option<Price>)>,
     pin_warned: BTreeSet<(ContractKey, NaiveDate)>,
     last_close: Option<NaiveDate>,
+    /// Interest credited so far.
+    interest: Money,
+    /// The close interest was last accrued at, and the idle cash then.
+    accrued: Option<(NaiveDate, Money)>,
 }
 
 /// Dollars per cent, the tick every limit and fill is on.
@@ -198,6 +206,8 @@ impl SimBroker {
             quotes: HashMap::new(),
             pin_warned: BTreeSet::new(),
             last_close: None,
+            interest: Money::ZERO,
+            accrued: None,
         })
     }
 
@@ -211,6 +221,45 @@ impl SimBroker {
     #[must_use]
     pub const fn now(&self) -> NaiveDateTime {
         self.now
+    }
+
+    /// Interest credited on idle cash so far ([`SimBroker::accrue_interest`]).
+    #[must_use]
+    pub const fn interest_earned(&self) -> Money {
+        self.interest
+    }
+
+    /// The close of session `date`: credits the interest that the idle cash of the last
+    /// accrual earned from that close to this one at [`SimConfig::cash_interest`]
+    /// ([`CashInterest::accrue`]: ACT/360, each calendar day earning on the balance at its end,
+    /// as a bank's daily-balance method does — Friday's balance earns Saturday's and Sunday's),
+    /// then notes the idle cash now: the cash above `reserved`, never below zero (a debit
+    /// balance is not charged: the simulator lends nothing). Before the first accrual the
+    /// idle cash is the starting cash, from the close of the session before `date`. Nothing
+    /// without a schedule, or for a date not after the last accrual. Returns the amount
+    /// credited.
+    ///
+    /// # Errors
+    /// [`BrokerError::Core`] for a date outside the calendar.
+    pub fn accrue_interest(&mut self, date: NaiveDate, reserved: Money) -> Result<Money> {
+        let Some(schedule) = &self.config.cash_interest else {
+            return Ok(Money::ZERO);
+        };
+        let (from, idle) = match self.accrued {
+            Some(last) => last,
+            None => (
+                NyseCalendar.previous_session(date)?,
+                self.config.starting_cash.max(Money::ZERO),
+            ),
+        };
+        if date <= from {
+            return Ok(Money::ZERO);
+        }
+        let amount = schedule.accrue(idle, from, date);
+        self.cash += amount;
+        self.interest += amount;
+        self.accrued = Some((date, (self.cash - reserved).max(Money::ZERO)));
+        Ok(amount)
     }
 
     /// The last price seen for an underlying's shares.

@@ -1,7 +1,7 @@
 //! The simulated broker as a [`Venue`]: the engine's market events fill and settle it.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use volta_core::{ChainSnapshot, Price, Underlying};
+use volta_core::{ChainSnapshot, Money, Price, Underlying};
 
 use crate::{MarkedAccount, Marks, Settlements, SimBroker, Venue};
 
@@ -33,5 +33,9 @@ impl Venue for SimBroker {
 
     fn marks(&self) -> Marks {
         Self::marks(self)
+    }
+
+    fn accrue_interest(&mut self, date: NaiveDate, reserved: Money) -> crate::Result<Money> {
+        Self::accrue_interest(self, date, reserved)
     }
 }

@@ -8,26 +8,27 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use volta_broker::{
-    AM_SETTLEMENT_STAND_IN, Dividend, EarlyAssignment, FillModel, FillOdds, SimBroker, SimConfig,
-    SizeLimit, Venue,
+    AM_SETTLEMENT_STAND_IN, CashInterest, Dividend, EarlyAssignment, FillModel, FillOdds,
+    SimBroker, SimConfig, SizeLimit, Venue,
 };
 use volta_core::broker::LiveMarket;
 use volta_core::calendar::REGULAR_OPEN;
 use volta_core::{DailyBar, Money, NyseCalendar, RatesAndYield, Underlying, tick};
 use volta_data::DataDir;
 use volta_data::dividends::{self, ExDividend};
+use volta_data::import::RateSeries;
 use volta_data::source::{StoreSource, SyntheticSource};
 use volta_data::store::{
-    DataKind, JournalStore, MarketStore, RunRecord, Store, StoreLocation, open_path,
+    DataKind, JournalStore, MarketStore, RunRecord, SqliteStore, Store, StoreLocation, open_path,
 };
 use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
 use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
-use volta_strategy::AdaptiveConfig;
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
+use volta_strategy::{AdaptiveConfig, PutWrite};
 
 use crate::clock::{Clock, SimulatedClock, StopSignal};
-use crate::engine::{Engine, EngineConfig, RunOutput};
+use crate::engine::{Companion, Engine, EngineConfig, RunOutput};
 use crate::error::{EngineError, Result};
 use crate::events::Observer;
 use crate::feed::{Feed, FeedUnderlying, SourceFeed};
@@ -36,6 +37,12 @@ use crate::live::LiveFeed;
 use crate::metrics::{Attribution, EquitySample, Metrics, TradeRecord};
 use crate::report::Summary;
 use crate::signals::Signals;
+use crate::yardstick::{
+    BuyAndHold, BuyingPower, CashInterestSummary, Excess, Yardstick, put_write_risk,
+};
+
+/// The PUT-write replica's engine: its own clock, simulated account and in-memory journal.
+type PutWriteEngine = Engine<SimulatedClock, SimBroker, SqliteStore>;
 
 /// A backtest's settings (a TOML file; every field has a default, unknown fields are errors).
 ///
@@ -56,6 +63,10 @@ use crate::signals::Signals;
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of a flat configuration file, each with its own doc"
+)]
 pub struct BacktestConfig {
     /// A name for the report.
     pub label: String,
@@ -106,6 +117,16 @@ pub struct BacktestConfig {
     pub adaptive: AdaptiveConfig,
     /// The risk limits (`[risk]`).
     pub risk: RiskConfig,
+    /// Run the yardsticks beside the strategies, on the same sessions: the PUT-write replica
+    /// and buy and hold ([`crate::yardstick`]). On by default.
+    pub yardsticks: bool,
+    /// Idle cash earns the short rate, accrued daily ACT/360: the store's FRED DTB3 (DFF before
+    /// DTB3 begins), or the synthetic market's `rate`. On by default.
+    pub cash_interest: bool,
+    /// Whether the cash the open positions hold as collateral (their worst loss plus the
+    /// premium taken in) earns the rate too, as Treasury bills posted as collateral do and as
+    /// Cboe's PUT index assumes. Off by default: only the cash above it earns.
+    pub interest_on_collateral: bool,
 }
 
 impl Default for BacktestConfig {
@@ -130,6 +151,9 @@ impl Default for BacktestConfig {
             strategies: strategies.strategies,
             adaptive: strategies.adaptive,
             risk: RiskConfig::default(),
+            yardsticks: true,
+            cash_interest: true,
+            interest_on_collateral: false,
         }
     }
 }
@@ -283,6 +307,18 @@ impl BacktestConfig {
         Ok(())
     }
 
+    /// The underlyings as symbols.
+    ///
+    /// # Errors
+    /// [`EngineError::Core`] for a name that is not a valid symbol.
+    pub fn underlying_symbols(&self) -> Result<Vec<Underlying>> {
+        Ok(self
+            .underlyings
+            .iter()
+            .map(|u| Underlying::try_new(u))
+            .collect::<std::result::Result<Vec<_>, _>>()?)
+    }
+
     /// The strategies and their regime table.
     #[must_use]
     pub fn strategies_config(&self) -> StrategiesConfig {
@@ -382,6 +418,10 @@ struct RunParts {
     data: String,
     /// Ex-dividend dates of the underlyings whose options can be assigned early.
     dividends: Vec<ExDividend>,
+    /// The short rate idle cash earns, if any.
+    cash_interest: Option<CashInterest>,
+    /// Whether the yardsticks run beside the strategies.
+    yardsticks: bool,
 }
 
 struct Prepared {
@@ -391,6 +431,8 @@ struct Prepared {
     data: String,
     /// Ex-dividend dates of the underlyings whose options can be assigned early.
     dividends: Vec<ExDividend>,
+    /// The short rate idle cash earns, if any.
+    cash_interest: Option<CashInterest>,
 }
 
 impl Backtest {
@@ -503,6 +545,8 @@ impl Backtest {
             provenance: prepared.provenance,
             data: prepared.data,
             dividends: prepared.dividends,
+            cash_interest: prepared.cash_interest,
+            yardsticks: self.config.yardsticks,
         };
         self.run_feed(
             mode,
@@ -574,12 +618,7 @@ impl Backtest {
         };
         let signals = history.signals_before(first)?;
         let start = first.and_time(chrono::NaiveTime::MIN);
-        let underlyings = self
-            .config
-            .underlyings
-            .iter()
-            .map(|u| Underlying::try_new(u))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let underlyings = self.config.underlying_symbols()?;
         let mut feed = LiveFeed::new(
             market,
             clock(start),
@@ -604,6 +643,9 @@ impl Backtest {
             signals,
             data: format!("live ({})", feed.market().name()),
             dividends: Vec::new(),
+            // A live account earns its broker's interest; the yardsticks are a backtest's.
+            cash_interest: None,
+            yardsticks: false,
         };
         self.run_feed(
             mode,
@@ -671,13 +713,20 @@ impl Backtest {
                 })
                 .collect(),
         };
+        sim.cash_interest.clone_from(&prepared.cash_interest);
         let mut provenance = prepared.provenance;
         provenance.push(self.config.market_rules(&sim));
-        let venue = venue(sim)?;
         let engine_config = EngineConfig {
             rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
+            collateral_earns_interest: self.config.interest_on_collateral,
             ..EngineConfig::default()
         };
+        let mut yardsticks = if prepared.yardsticks {
+            Some(self.yardsticks(&sim, engine_config, &prepared.signals, &run_id)?)
+        } else {
+            None
+        };
+        let venue = venue(sim)?;
         let mut engine = Engine::new(
             engine_config,
             clock(first.and_time(chrono::NaiveTime::MIN)),
@@ -695,7 +744,12 @@ impl Backtest {
             engine.resume(path, first)?;
             engine.keep_book(path);
         }
-        match engine.run_while(feed, progress, &mut || !stop.is_raised()) {
+        let mut companions: Vec<&mut dyn Companion> = Vec::new();
+        if let Some((put_write, hold)) = yardsticks.as_mut() {
+            companions.push(put_write);
+            companions.push(hold);
+        }
+        match engine.run_beside(feed, progress, &mut || !stop.is_raised(), &mut companions) {
             // A real-time clock ends its wait on a stop: the run ends at that point.
             Ok(()) | Err(EngineError::Stopped { .. }) => {}
             Err(e) => return Err(e),
@@ -708,17 +762,140 @@ impl Backtest {
         }
         let marks = Venue::marks(engine.venue());
         let out = engine.finish(&marks)?;
-        self.summarise(run_id, out, provenance, prepared.data)
+        let cash_interest = self.interest_summary(prepared.cash_interest.as_ref(), &out);
+        let rate = prepared.cash_interest.as_ref();
+        let metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
+        let yardsticks = match yardsticks {
+            Some((put_write, hold)) => self.measure_yardsticks(put_write, &hold, &metrics, rate)?,
+            None => Vec::new(),
+        };
+        Ok(self.summarise(
+            run_id,
+            out,
+            (metrics, cash_interest, yardsticks),
+            provenance,
+            prepared.data,
+        ))
+    }
+
+    /// What idle cash earned over the run, at `schedule`.
+    fn interest_summary<S>(
+        &self,
+        schedule: Option<&CashInterest>,
+        out: &RunOutput<S>,
+    ) -> CashInterestSummary {
+        CashInterestSummary {
+            source: schedule.map(|c| c.source().to_owned()),
+            mean_rate: schedule.and_then(|c| {
+                let (from, to) = (out.equity.first()?.date, out.equity.last()?.date);
+                c.mean_rate(from, to)
+            }),
+            collateral_earns_interest: self.config.interest_on_collateral,
+            earned: out.interest_earned,
+        }
+    }
+
+    /// The yardsticks' accounts, ready to step beside the strategies: the PUT-write replica on
+    /// a simulated broker of the strategies' settings `sim` (fills, fees, marks, early
+    /// assignment, cash interest), journaled in memory, and buy and hold.
+    fn yardsticks(
+        &self,
+        sim: &SimConfig,
+        config: EngineConfig,
+        signals: &Signals,
+        run_id: &str,
+    ) -> Result<(PutWriteEngine, BuyAndHold)> {
+        let journal = Journal::start(
+            SqliteStore::open(":memory:")?,
+            &RunRecord {
+                run_id: format!("{run_id}/{}", PutWrite::NAME),
+                mode: "yardstick".to_owned(),
+                started_at: sim.start,
+                label: "PUT-write replica".to_owned(),
+                config: "yardstick".to_owned(),
+            },
+        )?;
+        let put_write = Engine::new(
+            config,
+            SimulatedClock::new(sim.start),
+            SimBroker::new(sim.clone())?,
+            Box::new(PutWrite::new()),
+            RiskManager::new(put_write_risk(self.config.underlyings.len()))?,
+            signals.clone(),
+            journal,
+        );
+        let underlyings = self.config.underlying_symbols()?;
+        let hold = BuyAndHold::new(self.config.starting_cash, underlyings);
+        Ok((put_write, hold))
+    }
+
+    /// The yardsticks' figures beside the strategies' `strategies`.
+    fn measure_yardsticks(
+        &self,
+        put_write: PutWriteEngine,
+        hold: &BuyAndHold,
+        strategies: &Metrics,
+        rate: Option<&CashInterest>,
+    ) -> Result<Vec<Yardstick>> {
+        let names = self.config.underlyings.join(", ");
+        let marks = Venue::marks(put_write.venue());
+        let out = put_write.finish(&marks)?;
+        let put_metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
+        let sold = out.trades.len();
+        let n = self.config.underlyings.len();
+        let put = Yardstick {
+            name: PutWrite::NAME.to_owned(),
+            description: format!(
+                "PUT-write replica (after Cboe's PUT index): each monthly expiry, the \
+                 at-the-money put of the next monthly expiry sold on {names}{}, cash-secured in \
+                 whole contracts, held to expiry (an assigned put's shares sold at the next \
+                 open); the strategies' chains, fills, fees and cash interest, on an account of \
+                 its own. {sold} monthly sales, {} in fees.{}",
+                if n > 1 {
+                    format!(" (1/{n} of the account each)")
+                } else {
+                    String::new()
+                },
+                crate::report::dollars(out.fees_paid),
+                if sold == 0 {
+                    " No put was sold: the collateral of one contract exceeds the account's \
+                     share (an SPX put needs its strike × 100), or no monthly expiry was \
+                     quoted; the replica held cash."
+                } else {
+                    ""
+                }
+            ),
+            buying_power: BuyingPower::measure(&out.equity, &out.buying_power, out.interest_earned),
+            interest_earned: out.interest_earned,
+            strategies_excess: Excess::of(strategies, &put_metrics),
+            metrics: put_metrics,
+        };
+        let hold_metrics = measure(hold.equity(), &[], 0.0, rate)?;
+        let invested: Vec<f64> = hold.equity().iter().map(|s| s.equity - s.cash).collect();
+        let buy_and_hold = Yardstick {
+            name: "buy_and_hold".to_owned(),
+            description: format!(
+                "Buy and hold: {names} bought at the first session's close{} and held; price \
+                 return only — the data has no dividends (SPY yields about 1.5-2 % a year), \
+                 no fees, no cash left to earn interest.",
+                if n > 1 { ", in equal parts," } else { "" }
+            ),
+            buying_power: BuyingPower::measure(hold.equity(), &invested, 0.0),
+            interest_earned: 0.0,
+            strategies_excess: Excess::of(strategies, &hold_metrics),
+            metrics: hold_metrics,
+        };
+        Ok(vec![put, buy_and_hold])
     }
 
     fn summarise(
         &self,
         run_id: String,
         out: RunOutput<Box<dyn Store>>,
+        (metrics, cash_interest, yardsticks): (Metrics, CashInterestSummary, Vec<Yardstick>),
         provenance: Vec<String>,
         data: String,
-    ) -> Result<BacktestResult> {
-        let metrics = Metrics::compute(&out.equity, &out.trades, out.fees_paid)?;
+    ) -> BacktestResult {
         let attribution = Attribution::from_trades(&out.trades);
         let summary = Summary {
             label: self.config.label.clone(),
@@ -742,14 +919,17 @@ impl Backtest {
                 ("stale".to_owned(), out.gate.stale),
                 ("kept".to_owned(), out.gate.kept),
             ],
+            buying_power: BuyingPower::measure(&out.equity, &out.buying_power, out.interest_earned),
+            cash_interest,
+            yardsticks,
         };
-        Ok(BacktestResult {
+        BacktestResult {
             run_id,
             summary,
             equity: out.equity,
             trades: out.trades,
             halted_at: out.halted_at,
-        })
+        }
     }
 
     fn warmup_start(&self) -> NaiveDate {
@@ -806,7 +986,37 @@ impl Backtest {
             ],
             data: format!("synthetic (seed {})", self.config.seed),
             dividends,
+            cash_interest: if self.config.cash_interest {
+                Some(CashInterest::constant(
+                    "the synthetic market's rate (the configuration's `rate`)",
+                    self.config.rate,
+                    self.warmup_start(),
+                )?)
+            } else {
+                None
+            },
         })
+    }
+
+    /// The short rate idle cash earns in a run on `store` ([`stored_short_rate`]), if
+    /// `cash_interest` is on; a provenance note when the store has none.
+    fn stored_interest(
+        &self,
+        store: &dyn MarketStore,
+        provenance: &mut Vec<String>,
+    ) -> Result<Option<CashInterest>> {
+        if !self.config.cash_interest {
+            return Ok(None);
+        }
+        let rate = stored_short_rate(store, self.start, self.end)?;
+        if rate.is_none() {
+            provenance.push(
+                "Idle cash earned no interest: the store holds no DTB3 or DFF rate over the run \
+                 (volta-data import rates)."
+                    .to_owned(),
+            );
+        }
+        Ok(rate)
     }
 
     /// SPY's ex-dividends over the run: recorded where the data folder has them (the Tiingo
@@ -933,14 +1143,83 @@ impl Backtest {
             "Regime and IV rank: the store's {vix_symbol} closes and the first underlying's \
                  bars."
         ));
+        let cash_interest = self.stored_interest(store.as_ref(), &mut provenance)?;
         Ok(Prepared {
             underlyings,
             signals,
             provenance,
             data: "store (real history)".to_owned(),
             dividends,
+            cash_interest,
         })
     }
+}
+
+/// A run's metrics ([`Metrics::compute`]), with Sharpe and Sortino over the short rate its
+/// idle cash earned, when it earned one ([`Metrics::over_risk_free`]).
+fn measure(
+    equity: &[EquitySample],
+    trades: &[TradeRecord],
+    fees_paid: f64,
+    rate: Option<&CashInterest>,
+) -> Result<Metrics> {
+    let mut metrics = Metrics::compute(equity, trades, fees_paid)?;
+    if let Some(rate) = rate {
+        let risk_free: Vec<f64> = equity
+            .windows(2)
+            .map(|w| rate.simple_return(w[0].date, w[1].date))
+            .collect();
+        metrics.over_risk_free(equity, &risk_free);
+    }
+    Ok(metrics)
+}
+
+/// The short rate idle cash earns over a run from `start` to `to`, from the store's FRED
+/// series: DTB3 (the 3-month Treasury bill, secondary market) from its first value on, DFF
+/// (effective federal funds) before it when DTB3 begins after the run has started; each
+/// published value holds until the next (FRED's empty holiday rows are skipped, so the rate
+/// before them carries on). `None` when the store holds neither.
+fn stored_short_rate(
+    store: &dyn MarketStore,
+    start: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<CashInterest>> {
+    // A month before the start, so that the first session has the rate published before it;
+    // DTB3 is needed from the close before the first session (a week covers any holiday).
+    let lookback = start.checked_sub_days(Days::new(31)).unwrap_or(start);
+    let needed = start.checked_sub_days(Days::new(7)).unwrap_or(start);
+    let published = |series| -> Result<Vec<(NaiveDate, f64)>> {
+        Ok(store
+            .rates(series, lookback, to)?
+            .into_iter()
+            .filter_map(|o| o.published_percent.map(|p| (o.date, p / 100.0)))
+            .collect())
+    };
+    let dtb3 = published(RateSeries::Dtb3)?;
+    let dtb3_from = dtb3.first().map(|r| r.0).filter(|d| *d > needed);
+    let dff: Vec<(NaiveDate, f64)> = if dtb3.is_empty() || dtb3_from.is_some() {
+        published(RateSeries::Dff)?
+            .into_iter()
+            .filter(|r| dtb3_from.is_none_or(|d| r.0 < d))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let source = match (dff.is_empty(), dtb3.is_empty(), dtb3_from) {
+        (true, true, _) => return Ok(None),
+        (true, false, _) => {
+            "FRED DTB3 (3-month Treasury bill, secondary market) from the store".to_owned()
+        }
+        (false, true, _) | (false, false, None) => {
+            "FRED DFF (effective federal funds) from the store".to_owned()
+        }
+        (false, false, Some(d)) => format!(
+            "FRED DFF (effective federal funds) until {d}, then DTB3 (3-month Treasury bill, \
+             secondary market), from the store"
+        ),
+    };
+    let rates: Vec<(NaiveDate, f64)> = dff.into_iter().chain(dtb3).collect();
+    Ok(Some(CashInterest::try_new(source, &rates)?))
 }
 
 /// The live trader's history in the store: the volatility index's closes and the first
@@ -1074,4 +1353,56 @@ fn days_without_snapshots(
         }
     }
     Ok(missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use volta_data::ingest::ingest_rates;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// The real FRED files of `../shared/data/rates` in a store: DFF until DTB3 begins on
+    /// 2006-03-27 (its first value 4.51), DTB3 alone once it covers the run.
+    #[test]
+    fn the_stored_short_rate_is_dff_until_dtb3_begins() {
+        let (Some(dtb3), Some(dff)) = (
+            DataDir::test_file("rates/DTB3.csv"),
+            DataDir::test_file("rates/DFF.csv"),
+        ) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(dir.path().join("rates.sqlite")).unwrap();
+        ingest_rates(&mut store, &dtb3, None).unwrap();
+        ingest_rates(&mut store, &dff, None).unwrap();
+
+        let early = stored_short_rate(&store, d(2006, 3, 1), d(2006, 4, 28))
+            .unwrap()
+            .unwrap();
+        assert!(early.source().contains("DFF") && early.source().contains("until 2006-03-27"));
+        // Friday 24 March's fed funds 4.69 % holds through the weekend (DFF prints every
+        // calendar day: 4.69 on the 25th and 26th too), then DTB3's 4.51 %.
+        let pct = |p: i64| Some(rust_decimal::Decimal::new(p, 4));
+        assert_eq!(early.rate_on(d(2006, 3, 24)), pct(469));
+        assert_eq!(early.rate_on(d(2006, 3, 26)), pct(469));
+        assert_eq!(early.rate_on(d(2006, 3, 27)), pct(451));
+
+        let later = stored_short_rate(&store, d(2021, 1, 4), d(2021, 12, 31))
+            .unwrap()
+            .unwrap();
+        assert!(!later.source().contains("DFF"), "{}", later.source());
+        // New Year's Eve 2020 printed 0.09 %, the rate of the close before the first session.
+        assert_eq!(later.rate_on(d(2020, 12, 31)), pct(9));
+        assert_eq!(later.rate_on(d(2021, 1, 1)), pct(9));
+
+        let empty = SqliteStore::open(dir.path().join("empty.sqlite")).unwrap();
+        assert!(
+            stored_short_rate(&empty, d(2021, 1, 4), d(2021, 12, 31))
+                .unwrap()
+                .is_none()
+        );
+    }
 }

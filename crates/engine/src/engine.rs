@@ -13,9 +13,11 @@
 //!    positions are written to the journal at once.
 //! 3. **Close**: the closing prices go to the venue, then the session close: DAY orders still
 //!    working are cancelled, options expiring today settle (cash, or exercise and assignment
-//!    into stock, which is flattened at the next open). Equity is marked at the close, the kill
-//!    switch checked again, the book reconciled with the broker's positions, and the rest of
-//!    the session's records (status changes, settlements, signals, the equity point) written.
+//!    into stock, which is flattened at the next open); the venue credits interest on the idle
+//!    cash (above the positions' collateral, [`Engine::collateral`]). Equity is marked at the
+//!    close, the kill switch checked again, the book reconciled with the broker's positions,
+//!    and the rest of the session's records (status changes, settlements, signals, the equity
+//!    point) written.
 //!
 //! Every broker event is handled exactly once, in order; a fill the engine cannot place in its
 //! book, or a book that disagrees with the broker's positions, stops the run
@@ -61,6 +63,10 @@ pub struct EngineConfig {
     /// Units asked of the risk manager for each opening (strategies propose one unit; the
     /// risk manager sizes it down to what its limits allow).
     pub max_units_per_trade: u32,
+    /// Whether the cash the open positions hold as collateral earns the venue's interest too
+    /// (as Treasury bills posted as collateral do, and as Cboe's PUT index assumes), or only
+    /// the cash above it (the default). See [`Engine::collateral`].
+    pub collateral_earns_interest: bool,
 }
 
 impl Default for EngineConfig {
@@ -70,6 +76,7 @@ impl Default for EngineConfig {
             quality: QualityPolicy::default(),
             rates: RatesAndYield::try_new(0.02, 0.015).expect("2 % and 1.5 % are in range"),
             max_units_per_trade: 1_000,
+            collateral_earns_interest: false,
         }
     }
 }
@@ -130,8 +137,40 @@ pub struct RunOutput<S> {
     pub halted_at: Option<NaiveDateTime>,
     /// What the quality gate kept out, over the run.
     pub gate: GateCounts,
+    /// Interest the venue credited on idle cash over the run, dollars.
+    pub interest_earned: f64,
+    /// Buying power the open positions used at each equity sample's close (the sum of their
+    /// worst losses, [`Engine::collateral`]), dollars; one per sample of `equity`.
+    pub buying_power: Vec<f64>,
     /// The journal's store, flushed.
     pub store: S,
+}
+
+/// A second account stepped through the same sessions as an engine's run, beside it
+/// ([`Engine::run_beside`]): the backtest's yardsticks, which trade the very chains, fills
+/// and fees the strategies do without a second pass over the data.
+pub trait Companion {
+    /// The option contracts it holds: the feed keeps quoting them, as it does the engine's.
+    fn held(&self) -> Vec<volta_core::ContractKey>;
+
+    /// Runs one session, after the engine has.
+    ///
+    /// # Errors
+    /// Whatever stops it; the run stops too.
+    fn step(&mut self, session: &Session) -> Result<()>;
+}
+
+impl<C: Clock, V: Venue, S: JournalStore> Companion for Engine<C, V, S> {
+    fn held(&self) -> Vec<volta_core::ContractKey> {
+        self.book.held_contracts()
+    }
+
+    fn step(&mut self, session: &Session) -> Result<()> {
+        if self.equity.is_empty() {
+            self.start_equity(session.date)?;
+        }
+        Self::step(self, session)
+    }
 }
 
 /// The engine. See the module docs for what a session does.
@@ -149,6 +188,10 @@ pub struct Engine<C: Clock, V: Venue, S: JournalStore> {
     working: BTreeMap<OrderId, Working>,
     next_position: u64,
     equity: Vec<EquitySample>,
+    /// Buying power used at each equity sample.
+    buying_power: Vec<f64>,
+    /// Interest credited by the venue so far.
+    interest: Money,
     kill_switch: Option<String>,
     fills: usize,
     gate: GateCounts,
@@ -185,6 +228,8 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             working: BTreeMap::new(),
             next_position: 0,
             equity: Vec::new(),
+            buying_power: Vec::new(),
+            interest: Money::ZERO,
             kill_switch: None,
             fills: 0,
             gate: GateCounts::default(),
@@ -331,10 +376,30 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         progress: &mut dyn FnMut(usize, usize),
         keep_going: &mut dyn FnMut() -> bool,
     ) -> Result<()> {
+        self.run_beside(feed, progress, keep_going, &mut [])
+    }
+
+    /// As [`Engine::run_while`], stepping `companions` through each session after the engine
+    /// (the feed keeps quoting what any of them holds).
+    ///
+    /// # Errors
+    /// As [`Engine::run`], and the first error of a companion.
+    pub fn run_beside(
+        &mut self,
+        feed: &mut dyn Feed,
+        progress: &mut dyn FnMut(usize, usize),
+        keep_going: &mut dyn FnMut() -> bool,
+        companions: &mut [&mut dyn Companion],
+    ) -> Result<()> {
         let total = feed.remaining();
         let mut done = 0;
         while keep_going() {
-            let held = self.book.held_contracts();
+            let mut held = self.book.held_contracts();
+            if !companions.is_empty() {
+                held.extend(companions.iter().flat_map(|c| c.held()));
+                held.sort();
+                held.dedup();
+            }
             let Some(session) = feed.next_session(&held)? else {
                 break;
             };
@@ -345,6 +410,9 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
                 self.signals = signals;
             }
             self.step_on(&session, feed)?;
+            for companion in companions.iter_mut() {
+                companion.step(&session)?;
+            }
             done += 1;
             progress(done, total);
         }
@@ -401,6 +469,12 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             .on_session_close(session.date, &crate::feed::settlements(&closing))
             .map_err(EngineError::venue)?;
         self.drain_events()?;
+        let (used, reserved) = self.collateral();
+        self.interest += self
+            .venue
+            .accrue_interest(session.date, reserved)
+            .map_err(EngineError::venue)?;
+        self.buying_power.push(used.to_f64());
         let marked = self.venue.marked();
         self.check_equity(session.close_at, marked.equity)?;
         self.equity.push(EquitySample {
@@ -426,6 +500,25 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             date: session.date,
             at: session.close_at,
         })
+    }
+
+    /// The buying power the open positions use — the sum of their worst losses as the risk
+    /// manager sized them — and the cash they hold as collateral, on which no interest is
+    /// paid: each one's worst loss plus the cash it has taken in so far (a credit received is
+    /// held against the worst case; a debit paid has left the cash already), never below zero;
+    /// nothing when [`EngineConfig::collateral_earns_interest`].
+    #[must_use]
+    pub fn collateral(&self) -> (Money, Money) {
+        let mut used = Money::ZERO;
+        let mut reserved = Money::ZERO;
+        for p in self.book.open_positions() {
+            used += p.max_loss;
+            reserved += (p.max_loss + p.cash).max(Money::ZERO);
+        }
+        if self.config.collateral_earns_interest {
+            reserved = Money::ZERO;
+        }
+        (used, reserved)
     }
 
     /// The open positions, marked, with the risk manager's greek bands at `equity`.
@@ -480,6 +573,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
         let halted_at = self.risk.halted_since();
         let fees_paid = self.venue.account().fees_paid.to_f64();
         let orders = self.journal.orders().len();
+        let interest_earned = self.interest.to_f64();
         Ok(RunOutput {
             equity: self.equity,
             trades,
@@ -490,6 +584,8 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             kill_switch: self.kill_switch,
             halted_at,
             gate: self.gate,
+            interest_earned,
+            buying_power: self.buying_power,
             store: self.journal.finish()?,
         })
     }
@@ -505,6 +601,7 @@ impl<C: Clock, V: Venue, S: JournalStore> Engine<C, V, S> {
             equity: marked.equity.to_f64(),
             open_positions: 0,
         });
+        self.buying_power.push(0.0);
         Ok(())
     }
 

@@ -51,10 +51,11 @@ pub mod metrics;
 pub mod report;
 mod report_error;
 pub mod signals;
+pub mod yardstick;
 
 pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice, FillModelKind};
 pub use clock::{Clock, SimulatedClock, StopSignal};
-pub use engine::{Engine, EngineConfig, RunOutput};
+pub use engine::{Companion, Engine, EngineConfig, RunOutput};
 pub use error::{EngineError, Result};
 pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, PositionView, TextLog};
 pub use feed::{Check, Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};

@@ -4,7 +4,8 @@
 //!
 //! Conventions: returns and drawdowns are fractions (0.25 = 25 %), money is in
 //! dollars, a year has [`SESSIONS_PER_YEAR`] trading sessions, and the
-//! risk-free rate is 0.
+//! risk-free rate is 0 unless [`Metrics::over_risk_free`] gives one (a backtest
+//! whose idle cash earns interest measures Sharpe and Sortino over that rate).
 
 use std::collections::BTreeMap;
 
@@ -88,7 +89,8 @@ pub struct TradeRecord {
 /// Summary performance metrics of a run.
 ///
 /// Daily returns are simple returns of consecutive equity samples,
-/// `r_i = equity_i / equity_{i−1} − 1`. Ratios use a risk-free rate of 0.
+/// `r_i = equity_i / equity_{i−1} − 1`. Ratios use a risk-free rate of 0 unless
+/// [`Metrics::over_risk_free`] gives one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
     /// Date of the first equity sample.
@@ -113,14 +115,19 @@ pub struct Metrics {
     /// Annualised volatility as a fraction: sample standard deviation (n − 1
     /// denominator) of daily returns × √252; 0 with fewer than 2 returns.
     pub annualised_volatility: f64,
-    /// Sharpe ratio, risk-free rate 0: mean daily return / sample standard
-    /// deviation × √252; 0 when the standard deviation is 0 or undefined.
+    /// Sharpe ratio: mean daily excess return / its sample standard deviation
+    /// × √252, the excess over the risk-free rate ([`Metrics::risk_free_rate`],
+    /// 0 unless [`Metrics::over_risk_free`] set one); 0 when the standard
+    /// deviation is 0 or undefined.
     pub sharpe: f64,
-    /// Sortino ratio, target 0: mean daily return / downside deviation × √252,
-    /// where the downside deviation is `sqrt(mean over ALL daily returns of
-    /// min(r, 0)²)` (days with gains count as 0 in the mean); 0 when the
-    /// downside deviation is 0.
+    /// Sortino ratio, target the risk-free rate (0 unless set): mean daily
+    /// excess return / downside deviation × √252, where the downside deviation
+    /// is `sqrt(mean over ALL daily excess returns of min(r, 0)²)` (days above
+    /// the target count as 0 in the mean); 0 when the downside deviation is 0.
     pub sortino: f64,
+    /// The risk-free rate Sharpe and Sortino are measured over, annualised (the mean daily
+    /// risk-free return × 252); 0 for none ([`Metrics::over_risk_free`]).
+    pub risk_free_rate: f64,
     /// Calmar ratio: `annualised_return / max_drawdown`; 0 when the maximum
     /// drawdown is 0.
     pub calmar: f64,
@@ -136,6 +143,12 @@ pub struct Metrics {
     /// Longest drawdown duration over all drawdowns, in sessions: from a peak
     /// until equity first regains that peak (or the last sample if never).
     pub max_drawdown_sessions: usize,
+    /// The worst calendar month's return as a fraction (−0.08 = −8 %): equity at the month's
+    /// last sample over equity at the last sample before the month (the first sample, for the
+    /// first month), minus 1; 0 with fewer than two samples.
+    pub worst_month: f64,
+    /// That month, `YYYY-MM`; `None` with fewer than two samples.
+    pub worst_month_of: Option<String>,
     /// Number of closed trades (open-at-end trades are not counted).
     pub trades: usize,
     /// Winners (`pnl > 0`) / closed trades as a fraction; 0 without trades.
@@ -274,6 +287,65 @@ fn drawdowns(equity: &[EquitySample]) -> Drawdowns {
     }
 }
 
+/// The worst calendar month's return and the month (`YYYY-MM`); `(0, None)` with fewer than
+/// two samples. See [`Metrics::worst_month`].
+fn worst_month(equity: &[EquitySample]) -> (f64, Option<String>) {
+    use chrono::Datelike;
+    let Some(first) = equity.first() else {
+        return (0.0, None);
+    };
+    let mut base = first.equity;
+    let mut worst: Option<(f64, NaiveDate)> = None;
+    for (i, s) in equity.iter().enumerate().skip(1) {
+        let month_ends = equity.get(i + 1).is_none_or(|next| {
+            (next.date.year(), next.date.month()) != (s.date.year(), s.date.month())
+        });
+        if month_ends {
+            let r = s.equity / base - 1.0;
+            if worst.is_none_or(|(w, _)| r < w) {
+                worst = Some((r, s.date));
+            }
+            base = s.equity;
+        }
+    }
+    worst.map_or((0.0, None), |(r, d)| {
+        (r, Some(d.format("%Y-%m").to_string()))
+    })
+}
+
+/// Sample standard deviation (n − 1 denominator); 0 with fewer than two values.
+fn sample_std(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(xs);
+    let ss: f64 = xs.iter().map(|x| (x - m).powi(2)).sum();
+    (ss / (xs.len() - 1) as f64).sqrt()
+}
+
+/// Sharpe and Sortino ratios, annualised, of daily `excess` returns (the returns less the
+/// risk-free return of each day; the returns themselves at a zero rate): mean / sample
+/// standard deviation × √252, and mean / downside deviation × √252 with the downside
+/// deviation `sqrt(mean over all days of min(excess, 0)²)`; 0 where the deviation is 0.
+fn ratios(excess: &[f64]) -> (f64, f64) {
+    let annualisation = SESSIONS_PER_YEAR.sqrt();
+    let mean_r = mean(excess);
+    let std = sample_std(excess);
+    let sharpe = if std > 0.0 {
+        mean_r / std * annualisation
+    } else {
+        0.0
+    };
+    let downside: Vec<f64> = excess.iter().map(|r| r.min(0.0).powi(2)).collect();
+    let downside_dev = mean(&downside).sqrt();
+    let sortino = if downside_dev > 0.0 {
+        mean_r / downside_dev * annualisation
+    } else {
+        0.0
+    };
+    (sharpe, sortino)
+}
+
 /// Mean of a slice; 0 when empty.
 fn mean(xs: &[f64]) -> f64 {
     if xs.is_empty() {
@@ -284,6 +356,21 @@ fn mean(xs: &[f64]) -> f64 {
 }
 
 impl Metrics {
+    /// Measures Sharpe and Sortino over a risk-free rate instead of zero: `risk_free[i]` is
+    /// the return cash earned from sample `i` to sample `i + 1` of `equity` (the curve these
+    /// metrics were computed from), so that each daily return is taken less it. Sets
+    /// [`Metrics::risk_free_rate`]. A run whose idle cash earns interest should be measured
+    /// so: at a zero rate the interest alone would look like skill.
+    pub fn over_risk_free(&mut self, equity: &[EquitySample], risk_free: &[f64]) {
+        let excess: Vec<f64> = equity
+            .windows(2)
+            .zip(risk_free)
+            .map(|(w, rf)| w[1].equity / w[0].equity - 1.0 - rf)
+            .collect();
+        (self.sharpe, self.sortino) = ratios(&excess);
+        self.risk_free_rate = mean(risk_free) * SESSIONS_PER_YEAR;
+    }
+
     /// Computes the metrics of a run from its daily equity curve, its trades
     /// and the total fees paid (dollars).
     ///
@@ -325,28 +412,12 @@ impl Metrics {
             .windows(2)
             .map(|w| w[1].equity / w[0].equity - 1.0)
             .collect();
-        let mean_r = mean(&returns);
-        let std = if returns.len() < 2 {
-            0.0
-        } else {
-            let ss: f64 = returns.iter().map(|r| (r - mean_r).powi(2)).sum();
-            (ss / (returns.len() - 1) as f64).sqrt()
-        };
+        let std = sample_std(&returns);
         let annualisation = SESSIONS_PER_YEAR.sqrt();
-        let sharpe = if std > 0.0 {
-            mean_r / std * annualisation
-        } else {
-            0.0
-        };
-        let downside: Vec<f64> = returns.iter().map(|r| r.min(0.0).powi(2)).collect();
-        let downside_dev = mean(&downside).sqrt();
-        let sortino = if downside_dev > 0.0 {
-            mean_r / downside_dev * annualisation
-        } else {
-            0.0
-        };
+        let (sharpe, sortino) = ratios(&returns);
 
         let dd = drawdowns(equity);
+        let (worst_month, worst_month_of) = worst_month(equity);
         let calmar = if dd.max > 0.0 {
             annualised_return / dd.max
         } else {
@@ -375,11 +446,14 @@ impl Metrics {
             annualised_volatility: std * annualisation,
             sharpe,
             sortino,
+            risk_free_rate: 0.0,
             calmar,
             max_drawdown: dd.max,
             max_drawdown_start: dd.peak_trough.map(|(p, _)| equity[p].date),
             max_drawdown_trough: dd.peak_trough.map(|(_, t)| equity[t].date),
             max_drawdown_sessions: dd.longest,
+            worst_month,
+            worst_month_of,
             trades: closed.len(),
             win_rate: if closed.is_empty() {
                 0.0
@@ -553,6 +627,50 @@ pub(crate) mod tests {
         assert_eq!(m.trades, 0);
         assert_eq!(m.win_rate, 0.0);
         assert_eq!(m.profit_factor, None);
+    }
+
+    #[test]
+    fn ratios_over_a_risk_free_rate_by_hand() {
+        let mut m = Metrics::compute(&curve(), &[], 0.0).unwrap();
+        // 1 % a day of risk-free return: the excess returns are the returns less 0.01, with
+        // the same standard deviation 0.10886104645438155790 (a constant shift) and mean
+        // 41/770 − 0.01: Sharpe = 0.04324675324675324675 / 0.10886… × √252 = 6.30640…
+        m.over_risk_free(&curve(), &[0.01; 4]);
+        close(
+            m.sharpe,
+            (41.0 / 770.0 - 0.01) / 0.108_861_046_454_381_56 * 252f64.sqrt(),
+        );
+        close(m.risk_free_rate, 2.52);
+        // Downside: min(r − 0.01, 0)² = 0, 0.11², 0, 0: deviation √(0.0121 / 4) = 0.055.
+        close(m.sortino, (41.0 / 770.0 - 0.01) / 0.055 * 252f64.sqrt());
+        // Return, volatility and drawdown do not depend on it.
+        close(m.annualised_volatility, 1.728_115_538_283_259_8);
+    }
+
+    #[test]
+    fn worst_month_by_hand() {
+        let sample = |date: NaiveDate, equity: f64| EquitySample {
+            date,
+            cash: equity,
+            equity,
+            open_positions: 0,
+        };
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(2023, m, d).unwrap();
+        // From 100 (30 Dec 2022): January ends at 104 (+4 %), February at 91 (91/104 − 1 =
+        // −12.5 %, though its low was 90), March at 95 (+4.4 %).
+        let curve = [
+            sample(NaiveDate::from_ymd_opt(2022, 12, 30).unwrap(), 100.0),
+            sample(day(1, 3), 102.0),
+            sample(day(1, 31), 104.0),
+            sample(day(2, 1), 90.0),
+            sample(day(2, 28), 91.0),
+            sample(day(3, 31), 95.0),
+        ];
+        let m = Metrics::compute(&curve, &[], 0.0).unwrap();
+        close(m.worst_month, 91.0 / 104.0 - 1.0);
+        assert_eq!(m.worst_month_of.as_deref(), Some("2023-02"));
+        let one = Metrics::compute(&curve[..1], &[], 0.0).unwrap();
+        assert_eq!((one.worst_month, one.worst_month_of), (0.0, None));
     }
 
     #[test]

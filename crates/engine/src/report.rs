@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::metrics::{Attribution, Bucket, EquitySample, Metrics, TradeRecord, drawdown_series};
 use crate::report_error::{ReportError, Result};
+use crate::yardstick::{BuyingPower, CashInterestSummary, Excess, Yardstick};
 
 /// Chart size in pixels (width, height).
 pub const CHART_SIZE: (u32, u32) = (900, 360);
@@ -55,6 +56,12 @@ pub struct Summary {
     /// The chain quality gate over the run: quotes looked at, then those excluded by reason
     /// (`missing`, `zero_bid`, `crossed`, `stale`) and those kept, in that order.
     pub quality_gate: Vec<(String, u64)>,
+    /// Interest on the strategies' idle cash.
+    pub cash_interest: CashInterestSummary,
+    /// The buying power the strategies used, and their trading P&L on it.
+    pub buying_power: BuyingPower,
+    /// The yardsticks, beside the strategies (empty when switched off, or for a live run).
+    pub yardsticks: Vec<Yardstick>,
 }
 
 /// Paths of the files written by [`write_report`].
@@ -265,7 +272,7 @@ fn group_thousands(digits: &str) -> String {
 
 /// Dollars with thousands separators and 2 decimals, e.g. `-$1,234.50`;
 /// `n/a` if not finite.
-fn dollars(x: f64) -> String {
+pub(crate) fn dollars(x: f64) -> String {
     if !x.is_finite() {
         return "n/a".to_owned();
     }
@@ -360,12 +367,20 @@ fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
         ("Total return", pct(m.total_return)),
         ("Annualised return", pct(m.annualised_return)),
         ("Annualised volatility", pct(m.annualised_volatility)),
-        ("Sharpe (risk-free 0)", ratio(m.sharpe)),
-        ("Sortino (target 0)", ratio(m.sortino)),
+        (sharpe_label(m), ratio(m.sharpe)),
+        (sortino_label(m), ratio(m.sortino)),
         ("Calmar", ratio(m.calmar)),
         ("Max drawdown", pct(m.max_drawdown)),
         ("Max drawdown peak", opt_date(m.max_drawdown_start)),
         ("Max drawdown trough", opt_date(m.max_drawdown_trough)),
+        (
+            "Worst month",
+            format!(
+                "{} ({})",
+                pct(m.worst_month),
+                m.worst_month_of.as_deref().unwrap_or("–")
+            ),
+        ),
         (
             "Longest drawdown (sessions)",
             m.max_drawdown_sessions.to_string(),
@@ -380,10 +395,149 @@ fn metric_rows(s: &Summary) -> Vec<(&'static str, String)> {
         ("Average loss", dollars(m.average_loss)),
         ("Exposure (sessions with positions)", pct(m.exposure)),
         ("Fees paid", dollars(m.fees_paid)),
+        ("Interest on idle cash", dollars(s.cash_interest.earned)),
+        ("Mean buying power used", dollars(s.buying_power.mean)),
+        (
+            "Return on buying power (annualised)",
+            s.buying_power
+                .annualised_return_on_mean
+                .map_or_else(|| "n/a".to_owned(), pct),
+        ),
         ("Orders", s.orders.to_string()),
         ("Fills", s.fills.to_string()),
         ("Open at end", s.open_at_end.to_string()),
     ]
+}
+
+/// The sentence on interest: which rate, on what, how much.
+fn interest_note(s: &Summary) -> String {
+    let i = &s.cash_interest;
+    let Some(source) = &i.source else {
+        return "Idle cash earned no interest in this run.".to_owned();
+    };
+    let mean = i
+        .mean_rate
+        .map_or_else(String::new, |r| format!(" (mean {})", pct(r)));
+    let on = if i.collateral_earns_interest {
+        "on all cash, the positions' collateral included"
+    } else {
+        "on cash above what the open positions hold as collateral (their worst loss plus the \
+         premium taken in)"
+    };
+    format!(
+        "Idle cash earns {source}{mean}, accrued daily ACT/360 {on}, in every account of the \
+         run: {} for the strategies.",
+        dollars(i.earned)
+    )
+}
+
+/// The yardsticks beside the strategies: one column each, then the strategies' excess.
+fn yardstick_section(h: &mut String, s: &Summary) -> std::fmt::Result {
+    writeln!(h, "<h2>Yardsticks</h2>")?;
+    writeln!(h, "<p>{}</p>", escape(&interest_note(s)))?;
+    if s.yardsticks.is_empty() {
+        return writeln!(h, "<p class=\"muted\">No yardstick ran.</p>");
+    }
+    writeln!(h, "<ul>")?;
+    for y in &s.yardsticks {
+        writeln!(
+            h,
+            "<li><strong>{}</strong>: {}</li>",
+            escape(&y.name),
+            escape(&y.description)
+        )?;
+    }
+    write!(h, "</ul>\n<table><tr><th></th><th>strategies</th>")?;
+    for y in &s.yardsticks {
+        write!(h, "<th>{}</th>", escape(&y.name))?;
+    }
+    writeln!(h, "</tr>")?;
+    let metric_rows: [Row<Metrics>; 7] = [
+        ("Total return", |m| pct(m.total_return)),
+        ("Annualised return", |m| pct(m.annualised_return)),
+        ("Annualised volatility", |m| pct(m.annualised_volatility)),
+        (sharpe_label(&s.metrics), |m| ratio(m.sharpe)),
+        (sortino_label(&s.metrics), |m| ratio(m.sortino)),
+        ("Max drawdown", |m| pct(m.max_drawdown)),
+        ("Worst month", |m| pct(m.worst_month)),
+    ];
+    let ys = &s.yardsticks;
+    for (label, cell) in metric_rows {
+        let rest = ys.iter().map(|y| cell(&y.metrics));
+        yardstick_row(h, label, cell(&s.metrics), rest)?;
+    }
+    let interest = ys.iter().map(|y| dollars(y.interest_earned));
+    yardstick_row(
+        h,
+        "Interest on idle cash",
+        dollars(s.cash_interest.earned),
+        interest,
+    )?;
+    let used = ys.iter().map(|y| dollars(y.buying_power.mean));
+    yardstick_row(
+        h,
+        "Mean buying power used",
+        dollars(s.buying_power.mean),
+        used,
+    )?;
+    let robp = |b: &BuyingPower| {
+        b.annualised_return_on_mean
+            .map_or_else(|| "n/a".to_owned(), pct)
+    };
+    let returns = ys.iter().map(|y| robp(&y.buying_power));
+    yardstick_row(
+        h,
+        "Return on buying power (annualised)",
+        robp(&s.buying_power),
+        returns,
+    )?;
+    let excess_rows: [Row<Excess>; 3] = [
+        ("Strategies' excess: annualised return", |e| {
+            pct(e.annualised_return)
+        }),
+        ("Strategies' excess: Sharpe", |e| ratio(e.sharpe)),
+        ("Strategies' excess: max drawdown", |e| pct(e.max_drawdown)),
+    ];
+    for (label, cell) in excess_rows {
+        let rest = ys.iter().map(|y| cell(&y.strategies_excess));
+        yardstick_row(h, label, "–".to_owned(), rest)?;
+    }
+    writeln!(h, "</table>")
+}
+
+/// The Sharpe ratio's label: over the short rate, or over zero.
+fn sharpe_label(m: &Metrics) -> &'static str {
+    if m.risk_free_rate == 0.0 {
+        "Sharpe (risk-free 0)"
+    } else {
+        "Sharpe (over the short rate)"
+    }
+}
+
+/// The Sortino ratio's label: its target, the short rate or zero.
+fn sortino_label(m: &Metrics) -> &'static str {
+    if m.risk_free_rate == 0.0 {
+        "Sortino (target 0)"
+    } else {
+        "Sortino (target the short rate)"
+    }
+}
+
+/// A row of the yardstick table: its label and how a cell reads its figure from a `T`.
+type Row<T> = (&'static str, fn(&T) -> String);
+
+/// One row of the yardstick table: the strategies' cell, then each yardstick's.
+fn yardstick_row(
+    h: &mut String,
+    label: &str,
+    strategies: String,
+    yardsticks: impl Iterator<Item = String>,
+) -> std::fmt::Result {
+    write!(h, "<tr><th>{}</th>", escape(label))?;
+    for value in std::iter::once(strategies).chain(yardsticks) {
+        write!(h, "<td class=\"n\">{}</td>", escape(&value))?;
+    }
+    writeln!(h, "</tr>")
 }
 
 /// The list of all trades.
@@ -486,6 +640,8 @@ fn build_html(
         )?;
     }
     writeln!(h, "</table>")?;
+
+    yardstick_section(&mut h, s)?;
 
     writeln!(h, "<h2>Equity</h2>\n<figure>\n{equity_chart}\n</figure>")?;
     writeln!(
@@ -666,6 +822,24 @@ mod tests {
             kill_switch: Some("daily loss 5.2 % > 5 % on 2024-03-06".to_owned()),
             open_at_end: 1,
             quality_gate: vec![("total".to_owned(), 12_000), ("kept".to_owned(), 11_500)],
+            cash_interest: CashInterestSummary {
+                source: Some("the synthetic market's rate".to_owned()),
+                mean_rate: Some(0.02),
+                collateral_earns_interest: false,
+                earned: 123.45,
+            },
+            buying_power: BuyingPower::measure(&curve(), &[0.0, 50.0, 50.0, 0.0, 0.0], 0.0),
+            yardsticks: vec![Yardstick {
+                name: "buy_and_hold".to_owned(),
+                description: "SPY <bought> at the first close".to_owned(),
+                metrics: Metrics::compute(&curve(), &[], 0.0).unwrap(),
+                interest_earned: 0.0,
+                buying_power: BuyingPower::measure(&curve(), &[0.0; 5], 0.0),
+                strategies_excess: crate::yardstick::Excess::of(
+                    &Metrics::compute(&curve(), &t, 10.0).unwrap(),
+                    &Metrics::compute(&curve(), &[], 0.0).unwrap(),
+                ),
+            }],
         }
     }
 
@@ -730,6 +904,14 @@ mod tests {
         assert_eq!(v["metrics"]["max_drawdown_trough"], "2024-03-06");
         assert_eq!(v["metrics"]["profit_factor"], 3.0);
         assert_eq!(v["rejections"][0][1], 3);
+        // The yardsticks, the interest and the buying power.
+        assert_eq!(v["yardsticks"][0]["name"], "buy_and_hold");
+        assert_eq!(v["yardsticks"][0]["metrics"]["total_return"], tr);
+        assert_eq!(v["yardsticks"][0]["strategies_excess"]["total_return"], 0.0);
+        assert_eq!(v["cash_interest"]["earned"], 123.45);
+        assert_eq!(v["cash_interest"]["collateral_earns_interest"], false);
+        assert_eq!(v["buying_power"]["peak"], 50.0);
+        assert!(v["metrics"]["worst_month"].is_number());
         assert_eq!(
             v["attribution"]["by_strategy"][0]["key"],
             "<script>alert(1)</script>"
@@ -757,6 +939,11 @@ mod tests {
         assert!(html.find("Data provenance").unwrap() < html.find("<h2>Metrics").unwrap());
         // All five trades listed (open one included).
         assert!(html.contains("<h2>Trades (5)</h2>"));
+        // The yardsticks beside the strategies, escaped, after the metrics.
+        assert!(html.find("<h2>Yardsticks").unwrap() > html.find("<h2>Metrics").unwrap());
+        assert!(html.contains("SPY &lt;bought&gt; at the first close"));
+        assert!(html.contains("<th>strategies</th><th>buy_and_hold</th>"));
+        assert!(html.contains("Idle cash earns the synthetic market&#39;s rate (mean 2.00 %)"));
         assert!(html.contains("open at end"));
     }
 

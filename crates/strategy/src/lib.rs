@@ -52,7 +52,8 @@ pub use adaptive::{AcceptAll, Adaptive, AdaptiveConfig, CreditToWidth, Scorer};
 pub use error::{Result, StrategyError};
 pub use proposal::{Intent, Proposal};
 pub use strategies::{
-    DefinedRiskStrangle, IvRankPremium, IvRankPremiumConfig, ShortVolConfig, ZeroDteIronCondor,
+    DefinedRiskStrangle, IvRankPremium, IvRankPremiumConfig, PutWrite, ShortVolConfig,
+    ZeroDteIronCondor,
 };
 pub use strategy::Strategy;
 pub use view::{MarketView, OpenPosition, UnderlyingView};

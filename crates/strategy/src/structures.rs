@@ -29,11 +29,13 @@ pub enum Structure {
     CallDebitSpread,
     /// Buy the at-the-money call and put.
     LongStraddle,
+    /// Sell one put, alone (the PUT-write yardstick's cash-secured put).
+    ShortPut,
 }
 
 impl Structure {
     /// Every structure.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::PutCreditSpread,
         Self::CallCreditSpread,
         Self::IronCondor,
@@ -41,6 +43,7 @@ impl Structure {
         Self::PutDebitSpread,
         Self::CallDebitSpread,
         Self::LongStraddle,
+        Self::ShortPut,
     ];
 
     /// The structure [`Structure::as_str`] names.
@@ -60,6 +63,7 @@ impl Structure {
             Self::PutDebitSpread => "put_debit_spread",
             Self::CallDebitSpread => "call_debit_spread",
             Self::LongStraddle => "long_straddle",
+            Self::ShortPut => "short_put",
         }
     }
 }
@@ -328,4 +332,23 @@ pub fn long_straddle(slice: &ExpirySlice<'_>, pricing: Pricing) -> Result<Option
         pricing,
     )
     .map(Some)
+}
+
+/// A short put at the money: sell the put whose strike is nearest the underlying's price (the
+/// lower one on a tie, just out of the money). `None` when the slice lists no put or the put
+/// pays nothing at the mid.
+///
+/// # Errors
+/// As [`credit_spread`].
+pub fn short_put(slice: &ExpirySlice<'_>, pricing: Pricing) -> Result<Option<Trade>> {
+    let Some(put) = slice.at_the_money(OptionRight::Put) else {
+        return Ok(None);
+    };
+    let trade = build(
+        Structure::ShortPut,
+        slice.spot,
+        &[(put, LegAction::Sell)],
+        pricing,
+    )?;
+    Ok((trade.mid < 0.0).then_some(trade))
 }

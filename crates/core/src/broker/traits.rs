@@ -133,4 +133,22 @@ pub trait Venue: Broker {
 
     /// The prices positions are valued at now (for the run's final report).
     fn marks(&self) -> Marks;
+
+    /// The close of session `date`, for interest: credits what the account's idle cash earned
+    /// since the last accrual and notes the idle cash now — the cash balance above `reserved`,
+    /// what the open positions hold as collateral or margin (the engine says how much).
+    /// Returns the amount credited (negative at a negative rate). The simulated broker accrues
+    /// it at a stored short rate, ACT/360, one calendar day at a time; a live broker pays its
+    /// own interest, so the default credits nothing.
+    ///
+    /// # Errors
+    /// The broker's (the simulated one's on decimal overflow).
+    fn accrue_interest(
+        &mut self,
+        date: NaiveDate,
+        reserved: crate::Money,
+    ) -> Result<crate::Money, Self::Error> {
+        let _ = (date, reserved);
+        Ok(crate::Money::ZERO)
+    }
 }

@@ -96,8 +96,11 @@ fn the_journal_holds_every_order_fill_position_and_equity_point() {
             .unwrap();
         assert!((p.realized_pnl.to_f64() - t.pnl).abs() < 0.005);
     }
-    // Every dollar is accounted for: the trades' P&L (open ones marked) is the change in equity.
-    let pnl: f64 = result.trades.iter().map(|t| t.pnl).sum();
+    // Every dollar is accounted for: the trades' P&L (open ones marked) and the interest on
+    // idle cash are the change in equity.
+    let pnl: f64 =
+        result.trades.iter().map(|t| t.pnl).sum::<f64>() + result.summary.cash_interest.earned;
+    assert!(result.summary.cash_interest.earned > 0.0);
     let m = &result.summary.metrics;
     assert!(
         (pnl - (m.ending_equity - m.starting_equity)).abs() < 0.01,
@@ -361,6 +364,25 @@ fn the_real_spx_run_is_pinned() {
         r.summary.provenance
     );
     assert!(r.summary.provenance[0].contains("Special Opening Quotation"));
+    // The yardsticks on the same real chains: $100,000 cannot secure one SPX put (about
+    // $290,000 of strike), so the replica holds cash; this store has no rates, so it earns
+    // nothing. Buy and hold: ^GSPC's close of 18 July over that of 25 April, 2995.11 / 2926.17.
+    assert!(r.summary.cash_interest.source.is_none());
+    let [put, hold] = &r.summary.yardsticks[..] else {
+        panic!("{:?}", r.summary.yardsticks);
+    };
+    assert!(
+        put.description.contains("No put was sold"),
+        "{}",
+        put.description
+    );
+    assert_eq!(put.metrics.ending_equity, 100_000.0);
+    let ratio = 2_995.110_107_421_875 / 2_926.169_921_875 - 1.0;
+    assert!(
+        (hold.metrics.total_return - ratio).abs() < 1e-6,
+        "{} vs {ratio}",
+        hold.metrics.total_return
+    );
 }
 
 /// SPY on its real 2021 history (synthetic chains from the real bars and VIX): early
@@ -382,6 +404,10 @@ fn a_real_spy_year_assigns_early_on_the_recorded_dividends() {
         ..BarsOptions::default()
     };
     ingest_bars(&mut store, &spy, &bars).unwrap();
+    let rates = DataDir::test_file("rates/DTB3.csv");
+    if let Some(dtb3) = &rates {
+        volta_data::ingest::ingest_rates(&mut store, dtb3, None).unwrap();
+    }
     drop(store);
     let backtest = Backtest {
         config: BacktestConfig::default(),
@@ -410,6 +436,19 @@ fn a_real_spy_year_assigns_early_on_the_recorded_dividends() {
         "{:?}",
         r.summary.provenance
     );
+    // Idle cash earned 2021's DTB3: 0.02 % to 0.09 %, a mean of about 0.045 % over the year.
+    if rates.is_some() {
+        let interest = &r.summary.cash_interest;
+        assert!(interest.source.as_deref().unwrap().contains("DTB3"));
+        let mean = interest.mean_rate.unwrap();
+        assert!((0.0004..0.0005).contains(&mean), "{mean}");
+        // At most $100,000 × 0.09 % × 365 / 360 ≈ $91.
+        assert!(
+            interest.earned > 0.0 && interest.earned < 92.0,
+            "{}",
+            interest.earned
+        );
+    }
 }
 
 /// The README's main job (`just backtest`: ten synthetic years with the defaults), pinned: any
@@ -433,16 +472,46 @@ fn the_main_job_is_pinned() {
     // $1 885.00, drawdown 3.77 %, 112 wins): the 15:45 snapshot on a Brownian bridge instead of
     // the close, IB's fee table, marks at the closing price, fills with odds and a size limit,
     // early assignment on; the closing note of issue 12 decomposes the change.
+    // Re-pinned for issue 16 (was $97 283.58, fees $1 866.42, drawdown 2.91 %): idle cash now
+    // earns the synthetic market's 2 % (ACT/360, on the cash above the positions' collateral):
+    // $22 061.79 over the ten years. The larger equity sizes the same 156 trades up (2 % of
+    // equity per trade), hence the fees; the interest cushions the drawdowns. The trades'
+    // own P&L: 119 153.33 − 22 061.79 − 100 000 = −$2 908.46 (was −$2 716.42).
     assert_eq!(m.trades, 156);
     assert_eq!(r.summary.open_at_end, 1);
     assert_eq!((r.summary.orders, r.summary.fills), (369, 313));
     assert!(
-        (m.ending_equity - 97_283.58).abs() < 0.005,
+        (m.ending_equity - 119_153.33).abs() < 0.005,
         "{}",
         m.ending_equity
     );
-    assert!((m.fees_paid - 1_866.42).abs() < 0.005, "{}", m.fees_paid);
-    assert!((m.max_drawdown - 0.0291).abs() < 5e-5, "{}", m.max_drawdown);
+    assert!(
+        (r.summary.cash_interest.earned - 22_061.79).abs() < 0.005,
+        "{}",
+        r.summary.cash_interest.earned
+    );
+    assert!((m.fees_paid - 2_037.46).abs() < 0.005, "{}", m.fees_paid);
+    assert!((m.max_drawdown - 0.0154).abs() < 5e-5, "{}", m.max_drawdown);
+    // The yardsticks on the same ten years: the PUT-write replica (121 monthly sales) and
+    // buy and hold.
+    let [put, hold] = &r.summary.yardsticks[..] else {
+        panic!("{:?}", r.summary.yardsticks);
+    };
+    assert!(
+        put.description.contains("121 monthly sales"),
+        "{}",
+        put.description
+    );
+    assert!(
+        (put.metrics.ending_equity - 172_502.45).abs() < 0.005,
+        "{}",
+        put.metrics.ending_equity
+    );
+    assert!(
+        (hold.metrics.ending_equity - 203_394.01).abs() < 0.005,
+        "{}",
+        hold.metrics.ending_equity
+    );
     assert!((m.win_rate - 102.0 / 156.0).abs() < 1e-12, "{}", m.win_rate);
     assert_eq!(r.summary.kill_switch, None);
     assert!(

@@ -63,6 +63,23 @@ pub(crate) fn engine_with(
     risk: volta_risk::RiskConfig,
     broker: volta_broker::SimConfig,
 ) -> (TestEngine, tempfile::TempDir) {
+    engine_configured(
+        strategy,
+        signals,
+        risk,
+        broker,
+        volta_engine::EngineConfig::default(),
+    )
+}
+
+/// As [`engine_with`], with the engine's own settings `config`.
+pub(crate) fn engine_configured(
+    strategy: Box<dyn volta_strategy::Strategy>,
+    signals: volta_engine::Signals,
+    risk: volta_risk::RiskConfig,
+    broker: volta_broker::SimConfig,
+    config: volta_engine::EngineConfig,
+) -> (TestEngine, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let t0 = broker.start;
     let journal = volta_engine::Journal::start(
@@ -77,7 +94,7 @@ pub(crate) fn engine_with(
     )
     .unwrap();
     let engine = volta_engine::Engine::new(
-        volta_engine::EngineConfig::default(),
+        config,
         volta_engine::SimulatedClock::new(t0),
         volta_broker::SimBroker::new(broker).unwrap(),
         strategy,
@@ -100,4 +117,21 @@ pub(crate) fn synthetic_feed(
         volta_engine::FeedUnderlying::from_source(underlying, Box::new(source), start, end)
             .unwrap();
     volta_engine::SourceFeed::new(vec![underlying], start, end).unwrap()
+}
+
+/// A SPY session on `date` opening at `open`, closing at `close`, with `chains`.
+pub(crate) fn spy_session(
+    date: chrono::NaiveDate,
+    open: &str,
+    close: &str,
+    chains: Vec<volta_core::ChainSnapshot>,
+) -> volta_engine::Session {
+    let prices = vec![(
+        volta_core::Underlying::try_new("SPY").unwrap(),
+        volta_broker::SessionPrices {
+            open: open.parse().unwrap(),
+            close: close.parse().unwrap(),
+        },
+    )];
+    volta_engine::Session::on(date, prices, chains).unwrap()
 }

@@ -6,4 +6,5 @@ mod events;
 mod live_ib;
 mod lookahead;
 mod trades;
+mod yardsticks;
 mod zero_dte;

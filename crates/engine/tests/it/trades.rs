@@ -131,16 +131,7 @@ fn chain(d: u32, spot: &str, short: (&str, &str), long: (&str, &str)) -> ChainSn
     .unwrap()
 }
 
-fn session(date: NaiveDate, open: &str, close: &str, chains: Vec<ChainSnapshot>) -> Session {
-    let prices = vec![(
-        spy(),
-        SessionPrices {
-            open: open.parse().unwrap(),
-            close: close.parse().unwrap(),
-        },
-    )];
-    Session::on(date, prices, chains).unwrap()
-}
+use common::spy_session as session;
 
 /// A week of sessions: the opening quotes on Monday, unchanged quotes Tuesday to Thursday, SPY
 /// closing at `expiry_close` on Friday (no chain: it settles), and `after` sessions beyond.
