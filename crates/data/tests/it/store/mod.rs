@@ -712,13 +712,7 @@ fn coverage_lists_bars_and_chains_per_symbol<B: Backend>() {
     store
         .upsert_chains(&[sample_chain(at(2019, 4, 26, 16, 0))])
         .unwrap();
-    let c = |kind, s, first, last, rows| Coverage {
-        kind,
-        symbol: sym(s),
-        first,
-        last,
-        rows,
-    };
+    let c = coverage;
     assert_eq!(
         store.coverage().unwrap(),
         [
@@ -904,13 +898,7 @@ fn rates_round_trip_with_missing_values_and_show_in_coverage<B: Backend>() {
             .unwrap()
             .is_empty()
     );
-    let c = |kind, s: &str, first, last, rows| Coverage {
-        kind,
-        symbol: sym(s),
-        first,
-        last,
-        rows,
-    };
+    let c = coverage;
     assert_eq!(
         store.coverage().unwrap(),
         [
@@ -937,4 +925,21 @@ fn rates_round_trip_with_missing_values_and_show_in_coverage<B: Backend>() {
             ),
         ]
     );
+}
+
+/// One row of [`MarketStore::coverage`]'s answer.
+fn coverage(
+    kind: DataKind,
+    symbol: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    rows: u64,
+) -> Coverage {
+    Coverage {
+        kind,
+        symbol: sym(symbol),
+        first,
+        last,
+        rows,
+    }
 }
