@@ -1,6 +1,6 @@
 //! The engine's speed (issue #6's goals, release build on a 2-core machine):
 //! - one year of daily SPY chains from the store (252 snapshots of ~5 000-13 000 quotes) with
-//!   the IV-rank strategy: ≤ 3 s;
+//!   the IV-rank strategy: ≤ 3 s (measured with and without the yardsticks beside it);
 //! - twenty years of the synthetic market with the default strategies: ≤ 60 s.
 //!
 //! - the same year with the store on PostgreSQL (issue #17: within 1.5x of SQLite), on a
@@ -98,6 +98,12 @@ fn engine(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("spy_1y_store_iv_rank", |b| {
         b.iter(|| one_year.run(&mut |_, _| {}).unwrap());
+    });
+    // The same run without the PUT-write replica beside it: what the yardsticks cost.
+    let mut strategies_only = one_year.clone();
+    strategies_only.config.yardsticks = false;
+    g.bench_function("spy_1y_store_iv_rank_no_yardsticks", |b| {
+        b.iter(|| strategies_only.run(&mut |_, _| {}).unwrap());
     });
     if let Some(one_year_pg) = &one_year_pg {
         let r_pg = one_year_pg.run(&mut |_, _| {}).unwrap();
