@@ -48,8 +48,9 @@ struct Cli {
     /// default `<out>/journal.sqlite` (replaced), or the store itself with `--data store`.
     #[arg(long)]
     journal: Option<PathBuf>,
-    /// Print `{"summary": …, "equity": […]}` (the summary.json object and the daily equity
-    /// points) on stdout as one JSON document instead of the human-readable lines — for
+    /// Print `{"summary": …, "equity": […], "risk_free": […]}` (the summary.json object, the
+    /// daily equity points, and the return idle cash earned from each close to the next, which
+    /// Sharpe and Sortino are measured over; empty when it earned nothing) on stdout as one JSON document instead of the human-readable lines — for
     /// programs that run many backtests (`tools/sweep`). The report files are still written.
     #[arg(long)]
     json: bool,
@@ -111,7 +112,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let files = write_report(&cli.out, &result.summary, &result.equity, &result.trades)?;
     if cli.json {
-        let doc = serde_json::json!({ "summary": &result.summary, "equity": &result.equity });
+        let doc = serde_json::json!({
+            "summary": &result.summary,
+            "equity": &result.equity,
+            "risk_free": &result.risk_free,
+        });
         println!("{doc}");
         return Ok(());
     }

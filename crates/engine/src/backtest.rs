@@ -406,6 +406,9 @@ pub struct BacktestResult {
     pub trades: Vec<TradeRecord>,
     /// When the kill switch fired, if it did.
     pub halted_at: Option<chrono::NaiveDateTime>,
+    /// The return idle cash earned from each close of `equity` to the next (one fewer than
+    /// `equity`): what Sharpe and Sortino are measured over. Empty when cash earned nothing.
+    pub risk_free: Vec<f64>,
 }
 
 /// What a run needs besides its feed.
@@ -765,17 +768,20 @@ impl Backtest {
         let cash_interest = self.interest_summary(prepared.cash_interest.as_ref(), &out);
         let rate = prepared.cash_interest.as_ref();
         let metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
+        let risk_free = risk_free_returns(&out.equity, rate);
         let yardsticks = match yardsticks {
             Some((put_write, hold)) => self.measure_yardsticks(put_write, &hold, &metrics, rate)?,
             None => Vec::new(),
         };
-        Ok(self.summarise(
+        let mut result = self.summarise(
             run_id,
             out,
             (metrics, cash_interest, yardsticks),
             provenance,
             prepared.data,
-        ))
+        );
+        result.risk_free = risk_free;
+        Ok(result)
     }
 
     /// What idle cash earned over the run, at `schedule`.
@@ -929,6 +935,7 @@ impl Backtest {
             equity: out.equity,
             trades: out.trades,
             halted_at: out.halted_at,
+            risk_free: Vec::new(),
         }
     }
 
@@ -1155,6 +1162,18 @@ impl Backtest {
     }
 }
 
+/// The return idle cash earned at `rate` from each close of `equity` to the next; empty
+/// without a rate.
+fn risk_free_returns(equity: &[EquitySample], rate: Option<&CashInterest>) -> Vec<f64> {
+    rate.map(|rate| {
+        equity
+            .windows(2)
+            .map(|w| rate.simple_return(w[0].date, w[1].date))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// A run's metrics ([`Metrics::compute`]), with Sharpe and Sortino over the short rate its
 /// idle cash earned, when it earned one ([`Metrics::over_risk_free`]).
 fn measure(
@@ -1164,12 +1183,8 @@ fn measure(
     rate: Option<&CashInterest>,
 ) -> Result<Metrics> {
     let mut metrics = Metrics::compute(equity, trades, fees_paid)?;
-    if let Some(rate) = rate {
-        let risk_free: Vec<f64> = equity
-            .windows(2)
-            .map(|w| rate.simple_return(w[0].date, w[1].date))
-            .collect();
-        metrics.over_risk_free(equity, &risk_free);
+    if rate.is_some() {
+        metrics.over_risk_free(equity, &risk_free_returns(equity, rate));
     }
     Ok(metrics)
 }

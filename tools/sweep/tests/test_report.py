@@ -113,7 +113,7 @@ def test_a_store_run_passes_the_store_and_its_own_journal(tmp_path):
     task = runner.plan(parse_spec(raw, tmp_path / "s.toml"))[1]
     keep = tmp_path / "run"
     result = runner.run_task(task, str(fake), str(keep))
-    assert result["ok"] and result["metrics"]["sharpe"] == 1.5 and result["equity"] == [["2022-01-03", 1.0]]
+    assert result["ok"] and result["metrics"]["sharpe"] == 1.5 and result["equity"] == [["2022-01-03", 1.0, 0.0]]
     argv = json.loads((tmp_path / "argv.json").read_text())
     opt = dict(zip(argv, argv[1:]))
     assert opt["--data"] == "store" and opt["--store"] == "/data/v.db"

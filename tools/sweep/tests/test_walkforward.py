@@ -167,3 +167,25 @@ def test_curve_metrics_follow_the_engines_definitions():
     assert m["annualised_return"] == pytest.approx(1.02 ** (252 / 3) - 1)
     flat = curve_metrics([["a", 5.0], ["b", 5.0]])
     assert (flat["sharpe"], flat["sortino"], flat["calmar"]) == (0.0, 0.0, 0.0)
+
+
+def test_sharpe_and_sortino_are_over_each_points_risk_free_return():
+    # The engine's Metrics::over_risk_free: each daily return less what cash earned that day.
+    curve = [["d0", 100.0, 0.0], ["d1", 101.0, 0.001], ["d2", 99.99, 0.001], ["d3", 102.0, 0.003]]
+    m = curve_metrics(curve)
+    excess = [0.01 - 0.001, 99.99 / 101 - 1 - 0.001, 102 / 99.99 - 1 - 0.003]
+    mean = sum(excess) / 3
+    std = math.sqrt(sum((r - mean) ** 2 for r in excess) / 2)
+    down = math.sqrt(sum(min(r, 0.0) ** 2 for r in excess) / 3)
+    assert m["sharpe"] == pytest.approx(mean / std * math.sqrt(252))
+    assert m["sortino"] == pytest.approx(mean / down * math.sqrt(252))
+    # Volatility stays that of the returns themselves.
+    assert m["annualised_volatility"] == pytest.approx(curve_metrics([p[:2] for p in curve])["annualised_volatility"])
+    # A curve that earns exactly the risk-free return has no Sharpe.
+    cash = [["a", 100.0, 0.0], ["b", 101.0, 0.01], ["c", 102.01, 0.01]]
+    assert curve_metrics(cash)["sharpe"] == 0.0
+
+
+def test_stitching_keeps_each_points_risk_free_return():
+    curve = stitch([[["a", 10.0, 0.0], ["b", 11.0, 0.002]], [["b", 50.0, 0.0], ["c", 55.0, 0.003]]], 100.0)
+    assert curve == [("a", 100.0, 0.0), ("b", pytest.approx(110.0), 0.002), ("c", pytest.approx(121.0), 0.003)]

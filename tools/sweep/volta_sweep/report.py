@@ -92,7 +92,7 @@ def build(
         "folds": folds,
         "in_sample_mean": {m: statistics.fmean(in_sample_metric) if in_sample_metric else None},
         "out_of_sample": oos,
-        "out_of_sample_curve": oos_curve,
+        "out_of_sample_curve": [(d, v) for d, v, *_ in oos_curve],
         "failed_runs": failed,
         "throughput": throughput,
         "heatmap": heatmap_data(spec, cells, results, outcomes),

@@ -121,7 +121,10 @@ def run_task(task: dict[str, Any], binary: str, keep_dir: str | None = None, tim
         result["ok"] = True
         result["metrics"] = {k: metrics.get(k) for k in METRIC_KEYS}
         result["kill_switch"] = doc["summary"].get("kill_switch")
-        result["equity"] = [[p["date"], p["equity"]] for p in doc["equity"]]
+        # [date, equity, what idle cash earned since the previous close]: the engine measures
+        # Sharpe and Sortino over that return, and so does curve_metrics.
+        risk_free = [0.0] + list(doc.get("risk_free") or [0.0] * (len(doc["equity"]) - 1))
+        result["equity"] = [[p["date"], p["equity"], rf] for p, rf in zip(doc["equity"], risk_free)]
         return result
     finally:
         result["seconds"] = round(time.monotonic() - t0, 3)

@@ -106,43 +106,51 @@ def choose_for_fold(
 # Equity
 
 
-def stitch(segments: Sequence[Sequence[Sequence[Any]]], starting_equity: float) -> list[tuple[str, float]]:
-    """One curve from consecutive runs' equity curves (`[[date, equity], …]`, each starting at
-    the close before its first session): each segment's daily returns compounded onto the level
-    the previous one ended at. A segment's first point (its starting cash, dated the previous
+def stitch(segments: Sequence[Sequence[Sequence[Any]]], starting_equity: float) -> list[tuple[Any, ...]]:
+    """One curve from consecutive runs' equity curves (`[[date, equity], …]` or `[[date,
+    equity, risk_free], …]`, each starting at the close before its first session): each
+    segment's daily returns compounded onto the level the previous one ended at, each point's
+    risk-free return kept. A segment's first point (its starting cash, dated the previous
     segment's last session) is dropped after the first segment."""
-    out: list[tuple[str, float]] = []
+    out: list[tuple[Any, ...]] = []
     level = starting_equity
     for k, seg in enumerate(segments):
         if not seg:
             continue
         base = float(seg[0][1])
         if k == 0 or not out:
-            out.append((seg[0][0], level))
+            out.append((seg[0][0], level, *seg[0][2:]))
         elif seg[0][0] < out[-1][0]:
             raise ValueError(f"segment {k} starts at {seg[0][0]}, before the curve's end {out[-1][0]}")
-        for date, eq in seg[1:]:
+        for date, eq, *rest in seg[1:]:
             if out and date <= out[-1][0]:
                 raise ValueError(f"segment {k}: {date} is not after {out[-1][0]}")
-            out.append((date, level * float(eq) / base))
+            out.append((date, level * float(eq) / base, *rest))
         level = out[-1][1]
     return out
 
 
 def curve_metrics(curve: Sequence[Sequence[Any]]) -> dict[str, float]:
     """The engine's definitions (crates/engine/src/metrics.rs): daily simple returns, sample
-    standard deviation × √252, zero risk-free rate, Sortino's downside deviation as the root
-    mean square of the negative returns over all days, maximum drawdown from the running peak."""
+    standard deviation × √252; Sharpe and Sortino over the risk-free return of each point (a
+    point's optional third element: what idle cash earned since the previous close; zero when
+    absent); Sortino's downside deviation as the root mean square of the negative excess returns
+    over all days; maximum drawdown from the running peak."""
     eq = [float(p[1]) for p in curve]
     n = len(eq)
     if n == 0:
         raise ValueError("empty equity curve")
     growth = eq[-1] / eq[0]
     rets = [eq[i] / eq[i - 1] - 1.0 for i in range(1, n)]
+    excess = [r - (float(curve[i + 1][2]) if len(curve[i + 1]) > 2 else 0.0) for i, r in enumerate(rets)]
     mean = sum(rets) / len(rets) if rets else 0.0
     std = math.sqrt(sum((r - mean) ** 2 for r in rets) / (len(rets) - 1)) if len(rets) >= 2 else 0.0
+    ex_mean = sum(excess) / len(excess) if excess else 0.0
+    ex_std = (
+        math.sqrt(sum((r - ex_mean) ** 2 for r in excess) / (len(excess) - 1)) if len(excess) >= 2 else 0.0
+    )
     ann = math.sqrt(SESSIONS_PER_YEAR)
-    down = math.sqrt(sum(min(r, 0.0) ** 2 for r in rets) / len(rets)) if rets else 0.0
+    down = math.sqrt(sum(min(r, 0.0) ** 2 for r in excess) / len(excess)) if excess else 0.0
     peak, mdd = eq[0], 0.0
     for v in eq:
         peak = max(peak, v)
@@ -153,8 +161,8 @@ def curve_metrics(curve: Sequence[Sequence[Any]]) -> dict[str, float]:
         "total_return": growth - 1.0,
         "annualised_return": annualised,
         "annualised_volatility": std * ann,
-        "sharpe": mean / std * ann if std > 0 else 0.0,
-        "sortino": mean / down * ann if down > 0 else 0.0,
+        "sharpe": ex_mean / ex_std * ann if ex_std > 0 else 0.0,
+        "sortino": ex_mean / down * ann if down > 0 else 0.0,
         "max_drawdown": mdd,
         "calmar": annualised / mdd if mdd > 0 else 0.0,
     }
