@@ -44,8 +44,44 @@ pub enum StrategyConfig {
     IvRankPremium(IvRankPremiumConfig),
     /// [`DefinedRiskStrangle`].
     DefinedRiskStrangle(ShortVolConfig),
-    /// [`ZeroDteIronCondor`].
+    /// [`ZeroDteIronCondor`]. The fields a table leaves out take
+    /// [`ShortVolConfig::zero_dte`]'s values.
+    #[serde(deserialize_with = "over_zero_dte_defaults")]
     ZeroDteIronCondor(ShortVolConfig),
+}
+
+/// A zero-DTE table read over [`ShortVolConfig::zero_dte`]. Serde's own default for a missing
+/// field is the strangle's ([`ShortVolConfig::default`]), whose name, 30-45-day window and
+/// days-to-expiry exit are wrong for a position that settles the day it opens (and an exit
+/// that is off, `None`, cannot be written in TOML).
+fn over_zero_dte_defaults<'de, D: serde::Deserializer<'de>>(
+    given: D,
+) -> std::result::Result<ShortVolConfig, D::Error> {
+    use serde::de::Error as _;
+    let given = serde_json::Value::deserialize(given)?;
+    let mut merged = serde_json::to_value(ShortVolConfig::zero_dte()).map_err(D::Error::custom)?;
+    overlay(&mut merged, given);
+    serde_json::from_value(merged).map_err(D::Error::custom)
+}
+
+/// Writes `top` over `base`. A table whose keys are all fields of `base`'s table there (the
+/// exit rules given in part) is written field by field; anything else replaces `base`'s value
+/// whole (another wing width variant, or a misspelt field, which the deserializer then
+/// refuses by name).
+fn overlay(base: &mut serde_json::Value, top: serde_json::Value) {
+    use serde_json::Value;
+    match (base, top) {
+        (Value::Object(fields), Value::Object(given))
+            if given.keys().all(|k| fields.contains_key(k)) =>
+        {
+            for (key, value) in given {
+                if let Some(slot) = fields.get_mut(&key) {
+                    overlay(slot, value);
+                }
+            }
+        }
+        (slot, value) => *slot = value,
+    }
 }
 
 impl StrategyConfig {

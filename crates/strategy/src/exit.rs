@@ -18,7 +18,7 @@ use crate::error::{Result, StrategyError};
 use crate::select::days_to;
 
 /// The exit rules of a strategy (a config table: every field defaults to [`ExitRules::default`]).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExitRules {
     /// Close when the P&L reaches this fraction of the credit (or debit): 0.5 = 50 %.

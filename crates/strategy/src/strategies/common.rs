@@ -13,7 +13,7 @@ use crate::structures::Trade;
 use crate::view::UnderlyingView;
 
 /// How far a wing sits from its short strike.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Width {
     /// This many dollars of strike (the listed strike nearest).

@@ -12,7 +12,7 @@ use crate::select::ExpirySlice;
 use crate::structures::{Pricing, Trade, iron_butterfly, iron_condor};
 
 /// The body of a [`DefinedRiskStrangle`](super::DefinedRiskStrangle).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     /// Short out-of-the-money put and call by delta: an iron condor.
@@ -23,7 +23,7 @@ pub enum Body {
 
 /// Settings of [`DefinedRiskStrangle`](super::DefinedRiskStrangle) and
 /// [`ZeroDteIronCondor`](super::ZeroDteIronCondor).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShortVolConfig {
     /// Name positions are tagged with. Default `defined_risk_strangle` (`zero_dte_iron_condor`).

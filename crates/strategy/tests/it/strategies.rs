@@ -569,7 +569,7 @@ fn a_config_file_deserialises_and_builds() {
              "width": {"dollars": 5.0}, "when_high": "iron_condor",
              "when_low": "long_straddle", "exit": {"profit_target": 0.4}},
             {"kind": "zero_dte_iron_condor", "name": "zero", "short_delta": 0.08,
-             "short_delta_min": 0.04, "dte_min": 0, "dte_max": 0}
+             "short_delta_min": 0.04, "exit": {"profit_target": 0.6}}
         ],
         "adaptive": {"table": {"neutral": ["spy_premium", "zero"], "high_vol": ["spy_premium"]},
                      "min_score": 0.1}
@@ -585,9 +585,54 @@ fn a_config_file_deserialises_and_builds() {
     let StrategyConfig::ZeroDteIronCondor(z) = &config.strategies[1] else {
         panic!("{config:?}");
     };
-    // Known gap: a 0DTE table's unset fields take the shared `ShortVolConfig` defaults (a
-    // 30-45 day window), not `ShortVolConfig::zero_dte()`'s, hence the explicit window.
-    assert_eq!(z.short_delta, 0.08);
+    // A 0DTE table's unset fields are the 0DTE defaults, not the strangle's 30-45-day ones,
+    // the exit rules included when the table gives some of them.
+    let zero_dte = ShortVolConfig::zero_dte();
+    assert_eq!(
+        *z,
+        ShortVolConfig {
+            name: "zero".to_owned(),
+            short_delta: 0.08,
+            short_delta_min: 0.04,
+            exit: ExitRules {
+                profit_target: 0.6,
+                ..zero_dte.exit
+            },
+            ..zero_dte.clone()
+        }
+    );
+    assert_eq!((z.dte_min, z.dte_max), (0, 0));
+    assert_eq!(z.exit.exit_days_to_expiry, None);
+    assert!(!z.exit.close_on_expiry_day);
+    // An empty table is the 0DTE defaults; another wing width replaces the default's; a
+    // misspelt field, even inside the exit rules, is refused by name.
+    let zero = |table: &str| {
+        serde_json::from_str::<StrategiesConfig>(&format!(
+            r#"{{"strategies": [{{"kind": "zero_dte_iron_condor"{table}}}]}}"#
+        ))
+        .map(|c| c.strategies[0].clone())
+    };
+    assert_eq!(
+        zero("").unwrap(),
+        StrategyConfig::ZeroDteIronCondor(zero_dte.clone())
+    );
+    assert_eq!(
+        zero(r#", "width": {"dollars": 10.0}"#).unwrap(),
+        StrategyConfig::ZeroDteIronCondor(ShortVolConfig {
+            width: Width::Dollars(10.0),
+            ..zero_dte
+        })
+    );
+    for typo in [
+        r#", "short_delt": 0.1"#,
+        r#", "exit": {"profit_targte": 0.5}"#,
+    ] {
+        let e = zero(typo).unwrap_err().to_string();
+        assert!(
+            e.contains("short_delt") || e.contains("profit_targte"),
+            "{e}"
+        );
+    }
     let adaptive: Adaptive = config.build().unwrap();
     let view = synthetic_view(0, [Some(0.7), None, None], Some(Regime::HighVol));
     let p = adaptive.propose(&view).unwrap();
