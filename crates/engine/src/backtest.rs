@@ -767,21 +767,18 @@ impl Backtest {
         let out = engine.finish(&marks)?;
         let cash_interest = self.interest_summary(prepared.cash_interest.as_ref(), &out);
         let rate = prepared.cash_interest.as_ref();
-        let metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
-        let risk_free = risk_free_returns(&out.equity, rate);
+        let (metrics, risk_free) = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
         let yardsticks = match yardsticks {
             Some((put_write, hold)) => self.measure_yardsticks(put_write, &hold, &metrics, rate)?,
             None => Vec::new(),
         };
-        let mut result = self.summarise(
+        Ok(self.summarise(
             run_id,
             out,
-            (metrics, cash_interest, yardsticks),
+            (metrics, cash_interest, yardsticks, risk_free),
             provenance,
             prepared.data,
-        );
-        result.risk_free = risk_free;
-        Ok(result)
+        ))
     }
 
     /// What idle cash earned over the run, at `schedule`.
@@ -846,7 +843,7 @@ impl Backtest {
         let names = self.config.underlyings.join(", ");
         let marks = Venue::marks(put_write.venue());
         let out = put_write.finish(&marks)?;
-        let put_metrics = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
+        let (put_metrics, _) = measure(&out.equity, &out.trades, out.fees_paid, rate)?;
         let sold = out.trades.len();
         let n = self.config.underlyings.len();
         let put = Yardstick {
@@ -876,7 +873,7 @@ impl Backtest {
             strategies_excess: Excess::of(strategies, &put_metrics),
             metrics: put_metrics,
         };
-        let hold_metrics = measure(hold.equity(), &[], 0.0, rate)?;
+        let (hold_metrics, _) = measure(hold.equity(), &[], 0.0, rate)?;
         let invested: Vec<f64> = hold.equity().iter().map(|s| s.equity - s.cash).collect();
         let buy_and_hold = Yardstick {
             name: "buy_and_hold".to_owned(),
@@ -898,7 +895,12 @@ impl Backtest {
         &self,
         run_id: String,
         out: RunOutput<Box<dyn Store>>,
-        (metrics, cash_interest, yardsticks): (Metrics, CashInterestSummary, Vec<Yardstick>),
+        (metrics, cash_interest, yardsticks, risk_free): (
+            Metrics,
+            CashInterestSummary,
+            Vec<Yardstick>,
+            Vec<f64>,
+        ),
         provenance: Vec<String>,
         data: String,
     ) -> BacktestResult {
@@ -935,7 +937,7 @@ impl Backtest {
             equity: out.equity,
             trades: out.trades,
             halted_at: out.halted_at,
-            risk_free: Vec::new(),
+            risk_free,
         }
     }
 
@@ -1162,31 +1164,25 @@ impl Backtest {
     }
 }
 
-/// The return idle cash earned at `rate` from each close of `equity` to the next; empty
-/// without a rate.
-fn risk_free_returns(equity: &[EquitySample], rate: Option<&CashInterest>) -> Vec<f64> {
-    rate.map(|rate| {
-        equity
-            .windows(2)
-            .map(|w| rate.simple_return(w[0].date, w[1].date))
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 /// A run's metrics ([`Metrics::compute`]), with Sharpe and Sortino over the short rate its
-/// idle cash earned, when it earned one ([`Metrics::over_risk_free`]).
+/// idle cash earned, when it earned one ([`Metrics::over_risk_free`]); and that rate's return
+/// from each close of `equity` to the next (empty without a rate).
 fn measure(
     equity: &[EquitySample],
     trades: &[TradeRecord],
     fees_paid: f64,
     rate: Option<&CashInterest>,
-) -> Result<Metrics> {
+) -> Result<(Metrics, Vec<f64>)> {
     let mut metrics = Metrics::compute(equity, trades, fees_paid)?;
-    if rate.is_some() {
-        metrics.over_risk_free(equity, &risk_free_returns(equity, rate));
-    }
-    Ok(metrics)
+    let Some(rate) = rate else {
+        return Ok((metrics, Vec::new()));
+    };
+    let risk_free: Vec<f64> = equity
+        .windows(2)
+        .map(|w| rate.simple_return(w[0].date, w[1].date))
+        .collect();
+    metrics.over_risk_free(equity, &risk_free);
+    Ok((metrics, risk_free))
 }
 
 /// The short rate idle cash earns over a run from `start` to `to`, from the store's FRED
