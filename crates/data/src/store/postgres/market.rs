@@ -296,11 +296,12 @@ impl MarketStore for PgStore {
         )
     }
 
-    /// Snapshots are upserted row by row (one per snapshot); their quotes go to the
-    /// connection's temporary `quote_stage` by one text `COPY … FROM STDIN`, then into
-    /// `option_quotes` by one `INSERT … SELECT … ON CONFLICT` that skips unchanged rows — all in
-    /// the batch's one transaction, so a bad row, a refused constraint or a connection lost
-    /// mid-`COPY` leaves the store exactly as it was.
+    /// Snapshots are upserted row by row (one per snapshot). The quotes of a snapshot this
+    /// batch creates go straight into `option_quotes` by one text `COPY … FROM STDIN`; those of
+    /// a snapshot already stored go to the connection's temporary `quote_stage` by `COPY`, then
+    /// into `option_quotes` by one `INSERT … SELECT … ON CONFLICT` that skips unchanged rows —
+    /// all in the batch's one transaction, so a bad row, a refused constraint or a connection
+    /// lost mid-`COPY` leaves the store exactly as it was.
     fn upsert_chains(&mut self, chains: &[ChainSnapshot]) -> Result<u64> {
         let shown = self.shown.clone();
         self.in_transaction("upsert chains", |tx, _| {
