@@ -144,6 +144,15 @@ impl ContractKey {
     fn cmp_in_chain(&self, other: &Self) -> std::cmp::Ordering {
         self.order_key().cmp(&other.order_key())
     }
+
+    /// The order of [`ChainSnapshot::iter`]: expiry, then strike, calls before puts, root.
+    /// Stores that keep a chain's quotes in this order rebuild the snapshot without sorting.
+    #[must_use]
+    pub fn cmp_chain_order(&self, other: &Self) -> std::cmp::Ordering {
+        self.expiry()
+            .cmp(&other.expiry())
+            .then_with(|| self.cmp_in_chain(other))
+    }
 }
 
 #[cfg(test)]

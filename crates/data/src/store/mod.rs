@@ -42,6 +42,7 @@ pub mod checks;
 mod codec;
 pub mod copy;
 mod location;
+mod packed;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;

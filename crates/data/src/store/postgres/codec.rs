@@ -10,7 +10,7 @@
 //! the row format of `COPY … FROM STDIN` (text).
 
 use std::error::Error;
-use std::fmt::{Display, Write as _};
+use std::fmt::Display;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use postgres::Row;
@@ -157,34 +157,124 @@ pub(super) fn ts_text(t: NaiveDateTime, key: &dyn Display, field: &'static str) 
     Ok(fmt_datetime(t))
 }
 
-/// Appends one text-format `COPY` field: `\N` for NULL, else the value with the format's
-/// special characters escaped (backslash, tab, newline, carriage return).
-pub(super) fn copy_field(out: &mut String, value: Option<&str>) {
-    match value {
-        None => out.push_str("\\N"),
-        Some(v) => {
-            for c in v.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
+/// A time as microseconds since PostgreSQL's epoch (TIMESTAMP's binary form), or
+/// [`DataError::StoreValue`] for a finer time, which rounding would change silently, or one
+/// beyond TIMESTAMP's range.
+pub(super) fn ts_micros(t: NaiveDateTime, key: &dyn Display, field: &'static str) -> Result<i64> {
+    ts_text(t, key, field)?;
+    (t - pg_epoch())
+        .num_microseconds()
+        .ok_or_else(|| DataError::StoreValue {
+            key: key.to_string(),
+            field,
+            value: fmt_datetime(t),
+            requirement: "within PostgreSQL's TIMESTAMP range",
+        })
+}
+
+/// Appends `d` in NUMERIC's binary form (`ndigits, weight, sign, dscale`, then base-10 000
+/// digit groups, most significant first), exactly: the display scale is `d`'s scale.
+pub(super) fn encode_numeric(d: Decimal, out: &mut Vec<u8>) {
+    let scale = d.scale(); // at most 28
+    let fraction_groups = scale.div_ceil(4);
+    // The digits shifted so that the fraction fills whole groups: < 2^96 × 1000, fits u128.
+    let mut m = d.mantissa().unsigned_abs() * 10u128.pow(fraction_groups * 4 - scale);
+    let mut groups = Vec::with_capacity(10); // least significant first
+    while m > 0 {
+        groups.push((m % 10_000) as u16);
+        m /= 10_000;
+    }
+    // The weight (power of 10 000) of the most significant group, before trailing zero groups
+    // are dropped (the server stores them stripped).
+    let weight = groups.len() as i32 - fraction_groups as i32 - 1;
+    let zeros = groups.iter().take_while(|&&g| g == 0).count();
+    let digits = &groups[zeros..];
+    let (weight, sign) = if digits.is_empty() {
+        (0, 0x0000)
+    } else if d.is_sign_negative() {
+        (weight, 0x4000)
+    } else {
+        (weight, 0x0000)
+    };
+    out.extend_from_slice(&(digits.len() as u16).to_be_bytes());
+    out.extend_from_slice(&(weight as i16).to_be_bytes());
+    out.extend_from_slice(&u16::to_be_bytes(sign));
+    out.extend_from_slice(&(scale as u16).to_be_bytes());
+    for g in digits.iter().rev() {
+        out.extend_from_slice(&g.to_be_bytes());
     }
 }
 
-/// Appends a float as `COPY` text that reads back bit for bit: Rust's shortest round-trip
-/// digits, `Infinity` for infinities (NaN is refused before).
-pub(super) fn copy_float(out: &mut String, value: Option<f64>) {
-    match value {
-        None => out.push_str("\\N"),
-        Some(v) if v == f64::INFINITY => out.push_str("Infinity"),
-        Some(v) if v == f64::NEG_INFINITY => out.push_str("-Infinity"),
-        Some(v) => {
-            let _ = write!(out, "{v:?}");
+/// The start of a binary `COPY … FROM STDIN (FORMAT binary)` stream: the signature, no flags,
+/// no header extension.
+pub(super) const COPY_BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The end of a binary `COPY` stream: a field count of −1.
+pub(super) const COPY_BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Appends one row of a binary `COPY` stream: each field its length (−1 for NULL) and its
+/// bytes in the column type's binary form.
+pub(super) struct CopyRow<'a>(&'a mut Vec<u8>);
+
+impl<'a> CopyRow<'a> {
+    /// A row of `fields` fields, appended to `out`.
+    pub(super) fn new(out: &'a mut Vec<u8>, fields: u16) -> Self {
+        out.extend_from_slice(&fields.to_be_bytes());
+        Self(out)
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        // Every field here is at most a few dozen bytes.
+        self.0
+            .extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn null(&mut self) {
+        self.0.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    /// A BIGINT.
+    pub(super) fn bigint(&mut self, v: i64) {
+        self.field(&v.to_be_bytes());
+    }
+
+    /// A TEXT.
+    pub(super) fn text(&mut self, v: &str) {
+        self.field(v.as_bytes());
+    }
+
+    /// A BOOLEAN.
+    pub(super) fn boolean(&mut self, v: bool) {
+        self.field(&[u8::from(v)]);
+    }
+
+    /// A DOUBLE PRECISION or NULL.
+    pub(super) fn float(&mut self, v: Option<f64>) {
+        match v {
+            Some(v) => self.field(&v.to_be_bytes()),
+            None => self.null(),
+        }
+    }
+
+    /// A TIMESTAMP (microseconds since 2000-01-01, see [`ts_micros`]) or NULL.
+    pub(super) fn timestamp(&mut self, micros: Option<i64>) {
+        match micros {
+            Some(v) => self.field(&v.to_be_bytes()),
+            None => self.null(),
+        }
+    }
+
+    /// A NUMERIC or NULL.
+    pub(super) fn numeric(&mut self, v: Option<Decimal>) {
+        match v {
+            Some(d) => {
+                let at = self.0.len();
+                self.0.extend_from_slice(&[0; 4]);
+                encode_numeric(d, self.0);
+                let len = (self.0.len() - at - 4) as i32;
+                self.0[at..at + 4].copy_from_slice(&len.to_be_bytes());
+            }
+            None => self.null(),
         }
     }
 }
@@ -271,6 +361,11 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.corrupt(column, "NULL", T::EXPECTED))
     }
 
+    /// The BYTEA column `i` (NULL → `None`), borrowed from the row.
+    pub(super) fn opt_bytes(&self, i: usize, column: &'static str) -> Result<Option<&'a [u8]>> {
+        self.get(i, column, "a BYTEA")
+    }
+
     /// The TIMESTAMP column `i` (NULL → `None`).
     pub(super) fn opt_time(&self, i: usize, column: &'static str) -> Result<Option<NaiveDateTime>> {
         Ok(self
@@ -320,26 +415,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_escapes_and_floats_round_trip() {
-        let mut out = String::new();
-        copy_field(&mut out, Some("a\tb\\c\nd\re"));
-        out.push('|');
-        copy_field(&mut out, None);
-        assert_eq!(out, "a\\tb\\\\c\\nd\\re|\\N");
-        for v in [
-            0.1,
-            -0.0,
-            1e-300,
-            1.7976931348623157e308,
-            0.612_345_678_901_234_5,
-        ] {
-            let mut s = String::new();
-            copy_float(&mut s, Some(v));
-            assert_eq!(s.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{s}");
+    fn numerics_encode_as_the_server_stores_them_and_decode_back() {
+        let encoded = |s: &str| {
+            let mut out = Vec::new();
+            encode_numeric(s.parse().unwrap(), &mut out);
+            out
+        };
+        // The server's own forms (`SELECT numeric_send('…')`).
+        assert_eq!(encoded("12.35"), numeric(0, 0, 2, &[12, 3500]));
+        assert_eq!(encoded("-0.05"), numeric(-1, 0x4000, 2, &[500]));
+        assert_eq!(encoded("20000"), numeric(1, 0, 0, &[2]));
+        assert_eq!(encoded("0.00"), numeric(0, 0, 2, &[]));
+        assert_eq!(
+            encoded("0.0000000000000000000000000001"),
+            numeric(-7, 0, 28, &[1])
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_decimal_round_trips_through_numeric(m in proptest::num::i128::ANY, scale in 0u32..=28) {
+            let m = m >> 32; // Decimal holds 96 bits
+            let d = Decimal::from_i128_with_scale(m, scale);
+            let mut out = Vec::new();
+            encode_numeric(d, &mut out);
+            let back = decode_numeric(&out).unwrap();
+            proptest::prop_assert_eq!(back, d);
+            proptest::prop_assert_eq!(back.scale(), d.scale());
         }
-        let mut s = String::new();
-        copy_float(&mut s, Some(f64::NEG_INFINITY));
-        assert_eq!(s, "-Infinity");
     }
 
     /// NUMERIC's binary form: `ndigits, weight, sign, dscale`, then base-10 000 digit groups.

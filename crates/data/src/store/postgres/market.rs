@@ -13,11 +13,12 @@ use volta_core::{
 };
 
 use super::codec::{
-    Reader, copy_field, copy_float, fmt_date, not_nan, occ_text, opt_text, to_i64, ts_text,
+    COPY_BINARY_HEADER, COPY_BINARY_TRAILER, CopyRow, Reader, fmt_date, fmt_datetime, not_nan,
+    occ_text, to_i64, ts_micros, ts_text,
 };
 use super::{PgStore, pg_err};
 use crate::import::{IndexRecord, RateObservation, RateSeries};
-use crate::store::{ContractObservation, Coverage, DataKind, MarketStore};
+use crate::store::{ContractObservation, Coverage, DataKind, MarketStore, packed};
 use crate::{DataError, Result};
 
 /// COPY text is sent to the server in pieces of about this many bytes.
@@ -52,9 +53,10 @@ fn read_quote(row: &Row, first: usize, label: &str) -> Result<OptionQuote> {
     })
 }
 
-/// Appends one quote as a text `COPY` row of `quote_stage` (the columns of `option_quotes`).
-fn copy_quote(out: &mut String, snapshot_id: i64, occ: &str, q: &OptionQuote) -> Result<()> {
-    use std::fmt::Write as _;
+/// Appends one quote as a binary `COPY` row of `option_quotes` (or `quote_stage`, its copy),
+/// refusing what the SQLite store refuses (NaN, counts beyond 2⁶³ − 1) and times finer than
+/// TIMESTAMP's microseconds.
+fn copy_quote(out: &mut Vec<u8>, snapshot_id: i64, occ: &str, q: &OptionQuote) -> Result<()> {
     let key = &q.key;
     let v = q.vendor.unwrap_or_default();
     let volume = to_i64(q.volume, key, "volume")?;
@@ -68,22 +70,21 @@ fn copy_quote(out: &mut String, snapshot_id: i64, occ: &str, q: &OptionQuote) ->
     ];
     let updated_at = q
         .updated_at
-        .map(|t| ts_text(t, key, "updated_at"))
+        .map(|t| ts_micros(t, key, "updated_at"))
         .transpose()?;
-    let _ = write!(out, "{snapshot_id}\t");
-    copy_field(out, Some(occ));
+    let mut row = CopyRow::new(out, 14);
+    row.bigint(snapshot_id);
+    row.text(occ);
     for price in [q.bid, q.ask, q.last] {
-        out.push('\t');
-        copy_field(out, opt_text(price).as_deref());
+        row.numeric(price.map(Price::value));
     }
-    let _ = write!(out, "\t{volume}\t{open_interest}\t");
-    copy_field(out, updated_at.as_deref());
-    out.push_str(if q.vendor.is_some() { "\tt" } else { "\tf" });
+    row.bigint(volume);
+    row.bigint(open_interest);
+    row.timestamp(updated_at);
+    row.boolean(q.vendor.is_some());
     for f in floats {
-        out.push('\t');
-        copy_float(out, f);
+        row.float(f);
     }
-    out.push('\n');
     Ok(())
 }
 
@@ -96,7 +97,7 @@ enum Copy {
     Staged,
 }
 
-/// Sends `rows` by one text `COPY … FROM STDIN`, in pieces of about [`COPY_CHUNK_BYTES`];
+/// Sends `rows` by one binary `COPY … FROM STDIN`, in pieces of about [`COPY_CHUNK_BYTES`];
 /// returns the rows copied.
 fn copy_quotes(
     tx: &mut postgres::Transaction<'_>,
@@ -115,23 +116,93 @@ fn copy_quotes(
     let mut writer =
         tx.copy_in(statement)
             .map_err(pg_err(shown, "upsert chains", "COPY option_quotes"))?;
-    let mut buf = String::with_capacity(COPY_CHUNK_BYTES + 512);
+    let mut buf = Vec::with_capacity(COPY_CHUNK_BYTES + 512);
+    buf.extend_from_slice(COPY_BINARY_HEADER);
     for (id, occ, q) in rows {
         copy_quote(&mut buf, *id, occ, q)?;
         if buf.len() >= COPY_CHUNK_BYTES {
-            writer.write_all(buf.as_bytes()).map_err(copy_err)?;
+            writer.write_all(&buf).map_err(copy_err)?;
             buf.clear();
         }
     }
-    writer.write_all(buf.as_bytes()).map_err(copy_err)?;
+    buf.extend_from_slice(COPY_BINARY_TRAILER);
+    writer.write_all(&buf).map_err(copy_err)?;
     writer
         .finish()
         .map_err(pg_err(shown, "upsert chains", "COPY option_quotes"))
 }
 
+/// The quotes of snapshot `snapshot_id`, read from their rows in `option_quotes`.
+fn quote_rows(
+    client: &mut impl postgres::GenericClient,
+    shown: &str,
+    snapshot_id: i64,
+    label: &str,
+) -> Result<Vec<OptionQuote>> {
+    client
+        .query(sql::QUOTES_OF_SNAPSHOT, &[&snapshot_id])
+        .map_err(pg_err(shown, "load chain", label))?
+        .iter()
+        .map(|row| read_quote(row, 0, label))
+        .collect()
+}
+
+/// Writes `packed` as snapshot `snapshot_id`'s packed quotes, unless it holds them already.
+fn store_packed(
+    client: &mut impl postgres::GenericClient,
+    shown: &str,
+    snapshot_id: i64,
+    packed: &[u8],
+) -> Result<()> {
+    client
+        .execute(
+            "UPDATE chain_snapshots SET packed_quotes = $2
+              WHERE snapshot_id = $1 AND packed_quotes IS DISTINCT FROM $2",
+            &[&snapshot_id, &packed],
+        )
+        .map_err(pg_err(
+            shown,
+            "pack chain",
+            format!("snapshot {snapshot_id}"),
+        ))?;
+    Ok(())
+}
+
+/// Packs the quotes of each snapshot in `ids` (every snapshot when `None`) again from their
+/// rows: for snapshots that existed before an upsert changed some of their rows, and for the
+/// migration that added the column.
+pub(super) fn repack_from_rows(
+    client: &mut impl postgres::GenericClient,
+    shown: &str,
+    ids: Option<&[i64]>,
+) -> Result<()> {
+    let all: Vec<i64>;
+    let ids = if let Some(ids) = ids {
+        ids
+    } else {
+        all = client
+            .query(
+                "SELECT snapshot_id FROM chain_snapshots ORDER BY snapshot_id",
+                &[],
+            )
+            .map_err(pg_err(shown, "pack chains", "chain_snapshots"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        &all
+    };
+    for &id in ids {
+        let mut quotes = quote_rows(client, shown, id, &format!("snapshot {id}"))?;
+        packed::sort_in_chain_order(&mut quotes);
+        store_packed(client, shown, id, &packed::pack(&quotes))?;
+    }
+    Ok(())
+}
+
 impl PgStore {
-    /// The snapshot that `sql` finds (see [`sql::SNAPSHOT_AT`]: the snapshot's time and price,
-    /// then its quotes, one row each, in one round trip), loaded; `None` if there is none.
+    /// The snapshot that `sql` finds (see [`sql::SNAPSHOT_AT`]: its id, time, price and
+    /// packed quotes, in one round trip), loaded; its quotes are read from their rows only
+    /// where it has no packed value. `None` if there is none.
     fn find_snapshot(
         &self,
         symbol: &Underlying,
@@ -139,30 +210,43 @@ impl PgStore {
         param: &str,
     ) -> Result<Option<ChainSnapshot>> {
         let label = format!("{symbol} {param}");
-        let mut header: Option<(NaiveDateTime, Price)> = None;
-        let quotes = self.select(
+        let found = self.select(
             "load chain",
             &label,
             sql,
             &[&symbol.as_str(), &param],
             |row| {
-                if header.is_none() {
-                    let r = Reader::new("chain_snapshots", row, &label);
-                    header = Some((r.time(0, "as_of")?, r.dec(1, "underlying_price")?));
-                }
-                // A snapshot without quotes is one row with NULL quote columns (LEFT JOIN).
-                match row.try_get::<_, Option<&str>>(2) {
-                    Ok(Some(_)) => read_quote(row, 2, &label).map(Some),
-                    _ => Ok(None),
-                }
+                let r = Reader::new("chain_snapshots", row, &label);
+                let id = r.int(0, "snapshot_id")?;
+                let as_of = r.time(1, "as_of")?;
+                let price: Price = r.dec(2, "underlying_price")?;
+                let label = format!("{symbol} {}", fmt_datetime(as_of));
+                let quotes =
+                    match r.opt_bytes(3, "packed_quotes")? {
+                        Some(bytes) => Some(packed::unpack(bytes).map_err(|problem| {
+                            DataError::StoreCorrupt {
+                                table: "chain_snapshots",
+                                column: "packed_quotes",
+                                key: label.clone(),
+                                value: problem,
+                                expected: packed::EXPECTED,
+                            }
+                        })?),
+                        None => None,
+                    };
+                Ok((id, as_of, price, quotes, label))
             },
         )?;
-        header
-            .map(|(as_of, price)| {
-                ChainSnapshot::try_new(as_of, symbol.clone(), price, quotes.into_iter().flatten())
-                    .map_err(Into::into)
-            })
-            .transpose()
+        let Some((id, as_of, price, quotes, label)) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let quotes = match quotes {
+            Some(q) => q,
+            None => quote_rows(&mut self.lock().client, &self.shown, id, &label)?,
+        };
+        ChainSnapshot::try_new(as_of, symbol.clone(), price, quotes)
+            .map(Some)
+            .map_err(Into::into)
     }
 }
 
@@ -172,11 +256,11 @@ mod sql {
     /// Quotes of new snapshots, straight into the table.
     pub(super) const COPY_DIRECT: &str = "COPY option_quotes (snapshot_id, contract, bid, ask,
         last, volume, open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
-        vendor_gamma, vendor_theta, vendor_vega) FROM STDIN";
+        vendor_gamma, vendor_theta, vendor_vega) FROM STDIN (FORMAT binary)";
     /// Quotes of existing snapshots, into the staging table.
     pub(super) const COPY_STAGED: &str = "COPY quote_stage (snapshot_id, contract, bid, ask,
         last, volume, open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
-        vendor_gamma, vendor_theta, vendor_vega) FROM STDIN";
+        vendor_gamma, vendor_theta, vendor_vega) FROM STDIN (FORMAT binary)";
     /// Staged quotes into `option_quotes`, skipping rows whose values are unchanged.
     pub(super) const MERGE_STAGE: &str = "INSERT INTO option_quotes SELECT * FROM quote_stage
         ON CONFLICT (snapshot_id, contract) DO UPDATE SET
@@ -198,25 +282,21 @@ mod sql {
                EXCLUDED.vendor_iv, EXCLUDED.vendor_delta, EXCLUDED.vendor_gamma,
                EXCLUDED.vendor_theta, EXCLUDED.vendor_vega)";
 
-    /// The snapshot at a time, with its quotes (`find_snapshot`'s columns).
-    pub(super) const SNAPSHOT_AT: &str = "SELECT s.as_of, s.underlying_price,
-        q.contract, q.bid, q.ask, q.last, q.volume, q.open_interest,
-        q.updated_at, q.has_vendor, q.vendor_iv, q.vendor_delta, q.vendor_gamma,
-        q.vendor_theta, q.vendor_vega
-        FROM (SELECT snapshot_id, as_of, underlying_price FROM chain_snapshots
-               WHERE underlying = $1 AND as_of = $2::text::timestamp) s
-        LEFT JOIN option_quotes q ON q.snapshot_id = s.snapshot_id";
-    /// The last snapshot of a day, with its quotes (the day is a half-open range on the
+    /// The snapshot at a time with its packed quotes (`find_snapshot`'s columns).
+    pub(super) const SNAPSHOT_AT: &str = "SELECT snapshot_id, as_of, underlying_price,
+        packed_quotes FROM chain_snapshots
+         WHERE underlying = $1 AND as_of = $2::text::timestamp";
+    /// The last snapshot of a day with its packed quotes (the day is a half-open range on the
     /// (underlying, `as_of`) index).
-    pub(super) const SNAPSHOT_ON: &str = "SELECT s.as_of, s.underlying_price,
-        q.contract, q.bid, q.ask, q.last, q.volume, q.open_interest,
-        q.updated_at, q.has_vendor, q.vendor_iv, q.vendor_delta, q.vendor_gamma,
-        q.vendor_theta, q.vendor_vega
-        FROM (SELECT snapshot_id, as_of, underlying_price FROM chain_snapshots
-               WHERE underlying = $1 AND as_of >= $2::text::date
-                 AND as_of < $2::text::date + 1
-               ORDER BY as_of DESC LIMIT 1) s
-        LEFT JOIN option_quotes q ON q.snapshot_id = s.snapshot_id";
+    pub(super) const SNAPSHOT_ON: &str = "SELECT snapshot_id, as_of, underlying_price,
+        packed_quotes FROM chain_snapshots
+         WHERE underlying = $1 AND as_of >= $2::text::date AND as_of < $2::text::date + 1
+         ORDER BY as_of DESC LIMIT 1";
+    /// One snapshot's quotes, from their rows (`read_quote`'s columns).
+    pub(super) const QUOTES_OF_SNAPSHOT: &str = "SELECT contract, bid, ask, last, volume,
+        open_interest, updated_at, has_vendor, vendor_iv, vendor_delta, vendor_gamma,
+        vendor_theta, vendor_vega
+        FROM option_quotes WHERE snapshot_id = $1";
     /// A contract's quotes with their snapshots' times and prices.
     pub(super) const CONTRACT_HISTORY: &str = "SELECT q.contract, q.bid, q.ask,
         q.last, q.volume, q.open_interest, q.updated_at, q.has_vendor, q.vendor_iv,
@@ -307,8 +387,9 @@ impl MarketStore for PgStore {
         self.in_transaction("upsert chains", |tx, _| {
             let insert_snap = tx
                 .prepare(
-                    "INSERT INTO chain_snapshots (underlying, as_of, underlying_price)
-                     VALUES ($1, $2::text::timestamp, $3::text::numeric)
+                    "INSERT INTO chain_snapshots (underlying, as_of, underlying_price,
+                         packed_quotes)
+                     VALUES ($1, $2::text::timestamp, $3::text::numeric, $4)
                      ON CONFLICT (underlying, as_of) DO NOTHING
                      RETURNING snapshot_id",
                 )
@@ -331,6 +412,7 @@ impl MarketStore for PgStore {
             // so its quotes are copied straight into `option_quotes`; an existing one's go
             // through the staging table and an upsert.
             let mut ids: HashMap<(String, String), (i64, bool)> = HashMap::new();
+            let mut touched = packed::Touched::default();
             let mut changed = 0u64;
             let mut rows: Vec<(i64, String, &OptionQuote)> =
                 Vec::with_capacity(chains.iter().map(ChainSnapshot::len).sum());
@@ -344,10 +426,14 @@ impl MarketStore for PgStore {
                     id
                 } else {
                     let price = chain.underlying_price().to_string();
+                    // A new snapshot goes in with this piece's quotes packed (the whole chain,
+                    // unless more pieces follow); a stored one keeps its value until repacked.
+                    let packed = packed::pack(chain.iter());
                     let params: [&(dyn ToSql + Sync); 3] = [&underlying, &as_of, &price];
+                    let insert: [&(dyn ToSql + Sync); 4] = [&underlying, &as_of, &price, &packed];
                     let err = || pg_err(&shown, "upsert chains", &label);
                     let (id, new) =
-                        if let Some(row) = tx.query_opt(&insert_snap, &params).map_err(err())? {
+                        if let Some(row) = tx.query_opt(&insert_snap, &insert).map_err(err())? {
                             changed += 1;
                             (row.get(0), true)
                         } else {
@@ -358,15 +444,17 @@ impl MarketStore for PgStore {
                             (row.get(0), false)
                         };
                     ids.insert((underlying.to_owned(), as_of), (id, new));
+                    touched.snapshot(id, !new);
                     id
                 };
+                touched.piece(id, chain);
                 rows.extend(chain.iter().map(|q| (id, occ_text(&q.key), q)));
             }
             if repeated {
                 // The same snapshot in several pieces: the last write of a quote wins, as on
                 // SQLite (a row can be written once per statement). Every row is checked
                 // first, so a bad row that a later one overrides still fails the batch.
-                let mut scratch = String::new();
+                let mut scratch = Vec::new();
                 for (id, occ, q) in &rows {
                     scratch.clear();
                     copy_quote(&mut scratch, *id, occ, q)?;
@@ -400,6 +488,11 @@ impl MarketStore for PgStore {
                     ))?,
                 };
             }
+            let (merged, existing) = touched.rest();
+            for (id, bytes) in merged {
+                store_packed(tx, &shown, id, &bytes)?;
+            }
+            repack_from_rows(tx, &shown, Some(&existing))?;
             Ok(changed)
         })
     }

@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "index_rates",
         include_str!("../migrations/postgres/0002_index_rates.sql"),
     ),
+    (
+        3,
+        "packed_chains",
+        include_str!("../migrations/postgres/0003_packed_chains.sql"),
+    ),
 ];
 
 /// The advisory lock migrations hold (`pg_advisory_xact_lock`): "volta" in ASCII.
@@ -237,6 +242,9 @@ impl PgStore {
                 continue; // the transaction rolls back on drop: it only read
             }
             tx.batch_execute(sql).map_err(self.err("migrate", &key))?;
+            if name == "packed_chains" {
+                market::repack_from_rows(&mut tx, &shown, None)?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                 &[&version, &name],
@@ -387,7 +395,7 @@ mod tests {
         assert_eq!(MIGRATIONS.last().unwrap().0, super::super::SCHEMA_VERSION);
         assert_eq!(
             MIGRATIONS.iter().map(|m| m.1).collect::<Vec<_>>(),
-            ["init", "index_rates"]
+            ["init", "index_rates", "packed_chains"]
         );
     }
 

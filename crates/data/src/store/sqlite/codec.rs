@@ -103,6 +103,15 @@ impl<'a, 'stmt> Reader<'a, 'stmt> {
         }
     }
 
+    /// A BLOB column (NULL → `None`), borrowed from the row.
+    pub(super) fn opt_blob(&self, i: usize, column: &'static str) -> Result<Option<&'a [u8]>> {
+        match self.value(i)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Blob(b) => Ok(Some(b)),
+            other => Err(self.corrupt(column, &format!("{other:?}"), "a blob")),
+        }
+    }
+
     pub(super) fn real(&self, i: usize, column: &'static str) -> Result<f64> {
         self.opt_real(i, column)?
             .ok_or_else(|| self.corrupt(column, "NULL", "a number"))

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use rusqlite::{Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use volta_core::{
     ChainSnapshot, ContractKey, DailyBar, OptionQuote, Price, Underlying, VendorAnalytics,
 };
@@ -13,9 +13,10 @@ use super::codec::{
     Reader, day_after, fmt_date, fmt_datetime, not_nan, occ_text, opt_text, to_i64,
 };
 use super::{SqliteStore, sql_err};
-use crate::Result;
 use crate::import::{IndexRecord, RateObservation, RateSeries};
+use crate::store::packed;
 use crate::store::{ContractObservation, Coverage, DataKind, MarketStore};
+use crate::{DataError, Result};
 
 /// Reads the quote columns starting at `first` (contract, bid, ask, last, volume,
 /// `open_interest`, `updated_at`, `has_vendor`, five vendor values).
@@ -46,30 +47,66 @@ fn read_quote(row: &Row<'_>, first: usize, label: &str) -> Result<OptionQuote> {
     })
 }
 
-impl SqliteStore {
-    /// Loads the quotes of one snapshot into a [`ChainSnapshot`].
-    fn load_snapshot(
-        &self,
-        symbol: &Underlying,
-        snapshot_id: i64,
-        as_of: NaiveDateTime,
-        underlying_price: Price,
-    ) -> Result<ChainSnapshot> {
-        let label = format!("{symbol} {}", fmt_datetime(as_of));
-        let quotes = self.select(
-            "load chain",
-            &label,
+/// The quotes of snapshot `snapshot_id`, read from their rows in `option_quotes`.
+fn quote_rows(conn: &Connection, snapshot_id: i64, label: &str) -> Result<Vec<OptionQuote>> {
+    let mut stmt = conn
+        .prepare_cached(
             "SELECT contract, bid, ask, last, volume, open_interest, updated_at, has_vendor,
                     vendor_iv, vendor_delta, vendor_gamma, vendor_theta, vendor_vega
                FROM option_quotes WHERE snapshot_id = ?1",
-            [snapshot_id],
-            |row| read_quote(row, 0, &label),
-        )?;
-        ChainSnapshot::try_new(as_of, symbol.clone(), underlying_price, quotes).map_err(Into::into)
+        )
+        .map_err(sql_err("load chain", label))?;
+    let mut rows = stmt
+        .query([snapshot_id])
+        .map_err(sql_err("load chain", label))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_err("load chain", label))? {
+        out.push(read_quote(row, 0, label)?);
     }
+    Ok(out)
+}
 
-    /// The first snapshot that `sql` finds (it selects id, time and underlying price, bound
-    /// to `symbol`, `from` and `to`), loaded.
+/// Writes `packed` as snapshot `snapshot_id`'s packed quotes, unless it holds them already.
+fn store_packed(conn: &Connection, snapshot_id: i64, packed: &[u8], label: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE chain_snapshots SET packed_quotes = ?2
+          WHERE snapshot_id = ?1 AND packed_quotes IS NOT ?2",
+    )
+    .and_then(|mut stmt| stmt.execute(params![snapshot_id, packed]))
+    .map_err(sql_err("pack chain", label))?;
+    Ok(())
+}
+
+/// Packs the quotes of each snapshot in `ids` (every snapshot when `None`) again from their
+/// rows: for snapshots that existed before an upsert changed some of their rows, and for the
+/// migration that added the column.
+pub(super) fn repack_from_rows(conn: &Connection, ids: Option<&[i64]>) -> Result<()> {
+    let all: Vec<i64>;
+    let ids = if let Some(ids) = ids {
+        ids
+    } else {
+        let mut stmt = conn
+            .prepare("SELECT snapshot_id FROM chain_snapshots ORDER BY snapshot_id")
+            .map_err(sql_err("pack chains", "chain_snapshots"))?;
+        all = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(sql_err("pack chains", "chain_snapshots"))?;
+        &all
+    };
+    for &id in ids {
+        let label = format!("snapshot {id}");
+        let mut quotes = quote_rows(conn, id, &label)?;
+        packed::sort_in_chain_order(&mut quotes);
+        store_packed(conn, id, &packed::pack(&quotes), &label)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// The first snapshot that `sql` finds (it selects id, time, underlying price and packed
+    /// quotes, bound to `symbol`, `from` and `to`), loaded: from its packed quotes, or from its
+    /// rows where it has none.
     fn find_snapshot(
         &self,
         symbol: &Underlying,
@@ -85,17 +122,31 @@ impl SqliteStore {
             params![symbol.as_str(), from, to],
             |row| {
                 let r = Reader::new("chain_snapshots", row, &label);
-                Ok((
-                    r.int(0, "snapshot_id")?,
-                    r.req(1, "as_of")?,
-                    r.req(2, "underlying_price")?,
-                ))
+                let id = r.int(0, "snapshot_id")?;
+                let as_of: NaiveDateTime = r.req(1, "as_of")?;
+                let price: Price = r.req(2, "underlying_price")?;
+                let label = format!("{symbol} {}", fmt_datetime(as_of));
+                let quotes = match r.opt_blob(3, "packed_quotes")? {
+                    Some(bytes) => {
+                        packed::unpack(bytes).map_err(|problem| DataError::StoreCorrupt {
+                            table: "chain_snapshots",
+                            column: "packed_quotes",
+                            key: label.clone(),
+                            value: problem,
+                            expected: packed::EXPECTED,
+                        })?
+                    }
+                    None => quote_rows(&self.conn, id, &label)?,
+                };
+                Ok((as_of, price, quotes))
             },
         )?;
         found
             .into_iter()
             .next()
-            .map(|(id, at, price)| self.load_snapshot(symbol, id, at, price))
+            .map(|(as_of, price, quotes)| {
+                ChainSnapshot::try_new(as_of, symbol.clone(), price, quotes).map_err(Into::into)
+            })
             .transpose()
     }
 }
@@ -166,8 +217,9 @@ impl MarketStore for SqliteStore {
         self.in_transaction("upsert chains", |tx| {
             let mut snap = tx
                 .prepare_cached(
-                    "INSERT INTO chain_snapshots (underlying, as_of, underlying_price)
-                     VALUES (?1, ?2, ?3)
+                    "INSERT INTO chain_snapshots (underlying, as_of, underlying_price,
+                         packed_quotes)
+                     VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (underlying, as_of) DO UPDATE SET
                          underlying_price = excluded.underlying_price
                      WHERE underlying_price IS NOT excluded.underlying_price",
@@ -205,6 +257,7 @@ impl MarketStore for SqliteStore {
                 .map_err(sql_err("upsert chains", "option_quotes"))?;
             // Snapshot ids seen in this batch: a file often holds one snapshot in many pieces.
             let mut ids: HashMap<(String, String), i64> = HashMap::new();
+            let mut touched = packed::Touched::default();
             let mut changed = 0u64;
             for chain in chains {
                 let underlying = chain.underlying().as_str();
@@ -213,19 +266,32 @@ impl MarketStore for SqliteStore {
                 let id = if let Some(&id) = ids.get(&(underlying.to_owned(), as_of.clone())) {
                     id
                 } else {
+                    let existing: Option<i64> = snap_id
+                        .query_row(params![underlying, as_of], |r| r.get(0))
+                        .optional()
+                        .map_err(sql_err("upsert chains", &label))?;
+                    // A new snapshot goes in with this piece's quotes packed (the whole chain,
+                    // unless more pieces follow); a stored one keeps its value until repacked.
+                    let packed = (existing.is_none()).then(|| packed::pack(chain.iter()));
                     changed +=
                         snap.execute(params![
                             underlying,
                             as_of,
-                            chain.underlying_price().to_string()
+                            chain.underlying_price().to_string(),
+                            packed,
                         ])
                         .map_err(sql_err("upsert chains", &label))? as u64;
-                    let id: i64 = snap_id
-                        .query_row(params![underlying, as_of], |r| r.get(0))
-                        .map_err(sql_err("upsert chains", &label))?;
+                    let id: i64 = match existing {
+                        Some(id) => id,
+                        None => snap_id
+                            .query_row(params![underlying, as_of], |r| r.get(0))
+                            .map_err(sql_err("upsert chains", &label))?,
+                    };
                     ids.insert((underlying.to_owned(), as_of), id);
+                    touched.snapshot(id, existing.is_some());
                     id
                 };
+                touched.piece(id, chain);
                 // Inserted in key order: the primary key (snapshot, contract) then grows at its
                 // end, SQLite's cheap append path, instead of splitting pages all over the
                 // snapshot's range (the chain's own order is expiry, strike, right, root).
@@ -256,6 +322,11 @@ impl MarketStore for SqliteStore {
                         as u64;
                 }
             }
+            let (merged, existing) = touched.rest();
+            for (id, bytes) in merged {
+                store_packed(tx, id, &bytes, &format!("snapshot {id}"))?;
+            }
+            repack_from_rows(tx, Some(&existing))?;
             Ok(changed)
         })
     }
@@ -264,7 +335,7 @@ impl MarketStore for SqliteStore {
         let t = fmt_datetime(as_of);
         self.find_snapshot(
             symbol,
-            "SELECT snapshot_id, as_of, underlying_price FROM chain_snapshots
+            "SELECT snapshot_id, as_of, underlying_price, packed_quotes FROM chain_snapshots
               WHERE underlying = ?1 AND as_of = ?2 AND as_of = ?3",
             &t,
             &t,
@@ -276,7 +347,7 @@ impl MarketStore for SqliteStore {
         // of them, so the day is a half-open text range on the (underlying, as_of) index.
         self.find_snapshot(
             symbol,
-            "SELECT snapshot_id, as_of, underlying_price FROM chain_snapshots
+            "SELECT snapshot_id, as_of, underlying_price, packed_quotes FROM chain_snapshots
               WHERE underlying = ?1 AND as_of >= ?2 AND as_of < ?3
               ORDER BY as_of DESC LIMIT 1",
             &fmt_date(date),

@@ -36,10 +36,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "index_rates",
         include_str!("../migrations/0002_index_rates.sql"),
     ),
+    (
+        3,
+        "packed_chains",
+        include_str!("../migrations/0003_packed_chains.sql"),
+    ),
 ];
 
 /// The schema version this build writes and reads: the number of the last migration.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another connection's lock before giving up (`SQLITE_BUSY`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -164,6 +169,9 @@ impl SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql_err("migrate", &key))?;
             tx.execute_batch(sql).map_err(sql_err("migrate", &key))?;
+            if name == "packed_chains" {
+                market::repack_from_rows(&tx, None)?;
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
                 params![version, name],

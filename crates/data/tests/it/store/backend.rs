@@ -36,6 +36,14 @@ pub(crate) trait Backend: MarketStore + JournalStore + Sized {
 
     /// Empties the chain tables (between property-test cases on one store).
     fn clear_chains(home: &Self::Home);
+
+    /// Sets every snapshot's packed quotes (`chain_snapshots.packed_quotes`) to `value`
+    /// behind the store's back: `None` as another tool writing rows would leave them, bytes
+    /// as damage would.
+    fn set_packed_quotes(home: &Self::Home, value: Option<&[u8]>);
+
+    /// How many snapshots have no packed quotes.
+    fn unpacked_snapshots(home: &Self::Home) -> i64;
 }
 
 /// The tables of the schema (both stores).
@@ -120,6 +128,24 @@ impl Backend for SqliteStore {
             .unwrap()
             .execute_batch("DELETE FROM option_quotes; DELETE FROM chain_snapshots;")
             .unwrap();
+    }
+
+    fn set_packed_quotes(home: &Self::Home, value: Option<&[u8]>) {
+        Connection::open(home.path().join("volta.db"))
+            .unwrap()
+            .execute("UPDATE chain_snapshots SET packed_quotes = ?1", [value])
+            .unwrap();
+    }
+
+    fn unpacked_snapshots(home: &Self::Home) -> i64 {
+        Connection::open(home.path().join("volta.db"))
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM chain_snapshots WHERE packed_quotes IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
     }
 
     fn tables_intact(home: &Self::Home) -> bool {
@@ -232,6 +258,22 @@ mod pg {
             client(&home.url)
                 .batch_execute("TRUNCATE option_quotes, chain_snapshots")
                 .unwrap();
+        }
+
+        fn set_packed_quotes(home: &Self::Home, value: Option<&[u8]>) {
+            client(&home.url)
+                .execute("UPDATE chain_snapshots SET packed_quotes = $1", &[&value])
+                .unwrap();
+        }
+
+        fn unpacked_snapshots(home: &Self::Home) -> i64 {
+            client(&home.url)
+                .query_one(
+                    "SELECT count(*) FROM chain_snapshots WHERE packed_quotes IS NULL",
+                    &[],
+                )
+                .unwrap()
+                .get(0)
         }
 
         fn tables_intact(home: &Self::Home) -> bool {

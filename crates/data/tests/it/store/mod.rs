@@ -56,6 +56,7 @@ suite!(
     index_values_round_trip_idempotently_and_atomically,
     rates_round_trip_with_missing_values_and_show_in_coverage,
     batches_are_all_or_nothing,
+    packed_chains_say_what_their_rows_say,
 );
 
 pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -249,7 +250,7 @@ fn real_spy_bars_round_trip_and_reimport_changes_nothing<B: Backend>() {
 }
 
 fn a_chain_round_trips_with_every_field<B: Backend>() {
-    let Some((_home, mut store)) = B::fresh() else {
+    let Some((home, mut store)) = B::fresh() else {
         return;
     };
     let t = at(2019, 4, 26, 15, 59);
@@ -295,6 +296,12 @@ fn a_chain_round_trips_with_every_field<B: Backend>() {
     assert_eq!(full.vendor.unwrap().delta, Some(0.612_345_678_901_234_5));
     // SQLite writes whole REALs as integers, so −0.0 comes back as 0.0 (equal under ==).
     assert_eq!(full.vendor.unwrap().vega, Some(0.0));
+    // The rows hold every field as well: read without the packed value, the same chain.
+    B::set_packed_quotes(&home, None);
+    assert_eq!(
+        store.chain_at(&sym("SPX"), t).unwrap().as_ref(),
+        Some(&chain)
+    );
 }
 
 fn the_last_snapshot_of_a_day_is_its_chain_and_history_follows_a_contract<B: Backend>() {
@@ -376,6 +383,96 @@ fn reupserting_a_chain_changes_nothing_and_a_changed_quote_changes_one_row<B: Ba
         1
     );
     assert_eq!(store.chain_at(&sym("SPXW"), t).unwrap().unwrap(), changed);
+}
+
+/// Each snapshot's packed quotes (what `chain_at` reads) say exactly what its rows say, however
+/// the batches wrote them: a new snapshot, one in overlapping pieces of one batch, a stored one
+/// partly updated, one whose price alone changed. Without a packed value a snapshot is read
+/// from its rows; a damaged one is refused, naming the column.
+fn packed_chains_say_what_their_rows_say<B: Backend>() {
+    let Some((home, mut store)) = B::fresh() else {
+        return;
+    };
+    let spxw = sym("SPXW");
+    let times = [
+        at(2019, 4, 24, 16, 0),
+        at(2019, 4, 25, 16, 0),
+        at(2019, 4, 26, 16, 0),
+    ];
+    // A whole chain, new.
+    let whole = synthetic_chain("SPXW", times[0], 300, 1);
+    // One snapshot in two pieces that share 50 contracts: the later piece's quotes win.
+    let full = synthetic_chain("SPXW", times[1], 200, 2);
+    let quotes: Vec<OptionQuote> = full.iter().cloned().collect();
+    let first =
+        ChainSnapshot::try_new(times[1], spxw.clone(), p("2900"), quotes[..120].to_vec()).unwrap();
+    let mut later = quotes[70..].to_vec();
+    for q in &mut later[..50] {
+        q.ask = Some(p("99.5"));
+    }
+    let second = ChainSnapshot::try_new(times[1], spxw.clone(), p("2900"), later.clone()).unwrap();
+    let mut pieces_expected = quotes[..70].to_vec();
+    pieces_expected.extend(later);
+    // A stored snapshot, then a batch that changes 10 of its quotes and adds 5 contracts.
+    let stored = synthetic_chain("SPXW", times[2], 100, 3);
+    store
+        .upsert_chains(&[whole.clone(), first, second, stored.clone()])
+        .unwrap();
+    let mut update: Vec<OptionQuote> = stored.iter().take(10).cloned().collect();
+    for q in &mut update {
+        q.volume += 1;
+    }
+    let extra = synthetic_chain("SPXW", times[2], 300, 4);
+    update.extend(
+        extra
+            .iter()
+            .filter(|q| stored.get(&q.key).is_none())
+            .take(5)
+            .cloned(),
+    );
+    assert_eq!(update.len(), 15);
+    let partial =
+        ChainSnapshot::try_new(times[2], spxw.clone(), p("2901"), update.clone()).unwrap();
+    store.upsert_chains(std::slice::from_ref(&partial)).unwrap();
+    let mut updated: Vec<OptionQuote> = stored.iter().skip(10).cloned().collect();
+    updated.extend(update);
+
+    let expected = [
+        whole,
+        ChainSnapshot::try_new(times[1], spxw.clone(), p("2900"), pieces_expected).unwrap(),
+        ChainSnapshot::try_new(times[2], spxw.clone(), p("2901"), updated).unwrap(),
+    ];
+    let read = |store: &B| -> Vec<ChainSnapshot> {
+        times
+            .iter()
+            .map(|t| store.chain_at(&spxw, *t).unwrap().unwrap())
+            .collect()
+    };
+    assert_eq!(B::unpacked_snapshots(&home), 0);
+    assert_eq!(read(&store), expected, "from the packed quotes");
+    B::set_packed_quotes(&home, None);
+    assert_eq!(read(&store), expected, "from the rows");
+
+    // Writing again packs again; damage is refused by name, not read as an empty chain.
+    store.upsert_chains(&expected).unwrap();
+    assert_eq!(read(&store), expected);
+    B::set_packed_quotes(&home, Some(b"VQ\x01\x05"));
+    let err = store.chain_on(&spxw, date(2019, 4, 25)).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            DataError::StoreCorrupt {
+                table: "chain_snapshots",
+                column: "packed_quotes",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("SPXW 2019-04-25 16:00:00"),
+        "{err}"
+    );
 }
 
 fn fifty_thousand_quotes_go_in_and_a_day_comes_back<B: Backend>() {

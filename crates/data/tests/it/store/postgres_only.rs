@@ -49,12 +49,55 @@ fn migrations_run_once_even_when_many_connect_at_once() {
         .collect();
     assert_eq!(
         rows,
-        [(1, "init".to_owned()), (2, "index_rates".to_owned())]
+        [
+            (1, "init".to_owned()),
+            (2, "index_rates".to_owned()),
+            (3, "packed_chains".to_owned())
+        ]
     );
     // Reopening applies nothing: the tables' rows and versions are as they were.
     let before = pg_dump(&url);
     drop(PgStore::connect(&url).unwrap());
     assert_eq!(pg_dump(&url), before);
+}
+
+/// A database from before migration 0003 gets every snapshot's quotes packed when a newer
+/// build connects, and its chains read the same.
+#[test]
+fn migration_3_packs_the_chains_already_stored() {
+    let Some(cluster) = shared() else { return };
+    let url = cluster.fresh_database();
+    let chains = [
+        synthetic_chain("SPXW", at(2019, 4, 25, 16, 0), 400, 1),
+        synthetic_chain("SPXW", at(2019, 4, 26, 16, 0), 0, 2),
+    ];
+    PgStore::connect(&url)
+        .unwrap()
+        .upsert_chains(&chains)
+        .unwrap();
+    admin(&url)
+        .batch_execute(
+            "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
+             DELETE FROM schema_migrations WHERE version = 3;",
+        )
+        .unwrap();
+    let store = PgStore::connect(&url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 3);
+    let unpacked: i64 = admin(&url)
+        .query_one(
+            "SELECT count(*) FROM chain_snapshots WHERE packed_quotes IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(unpacked, 0);
+    for chain in &chains {
+        let back = store
+            .chain_at(&sym("SPXW"), chain.as_of())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&back, chain);
+    }
 }
 
 #[test]
