@@ -10,8 +10,9 @@
 //! generator (candle's CPU generator cannot be seeded, so it is not used), and candle's CPU
 //! kernels are deterministic, so the same seed and data give bit-identical probabilities.
 //! (Bit-identical for the same rows scored together: a row scored alone rather than in a
-//! batch may differ in the last bits of its `f32` logit, about 1e-7, because the matrix
-//! kernels then sum in another order.)
+//! batch may differ in the last bits of its `f32` logit, about 1e-7, because it is then
+//! summed in another order — by candle's kernels for another batch size, or by the plain
+//! `f32` cell that scores up to 16 sequences without candle's per-operation overhead.)
 //!
 //! Saved as safetensors (the weights) plus a JSON sidecar ([`LstmMetadata`]), as
 //! [`crate::GbmModel`] does.
@@ -260,6 +261,104 @@ fn batch_tensor(sequences: &Sequences, which: &[usize], buffer: &mut Vec<f32>) -
     .map_err(candle("batch"))
 }
 
+/// Up to this many sequences are scored by [`PlainLstm`] rather than candle: for a handful of
+/// sequences candle's per-operation overhead (about 300 small tensor operations for 20 steps)
+/// costs more than the arithmetic.
+const PLAIN_UP_TO: usize = 16;
+
+/// The trained network's weights as plain `f32` slices, for scoring a few sequences (one
+/// decision) without candle: the same cell as candle-nn's `LSTM::step` (gates in, forget,
+/// cell, out; Hochreiter & Schmidhuber 1997 with a forget gate, Gers et al. 2000), tested
+/// against it. It sums in another order, so it agrees with candle to `f32` rounding, not to
+/// the bit.
+#[derive(Debug, Clone)]
+struct PlainLstm {
+    inputs: usize,
+    hidden: usize,
+    /// `4·hidden × inputs`, row-major (candle's `weight_ih_l0`).
+    w_ih: Vec<f32>,
+    /// `4·hidden × hidden`.
+    w_hh: Vec<f32>,
+    /// `bias_ih_l0 + bias_hh_l0`.
+    bias: Vec<f32>,
+    head_weight: Vec<f32>,
+    head_bias: f32,
+}
+
+impl PlainLstm {
+    fn of(network: &Network, inputs: usize, hidden: usize) -> Result<Self> {
+        let get = |name: &str| -> Result<Vec<f32>> {
+            let (_, var) = network
+                .vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| ModelError::Candle {
+                    operation: "read the weights",
+                    source: candle_core::Error::Msg(format!("no weight `{name}`")),
+                })?;
+            var.as_tensor()
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .map_err(candle("read the weights"))
+        };
+        let (b_ih, b_hh) = (get("lstm.bias_ih_l0")?, get("lstm.bias_hh_l0")?);
+        let head_bias = get("head.bias")?;
+        Ok(Self {
+            inputs,
+            hidden,
+            w_ih: get("lstm.weight_ih_l0")?,
+            w_hh: get("lstm.weight_hh_l0")?,
+            bias: b_ih.iter().zip(&b_hh).map(|(a, b)| a + b).collect(),
+            head_weight: get("head.weight")?,
+            head_bias: head_bias.first().copied().unwrap_or(0.0),
+        })
+    }
+
+    /// The logit of one sequence `x` (`steps × inputs`, oldest first).
+    fn logit(&self, x: &[f32]) -> f32 {
+        let (n, m) = (self.inputs, self.hidden);
+        let (mut h, mut c, mut gates) = (vec![0.0_f32; m], vec![0.0_f32; m], vec![0.0_f32; 4 * m]);
+        for step in x.chunks_exact(n) {
+            for (g, gate) in gates.iter_mut().enumerate() {
+                *gate = self.bias[g]
+                    + dot(&self.w_ih[g * n..(g + 1) * n], step)
+                    + dot(&self.w_hh[g * m..(g + 1) * m], &h);
+            }
+            for j in 0..m {
+                let input = sigmoid_f32(gates[j]);
+                let forget = sigmoid_f32(gates[m + j]);
+                let cell = gates[2 * m + j].tanh();
+                let output = sigmoid_f32(gates[3 * m + j]);
+                c[j] = forget * c[j] + input * cell;
+                h[j] = output * c[j].tanh();
+            }
+        }
+        self.head_bias + dot(&self.head_weight, &h)
+    }
+}
+
+/// Dot product with eight partial sums (so that the compiler can vectorise it).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut partial = [0.0_f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for k in 0..8 {
+            partial[k] += x[k] * y[k];
+        }
+    }
+    partial.iter().sum::<f32>() + tail
+}
+
+fn sigmoid_f32(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
 /// Mean binary cross-entropy of `logits` against `targets` (0 or 1), in the stable form
 /// `relu(x) − x·y + ln(1 + e^−|x|)`.
 fn bce_with_logits(logits: &Tensor, targets: &Tensor) -> candle_core::Result<Tensor> {
@@ -345,6 +444,7 @@ fn run_epochs(
 /// A trained LSTM classifier with its standardisation and metadata.
 pub struct LstmModel {
     network: Network,
+    plain: PlainLstm,
     standardiser: Standardiser,
     metadata: LstmMetadata,
 }
@@ -426,7 +526,9 @@ impl LstmModel {
             .map(|z| sigmoid(f64::from(z)))
             .collect();
         let validation_metrics = Metrics::compute(&probabilities, &validation_targets)?;
+        let plain = PlainLstm::of(&network, matrix.n_features(), config.hidden_size)?;
         Ok(Self {
+            plain,
             metadata: LstmMetadata {
                 metadata_version: LSTM_METADATA_VERSION,
                 feature_names: matrix.names().to_vec(),
@@ -476,13 +578,9 @@ impl LstmModel {
         let recent: Vec<usize> = (rows.saturating_sub(length)..rows).collect();
         let sequences =
             Sequences::of_series(&history.select_rows(&recent), length, &self.standardiser);
-        let x = batch_tensor(&sequences, &[recent.len() - 1], &mut Vec::new())?;
-        let logit = self
-            .network
-            .logits(&x)
-            .and_then(|z| z.to_vec1::<f32>())
-            .map_err(candle("predict"))?;
-        Ok(sigmoid(f64::from(logit[0])))
+        let mut x = Vec::new();
+        sequences.gather(&[recent.len() - 1], &mut x);
+        Ok(sigmoid(f64::from(self.plain.logit(&x))))
     }
 
     /// Writes the weights to `path` (safetensors) and the metadata to
@@ -553,7 +651,9 @@ impl LstmModel {
                 path: path.to_owned(),
                 reason: format!("weights do not fit the sidecar's network: {source}"),
             })?;
+        let plain = PlainLstm::of(&network, width, metadata.config.hidden_size)?;
         Ok(Self {
+            plain,
             standardiser: Standardiser {
                 means: metadata.feature_means.clone(),
                 scales: metadata.feature_scales.clone(),
@@ -563,13 +663,21 @@ impl LstmModel {
         })
     }
 
+    /// Probabilities of every sequence: by [`PlainLstm`] for a few, by candle in batches
+    /// otherwise.
     fn probabilities(&self, sequences: &Sequences) -> Result<Vec<f64>> {
-        Ok(self
-            .network
-            .predict(sequences)?
-            .into_iter()
-            .map(|z| sigmoid(f64::from(z)))
-            .collect())
+        let logits = if sequences.len() <= PLAIN_UP_TO {
+            let mut x = Vec::new();
+            (0..sequences.len())
+                .map(|k| {
+                    sequences.gather(&[k], &mut x);
+                    self.plain.logit(&x)
+                })
+                .collect()
+        } else {
+            self.network.predict(sequences)?
+        };
+        Ok(logits.into_iter().map(|z| sigmoid(f64::from(z))).collect())
     }
 }
 
@@ -603,6 +711,41 @@ impl Classifier for LstmModel {
 /// [`crate::evaluate_walk_forward`]): the last `validation_sessions` decision sessions become
 /// the early-stopping set, the samples before them — purged of labels reaching into it — the
 /// training set.
+///
+/// ```
+/// use chrono::{Days, NaiveDate};
+/// use volta_models::{
+///     Classifier, Dataset, FeatureMatrix, Label, LabelHorizon, Learner, Lstm, LstmConfig,
+///     SampleKey,
+/// };
+///
+/// # fn main() -> Result<(), volta_models::ModelError> {
+/// // One candidate a day for 200 sessions; the trade pays when yesterday's `x` was positive:
+/// // only a model that reads the history can know.
+/// let start = NaiveDate::from_ymd_opt(2022, 1, 3).unwrap();
+/// let x = |i: u64| ((i * 7919) % 1000) as f64 / 500.0 - 1.0;
+/// let (mut keys, mut labels) = (Vec::new(), Vec::new());
+/// for i in 0..200 {
+///     let decided = start + Days::new(i);
+///     keys.push(SampleKey { decision_date: decided, candidate: "SPY 30d".into() });
+///     let paid = i > 0 && x(i - 1) > 0.0;
+///     let horizon = LabelHorizon::try_new(decided, decided + Days::new(2))?;
+///     labels.push(Label::from_return_on_risk(horizon, if paid { 0.2 } else { -0.2 })?);
+/// }
+/// let values = (0..200).map(x).collect();
+/// let data = Dataset::try_new(FeatureMatrix::try_new(vec!["x".into()], "1", values)?, keys, labels)?;
+///
+/// let config = LstmConfig { sequence_length: 3, hidden_size: 8, learning_rate: 0.01, ..LstmConfig::default() };
+/// let train: Vec<usize> = (0..150).collect();
+/// let model = Lstm { config, validation_sessions: 30 }.fit(&data.subset(&train))?;
+/// // Scored with the whole data set: each test sample's sequence reads the sessions before it.
+/// let test: Vec<usize> = (150..200).collect();
+/// let probabilities = model.predict_samples(&data, &test)?;
+/// let auc = volta_models::roc_auc(&probabilities, &data.subset(&test).targets())?;
+/// assert!(auc > 0.9, "AUC {auc}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lstm {
     /// The network's and the training's settings.
@@ -656,6 +799,30 @@ mod tests {
         );
         let f64_loss = mean_log_loss(&[-200.0, 0.0, 3.0, 200.0], &[true, false, true, false]);
         assert!((f64_loss - expected).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_plain_cell_agrees_with_candle() {
+        let (inputs, hidden, steps, batch) = (7, 5, 4, 9);
+        let network = Network::new(inputs, hidden).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        network.initialise(hidden, &mut rng).unwrap();
+        // Larger weights than the initialisation, so that the gates saturate somewhere.
+        for (_, var) in &network.vars {
+            let scaled = (var.as_tensor() * 3.0).unwrap();
+            var.set(&scaled).unwrap();
+        }
+        let plain = PlainLstm::of(&network, inputs, hidden).unwrap();
+        let x: Vec<f32> = (0..batch * steps * inputs)
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let tensor = Tensor::from_slice(&x, (batch, steps, inputs), &Device::Cpu).unwrap();
+        let reference = network.logits(&tensor).unwrap().to_vec1::<f32>().unwrap();
+        for (sequence, expected) in x.chunks_exact(steps * inputs).zip(&reference) {
+            let logit = plain.logit(sequence);
+            assert!((logit - expected).abs() < 1e-5, "{logit} vs {expected}");
+        }
+        assert!(reference.iter().any(|z| z.abs() > 0.5), "{reference:?}");
     }
 
     #[test]

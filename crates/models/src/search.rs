@@ -6,6 +6,11 @@
 //! choice. Trials are drawn from a seeded generator; the search stops starting trials at the
 //! trial cap or when the time budget is spent, read from an injected [`Elapsed`] clock (the
 //! library reads no wall clock: a binary passes an [`std::time::Instant`]).
+//!
+//! In a k-fold the training sessions lie on both sides of each test group, so a sequence
+//! model's training sample may read the *features* of test-group sessions before it; labels
+//! are purged and embargoed as [`purged_k_fold`] says. That is why the k-fold tunes and the
+//! walk-forward measures.
 
 use std::time::Duration;
 
