@@ -67,8 +67,17 @@ pub enum Combination {
 }
 
 /// Members of different kinds, combined, then calibrated: a [`Learner`] whose fit carves
-/// its own stacking and calibration windows from the end of the training set (see the
-/// [module docs](self)).
+/// its own stacking and calibration windows from the end of the training set it is given,
+/// by decision sessions, oldest first:
+///
+/// ```text
+/// | members fitted here | purge | stacking window | purge | calibration window |
+/// ```
+///
+/// The stacker learns from member predictions on samples no member was fitted on, the
+/// calibrator from combined predictions on samples neither the members nor the stacker saw.
+/// With [`Combiner::Weights`] there is no stacking window; without calibration, no
+/// calibration window.
 pub struct Ensemble {
     members: Vec<(String, Box<dyn MemberLearner>)>,
     /// How the members' probabilities are combined.
