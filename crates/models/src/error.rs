@@ -57,6 +57,15 @@ pub enum ModelError {
         /// LightGBM's own message.
         source: lightgbm3::Error,
     },
+    /// candle (the LSTM's tensor library) refused an operation; `operation` says which
+    /// (`build the network`, `train step`, `predict`, `save`, `load`, …).
+    #[error("candle {operation}: {source}")]
+    Candle {
+        /// What was being done.
+        operation: &'static str,
+        /// candle's own message.
+        source: candle_core::Error,
+    },
     /// Reading or writing a model file or its sidecar failed.
     #[error("{path}: {source}")]
     Io {
@@ -80,6 +89,11 @@ pub enum ModelError {
         /// The backend's message.
         reason: String,
     },
+}
+
+/// Maps a candle error to [`ModelError::Candle`] for `operation`.
+pub(crate) fn candle(operation: &'static str) -> impl FnOnce(candle_core::Error) -> ModelError {
+    move |source| ModelError::Candle { operation, source }
 }
 
 /// `Result` with [`ModelError`].

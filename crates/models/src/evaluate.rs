@@ -17,6 +17,34 @@ pub trait Classifier {
     /// When `matrix` does not have the columns the model was trained on, in the same order, or
     /// holds values the model cannot take.
     fn predict_proba(&self, matrix: &FeatureMatrix) -> Result<Vec<f64>>;
+
+    /// One probability in [0, 1] per sample `rows` of `dataset` (ascending indices), in order.
+    ///
+    /// Models that score a row from its features alone need nothing else and keep this
+    /// default (the rows' features through [`Self::predict_proba`]). A sequence model
+    /// ([`crate::LstmModel`]) also reads the features of the samples decided *before* each
+    /// row in `dataset` — features are known at the decision, labels are not read — and
+    /// never a row decided after it. [`evaluate_walk_forward`] scores through this method
+    /// with the whole data set, so a test window's first samples have their history.
+    ///
+    /// # Errors
+    /// As [`Self::predict_proba`]; [`ModelError::Shape`] for an index out of range.
+    fn predict_samples(&self, dataset: &Dataset, rows: &[usize]) -> Result<Vec<f64>> {
+        check_rows(dataset, rows)?;
+        self.predict_proba(&dataset.matrix().select_rows(rows))
+    }
+}
+
+/// Fails with [`ModelError::Shape`] when a row index is outside `dataset`.
+pub(crate) fn check_rows(dataset: &Dataset, rows: &[usize]) -> Result<()> {
+    match rows.iter().find(|&&row| row >= dataset.len()) {
+        None => Ok(()),
+        Some(&row) => Err(ModelError::Shape {
+            what: format!("sample index {row} into the data set"),
+            expected: dataset.len(),
+            actual: row + 1,
+        }),
+    }
 }
 
 /// Something that fits a [`Classifier`] to a training set.
@@ -206,10 +234,13 @@ fn fit_and_predict<L: Learner>(
     fold: &Fold,
     config: &EvaluationConfig,
 ) -> Result<(Vec<f64>, usize, Option<Calibrator>)> {
-    let test = dataset.subset(&fold.test);
     let Some(method) = config.calibration else {
         let model = learner.fit(&dataset.subset(&fold.train))?;
-        return Ok((model.predict_proba(test.matrix())?, fold.train.len(), None));
+        return Ok((
+            model.predict_samples(dataset, &fold.test)?,
+            fold.train.len(),
+            None,
+        ));
     };
     let (fit_on, validation) = validation_split(dataset, &fold.train, config.validation_sessions)
         .ok_or_else(|| ModelError::NotEnoughData {
@@ -219,14 +250,17 @@ fn fit_and_predict<L: Learner>(
         ),
     })?;
     let model = learner.fit(&dataset.subset(&fit_on))?;
-    let validation_set = dataset.subset(&validation);
+    let validation_targets: Vec<bool> = validation
+        .iter()
+        .map(|&i| dataset.labels()[i].profitable())
+        .collect();
     let calibrator = Calibrator::fit(
         method,
-        &model.predict_proba(validation_set.matrix())?,
-        &validation_set.targets(),
+        &model.predict_samples(dataset, &validation)?,
+        &validation_targets,
     )?;
     let probabilities = model
-        .predict_proba(test.matrix())?
+        .predict_samples(dataset, &fold.test)?
         .into_iter()
         .map(|p| calibrator.apply(p))
         .collect();

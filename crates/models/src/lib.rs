@@ -14,9 +14,20 @@
 //!   a validation window, save/load with a JSON sidecar of metadata ([`GbmMetadata`]: feature
 //!   names and set version, parameters, training range, data fingerprint, metrics), feature
 //!   importance by gain and split count;
+//! - an LSTM ([`LstmModel`], [`Lstm`]; candle-nn, CPU) over each sample's last sessions of
+//!   features ([`sequence`]: the same candidate's rows, else each session's mean row, never a
+//!   later session), trained with `AdamW`, a stable cross-entropy on logits and early stopping,
+//!   seeded to the bit, saved as safetensors with a JSON sidecar ([`LstmMetadata`]);
+//! - ensembles ([`Ensemble`]) of any learners, combined by fixed weights or a logistic stacker
+//!   fitted on out-of-sample member predictions, then calibrated, each on its own purged
+//!   window carved from the training set;
+//! - seeded random hyperparameter search ([`random_search`] over [`GbmSpace`] or
+//!   [`LstmSpace`]) scored by purged k-fold inside one training window, under a trial cap and
+//!   a time budget read from an injected clock ([`Elapsed`]);
 //! - charts as SVG: the calibration curve ([`calibration_svg`]) and the importance by gain
 //!   ([`importance_svg`]);
-//! - [`evaluate_walk_forward`], which runs any [`Learner`] over the folds and applies the
+//! - [`evaluate_walk_forward`], which runs any [`Learner`] over the folds (scoring through
+//!   [`Classifier::predict_samples`], so sequence models see their history) and applies the
 //!   [`LeakageGuard`]: a too-good feature or out-of-sample AUC is flagged, not rewarded.
 //!
 //! It does **not** make labels: simulating a candidate forward with fills, fees and position
@@ -66,17 +77,24 @@
 
 mod calibration;
 mod dataset;
+mod ensemble;
 mod error;
 mod evaluate;
 mod gbm;
 mod leakage;
 mod logistic;
+mod lstm;
 mod metrics;
 mod plot;
+mod search;
+pub mod sequence;
 pub mod splits;
 
 pub use calibration::{CalibrationMethod, Calibrator, IsotonicCalibration, PlattScaling};
 pub use dataset::{Dataset, FeatureMatrix, Label, LabelHorizon, SampleKey};
+pub use ensemble::{
+    Combination, Combiner, Ensemble, EnsembleModel, EnsembleWindows, MemberLearner,
+};
 pub use error::{ModelError, Result};
 pub use evaluate::{
     Classifier, EvaluationConfig, FoldReport, Learner, ScoredPrediction, WalkForwardReport,
@@ -88,9 +106,14 @@ pub use gbm::{
 };
 pub use leakage::{LeakageFinding, LeakageGuard, single_feature_auc};
 pub use logistic::{LogisticConfig, LogisticModel, LogisticRegression};
+pub use lstm::{LSTM_METADATA_VERSION, Lstm, LstmConfig, LstmMetadata, LstmModel};
 pub use metrics::{
     CALIBRATION_BINS, CalibrationBin, LOG_LOSS_EPSILON, Metrics, brier_score, calibration_table,
     expected_calibration_error, log_loss, roc_auc,
 };
 pub use plot::{calibration_svg, importance_svg};
+pub use search::{
+    Elapsed, GbmSpace, LstmSpace, SearchConfig, SearchReport, SearchSpace, SearchStop, Trial,
+    TrialScore, random_search,
+};
 pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};
