@@ -1,7 +1,10 @@
-//! `volta-train`: Volta's trainer. For now one subcommand, `features`, which builds the daily
-//! feature matrix of an underlying and writes it as Parquet.
+//! `volta-train`: Volta's trainer. `features` builds the daily feature matrix of an
+//! underlying and writes it as Parquet; `labels` labels every candidate trade by simulating it
+//! forward in the engine; `validate` runs the purged walk-forward of the models and the
+//! out-of-sample backtest of the model-filtered adaptive strategy, and writes the report.
 
 mod features;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -11,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "volta-train",
     version,
-    about = "Volta's trainer: features (labels, models and walk-forward validation to come)"
+    about = "Volta's trainer: features, labels from the engine, walk-forward validation of the models"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,12 +25,20 @@ struct Cli {
 enum Command {
     /// Build the daily feature matrix of one underlying and write it as Parquet.
     Features(features::Args),
+    /// Label every candidate the strategies propose: traded forward alone by the engine
+    /// (fills, fees, position management), profitable after fees, return on risk, horizon.
+    Labels(validate::LabelsArgs),
+    /// Purged walk-forward validation of the models over the real history, and the
+    /// out-of-sample backtest of the model-filtered adaptive strategy: HTML + JSON report.
+    Validate(validate::ValidateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Features(args) => features::run(&args),
+        Command::Labels(args) => validate::labels(&args),
+        Command::Validate(args) => validate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -98,6 +98,10 @@ pub enum EngineError {
     /// Domain values.
     #[error(transparent)]
     Core(#[from] volta_core::CoreError),
+    /// The models of a validation (feature `validation`).
+    #[cfg(feature = "validation")]
+    #[error(transparent)]
+    Model(#[from] volta_models::ModelError),
     /// The report.
     #[error(transparent)]
     Report(#[from] crate::report_error::ReportError),

@@ -81,6 +81,7 @@ mod ensemble;
 mod error;
 mod evaluate;
 mod gbm;
+mod impute;
 mod leakage;
 mod logistic;
 mod lstm;
@@ -104,6 +105,7 @@ pub use gbm::{
     DateRange, FeatureImportance, GBM_METADATA_VERSION, GbmConfig, GbmMetadata, GbmModel,
     GradientBoosting, importance_markdown,
 };
+pub use impute::{MeanImputed, MeanImputedModel};
 pub use leakage::{LeakageFinding, LeakageGuard, single_feature_auc};
 pub use logistic::{LogisticConfig, LogisticModel, LogisticRegression};
 pub use lstm::{LSTM_METADATA_VERSION, Lstm, LstmConfig, LstmMetadata, LstmModel};

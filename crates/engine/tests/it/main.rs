@@ -4,6 +4,7 @@ mod backtest;
 mod common;
 mod events;
 mod live_ib;
+mod labels;
 mod lookahead;
 mod trades;
 mod yardsticks;
