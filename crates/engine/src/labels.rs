@@ -157,6 +157,7 @@ pub struct LabelLeg {
     /// Strike, dollars.
     pub strike: f64,
     /// Expiry.
+    #[serde(serialize_with = "crate::metrics::ser_date")]
     pub expiry: NaiveDate,
 }
 
@@ -185,8 +186,10 @@ fn legs_of(proposal: &Proposal) -> Vec<LabelLeg> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CandidateLabel {
     /// The session it was proposed.
+    #[serde(serialize_with = "crate::metrics::ser_date")]
     pub decision_date: NaiveDate,
     /// The decision time (the chain snapshot).
+    #[serde(serialize_with = "crate::metrics::ser_time")]
     pub decided_at: NaiveDateTime,
     /// Its identity ([`candidate_key`]).
     pub key: String,
@@ -201,13 +204,18 @@ pub struct CandidateLabel {
     /// Its candidate-level features ([`CANDIDATE_FEATURES`]).
     pub features: Vec<f64>,
     /// The session its opening filled.
+    #[serde(serialize_with = "crate::metrics::ser_date")]
     pub entry: NaiveDate,
     /// The session it was closed (exit fill, settlement, or the flattening of assigned stock).
+    #[serde(serialize_with = "crate::metrics::ser_date")]
     pub exit: NaiveDate,
     /// Why it was closed (`profit_target`, `expired`, …).
     pub exit_reason: String,
     /// Net entry price per share (negative: a credit received), dollars.
     pub entry_price: f64,
+    /// Net price per share of the closing fill (the IB BAG convention: the held legs sold
+    /// at this net price); `None` when the position was settled at expiry.
+    pub exit_price: Option<f64>,
     /// Commissions and fees paid, dollars.
     pub fees: f64,
     /// Profit and loss after fees, dollars (one combo).
@@ -368,6 +376,9 @@ impl Running {
             exit: exit.at.date(),
             exit_reason: exit.reason.clone(),
             entry_price: p.position.entry,
+            exit_price: exit
+                .price
+                .and_then(|x| rust_decimal::prelude::ToPrimitive::to_f64(&x)),
             fees: p.fees.to_f64(),
             pnl,
             capital_at_risk,
