@@ -98,7 +98,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             bar.inc(1);
         }
     })
-    .with_context(|| format!("computing the {symbol} features from {}", data.root().display()))?;
+    .with_context(|| {
+        format!(
+            "computing the {symbol} features from {}",
+            data.root().display()
+        )
+    })?;
     let counts = counts
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);

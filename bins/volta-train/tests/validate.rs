@@ -84,7 +84,7 @@ fn labels_of_the_2020_crash() {
     }
 }
 
-/// The walk-forward report of 2019–2020 on short windows (train 126 / test 21 / step 21, so
+/// The walk-forward report of mid-2018 to mid-2020 on short windows (train 252 / test 21 / step 21, so
 /// that a debug build finishes): its structure, per-fold lines, the models' scores in range,
 /// the filtered and unfiltered backtests and the yardsticks, and the HTML with its charts.
 #[test]
@@ -94,8 +94,21 @@ fn validate_writes_the_walk_forward_report() {
     let out = dir.path().join("report");
     let stdout = run(
         &[
-            "validate", "--start", "2019-07-01", "--end", "2020-06-30", "--train", "126",
-            "--test", "21", "--step", "21", "--embargo", "2", "--models", "logistic,gbm",
+            "validate",
+            "--start",
+            "2018-07-02",
+            "--end",
+            "2020-06-30",
+            "--train",
+            "252",
+            "--test",
+            "21",
+            "--step",
+            "21",
+            "--embargo",
+            "2",
+            "--models",
+            "logistic,gbm",
             "--out",
         ]
         .iter()
@@ -105,10 +118,13 @@ fn validate_writes_the_walk_forward_report() {
         &data,
         &dir.path().join("history.db"),
     );
-    assert!(stdout.contains("logistic") && stdout.contains("gbm"), "{stdout}");
+    assert!(
+        stdout.contains("logistic") && stdout.contains("gbm"),
+        "{stdout}"
+    );
     let doc = read(&out.join("validation.json"));
     assert_eq!(doc["symbol"], "SPY");
-    assert_eq!(doc["walk_forward"], serde_json::json!([126, 21, 21, 2]));
+    assert_eq!(doc["walk_forward"], serde_json::json!([252, 21, 21, 2]));
     let folds = doc["folds"].as_u64().unwrap();
     assert!(folds >= 3, "{doc}");
     let models = doc["models"].as_array().unwrap();
@@ -126,7 +142,11 @@ fn validate_writes_the_walk_forward_report() {
         // No leakage in honest features.
         assert_eq!(m["leakage"], serde_json::json!([]), "{name}");
     }
-    assert!(models[1]["importance"].as_array().is_some_and(|i| !i.is_empty()));
+    assert!(
+        models[1]["importance"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+    );
     let l = &doc["labels"];
     let n = |k: &str| l[k].as_u64().unwrap();
     assert_eq!(
@@ -140,7 +160,13 @@ fn validate_writes_the_walk_forward_report() {
         .iter()
         .map(|b| b["name"].as_str().unwrap())
         .collect();
-    for want in ["adaptive", "adaptive+logistic", "adaptive+gbm", "put_write", "buy_and_hold"] {
+    for want in [
+        "adaptive",
+        "adaptive+logistic",
+        "adaptive+gbm",
+        "put_write",
+        "buy_and_hold",
+    ] {
         assert!(names.contains(&want), "{names:?}");
     }
     // The filtered runs say how many openings they scored and how many the fold models'
@@ -151,5 +177,8 @@ fn validate_writes_the_walk_forward_report() {
     }
     let html = std::fs::read_to_string(out.join("validation.html")).unwrap();
     assert!(html.contains("Walk-forward validation"));
-    assert!(html.matches("<svg").count() >= 3, "two calibration curves and the importance");
+    assert!(
+        html.matches("<svg").count() >= 3,
+        "two calibration curves and the importance"
+    );
 }

@@ -466,7 +466,8 @@ pub fn label_candidates(
             break;
         };
         Companion::step(&mut discovery, &session)?;
-        let new: Vec<Seen> = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
+        let new: Vec<Seen> =
+            std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
         for s in new {
             report.candidates += 1;
             let key = candidate_key(&s.proposal);

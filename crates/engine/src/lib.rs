@@ -57,8 +57,8 @@ pub mod labels;
 pub mod live;
 pub mod metrics;
 pub mod report;
-pub mod scoring;
 mod report_error;
+pub mod scoring;
 pub mod signals;
 #[cfg(feature = "validation")]
 pub mod validation;

@@ -19,7 +19,10 @@ pub const SESSIONS_PER_YEAR: f64 = 252.0;
 
 /// Serialises a date as ISO 8601 (`YYYY-MM-DD`).
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes `&T`
-pub(crate) fn ser_date<S: Serializer>(date: &NaiveDate, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn ser_date<S: Serializer>(
+    date: &NaiveDate,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.collect_str(date)
 }
 

@@ -18,10 +18,9 @@ use serde::Serialize;
 use volta_core::NyseCalendar;
 use volta_features::decision::{DailySource, daily_matrix, decision_row};
 use volta_models::{
-    Dataset, EvaluationConfig, FeatureImportance, FeatureMatrix,
-    Fold, GradientBoosting, Label, LabelHorizon, Learner, LogisticRegression, Lstm, MeanImputed,
-    Metrics, SampleKey, WalkForwardReport, calibration_svg,
-    evaluate_walk_forward, importance_svg, walk_forward,
+    Dataset, EvaluationConfig, FeatureImportance, FeatureMatrix, Fold, GradientBoosting, Label,
+    LabelHorizon, Learner, LogisticRegression, Lstm, MeanImputed, Metrics, SampleKey,
+    WalkForwardReport, calibration_svg, evaluate_walk_forward, importance_svg, walk_forward,
 };
 
 use crate::backtest::Backtest;
@@ -193,7 +192,8 @@ pub struct ValidationReport {
     pub walk_forward: [usize; 4],
     /// Folds evaluated.
     pub folds: usize,
-    /// Folds left out: a test window without samples, or a training set of one class.
+    /// Folds left out: a test window without samples, a training set of one class or of too
+    /// few decision sessions.
     pub folds_skipped: usize,
     /// The threshold of the filtered runs.
     pub threshold: f64,
@@ -273,10 +273,14 @@ pub fn build_dataset(
     Ok((Dataset::try_new(matrix, keys, targets)?, dropped))
 }
 
-/// Folds that can be evaluated: a test window with samples and a training set of both
-/// classes. Returns them and how many were left out.
-fn usable(dataset: &Dataset, folds: Vec<Fold>) -> (Vec<Fold>, usize) {
+/// Folds that can be evaluated: a test window with samples, and a training set of both
+/// classes spanning more decision sessions than the windows carved from its end need (the
+/// calibration window, then LightGBM's or the LSTM's early-stopping window: 63 each). A
+/// training window in a calm stretch, where the regime table runs nothing on most days, has
+/// too few. Returns them and how many were left out.
+fn usable(dataset: &Dataset, folds: Vec<Fold>, carved_sessions: usize) -> (Vec<Fold>, usize) {
     let total = folds.len();
+    let keys = dataset.keys();
     let kept: Vec<Fold> = folds
         .into_iter()
         .filter(|f| {
@@ -285,7 +289,14 @@ fn usable(dataset: &Dataset, folds: Vec<Fold>) -> (Vec<Fold>, usize) {
                 .iter()
                 .filter(|&&i| dataset.labels()[i].profitable())
                 .count();
-            !f.test.is_empty() && !f.scored.is_empty() && profitable > 0 && profitable < f.train.len()
+            let mut dates: Vec<NaiveDate> =
+                f.train.iter().map(|&i| keys[i].decision_date).collect();
+            dates.dedup();
+            !f.test.is_empty()
+                && !f.scored.is_empty()
+                && profitable > 0
+                && profitable < f.train.len()
+                && dates.len() > carved_sessions
         })
         .collect();
     let skipped = total - kept.len();
@@ -347,7 +358,13 @@ pub fn validate(
     let summary = summarise_labels(&labels, &dataset, no_features);
     let sessions = NyseCalendar.sessions_between(config.backtest.start, config.backtest.end)?;
     let folds = walk_forward(&dataset, &sessions, &config.walk_forward)?;
-    let (folds, folds_skipped) = usable(&dataset, folds);
+    let evaluation = EvaluationConfig {
+        calibration: config.calibration,
+        ..EvaluationConfig::default()
+    };
+    // The calibration window and a learner's early-stopping window (63 sessions each).
+    let carved = evaluation.validation_sessions * (1 + usize::from(config.calibration.is_some()));
+    let (folds, folds_skipped) = usable(&dataset, folds, carved);
     if folds.is_empty() {
         return Err(EngineError::MissingData {
             what: "walk-forward folds".to_owned(),
@@ -359,10 +376,6 @@ pub fn validate(
             ),
         });
     }
-    let evaluation = EvaluationConfig {
-        calibration: config.calibration,
-        ..EvaluationConfig::default()
-    };
     let mut models = Vec::new();
     let mut tables = Vec::new();
     for &kind in &config.models {
@@ -448,7 +461,12 @@ fn summarise_labels(labels: &LabelReport, dataset: &Dataset, no_features: usize)
         mean_return_on_risk: if n == 0 {
             f64::NAN
         } else {
-            dataset.labels().iter().map(|l| l.return_on_risk()).sum::<f64>() / n as f64
+            dataset
+                .labels()
+                .iter()
+                .map(|l| l.return_on_risk())
+                .sum::<f64>()
+                / n as f64
         },
         by_structure,
     }
@@ -609,7 +627,7 @@ fn render_html(r: &ValidationReport) -> Result<String> {
          text-align:right}}th{{background:#eee}}.charts svg{{margin:4px}}</style></head><body>\
          <h1>Walk-forward validation: {sym} {start} → {end}</h1>\
          <p>Walk-forward: train {t} / test {s} / step {st} sessions, embargo {e}; {folds} folds \
-         ({skipped} left out: no test samples or a one-class training set). Calibration: {cal}. \
+         ({skipped} left out: no test samples, or a training set of one class or of too few decision sessions). Calibration: {cal}. \
          Threshold of the filtered runs: {th}. Features: {nf} columns, set {fv}.</p>\
          <h2>Labels</h2><p>{cand} candidates proposed; {lab} labelled ({unf} did not fill, \
          {rej} refused by the risk manager, {open} open when the data ended); {n} samples with \
@@ -641,9 +659,11 @@ fn render_html(r: &ValidationReport) -> Result<String> {
     for (s, (n, p)) in &l.by_structure {
         let _ = write!(h, "<tr><td>{}</td><td>{n}</td><td>{p}</td></tr>", escape(s));
     }
-    h.push_str("</table><h2>Out-of-sample scores (overall)</h2><table><tr><th>model</th>\
+    h.push_str(
+        "</table><h2>Out-of-sample scores (overall)</h2><table><tr><th>model</th>\
                 <th>samples</th><th>AUC</th><th>log loss</th><th>Brier</th><th>ECE</th>\
-                <th>leakage guards</th></tr>");
+                <th>leakage guards</th></tr>",
+    );
     for m in &r.models {
         let o = &m.overall;
         let _ = write!(
@@ -686,9 +706,11 @@ fn render_html(r: &ValidationReport) -> Result<String> {
     if let Some((a, b)) = r.out_of_sample {
         let _ = write!(h, "<p>Sessions {a} → {b}.</p>");
     }
-    h.push_str("<table><tr><th>run</th><th>Sharpe</th><th>Sortino</th><th>max drawdown</th>\
+    h.push_str(
+        "<table><tr><th>run</th><th>Sharpe</th><th>Sortino</th><th>max drawdown</th>\
                 <th>win rate</th><th>trades</th><th>total return</th><th>annualised</th>\
-                <th>scored / not in table</th></tr>");
+                <th>scored / not in table</th></tr>",
+    );
     for b in &r.backtests {
         let m = &b.metrics;
         let _ = write!(
@@ -753,11 +775,7 @@ fn render_html(r: &ValidationReport) -> Result<String> {
 ///
 /// # Errors
 /// The store's and the importers' errors (a missing or malformed file).
-pub fn import_history(
-    data: &volta_data::DataDir,
-    path: &Path,
-    symbol: &str,
-) -> Result<()> {
+pub fn import_history(data: &volta_data::DataDir, path: &Path, symbol: &str) -> Result<()> {
     use volta_data::import::RateSeries;
     use volta_data::ingest::{BarsOptions, ingest_bars, ingest_index, ingest_rates};
     let mut store = volta_data::store::SqliteStore::open(path)?;

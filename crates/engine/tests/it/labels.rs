@@ -7,13 +7,13 @@
 use crate::common;
 
 use chrono::NaiveDate;
+use volta_core::NyseCalendar;
 use volta_core::{DailyBar, Money, Price};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_engine::labels::CANDIDATE_FEATURES;
-use volta_core::NyseCalendar;
 use volta_engine::{
-    BacktestConfig, CandidateLabel, EngineConfig, FillModelKind, LabelReport, LabelSetup,
-    Signals, label_candidates,
+    BacktestConfig, CandidateLabel, EngineConfig, FillModelKind, LabelReport, LabelSetup, Signals,
+    label_candidates,
 };
 use volta_features::RegimeConfig;
 
@@ -201,7 +201,11 @@ fn labels_read_nothing_after_their_exit() {
             .map(|l| format!("{l:?}"))
             .collect()
     };
-    assert_ne!(after(&clean), after(&dirty), "the garbage never reached a label");
+    assert_ne!(
+        after(&clean),
+        after(&dirty),
+        "the garbage never reached a label"
+    );
 }
 
 /// A candidate's key names its underlying, structure and every leg.
@@ -210,6 +214,11 @@ fn candidate_keys_name_the_legs() {
     let (bars, vix) = history(11);
     let report = labels(&bars, &vix, FillModelKind::Uncertain);
     let l = &report.labels[0];
-    assert!(l.key.starts_with(&format!("{} {}", l.underlying, l.structure)), "{}", l.key);
+    assert!(
+        l.key
+            .starts_with(&format!("{} {}", l.underlying, l.structure)),
+        "{}",
+        l.key
+    );
     assert_eq!(l.key.matches(", ").count() + 1, l.legs.len(), "{}", l.key);
 }

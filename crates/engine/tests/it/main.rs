@@ -3,8 +3,8 @@
 mod backtest;
 mod common;
 mod events;
-mod live_ib;
 mod labels;
+mod live_ib;
 mod lookahead;
 mod trades;
 mod yardsticks;

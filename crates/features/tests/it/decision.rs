@@ -29,7 +29,12 @@ fn day_by_day_rows_are_the_batch_rows() {
     };
     let batch = daily_matrix(&source, date(2020, 3, 31), &|_| {}).unwrap();
     // The crash: a Monday (its row is the Friday's), a day after a +9 % session, the VIX peak.
-    for decision in [date(2020, 3, 2), date(2020, 3, 13), date(2020, 3, 16), date(2020, 3, 17)] {
+    for decision in [
+        date(2020, 3, 2),
+        date(2020, 3, 13),
+        date(2020, 3, 16),
+        date(2020, 3, 17),
+    ] {
         let live = features_at_decision(&source, decision).unwrap();
         let from_batch = decision_row(&batch, decision).unwrap().unwrap();
         assert_eq!(live.len(), from_batch.len());
