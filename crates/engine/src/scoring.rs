@@ -137,3 +137,82 @@ impl Scorer for ScoreTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use volta_core::{QualityPolicy, RatesAndYield, Regime};
+    use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
+    use volta_strategy::config::StrategyConfig;
+    use volta_strategy::{Adaptive, AdaptiveConfig, Strategy, UnderlyingView};
+
+    use super::*;
+    use crate::labels::CANDIDATE_FEATURES;
+
+    /// A view of one synthetic SPY chain and the IV-rank premium strategy's proposal on it.
+    fn view_and_proposal() -> (MarketView, Proposal) {
+        let market = SyntheticMarket::generate(&SyntheticConfig {
+            start: NaiveDate::from_ymd_opt(2023, 3, 1).unwrap(),
+            end: NaiveDate::from_ymd_opt(2023, 3, 3).unwrap(),
+            ..SyntheticConfig::default()
+        })
+        .unwrap();
+        let chain = market.chain(0).unwrap();
+        let rates = RatesAndYield::try_new(0.02, 0.015).unwrap();
+        let spy = UnderlyingView::gated(&chain, &QualityPolicy::default(), 0.7, rates).unwrap();
+        let view = MarketView::new(chain.as_of(), Some(Regime::Neutral), Some(19.0))
+            .unwrap()
+            .with_underlying(spy)
+            .unwrap();
+        let premium = StrategyConfig::defaults("iv_rank_premium")
+            .unwrap()
+            .build()
+            .unwrap();
+        let proposal = premium.propose(&view).unwrap().remove(0);
+        (view, proposal)
+    }
+
+    #[test]
+    fn the_model_sees_the_day_then_the_candidate() {
+        let (view, proposal) = view_and_proposal();
+        let day = view.as_of().date();
+        // A "model" that reads the first feature of the day: the row's layout is checked.
+        let model: Arc<RowModel> = Arc::new(|row: &[f64]| row[0]);
+        let scorer = ModelScorer::new("first", BTreeMap::from([(day, vec![0.75, 2.0])]), model);
+        let row = scorer.row(&view, &proposal).unwrap();
+        assert_eq!(row.len(), 2 + CANDIDATE_FEATURES.len());
+        assert_eq!(&row[2..], candidate_features(&view, &proposal).as_slice());
+        assert_eq!(scorer.score(&view, &proposal), 0.75);
+        // No features that day: NaN, which the adaptive strategy counts as 0.
+        let empty = ModelScorer::new("none", BTreeMap::new(), Arc::new(|_: &[f64]| 1.0));
+        assert!(empty.score(&view, &proposal).is_nan());
+    }
+
+    #[test]
+    fn a_threshold_turns_the_candidates_into_the_filtered_ones() {
+        let (view, proposal) = view_and_proposal();
+        let key = (view.as_of().date(), candidate_key(&proposal));
+        let config = AdaptiveConfig::everywhere("iv_rank_premium");
+        let members = || {
+            vec![
+                StrategyConfig::defaults("iv_rank_premium")
+                    .unwrap()
+                    .build()
+                    .unwrap(),
+            ]
+        };
+        for (p, kept) in [(0.8, 1), (0.3, 0)] {
+            let table = ScoreTable::new([(key.0, key.1.clone(), p)]);
+            let adaptive = Adaptive::try_new(&config, members())
+                .unwrap()
+                .with_scorer(Box::new(table.clone()), 0.5)
+                .unwrap();
+            assert_eq!(adaptive.propose(&view).unwrap().len(), kept, "p = {p}");
+            assert_eq!((table.asked(), table.misses()), (1, 0));
+        }
+        // A candidate the table does not hold scores 0 and is counted.
+        let table = ScoreTable::new([]);
+        assert_eq!(table.score(&view, &proposal), 0.0);
+        assert_eq!(table.misses(), 1);
+    }
+}

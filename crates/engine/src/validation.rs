@@ -281,22 +281,38 @@ pub fn build_dataset(
 fn usable(dataset: &Dataset, folds: Vec<Fold>, carved_sessions: usize) -> (Vec<Fold>, usize) {
     let total = folds.len();
     let keys = dataset.keys();
+    let labels = dataset.labels();
+    // Each window carved from the end of a training set (63 decision sessions) must hold
+    // both classes, twice over: LightGBM refuses an early-stopping window of one class, and
+    // the purge before a window can take a sample or two from the one before it.
+    let window = EvaluationConfig::default().validation_sessions.max(1);
+    let both = |rows: &[usize]| {
+        let positives = rows.iter().filter(|&&i| labels[i].profitable()).count();
+        positives >= 2 && rows.len() - positives >= 2
+    };
     let kept: Vec<Fold> = folds
         .into_iter()
         .filter(|f| {
-            let profitable = f
-                .train
-                .iter()
-                .filter(|&&i| dataset.labels()[i].profitable())
-                .count();
             let mut dates: Vec<NaiveDate> =
                 f.train.iter().map(|&i| keys[i].decision_date).collect();
             dates.dedup();
-            !f.test.is_empty()
-                && !f.scored.is_empty()
-                && profitable > 0
-                && profitable < f.train.len()
-                && dates.len() > carved_sessions
+            if f.test.is_empty() || f.scored.is_empty() || !both(&f.train) {
+                return false;
+            }
+            if dates.len() <= carved_sessions {
+                return false;
+            }
+            (0..carved_sessions.div_ceil(window)).all(|k| {
+                let last = dates[dates.len() - 1 - k * window];
+                let first = dates[dates.len().saturating_sub((k + 1) * window)];
+                let rows: Vec<usize> = f
+                    .train
+                    .iter()
+                    .copied()
+                    .filter(|&i| (first..=last).contains(&keys[i].decision_date))
+                    .collect();
+                both(&rows)
+            })
         })
         .collect();
     let skipped = total - kept.len();
