@@ -340,7 +340,7 @@ struct Running {
 /// What became of a candidate after a session.
 enum Outcome {
     Running,
-    Label(CandidateLabel),
+    Label(Box<CandidateLabel>),
     Unfilled,
     Rejected,
 }
@@ -363,7 +363,7 @@ impl Running {
         let pnl = p.cash.to_f64();
         let capital_at_risk = p.max_loss.to_f64();
         let return_on_risk = pnl / capital_at_risk;
-        Outcome::Label(CandidateLabel {
+        Outcome::Label(Box::new(CandidateLabel {
             decision_date: self.seen.at.date(),
             decided_at: self.seen.at,
             key: candidate_key(&self.seen.proposal),
@@ -384,7 +384,7 @@ impl Running {
             capital_at_risk,
             return_on_risk,
             profitable: pnl > 0.0,
-        })
+        }))
     }
 }
 
@@ -495,7 +495,7 @@ pub fn label_candidates(
             Companion::step(&mut r.engine, &session)?;
             match r.outcome(session.date) {
                 Outcome::Running => still.push(r),
-                Outcome::Label(label) => report.labels.push(label),
+                Outcome::Label(label) => report.labels.push(*label),
                 Outcome::Unfilled => report.unfilled += 1,
                 Outcome::Rejected => report.rejected += 1,
             }

@@ -18,9 +18,10 @@ use serde::Serialize;
 use volta_core::NyseCalendar;
 use volta_features::decision::{DailySource, daily_matrix, decision_row};
 use volta_models::{
-    Dataset, EvaluationConfig, FeatureImportance, FeatureMatrix, Fold, GradientBoosting, Label,
-    LabelHorizon, Learner, LogisticRegression, Lstm, MeanImputed, Metrics, SampleKey,
-    WalkForwardReport, calibration_svg, evaluate_walk_forward, importance_svg, walk_forward,
+    Classifier, Dataset, EvaluationConfig, FeatureImportance, FeatureMatrix, Fold,
+    GradientBoosting, Label, LabelHorizon, Learner, LogisticRegression, Lstm, MeanImputed, Metrics,
+    SampleKey, WalkForwardReport, calibration_svg, evaluate_walk_forward, importance_svg,
+    walk_forward,
 };
 
 use crate::backtest::Backtest;
@@ -135,6 +136,9 @@ pub struct ModelReport {
     pub folds: Vec<FoldLine>,
     /// What the leakage guards found (empty: clean).
     pub leakage: Vec<String>,
+    /// Folds where the model could not be fitted for lack of data (one class in a window it
+    /// carves) and the training base rate scored the test window instead.
+    pub base_rate_folds: usize,
     /// Importance by gain and split count of a model fitted on the last fold's training
     /// window (LightGBM only).
     pub importance: Option<Vec<FeatureImportance>>,
@@ -213,6 +217,10 @@ pub struct ValidationReport {
     pub provenance: Vec<String>,
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "callers pass temporaries (numbers, literals): by value keeps them short"
+)]
 fn invalid(field: &'static str, value: impl ToString, requirement: &'static str) -> EngineError {
     EngineError::Config {
         field,
@@ -238,13 +246,12 @@ pub fn build_dataset(
     let (mut values, mut keys, mut targets) = (Vec::new(), Vec::new(), Vec::new());
     let mut dropped = 0;
     for label in labels {
-        let row = match rows.get(&label.decision_date) {
-            Some(row) => row.clone(),
-            None => {
-                let row = decision_row(daily, label.decision_date)?;
-                rows.insert(label.decision_date, row.clone());
-                row
-            }
+        let row = if let Some(row) = rows.get(&label.decision_date) {
+            row.clone()
+        } else {
+            let row = decision_row(daily, label.decision_date)?;
+            rows.insert(label.decision_date, row.clone());
+            row
         };
         let Some(row) = row else {
             dropped += 1;
@@ -319,27 +326,85 @@ fn usable(dataset: &Dataset, folds: Vec<Fold>, carved_sessions: usize) -> (Vec<F
     (kept, skipped)
 }
 
+/// A learner that falls back to the training set's base rate on a fold it cannot fit for
+/// lack of data (LightGBM refuses an early-stopping window of one class, which the purge can
+/// leave in a sparse stretch); the fallbacks are counted and reported.
+struct OrBaseRate<L> {
+    inner: L,
+    fallbacks: std::cell::Cell<usize>,
+}
+
+/// The fitted model, or the base rate.
+enum Fitted<M> {
+    Model(M),
+    BaseRate(f64),
+}
+
+impl<M: Classifier> Classifier for Fitted<M> {
+    fn predict_proba(&self, matrix: &FeatureMatrix) -> volta_models::Result<Vec<f64>> {
+        match self {
+            Self::Model(m) => m.predict_proba(matrix),
+            Self::BaseRate(p) => Ok(vec![*p; matrix.n_rows()]),
+        }
+    }
+
+    fn predict_samples(&self, dataset: &Dataset, rows: &[usize]) -> volta_models::Result<Vec<f64>> {
+        match self {
+            Self::Model(m) => m.predict_samples(dataset, rows),
+            Self::BaseRate(p) => Ok(vec![*p; rows.len()]),
+        }
+    }
+}
+
+impl<L: Learner> Learner for OrBaseRate<L> {
+    type Model = Fitted<L::Model>;
+
+    fn fit(&self, train: &Dataset) -> volta_models::Result<Self::Model> {
+        match self.inner.fit(train) {
+            Ok(m) => Ok(Fitted::Model(m)),
+            Err(volta_models::ModelError::NotEnoughData { .. }) if !train.is_empty() => {
+                self.fallbacks.set(self.fallbacks.get() + 1);
+                let positives = train.labels().iter().filter(|l| l.profitable()).count();
+                Ok(Fitted::BaseRate(positives as f64 / train.len() as f64))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn or_base_rate<L>(inner: L) -> OrBaseRate<L> {
+    OrBaseRate {
+        inner,
+        fallbacks: std::cell::Cell::new(0),
+    }
+}
+
 fn evaluate(
     kind: ModelKind,
     dataset: &Dataset,
     folds: &[Fold],
     config: &EvaluationConfig,
-) -> Result<WalkForwardReport> {
+) -> Result<(WalkForwardReport, usize)> {
     Ok(match kind {
-        ModelKind::Logistic => evaluate_walk_forward(
-            &MeanImputed {
+        ModelKind::Logistic => {
+            let learner = or_base_rate(MeanImputed {
                 inner: LogisticRegression::default(),
-            },
-            dataset,
-            folds,
-            config,
-        )?,
+            });
+            let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
+            (r, learner.fallbacks.get())
+        }
         ModelKind::Gbm => {
-            evaluate_walk_forward(&GradientBoosting::default(), dataset, folds, config)?
+            let learner = or_base_rate(GradientBoosting::default());
+            let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
+            (r, learner.fallbacks.get())
         }
         // The LSTM standardises and fills `NaN` with the training mean itself, and reads each
         // sample's history through `predict_samples`, which an imputing wrapper would bypass.
-        ModelKind::Lstm => evaluate_walk_forward(&Lstm::default(), dataset, folds, config)?,
+        ModelKind::Lstm => {
+            let learner = or_base_rate(Lstm::default());
+            let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
+            (r, learner.fallbacks.get())
+        }
     })
 }
 
@@ -348,6 +413,11 @@ fn evaluate(
 /// # Errors
 /// [`EngineError::Config`] for a threshold outside 0..=1 or no model; the labels', the
 /// features', the models' and the backtests' errors.
+#[expect(
+    clippy::too_many_lines,
+    reason = "the validation's stages in order, each a few lines; split, they would only pass \
+              the same state around"
+)]
 pub fn validate(
     config: &ValidationConfig,
     progress: &mut dyn FnMut(Stage),
@@ -399,11 +469,15 @@ pub fn validate(
             name: kind.name().to_owned(),
             folds: folds.len(),
         });
-        let report = evaluate(kind, &dataset, &folds, &evaluation)?;
+        let (report, fallbacks) = evaluate(kind, &dataset, &folds, &evaluation)?;
         let importance = if kind == ModelKind::Gbm {
             let last = folds.last().map(|f| dataset.subset(&f.train));
             match last {
-                Some(train) => Some(GradientBoosting::default().fit(&train)?.importance()?),
+                Some(train) => match GradientBoosting::default().fit(&train) {
+                    Ok(model) => Some(model.importance()?),
+                    Err(volta_models::ModelError::NotEnoughData { .. }) => None,
+                    Err(e) => return Err(e.into()),
+                },
                 None => None,
             }
         } else {
@@ -416,7 +490,9 @@ pub fn validate(
                 (key.decision_date, key.candidate.clone(), p.probability)
             })),
         ));
-        models.push(model_report(kind, &report, &folds, importance));
+        let mut line = model_report(kind, &report, &folds, importance);
+        line.base_rate_folds = fallbacks;
+        models.push(line);
     }
     let scored: Vec<NaiveDate> = folds
         .iter()
@@ -512,6 +588,7 @@ fn model_report(
             })
             .collect(),
         leakage: report.leakage.iter().map(|l| format!("{l:?}")).collect(),
+        base_rate_folds: 0,
         importance,
     }
 }
@@ -631,6 +708,10 @@ pub fn write_report(dir: &Path, report: &ValidationReport) -> Result<ReportFiles
     Ok(ReportFiles { json, html })
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "one HTML page written top to bottom: its sections in reading order"
+)]
 fn render_html(r: &ValidationReport) -> Result<String> {
     use std::fmt::Write as _;
     let mut h = String::new();
@@ -685,13 +766,14 @@ fn render_html(r: &ValidationReport) -> Result<String> {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{:.4}</td><td>{:.4}</td>\
-             <td>{}</td></tr>",
+             <td>{}</td><td>{}</td></tr>",
             m.model.name(),
             o.samples,
             opt(o.auc),
             o.log_loss,
             o.brier,
             o.expected_calibration_error,
+            m.base_rate_folds,
             if m.leakage.is_empty() {
                 "clean".to_owned()
             } else {

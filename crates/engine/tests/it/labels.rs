@@ -12,8 +12,7 @@ use volta_core::{DailyBar, Money, Price};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket};
 use volta_engine::labels::CANDIDATE_FEATURES;
 use volta_engine::{
-    BacktestConfig, CandidateLabel, EngineConfig, FillModelKind, LabelReport, LabelSetup, Signals,
-    label_candidates,
+    BacktestConfig, EngineConfig, FillModelKind, LabelReport, LabelSetup, Signals, label_candidates,
 };
 use volta_features::RegimeConfig;
 
