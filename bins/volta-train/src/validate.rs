@@ -168,6 +168,10 @@ pub(crate) struct ValidateArgs {
     /// Embargo after each test window, sessions.
     #[arg(long, default_value_t = 5)]
     embargo: usize,
+    /// How each fold's probabilities are calibrated on the last 63 sessions of its training
+    /// window: isotonic (pool-adjacent-violators: cannot fail to converge), platt, or none.
+    #[arg(long, default_value = "isotonic")]
+    calibration: String,
     /// Where the report goes (validation.json, validation.html, the backtests' journal).
     #[arg(long, default_value = "reports/validate")]
     out: PathBuf,
@@ -205,7 +209,12 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         walk_forward: volta_models_config(args),
         models,
         threshold: args.threshold,
-        calibration: Some(volta_engine::validation::CalibrationMethod::Platt),
+        calibration: match args.calibration.as_str() {
+            "isotonic" => Some(volta_engine::validation::CalibrationMethod::Isotonic),
+            "platt" => Some(volta_engine::validation::CalibrationMethod::Platt),
+            "none" => None,
+            other => bail!("unknown calibration {other}: isotonic, platt or none"),
+        },
     };
     let progress = bar("{spinner} {msg} [{bar:40}] {pos}/{len} ({elapsed})")?;
     let report = validate(&config, &mut |stage| match stage {

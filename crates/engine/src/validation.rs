@@ -6,8 +6,8 @@
 //! ([`write_report`]).
 //!
 //! Nothing is tuned on a test window: each model's settings are its defaults, the threshold
-//! is fixed before the run (0.5 by default: after Platt calibration, "more likely profitable
-//! than not"), and each session of the backtest is scored by the fold model trained before
+//! is fixed before the run (0.5 by default: after calibration, "more likely profitable than
+//! not"), and each session of the backtest is scored by the fold model trained before
 //! it (the fold's *scored window*, the sessions until the next retrain).
 
 use std::collections::BTreeMap;
