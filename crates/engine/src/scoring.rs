@@ -181,7 +181,9 @@ mod tests {
         let scorer = ModelScorer::new("first", BTreeMap::from([(day, vec![0.75, 2.0])]), model);
         let row = scorer.row(&view, &proposal).unwrap();
         assert_eq!(row.len(), 2 + CANDIDATE_FEATURES.len());
-        assert_eq!(&row[2..], candidate_features(&view, &proposal).as_slice());
+        // Bit for bit (a feature that does not apply is NaN, which equals nothing).
+        let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&row[2..]), bits(&candidate_features(&view, &proposal)));
         assert_eq!(scorer.score(&view, &proposal), 0.75);
         // No features that day: NaN, which the adaptive strategy counts as 0.
         let empty = ModelScorer::new("none", BTreeMap::new(), Arc::new(|_: &[f64]| 1.0));
