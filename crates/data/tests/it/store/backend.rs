@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use rusqlite::Connection;
-use volta_data::store::{JournalStore, MarketStore, SqliteStore};
+use volta_data::store::{JournalStore, MarketStore, ModelRegistry, SqliteStore};
 
 /// A store under test and the means to look at its database directly.
-pub(crate) trait Backend: MarketStore + JournalStore + Sized {
+pub(crate) trait Backend: MarketStore + JournalStore + ModelRegistry + Sized {
     /// What keeps the store's database alive (a temporary folder, a cluster).
     type Home;
 
@@ -47,12 +47,13 @@ pub(crate) trait Backend: MarketStore + JournalStore + Sized {
 }
 
 /// The tables of the schema (both stores).
-pub(crate) const TABLES: [&str; 12] = [
+pub(crate) const TABLES: [&str; 13] = [
     "bars",
     "chain_snapshots",
     "equity_curve",
     "fills",
     "index_values",
+    "models",
     "option_quotes",
     "orders",
     "positions",

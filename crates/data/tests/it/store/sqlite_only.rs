@@ -26,11 +26,12 @@ fn migration_3_packs_the_chains_already_stored() {
         .unwrap()
         .execute_batch(
             "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
-             DELETE FROM schema_migrations WHERE version = 3;",
+             DROP TABLE models;
+             DELETE FROM schema_migrations WHERE version >= 3;",
         )
         .unwrap();
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let unpacked: i64 = Connection::open(&path)
         .unwrap()
         .query_row(
@@ -73,7 +74,8 @@ fn migrations_are_applied_on_open_and_not_again_on_reopen() {
         [
             (1, "init".to_owned()),
             (2, "index_rates".to_owned()),
-            (3, "packed_chains".to_owned())
+            (3, "packed_chains".to_owned()),
+            (4, "model_registry".to_owned())
         ]
     );
     let mode: String = conn
