@@ -2,6 +2,7 @@
 //! feature matrix of an underlying and writes it as Parquet.
 
 mod features;
+mod registry;
 
 use std::process::ExitCode;
 
@@ -22,12 +23,18 @@ struct Cli {
 enum Command {
     /// Build the daily feature matrix of one underlying and write it as Parquet.
     Features(features::Args),
+    /// List the models in the registry (the promoted one marked `*`).
+    List(registry::ListArgs),
+    /// Promote a registered model: the one the adaptive strategy loads, in backtests and live.
+    Promote(registry::PromoteArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Features(args) => features::run(&args),
+        Command::List(args) => registry::list(&args),
+        Command::Promote(args) => registry::promote(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
