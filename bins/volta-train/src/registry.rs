@@ -1,6 +1,7 @@
 //! `volta-train list` and `volta-train promote`: the model registry in the store (table
 //! `models`, `volta_data::store::ModelRegistry`), read and changed from the command line.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -60,8 +61,9 @@ pub(crate) fn table(models: &[ModelRecord]) -> String {
         "id", "kind", "trained on", "created", "auc", "log loss"
     );
     for m in models {
-        out.push_str(&format!(
-            "{} {:<28} {:<9} {:<23} {:<16} {:>6} {:>8}\n",
+        let _ = writeln!(
+            out,
+            "{} {:<28} {:<9} {:<23} {:<16} {:>6} {:>8}",
             if m.promoted { "*" } else { " " },
             m.id,
             m.kind,
@@ -69,7 +71,7 @@ pub(crate) fn table(models: &[ModelRecord]) -> String {
             m.created_at.format("%Y-%m-%d %H:%M"),
             metric(m, "auc"),
             metric(m, "log_loss"),
-        ));
+        );
     }
     out
 }
