@@ -44,6 +44,13 @@ pub(crate) trait Backend: MarketStore + JournalStore + ModelRegistry + Sized {
 
     /// How many snapshots have no packed quotes.
     fn unpacked_snapshots(home: &Self::Home) -> i64;
+
+    /// Runs `sql` on the database behind the store's back (the schema as an older build left
+    /// it, say).
+    fn execute_batch(home: &Self::Home, sql: &str);
+
+    /// The store opened again on the same database (migrations run again).
+    fn reopen(home: &Self::Home) -> Self;
 }
 
 /// The tables of the schema (both stores).
@@ -136,6 +143,17 @@ impl Backend for SqliteStore {
             .unwrap()
             .execute("UPDATE chain_snapshots SET packed_quotes = ?1", [value])
             .unwrap();
+    }
+
+    fn execute_batch(home: &Self::Home, sql: &str) {
+        Connection::open(home.path().join("volta.db"))
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
+    fn reopen(home: &Self::Home) -> Self {
+        SqliteStore::open(home.path().join("volta.db")).unwrap()
     }
 
     fn unpacked_snapshots(home: &Self::Home) -> i64 {
@@ -265,6 +283,14 @@ mod pg {
             client(&home.url)
                 .execute("UPDATE chain_snapshots SET packed_quotes = $1", &[&value])
                 .unwrap();
+        }
+
+        fn execute_batch(home: &Self::Home, sql: &str) {
+            client(&home.url).batch_execute(sql).unwrap();
+        }
+
+        fn reopen(home: &Self::Home) -> Self {
+            PgStore::connect(&home.url).unwrap()
         }
 
         fn unpacked_snapshots(home: &Self::Home) -> i64 {

@@ -58,6 +58,7 @@ suite!(
     batches_are_all_or_nothing,
     packed_chains_say_what_their_rows_say,
     the_model_registry_keeps_records_and_promotes_one,
+    migration_3_packs_the_chains_already_stored,
 );
 
 pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -473,6 +474,41 @@ fn packed_chains_say_what_their_rows_say<B: Backend>() {
     assert!(
         err.to_string().contains("SPXW 2019-04-25 16:00:00"),
         "{err}"
+    );
+}
+
+/// A database from before migration 0003 (chains as rows only) gets every snapshot's quotes
+/// packed when a newer build opens it, and its chains read the same.
+fn migration_3_packs_the_chains_already_stored<B: Backend>() {
+    let Some((home, mut store)) = B::fresh() else {
+        return;
+    };
+    let chains = [
+        synthetic_chain("SPXW", at(2019, 4, 25, 16, 0), 400, 1),
+        synthetic_chain("SPXW", at(2019, 4, 26, 16, 0), 0, 2),
+    ];
+    store.upsert_chains(&chains).unwrap();
+    drop(store);
+    // Back to schema 2, as an older build left it.
+    B::execute_batch(
+        &home,
+        "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
+         DROP TABLE models;
+         DELETE FROM schema_migrations WHERE version >= 3;",
+    );
+    let store = B::reopen(&home);
+    assert_eq!(B::unpacked_snapshots(&home), 0);
+    for chain in &chains {
+        let back = store
+            .chain_at(&sym("SPXW"), chain.as_of())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&back, chain);
+    }
+    assert_eq!(
+        store.models().unwrap(),
+        vec![],
+        "the registry is back, empty"
     );
 }
 

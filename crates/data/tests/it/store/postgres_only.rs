@@ -65,46 +65,6 @@ fn migrations_run_once_even_when_many_connect_at_once() {
     assert_eq!(pg_dump(&url), before);
 }
 
-/// A database from before migration 0003 gets every snapshot's quotes packed when a newer
-/// build connects, and its chains read the same.
-#[test]
-fn migration_3_packs_the_chains_already_stored() {
-    let Some(cluster) = shared() else { return };
-    let url = cluster.fresh_database();
-    let chains = [
-        synthetic_chain("SPXW", at(2019, 4, 25, 16, 0), 400, 1),
-        synthetic_chain("SPXW", at(2019, 4, 26, 16, 0), 0, 2),
-    ];
-    PgStore::connect(&url)
-        .unwrap()
-        .upsert_chains(&chains)
-        .unwrap();
-    admin(&url)
-        .batch_execute(
-            "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
-             DROP TABLE models;
-             DELETE FROM schema_migrations WHERE version >= 3;",
-        )
-        .unwrap();
-    let store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    let unpacked: i64 = admin(&url)
-        .query_one(
-            "SELECT count(*) FROM chain_snapshots WHERE packed_quotes IS NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(unpacked, 0);
-    for chain in &chains {
-        let back = store
-            .chain_at(&sym("SPXW"), chain.as_of())
-            .unwrap()
-            .unwrap();
-        assert_eq!(&back, chain);
-    }
-}
-
 #[test]
 fn refuses_a_newer_or_diverged_schema() {
     let Some(cluster) = shared() else { return };
