@@ -177,17 +177,20 @@ pub(crate) fn regime_json(m: &BTreeMap<String, Metrics>) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// What a stored metrics column must be, for [`DataError::StoreCorrupt`].
-pub(crate) const METRICS_EXPECTED: &str = "a JSON object of numbers";
-
-/// Parses a stored metrics column.
-pub(crate) fn parse_metrics(text: &str) -> Option<Metrics> {
-    serde_json::from_str(text).ok()
-}
-
-/// Parses a stored per-regime metrics column.
-pub(crate) fn parse_regime_metrics(text: &str) -> Option<BTreeMap<String, Metrics>> {
-    serde_json::from_str(text).ok()
+/// A stored JSON column of model `id` (`metrics`, `regime_metrics`) read back, or
+/// [`DataError::StoreCorrupt`] naming it.
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    id: &str,
+    column: &'static str,
+    text: &str,
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|_| DataError::StoreCorrupt {
+        table: "models",
+        column,
+        key: id.to_owned(),
+        value: text.to_owned(),
+        expected: "a JSON object of numbers",
+    })
 }
 
 /// Trained models and the promoted one.
@@ -326,8 +329,18 @@ mod tests {
         let mut m = Metrics::new();
         m.insert("auc".into(), 0.5712345678901234);
         m.insert("log_loss".into(), 0.69);
-        assert_eq!(parse_metrics(&metrics_json(&m)), Some(m));
-        assert_eq!(parse_metrics("[1, 2]"), None);
-        assert_eq!(parse_metrics(r#"{"auc": "high"}"#), None);
+        assert_eq!(
+            json_column::<Metrics>("m", "metrics", &metrics_json(&m)).unwrap(),
+            m
+        );
+        for bad in ["[1, 2]", r#"{"auc": "high"}"#] {
+            assert!(matches!(
+                json_column::<Metrics>("m", "metrics", bad),
+                Err(DataError::StoreCorrupt {
+                    column: "metrics",
+                    ..
+                })
+            ));
+        }
     }
 }

@@ -5,9 +5,7 @@ use postgres::Row;
 
 use super::codec::{Reader, fmt_date, ts_text};
 use super::{PgStore, pg_err};
-use crate::store::registry::{
-    METRICS_EXPECTED, metrics_json, parse_metrics, parse_regime_metrics, regime_json,
-};
+use crate::store::registry::{json_column, metrics_json, regime_json};
 use crate::store::{ModelRecord, ModelRegistry};
 use crate::{DataError, Result};
 
@@ -26,15 +24,6 @@ fn read_model(row: &Row) -> Result<ModelRecord> {
     let r = Reader::new("models", row, &"models");
     let id = r.req_text(0, "model_id")?.to_owned();
     let r = r.keyed(&id);
-    let corrupt = |column: &'static str, value: &str| DataError::StoreCorrupt {
-        table: "models",
-        column,
-        key: id.clone(),
-        value: value.to_owned(),
-        expected: METRICS_EXPECTED,
-    };
-    let metrics = r.req_text(7, "metrics")?;
-    let regime = r.req_text(8, "regime_metrics")?;
     Ok(ModelRecord {
         kind: r.req_text(1, "kind")?.to_owned(),
         path: r.req_text(2, "path")?.to_owned(),
@@ -42,9 +31,8 @@ fn read_model(row: &Row) -> Result<ModelRecord> {
         train_from: r.date(4, "train_from")?,
         train_to: r.date(5, "train_to")?,
         created_at: r.time(6, "created_at")?,
-        metrics: parse_metrics(metrics).ok_or_else(|| corrupt("metrics", metrics))?,
-        regime_metrics: parse_regime_metrics(regime)
-            .ok_or_else(|| corrupt("regime_metrics", regime))?,
+        metrics: json_column(&id, "metrics", r.req_text(7, "metrics")?)?,
+        regime_metrics: json_column(&id, "regime_metrics", r.req_text(8, "regime_metrics")?)?,
         promoted_at: r.opt_time(9, "promoted_at")?,
         promoted: r.flag(10, "promoted")?,
         id: id.clone(),

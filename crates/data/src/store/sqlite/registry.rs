@@ -5,9 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::codec::{Reader, fmt_date, fmt_datetime};
 use super::{SqliteStore, sql_err};
-use crate::store::registry::{
-    METRICS_EXPECTED, metrics_json, parse_metrics, parse_regime_metrics, regime_json,
-};
+use crate::store::registry::{json_column, metrics_json, regime_json};
 use crate::store::{ModelRecord, ModelRegistry};
 use crate::{DataError, Result};
 
@@ -19,16 +17,6 @@ fn read_model(row: &Row<'_>) -> Result<ModelRecord> {
     let r = Reader::new("models", row, &"models");
     let id = r.req_text(0, "model_id")?.to_owned();
     let r = r.keyed(&id);
-    let json = |i, column| -> Result<&str> { r.req_text(i, column) };
-    let corrupt = |column: &'static str, value: &str| DataError::StoreCorrupt {
-        table: "models",
-        column,
-        key: id.clone(),
-        value: value.to_owned(),
-        expected: METRICS_EXPECTED,
-    };
-    let metrics = json(7, "metrics")?;
-    let regime = json(8, "regime_metrics")?;
     Ok(ModelRecord {
         kind: r.req_text(1, "kind")?.to_owned(),
         path: r.req_text(2, "path")?.to_owned(),
@@ -36,9 +24,8 @@ fn read_model(row: &Row<'_>) -> Result<ModelRecord> {
         train_from: r.req(4, "train_from")?,
         train_to: r.req(5, "train_to")?,
         created_at: r.req(6, "created_at")?,
-        metrics: parse_metrics(metrics).ok_or_else(|| corrupt("metrics", metrics))?,
-        regime_metrics: parse_regime_metrics(regime)
-            .ok_or_else(|| corrupt("regime_metrics", regime))?,
+        metrics: json_column(&id, "metrics", r.req_text(7, "metrics")?)?,
+        regime_metrics: json_column(&id, "regime_metrics", r.req_text(8, "regime_metrics")?)?,
         promoted_at: r.opt(9, "promoted_at")?,
         promoted: r.int(10, "promoted")? == 1,
         id: id.clone(),
