@@ -51,5 +51,9 @@ python3 -c "import numpy, pytest, py_vollib" >/dev/null 2>&1 || "${pip_quiet[@]}
 # sweep was written, and the version whose token authentication (RAY_AUTH_MODE=token) the
 # driver sets up.
 python3 -c "import ray, sys; sys.exit(ray.__version__ != '2.60.0')" >/dev/null 2>&1 || "${pip_quiet[@]}" "ray==2.60.0"
+# MLflow's tracking server for the MLflow client's test (issue 15 §5). Pinned: 2.22.5; its
+# SQLite backend fails to import with SQLAlchemy 2.1 (FallbackAsyncAdaptedQueuePool), which pip
+# would otherwise choose.
+python3 -c "import mlflow, sqlalchemy, sys; sys.exit(mlflow.__version__ != '2.22.5' or not sqlalchemy.__version__.startswith('2.0.'))" >/dev/null 2>&1 || "${pip_quiet[@]}" "mlflow==2.22.5" "sqlalchemy>=2.0,<2.1"
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1), ray $(python3 -c 'import ray; print(ray.__version__)' 2>/dev/null)"
+echo "setup: clang $(clang --version | head -1 | awk '{print $NF}'), cmake $(cmake --version | head -1 | awk '{print $3}'), just $(just --version | awk '{print $2}'), $(chromium --version 2>/dev/null | head -1), promtool $(promtool --version 2>&1 | head -1 | awk '{print $3}'), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1), ray $(python3 -c 'import ray; print(ray.__version__)' 2>/dev/null), mlflow $(python3 -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null)"

@@ -334,7 +334,7 @@ fn postgres_store_init_synth_validate_and_copy_both_ways() {
     let (ok, o, e) = run(&url, &["init"]);
     assert!(ok, "{e}");
     assert!(
-        o.contains(&format!("store {url} ready: schema version 3")),
+        o.contains(&format!("store {url} ready: schema version 4")),
         "{o}"
     );
     let synth = [

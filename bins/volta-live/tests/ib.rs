@@ -41,9 +41,16 @@ fn ib_run(tws: &FakeTws, args: &[&str], consent: bool) -> (Output, String, Strin
 /// A store holding a synthetic SPY and its volatility index up to the last session before
 /// today (in any US time zone), as `volta-data fetch` would leave it.
 fn history(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("volta.db");
     let today = (chrono::Utc::now() - chrono::TimeDelta::hours(4)).date_naive();
-    let last = volta_core::NyseCalendar.previous_session(today).unwrap();
+    history_until(
+        dir,
+        volta_core::NyseCalendar.previous_session(today).unwrap(),
+    )
+}
+
+/// As [`history`], up to session `last`.
+fn history_until(dir: &std::path::Path, last: chrono::NaiveDate) -> std::path::PathBuf {
+    let path = dir.join("volta.db");
     let market = SyntheticMarket::generate(&SyntheticConfig {
         start: last - chrono::Days::new(600),
         end: last,
@@ -60,7 +67,19 @@ fn history(dir: &std::path::Path) -> std::path::PathBuf {
 fn ib_paper_reconciles_checks_and_waits_for_the_decision_then_stops_cleanly_on_sigint() {
     let tws = FakeTws::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = history(dir.path());
+    // The first session a few days ahead, so that the trader waits for its open whatever the
+    // time of day: started during a session it would ask this fake TWS (which quotes nothing
+    // here) for the open at once, racing the SIGINT below. The history reaches the session
+    // before it, as a trader's would by then.
+    let today = (chrono::Utc::now() - chrono::TimeDelta::hours(4)).date_naive();
+    let start = today + chrono::Days::new(3);
+    let first = volta_core::NyseCalendar
+        .sessions_between(start, start + chrono::Days::new(10))
+        .unwrap()[0];
+    let store = history_until(
+        dir.path(),
+        volta_core::NyseCalendar.previous_session(first).unwrap(),
+    );
     let config = dir.path().join("live.toml");
     std::fs::write(&config, "vix_index = \"SYNVIX\"\n").unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_volta-live"))
@@ -68,6 +87,13 @@ fn ib_paper_reconciles_checks_and_waits_for_the_decision_then_stops_cleanly_on_s
         .env_remove("VOLTA_DASHBOARD_TOKEN")
         .args(["--mode", "ib-paper", "--dashboard", "127.0.0.1:0"])
         .args(["--ib-port", &tws.port().to_string()])
+        // The first session a few days ahead, so that the trader waits for its open whatever
+        // the time of day: started during a session it would ask this fake TWS (which quotes
+        // nothing here) for the open at once, racing the SIGINT below.
+        .args([
+            "--start",
+            &(chrono::Utc::now().date_naive() + chrono::Days::new(3)).to_string(),
+        ])
         .arg("--store")
         .arg(&store)
         .arg("--config")

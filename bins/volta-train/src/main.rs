@@ -1,9 +1,11 @@
 //! `volta-train`: Volta's trainer. `features` builds the daily feature matrix of an
 //! underlying and writes it as Parquet; `labels` labels every candidate trade by simulating it
 //! forward in the engine; `validate` runs the purged walk-forward of the models and the
-//! out-of-sample backtest of the model-filtered adaptive strategy, and writes the report.
+//! out-of-sample backtest of the model-filtered adaptive strategy, and writes the report;
+//! `list` and `promote` manage the model registry.
 
 mod features;
+mod registry;
 mod validate;
 
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ enum Command {
     /// Purged walk-forward validation of the models over the real history, and the
     /// out-of-sample backtest of the model-filtered adaptive strategy: HTML + JSON report.
     Validate(validate::ValidateArgs),
+    /// List the models in the registry (the promoted one marked `*`).
+    List(registry::ListArgs),
+    /// Promote a registered model: the one the adaptive strategy loads, in backtests and live.
+    Promote(registry::PromoteArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +45,8 @@ fn main() -> ExitCode {
         Command::Features(args) => features::run(&args),
         Command::Labels(args) => validate::labels(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::List(args) => registry::list(&args),
+        Command::Promote(args) => registry::promote(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

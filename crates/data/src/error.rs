@@ -318,6 +318,19 @@ pub enum DataError {
         /// Whether the checksums differ too.
         checksums_differ: bool,
     },
+    /// A model id already in the registry: a record is never overwritten (a retrained model
+    /// gets a new id).
+    #[error("the model registry already holds a model `{id}`")]
+    ModelExists {
+        /// The id.
+        id: String,
+    },
+    /// A model id the registry does not hold.
+    #[error("the model registry holds no model `{id}` (volta-train list shows the ids)")]
+    UnknownModel {
+        /// The id.
+        id: String,
+    },
     /// `backup_to` refuses to overwrite an existing file.
     #[error("backup target {path} already exists")]
     StoreBackupTargetExists {

@@ -5,48 +5,19 @@
 
 use std::hint::black_box;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use volta_models::{
-    Classifier, Combiner, Dataset, Ensemble, FeatureMatrix, GbmConfig, GradientBoosting, Label,
-    LabelHorizon, Learner, LogisticRegression, Lstm, LstmConfig, SampleKey,
+    Classifier, Combiner, Ensemble, GbmConfig, GradientBoosting, Learner, LogisticRegression, Lstm,
+    LstmConfig,
 };
 
-const FEATURES: usize = 220;
-
-/// `sessions` sessions, one candidate a day.
-fn data(sessions: usize, seed: u64) -> Dataset {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let start = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
-    let mut values = Vec::with_capacity(sessions * FEATURES);
-    let (mut keys, mut labels) = (Vec::new(), Vec::new());
-    for row in 0..sessions {
-        let x: Vec<f64> = (0..FEATURES).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let signal = x[0] + 0.5 * x[1] - 0.5 * x[2];
-        let decided = start + Days::new(row as u64);
-        keys.push(SampleKey {
-            decision_date: decided,
-            candidate: "SPY put-credit 30d".into(),
-        });
-        let horizon = LabelHorizon::try_new(decided, decided + Days::new(10)).unwrap();
-        labels.push(
-            Label::from_return_on_risk(horizon, signal + rng.random_range(-1.5..1.5)).unwrap(),
-        );
-        values.extend(x);
-    }
-    let names = (0..FEATURES).map(|j| format!("f{j:03}")).collect();
-    Dataset::try_new(
-        FeatureMatrix::try_new(names, "bench", values).unwrap(),
-        keys,
-        labels,
-    )
-    .unwrap()
-}
+#[path = "common/synthetic.rs"]
+mod synthetic;
 
 fn bench(c: &mut Criterion) {
-    let train = data(1500, 1);
+    let start = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
+    let train = synthetic::data(1500, 1, 1, start, 10);
     let gbm = GradientBoosting {
         config: GbmConfig {
             num_iterations: 200,
@@ -72,7 +43,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
 
     // The decision and its 19 previous sessions.
-    let recent = data(20, 2);
+    let recent = synthetic::data(20, 1, 2, start, 10);
     let decision = recent.matrix().select_rows(&[19]);
     let mut group = c.benchmark_group("score_one_decision");
     group.bench_function("logistic", |b| {

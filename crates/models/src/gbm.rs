@@ -359,17 +359,7 @@ impl GbmModel {
             reason: "LightGBM takes UTF-8 paths only".into(),
         })?;
         self.booster.save_file(text).map_err(lightgbm("save"))?;
-        let sidecar = Self::sidecar_path(path);
-        let json = serde_json::to_string_pretty(&self.metadata).map_err(|source| {
-            ModelError::BadModelFile {
-                path: sidecar.clone(),
-                reason: source.to_string(),
-            }
-        })?;
-        std::fs::write(&sidecar, json).map_err(|source| ModelError::Io {
-            path: sidecar,
-            source,
-        })
+        crate::sidecar::write(path, &self.metadata)
     }
 
     /// Reads a model written by [`Self::save`], checking that the model file and its sidecar
@@ -380,22 +370,16 @@ impl GbmModel {
     /// sidecar of another layout version or one that does not match the model file,
     /// [`ModelError::LightGbm`] when LightGBM cannot read the model.
     pub fn load(path: &Path) -> Result<Self> {
+        let metadata: GbmMetadata = crate::sidecar::read(
+            path,
+            |m: &GbmMetadata| m.metadata_version,
+            GBM_METADATA_VERSION,
+        )?;
         let sidecar = Self::sidecar_path(path);
         let bad = |reason: String| ModelError::BadModelFile {
             path: sidecar.clone(),
             reason,
         };
-        let json = std::fs::read_to_string(&sidecar).map_err(|source| ModelError::Io {
-            path: sidecar.clone(),
-            source,
-        })?;
-        let metadata: GbmMetadata = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
-        if metadata.metadata_version != GBM_METADATA_VERSION {
-            return Err(bad(format!(
-                "metadata version {}, this build reads {GBM_METADATA_VERSION}",
-                metadata.metadata_version
-            )));
-        }
         // LightGBM's loader reports a missing file as a parse error; say what it is.
         if !path.is_file() {
             return Err(ModelError::Io {

@@ -89,6 +89,7 @@ mod metrics;
 mod plot;
 mod search;
 pub mod sequence;
+mod sidecar;
 pub mod splits;
 
 pub use calibration::{CalibrationMethod, Calibrator, IsotonicCalibration, PlattScaling};

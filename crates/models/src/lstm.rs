@@ -591,17 +591,7 @@ impl LstmModel {
     /// sidecar.
     pub fn save(&self, path: &Path) -> Result<()> {
         self.network.varmap.save(path).map_err(candle("save"))?;
-        let sidecar = GbmModel::sidecar_path(path);
-        let json = serde_json::to_string_pretty(&self.metadata).map_err(|source| {
-            ModelError::BadModelFile {
-                path: sidecar.clone(),
-                reason: source.to_string(),
-            }
-        })?;
-        std::fs::write(&sidecar, json).map_err(|source| ModelError::Io {
-            path: sidecar,
-            source,
-        })
+        crate::sidecar::write(path, &self.metadata)
     }
 
     /// Reads a model written by [`Self::save`]: the sidecar says the shape of the network,
@@ -612,22 +602,16 @@ impl LstmModel {
     /// another layout version or one that does not match the weights, [`ModelError::Candle`]
     /// when candle cannot read them.
     pub fn load(path: &Path) -> Result<Self> {
+        let metadata: LstmMetadata = crate::sidecar::read(
+            path,
+            |m: &LstmMetadata| m.metadata_version,
+            LSTM_METADATA_VERSION,
+        )?;
         let sidecar = GbmModel::sidecar_path(path);
         let bad = |reason: String| ModelError::BadModelFile {
             path: sidecar.clone(),
             reason,
         };
-        let json = std::fs::read_to_string(&sidecar).map_err(|source| ModelError::Io {
-            path: sidecar.clone(),
-            source,
-        })?;
-        let metadata: LstmMetadata = serde_json::from_str(&json).map_err(|e| bad(e.to_string()))?;
-        if metadata.metadata_version != LSTM_METADATA_VERSION {
-            return Err(bad(format!(
-                "metadata version {}, this build reads {LSTM_METADATA_VERSION}",
-                metadata.metadata_version
-            )));
-        }
         let width = metadata.feature_names.len();
         if metadata.feature_means.len() != width || metadata.feature_scales.len() != width {
             return Err(bad(format!(

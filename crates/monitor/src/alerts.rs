@@ -292,7 +292,8 @@ impl Channel for Webhook {
     }
 }
 
-fn error_kind(e: &ureq::Error) -> &'static str {
+/// What kind of failure `e` was, without its text (which can name a secret URL).
+pub(crate) fn error_kind(e: &ureq::Error) -> &'static str {
     match e {
         ureq::Error::Io(_) => "connection",
         ureq::Error::Timeout(_) => "timeout",

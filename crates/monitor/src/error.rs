@@ -56,6 +56,15 @@ pub enum MonitorError {
         /// The parser's message.
         message: String,
     },
+    /// The MLflow tracking server refused a request or could not be reached (the message
+    /// never holds credentials).
+    #[error("MLflow ({operation}): {message}")]
+    Mlflow {
+        /// What was being done.
+        operation: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// The Prometheus recorder refused its settings.
     #[error("metrics: {0}")]
     Metrics(String),

@@ -63,6 +63,7 @@ pub mod alerts;
 mod error;
 pub mod live;
 pub mod metrics;
+pub mod mlflow;
 mod server;
 pub mod state;
 

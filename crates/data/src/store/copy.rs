@@ -32,12 +32,12 @@ use std::fmt::{self, Debug};
 
 use volta_core::ChainSnapshot;
 
-use super::{DataKind, JournalStore, MarketStore};
+use super::{DataKind, JournalStore, MarketStore, ModelRegistry};
 use crate::import::RateSeries;
 use crate::{DataError, Result};
 
 /// The kinds of rows a [`Digest`] counts, in its order.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     "bars",
     "chain_snapshots",
     "option_quotes",
@@ -49,6 +49,7 @@ pub const KINDS: [&str; 11] = [
     "fills",
     "positions",
     "equity_curve",
+    "models",
 ];
 
 /// Quotes written per transaction when copying chains (several snapshots per call).
@@ -161,7 +162,7 @@ fn series(name: &str) -> Result<RateSeries> {
 
 /// Reads the whole store in a fixed order (bars, index values and rates by coverage; chains by
 /// symbol and time; runs by start), adds each piece to `summer` and hands it to `sink`.
-fn walk<S: MarketStore + JournalStore + ?Sized>(
+fn walk<S: MarketStore + JournalStore + ModelRegistry + ?Sized>(
     store: &S,
     summer: &mut Summer,
     mut sink: Option<&mut dyn FnMut(Piece) -> Result<()>>,
@@ -219,6 +220,10 @@ fn walk<S: MarketStore + JournalStore + ?Sized>(
             summer,
         )?;
     }
+    let models = store.models()?;
+    if !models.is_empty() {
+        emit(Piece::Models(models), summer)?;
+    }
     Ok(())
 }
 
@@ -239,6 +244,8 @@ enum Piece {
     Rates(RateSeries, Vec<crate::import::RateObservation>),
     Chains(Vec<ChainSnapshot>),
     Run(Box<RunPiece>),
+    /// The model registry, the promoted model last.
+    Models(Vec<super::ModelRecord>),
 }
 
 impl Piece {
@@ -267,10 +274,14 @@ impl Piece {
                 r.positions.iter().for_each(|x| s.add("positions", x));
                 r.equity.iter().for_each(|x| s.add("equity_curve", x));
             }
+            Self::Models(models) => models.iter().for_each(|m| s.add("models", m)),
         }
     }
 
-    fn write<T: MarketStore + JournalStore + ?Sized>(self, to: &mut T) -> Result<u64> {
+    fn write<T: MarketStore + JournalStore + ModelRegistry + ?Sized>(
+        self,
+        to: &mut T,
+    ) -> Result<u64> {
         Ok(match self {
             Self::Bars(symbol, bars) => to.upsert_daily_bars(&symbol, &bars)?,
             Self::Index(symbol, values) => to.upsert_index_values(&symbol, &values)?,
@@ -284,6 +295,23 @@ impl Piece {
                     + to.upsert_positions(&r.positions)?
                     + to.upsert_equity(&r.equity)?
             }
+            Self::Models(models) => {
+                for m in &models {
+                    to.register_model(m)?;
+                }
+                // A model that was promoted and later demoted keeps its `promoted_at`: the
+                // copy promotes each such model in order of that time, the promoted one
+                // last, so every time and the one promoted model arrive as they were.
+                let mut history: Vec<&super::ModelRecord> =
+                    models.iter().filter(|m| m.promoted_at.is_some()).collect();
+                history.sort_by_key(|m| (m.promoted, m.promoted_at));
+                for m in history {
+                    if let Some(at) = m.promoted_at {
+                        to.promote_model(&m.id, at)?;
+                    }
+                }
+                models.len() as u64
+            }
         })
     }
 
@@ -296,6 +324,7 @@ impl Piece {
                 format!("chains {} {}", c.underlying(), c.as_of().date())
             }),
             Self::Run(r) => format!("run {}", r.run.run_id),
+            Self::Models(models) => format!("{} models", models.len()),
         }
     }
 }
@@ -304,7 +333,7 @@ impl Piece {
 ///
 /// # Errors
 /// The store's read errors.
-pub fn digest<S: MarketStore + JournalStore + ?Sized>(store: &S) -> Result<Digest> {
+pub fn digest<S: MarketStore + JournalStore + ModelRegistry + ?Sized>(store: &S) -> Result<Digest> {
     let mut summer = Summer::new();
     walk(store, &mut summer, None)?;
     Ok(summer.digest())
@@ -322,8 +351,8 @@ pub fn copy_store<F, T>(
     progress: &mut dyn FnMut(&str, u64),
 ) -> Result<CopyReport>
 where
-    F: MarketStore + JournalStore + ?Sized,
-    T: MarketStore + JournalStore + ?Sized,
+    F: MarketStore + JournalStore + ModelRegistry + ?Sized,
+    T: MarketStore + JournalStore + ModelRegistry + ?Sized,
 {
     let existing = digest(to)?;
     if !existing.is_empty() {

@@ -24,8 +24,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use volta_core::{ChainSnapshot, ContractKey, DailyBar, Underlying};
 
 use super::{
-    ContractObservation, Coverage, EquityPoint, FillRecord, JournalStore, MarketStore, OrderRecord,
-    PositionRecord, RunRecord, SignalRecord, SqliteStore,
+    ContractObservation, Coverage, EquityPoint, FillRecord, JournalStore, MarketStore,
+    ModelRegistry, OrderRecord, PositionRecord, RunRecord, SignalRecord, SqliteStore,
 };
 #[cfg(not(feature = "postgres"))]
 use crate::DataError;
@@ -148,7 +148,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// A whole store: market data and the journal behind one connection, whichever the database.
 /// What [`open`] returns.
-pub trait Store: MarketStore + JournalStore + Send + fmt::Debug {
+pub trait Store: MarketStore + JournalStore + ModelRegistry + Send + fmt::Debug {
     /// Where the store lives, for messages: the SQLite path or the redacted URL.
     fn location(&self) -> String;
 

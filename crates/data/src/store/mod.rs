@@ -45,6 +45,7 @@ mod location;
 mod packed;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod registry;
 mod sqlite;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -56,6 +57,7 @@ use crate::import::{IndexRecord, RateObservation, RateSeries};
 pub use location::{Store, StoreLocation, is_postgres_url, open, open_at, open_path, redact_url};
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
+pub use registry::{Metrics, ModelRecord, ModelRegistry};
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
 /// Market data at rest: underlying bars, index histories, rate series and option chain

@@ -66,12 +66,11 @@ pub(crate) fn pack<'a>(quotes: impl IntoIterator<Item = &'a OptionQuote>) -> Vec
     for q in &quotes {
         let pair = (q.key.root(), q.key.expiry());
         // Quotes come grouped by expiry, so the pair is nearly always the last one seen.
-        let i = match series.iter().rposition(|s| *s == pair) {
-            Some(i) => i,
-            None => {
-                series.push(pair);
-                series.len() - 1
-            }
+        let i = if let Some(i) = series.iter().rposition(|s| *s == pair) {
+            i
+        } else {
+            series.push(pair);
+            series.len() - 1
         };
         index_of.push(i);
     }

@@ -8,3 +8,4 @@ mod common;
 mod dashboard;
 mod deploy;
 mod halt;
+mod mlflow;

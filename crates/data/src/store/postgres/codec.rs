@@ -186,7 +186,9 @@ pub(super) fn encode_numeric(d: Decimal, out: &mut Vec<u8>) {
     }
     // The weight (power of 10 000) of the most significant group, before trailing zero groups
     // are dropped (the server stores them stripped).
-    let weight = groups.len() as i32 - fraction_groups as i32 - 1;
+    // At most 10 groups and 7 fraction groups: no cast below can wrap.
+    let weight =
+        i32::try_from(groups.len()).unwrap_or(i32::MAX) - fraction_groups.cast_signed() - 1;
     let zeros = groups.iter().take_while(|&&g| g == 0).count();
     let digits = &groups[zeros..];
     let (weight, sign) = if digits.is_empty() {
@@ -224,8 +226,8 @@ impl<'a> CopyRow<'a> {
 
     fn field(&mut self, bytes: &[u8]) {
         // Every field here is at most a few dozen bytes.
-        self.0
-            .extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        let len = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
+        self.0.extend_from_slice(&len.to_be_bytes());
         self.0.extend_from_slice(bytes);
     }
 
@@ -271,7 +273,7 @@ impl<'a> CopyRow<'a> {
                 let at = self.0.len();
                 self.0.extend_from_slice(&[0; 4]);
                 encode_numeric(d, self.0);
-                let len = (self.0.len() - at - 4) as i32;
+                let len = i32::try_from(self.0.len() - at - 4).unwrap_or(i32::MAX);
                 self.0[at..at + 4].copy_from_slice(&len.to_be_bytes());
             }
             None => self.null(),

@@ -253,6 +253,21 @@ impl PgStore {
 /// The chain statements: the queries that read quotes (in [`read_quote`]'s column order), and
 /// the move of staged quotes into `option_quotes`.
 mod sql {
+    /// A new snapshot with its packed quotes; nothing if it exists.
+    pub(super) const INSERT_SNAPSHOT: &str =
+        "INSERT INTO chain_snapshots (underlying, as_of, underlying_price,
+                         packed_quotes)
+                     VALUES ($1, $2::text::timestamp, $3::text::numeric, $4)
+                     ON CONFLICT (underlying, as_of) DO NOTHING
+                     RETURNING snapshot_id";
+    /// An existing snapshot's price, where it changed.
+    pub(super) const UPDATE_SNAPSHOT_PRICE: &str =
+        "UPDATE chain_snapshots SET underlying_price = $3::text::numeric
+                      WHERE underlying = $1 AND as_of = $2::text::timestamp
+                        AND underlying_price IS DISTINCT FROM $3::text::numeric";
+    /// A snapshot's id.
+    pub(super) const SNAPSHOT_ID: &str = "SELECT snapshot_id FROM chain_snapshots
+                      WHERE underlying = $1 AND as_of = $2::text::timestamp";
     /// Quotes of new snapshots, straight into the table.
     pub(super) const COPY_DIRECT: &str = "COPY option_quotes (snapshot_id, contract, bid, ask,
         last, volume, open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
@@ -385,28 +400,21 @@ impl MarketStore for PgStore {
     fn upsert_chains(&mut self, chains: &[ChainSnapshot]) -> Result<u64> {
         let shown = self.shown.clone();
         self.in_transaction("upsert chains", |tx, _| {
-            let insert_snap = tx
-                .prepare(
-                    "INSERT INTO chain_snapshots (underlying, as_of, underlying_price,
-                         packed_quotes)
-                     VALUES ($1, $2::text::timestamp, $3::text::numeric, $4)
-                     ON CONFLICT (underlying, as_of) DO NOTHING
-                     RETURNING snapshot_id",
-                )
-                .map_err(pg_err(&shown, "upsert chains", "chain_snapshots"))?;
-            let update_snap = tx
-                .prepare(
-                    "UPDATE chain_snapshots SET underlying_price = $3::text::numeric
-                      WHERE underlying = $1 AND as_of = $2::text::timestamp
-                        AND underlying_price IS DISTINCT FROM $3::text::numeric",
-                )
-                .map_err(pg_err(&shown, "upsert chains", "chain_snapshots"))?;
-            let snap_id = tx
-                .prepare(
-                    "SELECT snapshot_id FROM chain_snapshots
-                      WHERE underlying = $1 AND as_of = $2::text::timestamp",
-                )
-                .map_err(pg_err(&shown, "upsert chains", "chain_snapshots"))?;
+            let insert_snap = tx.prepare(sql::INSERT_SNAPSHOT).map_err(pg_err(
+                &shown,
+                "upsert chains",
+                "chain_snapshots",
+            ))?;
+            let update_snap = tx.prepare(sql::UPDATE_SNAPSHOT_PRICE).map_err(pg_err(
+                &shown,
+                "upsert chains",
+                "chain_snapshots",
+            ))?;
+            let snap_id = tx.prepare(sql::SNAPSHOT_ID).map_err(pg_err(
+                &shown,
+                "upsert chains",
+                "chain_snapshots",
+            ))?;
             // Snapshot ids seen in this batch (a file often holds one snapshot in many pieces),
             // and whether this batch created the snapshot: a new snapshot has no quotes yet,
             // so its quotes are copied straight into `option_quotes`; an existing one's go

@@ -32,6 +32,7 @@
 mod codec;
 mod journal;
 mod market;
+mod registry;
 
 use std::collections::HashMap;
 use std::fmt::{self, Display};
@@ -62,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "packed_chains",
         include_str!("../migrations/postgres/0003_packed_chains.sql"),
+    ),
+    (
+        4,
+        "model_registry",
+        include_str!("../migrations/postgres/0004_model_registry.sql"),
     ),
 ];
 
@@ -395,7 +401,7 @@ mod tests {
         assert_eq!(MIGRATIONS.last().unwrap().0, super::super::SCHEMA_VERSION);
         assert_eq!(
             MIGRATIONS.iter().map(|m| m.1).collect::<Vec<_>>(),
-            ["init", "index_rates", "packed_chains"]
+            ["init", "index_rates", "packed_chains", "model_registry"]
         );
     }
 

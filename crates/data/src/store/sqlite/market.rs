@@ -77,6 +77,15 @@ fn store_packed(conn: &Connection, snapshot_id: i64, packed: &[u8], label: &str)
     Ok(())
 }
 
+/// Writes what packing the batch `touched` describes still needs once its rows are written.
+fn finish_packing(conn: &Connection, touched: &packed::Touched<'_>) -> Result<()> {
+    let (merged, existing) = touched.rest();
+    for (id, bytes) in merged {
+        store_packed(conn, id, &bytes, &format!("snapshot {id}"))?;
+    }
+    repack_from_rows(conn, Some(&existing))
+}
+
 /// Packs the quotes of each snapshot in `ids` (every snapshot when `None`) again from their
 /// rows: for snapshots that existed before an upsert changed some of their rows, and for the
 /// migration that added the column.
@@ -101,6 +110,44 @@ pub(super) fn repack_from_rows(conn: &Connection, ids: Option<&[i64]>) -> Result
         store_packed(conn, id, &packed::pack(&quotes), &label)?;
     }
     Ok(())
+}
+
+/// The statements of `upsert_chains`.
+mod sql {
+    /// A snapshot, inserted with its packed quotes, or its price updated.
+    pub(super) const UPSERT_SNAPSHOT: &str =
+        "INSERT INTO chain_snapshots (underlying, as_of, underlying_price,
+                         packed_quotes)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (underlying, as_of) DO UPDATE SET
+                         underlying_price = excluded.underlying_price
+                     WHERE underlying_price IS NOT excluded.underlying_price";
+    /// A snapshot's id.
+    pub(super) const SNAPSHOT_ID: &str =
+        "SELECT snapshot_id FROM chain_snapshots WHERE underlying = ?1 AND as_of = ?2";
+    /// A quote, inserted or updated where it changed.
+    pub(super) const UPSERT_QUOTE: &str =
+        "INSERT INTO option_quotes (snapshot_id, contract, bid, ask, last, volume,
+                         open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
+                         vendor_gamma, vendor_theta, vendor_vega)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                     ON CONFLICT (snapshot_id, contract) DO UPDATE SET
+                         bid = excluded.bid, ask = excluded.ask, last = excluded.last,
+                         volume = excluded.volume, open_interest = excluded.open_interest,
+                         updated_at = excluded.updated_at, has_vendor = excluded.has_vendor,
+                         vendor_iv = excluded.vendor_iv, vendor_delta = excluded.vendor_delta,
+                         vendor_gamma = excluded.vendor_gamma,
+                         vendor_theta = excluded.vendor_theta, vendor_vega = excluded.vendor_vega
+                     WHERE bid IS NOT excluded.bid OR ask IS NOT excluded.ask
+                        OR last IS NOT excluded.last OR volume IS NOT excluded.volume
+                        OR open_interest IS NOT excluded.open_interest
+                        OR updated_at IS NOT excluded.updated_at
+                        OR has_vendor IS NOT excluded.has_vendor
+                        OR vendor_iv IS NOT excluded.vendor_iv
+                        OR vendor_delta IS NOT excluded.vendor_delta
+                        OR vendor_gamma IS NOT excluded.vendor_gamma
+                        OR vendor_theta IS NOT excluded.vendor_theta
+                        OR vendor_vega IS NOT excluded.vendor_vega";
 }
 
 impl SqliteStore {
@@ -216,44 +263,13 @@ impl MarketStore for SqliteStore {
     fn upsert_chains(&mut self, chains: &[ChainSnapshot]) -> Result<u64> {
         self.in_transaction("upsert chains", |tx| {
             let mut snap = tx
-                .prepare_cached(
-                    "INSERT INTO chain_snapshots (underlying, as_of, underlying_price,
-                         packed_quotes)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (underlying, as_of) DO UPDATE SET
-                         underlying_price = excluded.underlying_price
-                     WHERE underlying_price IS NOT excluded.underlying_price",
-                )
+                .prepare_cached(sql::UPSERT_SNAPSHOT)
                 .map_err(sql_err("upsert chains", "chain_snapshots"))?;
             let mut snap_id = tx
-                .prepare_cached(
-                    "SELECT snapshot_id FROM chain_snapshots WHERE underlying = ?1 AND as_of = ?2",
-                )
+                .prepare_cached(sql::SNAPSHOT_ID)
                 .map_err(sql_err("upsert chains", "chain_snapshots"))?;
             let mut quote = tx
-                .prepare_cached(
-                    "INSERT INTO option_quotes (snapshot_id, contract, bid, ask, last, volume,
-                         open_interest, updated_at, has_vendor, vendor_iv, vendor_delta,
-                         vendor_gamma, vendor_theta, vendor_vega)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-                     ON CONFLICT (snapshot_id, contract) DO UPDATE SET
-                         bid = excluded.bid, ask = excluded.ask, last = excluded.last,
-                         volume = excluded.volume, open_interest = excluded.open_interest,
-                         updated_at = excluded.updated_at, has_vendor = excluded.has_vendor,
-                         vendor_iv = excluded.vendor_iv, vendor_delta = excluded.vendor_delta,
-                         vendor_gamma = excluded.vendor_gamma,
-                         vendor_theta = excluded.vendor_theta, vendor_vega = excluded.vendor_vega
-                     WHERE bid IS NOT excluded.bid OR ask IS NOT excluded.ask
-                        OR last IS NOT excluded.last OR volume IS NOT excluded.volume
-                        OR open_interest IS NOT excluded.open_interest
-                        OR updated_at IS NOT excluded.updated_at
-                        OR has_vendor IS NOT excluded.has_vendor
-                        OR vendor_iv IS NOT excluded.vendor_iv
-                        OR vendor_delta IS NOT excluded.vendor_delta
-                        OR vendor_gamma IS NOT excluded.vendor_gamma
-                        OR vendor_theta IS NOT excluded.vendor_theta
-                        OR vendor_vega IS NOT excluded.vendor_vega",
-                )
+                .prepare_cached(sql::UPSERT_QUOTE)
                 .map_err(sql_err("upsert chains", "option_quotes"))?;
             // Snapshot ids seen in this batch: a file often holds one snapshot in many pieces.
             let mut ids: HashMap<(String, String), i64> = HashMap::new();
@@ -322,11 +338,7 @@ impl MarketStore for SqliteStore {
                         as u64;
                 }
             }
-            let (merged, existing) = touched.rest();
-            for (id, bytes) in merged {
-                store_packed(tx, id, &bytes, &format!("snapshot {id}"))?;
-            }
-            repack_from_rows(tx, Some(&existing))?;
+            finish_packing(tx, &touched)?;
             Ok(changed)
         })
     }

@@ -16,6 +16,7 @@
 mod codec;
 mod journal;
 mod market;
+mod registry;
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -41,10 +42,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "packed_chains",
         include_str!("../migrations/0003_packed_chains.sql"),
     ),
+    (
+        4,
+        "model_registry",
+        include_str!("../migrations/0004_model_registry.sql"),
+    ),
 ];
 
 /// The schema version this build writes and reads: the number of the last migration.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another connection's lock before giving up (`SQLITE_BUSY`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

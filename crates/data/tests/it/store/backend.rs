@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use rusqlite::Connection;
-use volta_data::store::{JournalStore, MarketStore, SqliteStore};
+use volta_data::store::{JournalStore, MarketStore, ModelRegistry, SqliteStore};
 
 /// A store under test and the means to look at its database directly.
-pub(crate) trait Backend: MarketStore + JournalStore + Sized {
+pub(crate) trait Backend: MarketStore + JournalStore + ModelRegistry + Sized {
     /// What keeps the store's database alive (a temporary folder, a cluster).
     type Home;
 
@@ -44,15 +44,23 @@ pub(crate) trait Backend: MarketStore + JournalStore + Sized {
 
     /// How many snapshots have no packed quotes.
     fn unpacked_snapshots(home: &Self::Home) -> i64;
+
+    /// Runs `sql` on the database behind the store's back (the schema as an older build left
+    /// it, say).
+    fn execute_batch(home: &Self::Home, sql: &str);
+
+    /// The store opened again on the same database (migrations run again).
+    fn reopen(home: &Self::Home) -> Self;
 }
 
 /// The tables of the schema (both stores).
-pub(crate) const TABLES: [&str; 12] = [
+pub(crate) const TABLES: [&str; 13] = [
     "bars",
     "chain_snapshots",
     "equity_curve",
     "fills",
     "index_values",
+    "models",
     "option_quotes",
     "orders",
     "positions",
@@ -135,6 +143,17 @@ impl Backend for SqliteStore {
             .unwrap()
             .execute("UPDATE chain_snapshots SET packed_quotes = ?1", [value])
             .unwrap();
+    }
+
+    fn execute_batch(home: &Self::Home, sql: &str) {
+        Connection::open(home.path().join("volta.db"))
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
+    fn reopen(home: &Self::Home) -> Self {
+        SqliteStore::open(home.path().join("volta.db")).unwrap()
     }
 
     fn unpacked_snapshots(home: &Self::Home) -> i64 {
@@ -264,6 +283,14 @@ mod pg {
             client(&home.url)
                 .execute("UPDATE chain_snapshots SET packed_quotes = $1", &[&value])
                 .unwrap();
+        }
+
+        fn execute_batch(home: &Self::Home, sql: &str) {
+            client(&home.url).batch_execute(sql).unwrap();
+        }
+
+        fn reopen(home: &Self::Home) -> Self {
+            PgStore::connect(&home.url).unwrap()
         }
 
         fn unpacked_snapshots(home: &Self::Home) -> i64 {

@@ -17,8 +17,8 @@ use volta_core::{
 use volta_data::DataDir;
 use volta_data::DataError;
 use volta_data::store::{
-    Coverage, DataKind, EquityPoint, FillRecord, OrderRecord, PositionRecord, RunRecord, Side,
-    SignalRecord, SqliteStore,
+    Coverage, DataKind, EquityPoint, FillRecord, ModelRecord, OrderRecord, PositionRecord,
+    RunRecord, Side, SignalRecord, SqliteStore,
 };
 
 use backend::Backend;
@@ -57,6 +57,8 @@ suite!(
     rates_round_trip_with_missing_values_and_show_in_coverage,
     batches_are_all_or_nothing,
     packed_chains_say_what_their_rows_say,
+    the_model_registry_keeps_records_and_promotes_one,
+    migration_3_packs_the_chains_already_stored,
 );
 
 pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -473,6 +475,123 @@ fn packed_chains_say_what_their_rows_say<B: Backend>() {
         err.to_string().contains("SPXW 2019-04-25 16:00:00"),
         "{err}"
     );
+}
+
+/// A database from before migration 0003 (chains as rows only) gets every snapshot's quotes
+/// packed when a newer build opens it, and its chains read the same.
+fn migration_3_packs_the_chains_already_stored<B: Backend>() {
+    let Some((home, mut store)) = B::fresh() else {
+        return;
+    };
+    let chains = [
+        synthetic_chain("SPXW", at(2019, 4, 25, 16, 0), 400, 1),
+        synthetic_chain("SPXW", at(2019, 4, 26, 16, 0), 0, 2),
+    ];
+    store.upsert_chains(&chains).unwrap();
+    drop(store);
+    // Back to schema 2, as an older build left it.
+    B::execute_batch(
+        &home,
+        "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
+         DROP TABLE models;
+         DELETE FROM schema_migrations WHERE version >= 3;",
+    );
+    let store = B::reopen(&home);
+    assert_eq!(B::unpacked_snapshots(&home), 0);
+    for chain in &chains {
+        let back = store
+            .chain_at(&sym("SPXW"), chain.as_of())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&back, chain);
+    }
+    assert_eq!(
+        store.models().unwrap(),
+        vec![],
+        "the registry is back, empty"
+    );
+}
+
+/// Models go in once each, come back exactly, and exactly one is promoted at a time; an
+/// unknown id or a taken one changes nothing.
+fn the_model_registry_keeps_records_and_promotes_one<B: Backend>() {
+    let Some((home, mut store)) = B::fresh() else {
+        return;
+    };
+    assert_eq!(store.models().unwrap(), vec![]);
+    assert_eq!(store.promoted_model().unwrap(), None);
+    let mut gbm = ModelRecord::new(
+        "gbm-2024-06",
+        "gbm",
+        "gbm-2024-06/model.txt",
+        "1.0.0",
+        date(2022, 1, 3),
+        date(2024, 5, 31),
+    );
+    gbm.created_at = at(2024, 6, 1, 9, 0);
+    gbm.metrics.insert("auc".into(), 0.571_234_567_890_123_4);
+    gbm.metrics.insert("log_loss".into(), 0.68);
+    gbm.regime_metrics
+        .entry("high_vol".into())
+        .or_default()
+        .insert("auc".into(), 0.52);
+    let mut lstm = ModelRecord::new(
+        "lstm-2024-07",
+        "lstm",
+        "lstm-2024-07/weights.safetensors",
+        "1.0.0",
+        date(2022, 2, 1),
+        date(2024, 6, 28),
+    );
+    lstm.created_at = at(2024, 7, 1, 9, 0);
+    store.register_model(&lstm).unwrap();
+    store.register_model(&gbm).unwrap();
+    assert_eq!(
+        store.models().unwrap(),
+        vec![gbm.clone(), lstm.clone()],
+        "oldest first"
+    );
+    assert_eq!(store.model("gbm-2024-06").unwrap(), Some(gbm.clone()));
+    assert_eq!(store.model("nope").unwrap(), None);
+
+    let before = B::dump(&home);
+    assert!(matches!(
+        store.register_model(&gbm),
+        Err(DataError::ModelExists { id }) if id == "gbm-2024-06"
+    ));
+    assert!(matches!(
+        store.promote_model("nope", at(2024, 7, 2, 9, 0)),
+        Err(DataError::UnknownModel { id }) if id == "nope"
+    ));
+    let mut bad = gbm.clone();
+    bad.id = "gbm'; DROP TABLE models; --".into();
+    assert!(matches!(
+        store.register_model(&bad),
+        Err(DataError::StoreValue { field: "id", .. })
+    ));
+    assert_eq!(B::dump(&home), before, "refusals change nothing");
+
+    store
+        .promote_model("gbm-2024-06", at(2024, 7, 2, 9, 0))
+        .unwrap();
+    let promoted = store.promoted_model().unwrap().unwrap();
+    assert_eq!(promoted.id, "gbm-2024-06");
+    assert_eq!(promoted.promoted_at, Some(at(2024, 7, 2, 9, 0)));
+    store
+        .promote_model("lstm-2024-07", at(2024, 7, 3, 9, 0))
+        .unwrap();
+    let models = store.models().unwrap();
+    assert_eq!(
+        models
+            .iter()
+            .filter(|m| m.promoted)
+            .map(|m| m.id.as_str())
+            .collect::<Vec<_>>(),
+        ["lstm-2024-07"]
+    );
+    // The demoted model keeps when it was last promoted.
+    assert_eq!(models[0].promoted_at, Some(at(2024, 7, 2, 9, 0)));
+    assert!(!models[0].promoted);
 }
 
 fn fifty_thousand_quotes_go_in_and_a_day_comes_back<B: Backend>() {

