@@ -177,6 +177,19 @@ pub(crate) struct ValidateArgs {
     out: PathBuf,
 }
 
+/// The calibration named on the command line: isotonic, platt or none.
+pub(crate) fn calibration(
+    name: &str,
+) -> anyhow::Result<Option<volta_engine::validation::CalibrationMethod>> {
+    use volta_engine::validation::CalibrationMethod;
+    Ok(match name {
+        "isotonic" => Some(CalibrationMethod::Isotonic),
+        "platt" => Some(CalibrationMethod::Platt),
+        "none" => None,
+        other => bail!("unknown calibration {other}: isotonic, platt or none"),
+    })
+}
+
 pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     #[expect(
         clippy::disallowed_methods,
@@ -209,12 +222,7 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         walk_forward: volta_models_config(args),
         models,
         threshold: args.threshold,
-        calibration: match args.calibration.as_str() {
-            "isotonic" => Some(volta_engine::validation::CalibrationMethod::Isotonic),
-            "platt" => Some(volta_engine::validation::CalibrationMethod::Platt),
-            "none" => None,
-            other => bail!("unknown calibration {other}: isotonic, platt or none"),
-        },
+        calibration: calibration(&args.calibration)?,
     };
     let progress = bar("{spinner} {msg} [{bar:40}] {pos}/{len} ({elapsed})")?;
     let report = validate(&config, &mut |stage| match stage {

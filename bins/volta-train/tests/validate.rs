@@ -84,9 +84,11 @@ fn labels_of_the_2020_crash() {
     }
 }
 
-/// The walk-forward report of mid-2018 to mid-2020 on short windows (train 252 / test 21 / step 21, so
-/// that a debug build finishes): its structure, per-fold lines, the models' scores in range,
-/// the filtered and unfiltered backtests and the yardsticks, and the HTML with its charts.
+/// The walk-forward report of 2010–2012 on short windows (train 504 / test 63 / step 63, so
+/// that a debug build finishes; the default isotonic calibration; a busy stretch, where the
+/// regime table trades often enough for every fold to hold its carved windows): its
+/// structure, per-fold lines, the models' scores in range, the filtered and unfiltered
+/// backtests and the yardsticks, and the HTML with its charts.
 #[test]
 fn validate_writes_the_walk_forward_report() {
     let Some(data) = data_dir() else { return };
@@ -96,15 +98,15 @@ fn validate_writes_the_walk_forward_report() {
         &[
             "validate",
             "--start",
-            "2018-07-02",
+            "2010-01-04",
             "--end",
-            "2020-06-30",
+            "2012-12-31",
             "--train",
-            "252",
+            "504",
             "--test",
-            "21",
+            "63",
             "--step",
-            "21",
+            "63",
             "--embargo",
             "2",
             "--models",
@@ -124,7 +126,8 @@ fn validate_writes_the_walk_forward_report() {
     );
     let doc = read(&out.join("validation.json"));
     assert_eq!(doc["symbol"], "SPY");
-    assert_eq!(doc["walk_forward"], serde_json::json!([252, 21, 21, 2]));
+    assert_eq!(doc["walk_forward"], serde_json::json!([504, 63, 63, 2]));
+    assert_eq!(doc["calibration"], "isotonic", "{doc}");
     let folds = doc["folds"].as_u64().unwrap();
     assert!(folds >= 3, "{doc}");
     let models = doc["models"].as_array().unwrap();

@@ -139,8 +139,8 @@ pub struct ModelReport {
     /// Folds where the model could not be fitted for lack of data (one class in a window it
     /// carves) and the training base rate scored the test window instead.
     pub base_rate_folds: usize,
-    /// Importance by gain and split count of a model fitted on the last fold's training
-    /// window (LightGBM only).
+    /// Importance by gain and split count of a model fitted on the training
+    /// window of the latest fold it can fit (LightGBM only).
     pub importance: Option<Vec<FeatureImportance>>,
 }
 
@@ -201,7 +201,7 @@ pub struct ValidationReport {
     pub folds_skipped: usize,
     /// The threshold of the filtered runs.
     pub threshold: f64,
-    /// The calibration.
+    /// The calibration (`isotonic`, `platt`), `None` for none.
     pub calibration: Option<String>,
     /// The feature-set version and the number of columns (daily + candidate).
     pub features: (String, usize),
@@ -326,6 +326,31 @@ fn usable(dataset: &Dataset, folds: Vec<Fold>, carved_sessions: usize) -> (Vec<F
     (kept, skipped)
 }
 
+/// LightGBM's importance on the training window of the latest fold it can fit with at least
+/// one split: the last fold's window can be one LightGBM refuses (an early-stopping window of
+/// one class), which the walk-forward scored by its base rate; the chart then shows the latest
+/// fitted one.
+fn last_fitted_importance(
+    dataset: &Dataset,
+    folds: &[Fold],
+) -> Result<Option<Vec<FeatureImportance>>> {
+    for fold in folds.iter().rev() {
+        match GradientBoosting::default().fit(&dataset.subset(&fold.train)) {
+            Ok(model) => {
+                let importance = model.importance()?;
+                // A window LightGBM found no split in (every feature constant or too few rows
+                // per leaf) has nothing to show either.
+                if importance.iter().any(|f| f.gain > 0.0) {
+                    return Ok(Some(importance));
+                }
+            }
+            Err(volta_models::ModelError::NotEnoughData { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(None)
+}
+
 /// A learner that falls back to the training set's base rate on a fold it cannot fit for
 /// lack of data (LightGBM refuses an early-stopping window of one class, which the purge can
 /// leave in a sparse stretch); the fallbacks are counted and reported.
@@ -413,11 +438,6 @@ fn evaluate(
 /// # Errors
 /// [`EngineError::Config`] for a threshold outside 0..=1 or no model; the labels', the
 /// features', the models' and the backtests' errors.
-#[expect(
-    clippy::too_many_lines,
-    reason = "the validation's stages in order, each a few lines; split, they would only pass \
-              the same state around"
-)]
 pub fn validate(
     config: &ValidationConfig,
     progress: &mut dyn FnMut(Stage),
@@ -471,15 +491,7 @@ pub fn validate(
         });
         let (report, fallbacks) = evaluate(kind, &dataset, &folds, &evaluation)?;
         let importance = if kind == ModelKind::Gbm {
-            let last = folds.last().map(|f| dataset.subset(&f.train));
-            match last {
-                Some(train) => match GradientBoosting::default().fit(&train) {
-                    Ok(model) => Some(model.importance()?),
-                    Err(volta_models::ModelError::NotEnoughData { .. }) => None,
-                    Err(e) => return Err(e.into()),
-                },
-                None => None,
-            }
+            last_fitted_importance(&dataset, &folds)?
         } else {
             None
         };
@@ -520,7 +532,7 @@ pub fn validate(
         folds: folds.len(),
         folds_skipped,
         threshold: config.threshold,
-        calibration: config.calibration.map(|c| format!("{c:?}")),
+        calibration: config.calibration.map(|c| format!("{c:?}").to_lowercase()),
         features: (
             dataset.matrix().feature_set_version().to_owned(),
             dataset.matrix().n_features(),
@@ -794,7 +806,7 @@ fn render_html(r: &ValidationReport) -> Result<String> {
             h.push_str(&importance_svg(
                 importance,
                 20,
-                &format!("{} importance by gain (last fold)", m.model.name()),
+                &format!("{} importance by gain (latest fitted fold)", m.model.name()),
                 560,
                 480,
             )?);
