@@ -199,6 +199,9 @@ pub struct CandidateLabel {
     pub structure: String,
     /// The underlying.
     pub underlying: String,
+    /// The market regime the decision saw (`calm`, …; `None` before the detector is warm):
+    /// the models' metrics are kept per regime.
+    pub regime: Option<String>,
     /// Its option legs.
     pub legs: Vec<LabelLeg>,
     /// Its candidate-level features ([`CANDIDATE_FEATURES`]).
@@ -251,6 +254,7 @@ pub struct LabelReport {
 #[derive(Debug, Clone)]
 struct Seen {
     at: NaiveDateTime,
+    regime: Option<volta_core::Regime>,
     proposal: Proposal,
     features: Vec<f64>,
 }
@@ -276,6 +280,7 @@ impl Strategy for Recorder {
             if proposal.intent == Intent::Open {
                 seen.push(Seen {
                     at: view.as_of(),
+                    regime: view.regime(),
                     features: candidate_features(view, &proposal),
                     proposal,
                 });
@@ -370,6 +375,7 @@ impl Running {
             strategy: self.seen.proposal.strategy.clone(),
             structure: self.seen.proposal.structure.as_str().to_owned(),
             underlying: self.seen.proposal.underlying().to_string(),
+            regime: self.seen.regime.map(|r| r.as_str().to_owned()),
             legs: legs_of(&self.seen.proposal),
             features: self.seen.features.clone(),
             entry: p.opened_at.date(),

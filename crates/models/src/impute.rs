@@ -15,7 +15,7 @@ pub struct MeanImputed<L> {
 }
 
 /// A model scoring mean-imputed features.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MeanImputedModel<M> {
     /// Per column, the training rows' mean.
     pub means: Vec<f64>,

@@ -91,6 +91,7 @@ mod search;
 pub mod sequence;
 mod sidecar;
 pub mod splits;
+mod trading;
 
 pub use calibration::{CalibrationMethod, Calibrator, IsotonicCalibration, PlattScaling};
 pub use dataset::{Dataset, FeatureMatrix, Label, LabelHorizon, SampleKey};
@@ -100,7 +101,7 @@ pub use ensemble::{
 pub use error::{ModelError, Result};
 pub use evaluate::{
     Classifier, EvaluationConfig, FoldReport, Learner, ScoredPrediction, WalkForwardReport,
-    evaluate_walk_forward,
+    evaluate_walk_forward, fit_calibrated,
 };
 pub use gbm::{
     DateRange, FeatureImportance, GBM_METADATA_VERSION, GbmConfig, GbmMetadata, GbmModel,
@@ -118,5 +119,8 @@ pub use plot::{calibration_svg, importance_svg};
 pub use search::{
     Elapsed, GbmSpace, LstmSpace, SearchConfig, SearchReport, SearchSpace, SearchStop, Trial,
     TrialScore, random_search,
+};
+pub use trading::{
+    MANIFEST_FILE, TRADING_MODEL_VERSION, TradingKind, TradingManifest, TradingModel,
 };
 pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};
