@@ -20,20 +20,20 @@ pub(crate) struct Common {
     /// The underlying (chains modelled on its real bars and the real VIX, as the backtester
     /// does for SPY).
     #[arg(long, default_value = "SPY")]
-    symbol: String,
+    pub(crate) symbol: String,
     /// First decision session (YYYY-MM-DD).
     #[arg(long, default_value = "2001-01-02")]
-    start: NaiveDate,
+    pub(crate) start: NaiveDate,
     /// Last session (YYYY-MM-DD); the data stops at 2023-11-08.
     #[arg(long, default_value = "2023-11-08")]
-    end: NaiveDate,
+    pub(crate) end: NaiveDate,
     /// The market-data folder (see its README.md) [default: ../shared/data beside the checkout].
     #[arg(long, env = "VOLTA_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// The store the backtests read (bars, VIX, rates); built from the data folder when it
     /// does not exist.
     #[arg(long, default_value = "var/train-history.db")]
-    store: PathBuf,
+    pub(crate) store: PathBuf,
     /// A backtest configuration (TOML: strategies, regime table, risk, fills); defaults
     /// otherwise. Its underlyings are replaced by --symbol.
     #[arg(long)]
@@ -41,7 +41,7 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    fn data(&self) -> DataDir {
+    pub(crate) fn data(&self) -> DataDir {
         self.data_dir
             .clone()
             .map_or_else(DataDir::beside_checkout, DataDir::new)
@@ -49,7 +49,7 @@ impl Common {
 
     /// The backtest the labels and the out-of-sample runs are made of, journaling to
     /// `journal`; builds the store first if missing.
-    fn backtest(&self, journal: PathBuf) -> anyhow::Result<Backtest> {
+    pub(crate) fn backtest(&self, journal: PathBuf) -> anyhow::Result<Backtest> {
         if self.start > self.end {
             bail!("--start {} is after --end {}", self.start, self.end);
         }
@@ -88,7 +88,7 @@ impl Common {
     }
 }
 
-fn bar(template: &str) -> anyhow::Result<ProgressBar> {
+pub(crate) fn bar(template: &str) -> anyhow::Result<ProgressBar> {
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template(template)
             .context("progress bar template")?

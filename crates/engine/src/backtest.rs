@@ -505,10 +505,28 @@ impl Backtest {
         observers: Vec<Box<dyn Observer + Send>>,
         stop: &StopSignal,
     ) -> Result<BacktestResult> {
-        self.run_on_venue(
+        self.run_with_clock_scored(mode, clock, None, progress, observers, stop)
+    }
+
+    /// As [`Backtest::run_with_clock`], with `filter` (a scorer and the minimum score) in the
+    /// adaptive strategy when given: `volta-live`'s sim-paper run with a model.
+    ///
+    /// # Errors
+    /// As [`Backtest::run_with_clock`]; [`EngineError::Strategy`] for a minimum score outside
+    /// 0..=1.
+    pub fn run_with_clock_scored<C: Clock>(
+        &self,
+        mode: &str,
+        clock: impl FnOnce(chrono::NaiveDateTime) -> C,
+        filter: Option<(Box<dyn Scorer>, f64)>,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
+        self.run_scored_on_venue(
             mode,
-            clock,
-            |sim| SimBroker::new(sim).map_err(EngineError::from),
+            (clock, |sim| SimBroker::new(sim).map_err(EngineError::from)),
+            filter,
             progress,
             observers,
             stop,
@@ -697,7 +715,7 @@ impl Backtest {
             // A live account earns its broker's interest; the yardsticks are a backtest's.
             cash_interest: None,
             yardsticks: false,
-            scorer: None,
+            scorer: options.filter,
         };
         self.run_feed(
             mode,

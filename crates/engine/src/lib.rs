@@ -61,6 +61,8 @@ mod report_error;
 pub mod scoring;
 pub mod signals;
 #[cfg(feature = "validation")]
+pub mod training;
+#[cfg(feature = "validation")]
 pub mod validation;
 pub mod yardstick;
 

@@ -17,8 +17,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::NaiveDate;
 use volta_strategy::{MarketView, Proposal, Scorer};
@@ -28,19 +28,33 @@ use crate::labels::{candidate_features, candidate_key};
 /// A model's probability of one row (the day's features, then the candidate's).
 pub type RowModel = dyn Fn(&[f64]) -> f64 + Send + Sync;
 
+/// The day's feature row a decision on a date reads (the previous close's): computed ahead
+/// for a backtest (a map), or at the decision for the live trader.
+pub trait DailyRows: Send + Sync {
+    /// The row for a decision on `decision_date`; `None` when the day has none.
+    fn row(&self, decision_date: NaiveDate) -> Option<Vec<f64>>;
+}
+
+impl DailyRows for BTreeMap<NaiveDate, Vec<f64>> {
+    fn row(&self, decision_date: NaiveDate) -> Option<Vec<f64>> {
+        self.get(&decision_date).cloned()
+    }
+}
+
 /// Scores a proposal by a model's probability from the features at the view's date.
 #[derive(Clone)]
 pub struct ModelScorer {
     name: String,
-    daily: Arc<BTreeMap<NaiveDate, Vec<f64>>>,
+    daily: Arc<dyn DailyRows>,
     model: Arc<RowModel>,
+    without_features: Arc<AtomicUsize>,
 }
 
 impl fmt::Debug for ModelScorer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ModelScorer")
             .field("name", &self.name)
-            .field("days", &self.daily.len())
+            .field("without_features", &self.without_features())
             .finish_non_exhaustive()
     }
 }
@@ -54,18 +68,37 @@ impl ModelScorer {
         daily: BTreeMap<NaiveDate, Vec<f64>>,
         model: Arc<RowModel>,
     ) -> Self {
+        Self::over(name, Arc::new(daily), model)
+    }
+
+    /// A scorer named `name` whose day rows come from `daily`.
+    #[must_use]
+    pub fn over(name: impl Into<String>, daily: Arc<dyn DailyRows>, model: Arc<RowModel>) -> Self {
         Self {
             name: name.into(),
-            daily: Arc::new(daily),
+            daily,
             model,
+            without_features: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Its name (the model's id).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Proposals scored so far on days without features (scored `NaN`: not taken), shared by
+    /// clones.
+    #[must_use]
+    pub fn without_features(&self) -> usize {
+        self.without_features.load(Ordering::Relaxed)
     }
 
     /// The row the model sees for `proposal` at `view`, `None` when the day has no features.
     #[must_use]
     pub fn row(&self, view: &MarketView, proposal: &Proposal) -> Option<Vec<f64>> {
-        let day = self.daily.get(&view.as_of().date())?;
-        let mut row = day.clone();
+        let mut row = self.daily.row(view.as_of().date())?;
         row.extend(candidate_features(view, proposal));
         Some(row)
     }
@@ -74,8 +107,48 @@ impl ModelScorer {
 impl Scorer for ModelScorer {
     /// The model's probability; `NaN` (hence 0: not taken) on a day without features.
     fn score(&self, view: &MarketView, proposal: &Proposal) -> f64 {
-        self.row(view, proposal)
-            .map_or(f64::NAN, |row| (self.model)(&row))
+        if let Some(row) = self.row(view, proposal) {
+            (self.model)(&row)
+        } else {
+            self.without_features.fetch_add(1, Ordering::Relaxed);
+            f64::NAN
+        }
+    }
+}
+
+/// A scorer that can be replaced while the strategy holding it trades: the live trader's
+/// model, swapped for a retrained one between decisions. Clones share the slot.
+#[derive(Clone)]
+pub struct SharedScorer {
+    slot: Arc<RwLock<Arc<dyn Scorer>>>,
+}
+
+impl fmt::Debug for SharedScorer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedScorer").finish_non_exhaustive()
+    }
+}
+
+impl SharedScorer {
+    /// A slot holding `scorer`.
+    #[must_use]
+    pub fn new(scorer: Arc<dyn Scorer>) -> Self {
+        Self {
+            slot: Arc::new(RwLock::new(scorer)),
+        }
+    }
+
+    /// Puts `scorer` in the slot: every later score is its.
+    pub fn replace(&self, scorer: Arc<dyn Scorer>) {
+        // A poisoned lock only means a scorer panicked mid-score; the slot is whole.
+        *self.slot.write().unwrap_or_else(PoisonError::into_inner) = scorer;
+    }
+}
+
+impl Scorer for SharedScorer {
+    fn score(&self, view: &MarketView, proposal: &Proposal) -> f64 {
+        let scorer = Arc::clone(&self.slot.read().unwrap_or_else(PoisonError::into_inner));
+        scorer.score(view, proposal)
     }
 }
 

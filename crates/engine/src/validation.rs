@@ -285,7 +285,11 @@ pub fn build_dataset(
 /// calibration window, then LightGBM's or the LSTM's early-stopping window: 63 each). A
 /// training window in a calm stretch, where the regime table runs nothing on most days, has
 /// too few. Returns them and how many were left out.
-fn usable(dataset: &Dataset, folds: Vec<Fold>, carved_sessions: usize) -> (Vec<Fold>, usize) {
+pub(crate) fn usable(
+    dataset: &Dataset,
+    folds: Vec<Fold>,
+    carved_sessions: usize,
+) -> (Vec<Fold>, usize) {
     let total = folds.len();
     let keys = dataset.keys();
     let labels = dataset.labels();
@@ -404,7 +408,7 @@ fn or_base_rate<L>(inner: L) -> OrBaseRate<L> {
     }
 }
 
-fn evaluate(
+pub(crate) fn evaluate(
     kind: ModelKind,
     dataset: &Dataset,
     folds: &[Fold],

@@ -120,7 +120,7 @@ pub use search::{
     Elapsed, GbmSpace, LstmSpace, SearchConfig, SearchReport, SearchSpace, SearchStop, Trial,
     TrialScore, random_search,
 };
+pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};
 pub use trading::{
     MANIFEST_FILE, TRADING_MODEL_VERSION, TradingKind, TradingManifest, TradingModel,
 };
-pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};

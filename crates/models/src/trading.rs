@@ -94,6 +94,10 @@ pub struct TradingManifest {
     pub calibrator: Option<Calibrator>,
     /// The logistic regression and its imputation means (logistic models only).
     pub logistic: Option<MeanImputedModel<LogisticModel>>,
+    /// The first session of the modelled chain history the day features were computed with
+    /// (their chain-based columns depend on it): a scorer computes its rows the same way.
+    #[serde(default)]
+    pub chains_from: Option<chrono::NaiveDate>,
 }
 
 /// The fitted learner inside.
@@ -164,6 +168,7 @@ impl TradingModel {
                     Inner::Logistic(m) => Some(m.clone()),
                     Inner::Gbm(_) => None,
                 },
+                chains_from: None,
             },
             inner,
         })
@@ -173,6 +178,12 @@ impl TradingModel {
     #[must_use]
     pub fn manifest(&self) -> &TradingManifest {
         &self.manifest
+    }
+
+    /// Records the first session of the modelled chain history its features were computed
+    /// with ([`TradingManifest::chains_from`]).
+    pub fn set_chains_from(&mut self, chains_from: Option<chrono::NaiveDate>) {
+        self.manifest.chains_from = chains_from;
     }
 
     /// The calibrated probability that the trade of `row` (the manifest's columns, in order)
@@ -203,12 +214,11 @@ impl TradingModel {
             model.save(&dir.join(GBM_FILE))?;
         }
         let path = dir.join(MANIFEST_FILE);
-        let json = serde_json::to_string_pretty(&self.manifest).map_err(|e| {
-            ModelError::BadModelFile {
+        let json =
+            serde_json::to_string_pretty(&self.manifest).map_err(|e| ModelError::BadModelFile {
                 path: path.clone(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         std::fs::write(&path, json).map_err(|source| ModelError::Io {
             path: path.clone(),
             source,
@@ -328,7 +338,10 @@ mod tests {
             let manifest = model.save(&folder).unwrap();
             let loaded = TradingModel::load(&manifest).unwrap();
             assert_eq!(loaded.manifest(), model.manifest());
-            assert_eq!(loaded.manifest().calibrator.is_some(), calibration.is_some());
+            assert_eq!(
+                loaded.manifest().calibrator.is_some(),
+                calibration.is_some()
+            );
             let before = model.predict_proba(data.matrix()).unwrap();
             let after = loaded.predict_proba(data.matrix()).unwrap();
             assert_eq!(before, after, "{kind:?}");
