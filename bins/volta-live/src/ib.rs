@@ -149,7 +149,15 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         journal: cli.journal.clone(),
     };
     let backup = cli.journal.with_extension("backup.db");
-    let observers: Vec<Box<dyn Observer + Send>> = vec![
+    // Live decisions compute their day rows at the decision, from the data up to the
+    // session before; the model is checked against the last close known now.
+    let last_close = volta_core::NyseCalendar.previous_session(first)?;
+    let model = cli.model.load(
+        &backtest.config,
+        &cli.store,
+        volta_engine::training::DayRows::AtDecision(last_close),
+    )?;
+    let mut observers: Vec<Box<dyn Observer + Send>> = vec![
         Box::new(TextLog::new(std::io::stdout())),
         Box::new(crate::DailyBackup {
             journal: cli.journal.clone(),
@@ -157,17 +165,31 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         }),
         Box::new(monitor.monitor.observer()),
     ];
+    let retrainer = model.as_ref().and_then(|m| m.retrainer.clone());
+    if let Some(r) = &retrainer {
+        observers.push(Box::new(r.clone()));
+    }
+    let mut options = live_options(cli);
+    options.filter = model.map(|m| {
+        (
+            Box::new(m.scorer) as Box<dyn volta_engine::Scorer>,
+            m.min_score,
+        )
+    });
     let clock_stop = stop.clone();
     let outcome = backtest.run_live(
         mode,
         move |t| WallClock::new(t, clock_stop.clone()),
         |_| Ok(broker),
         market,
-        live_options(cli),
+        options,
         &mut |_, _| {},
         observers,
         &stop,
     );
+    if let Some(r) = &retrainer {
+        r.wait();
+    }
     crate::finish(&monitor, outcome, stop.is_raised(), &cli.journal, &backup)
 }
 
@@ -190,6 +212,7 @@ fn live_options(cli: &Cli) -> LiveOptions {
         recorder: Some(recorder),
         check_every: (cli.ib.check_every_minutes > 0)
             .then(|| chrono::TimeDelta::minutes(cli.ib.check_every_minutes)),
+        filter: None,
     }
 }
 

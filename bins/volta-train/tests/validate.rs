@@ -185,3 +185,102 @@ fn validate_writes_the_walk_forward_report() {
         "two calibration curves and the importance"
     );
 }
+
+/// `volta-train train` end to end: a LightGBM model on 2009-06 → 2011-12 promoted outright,
+/// then a logistic regression on 2010 → 2012 promoted only if it beats it on the samples
+/// decided after the LightGBM model's training data; both saved, registered and listed.
+#[test]
+fn train_saves_registers_and_promotes_by_the_latest_window() {
+    let Some(data) = data_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("history.db");
+    let models = dir.path().join("models");
+    let train = |args: &[&str]| {
+        let mut all = vec!["train", "--models-dir", models.to_str().unwrap()];
+        all.extend_from_slice(args);
+        run(&all, &data, &store)
+    };
+    let first = train(&[
+        "--kind",
+        "gbm",
+        "--start",
+        "2009-06-01",
+        "--end",
+        "2011-12-30",
+        "--train",
+        "378",
+        "--test",
+        "63",
+        "--step",
+        "63",
+        "--embargo",
+        "2",
+        "--promote",
+        "always",
+    ]);
+    assert!(
+        first.contains("no promoted model to compare with"),
+        "{first}"
+    );
+    assert!(first.contains("registered and promoted"), "{first}");
+    let manifest = read(&models.join("gbm-spy-2011-12-30/model.json"));
+    assert_eq!(manifest["kind"], "gbm");
+    // The modelled chain history starts 400 days before the labels, as the features did.
+    assert_eq!(manifest["chains_from"], "2008-04-27");
+    assert!(models.join("gbm-spy-2011-12-30/gbm.txt").is_file());
+    let second = train(&[
+        "--kind",
+        "logistic",
+        "--start",
+        "2010-01-04",
+        "--end",
+        "2012-12-31",
+        "--train",
+        "504",
+        "--test",
+        "63",
+        "--step",
+        "63",
+        "--embargo",
+        "2",
+        "--promote",
+        "if-better",
+    ]);
+    assert!(
+        second.contains("since gbm-spy-2011-12-30 was trained (2011-12-"),
+        "{second}"
+    );
+    // Promoted exactly when its log loss is the lower one.
+    let losses: Vec<f64> = second
+        .lines()
+        .find(|l| l.starts_with("since "))
+        .unwrap()
+        .split("log loss ")
+        .nth(1)
+        .unwrap()
+        .split(" vs ")
+        .map(|s| s.split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    let promoted = second.contains("registered and promoted");
+    assert_eq!(promoted, losses[0] < losses[1], "{second}");
+    let list = Command::new(env!("CARGO_BIN_EXE_volta-train"))
+        .args(["list", "--store"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout).into_owned();
+    let marked = |id: &str| {
+        list.lines()
+            .find(|l| l.contains(id))
+            .is_some_and(|l| l.trim_start().starts_with('*'))
+    };
+    assert_eq!(marked("logistic-spy-2012-12-31"), promoted, "{list}");
+    assert_eq!(marked("gbm-spy-2011-12-30"), !promoted, "{list}");
+    // The LSTM is not a trading model, and says why.
+    let out = Command::new(env!("CARGO_BIN_EXE_volta-train"))
+        .args(["train", "--kind", "lstm"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("logistic or gbm"));
+}
