@@ -70,7 +70,7 @@ struct Cli {
     data_dir: Option<PathBuf>,
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: &Cli) -> anyhow::Result<()> {
     let (mut config, config_text) = match &cli.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -117,7 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     );
     bar.set_message("preparing market data");
     let scorer = match &cli.model {
-        Some(which) => Some(model_scorer(&cli, &backtest, which)?),
+        Some(which) => Some(model_scorer(cli, &backtest, which)?),
         None => None,
     };
     let mut progress = |done: usize, total: usize| {
@@ -154,6 +154,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{doc}");
         return Ok(());
     }
+    print_result(cli, &result, &files, &journal);
+    Ok(())
+}
+
+/// The run's figures, yardsticks, data notes and files, a line each.
+fn print_result(
+    cli: &Cli,
+    result: &volta_engine::BacktestResult,
+    files: &volta_engine::report::ReportFiles,
+    journal: &std::path::Path,
+) {
     let m = &result.summary.metrics;
     println!(
         "{} {} → {}: {} sessions, {} trades closed, {} open at the end",
@@ -185,10 +196,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     println!("summary: {}", files.json.display());
     println!(
         "journal: {} (run {})",
-        volta_data::store::StoreLocation::from_path(&journal),
+        volta_data::store::StoreLocation::from_path(journal),
         result.run_id
     );
-    Ok(())
 }
 
 /// The registered model `which` with its day rows over the run's sessions.
@@ -251,7 +261,7 @@ fn print_yardsticks(summary: &volta_engine::report::Summary) {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(&Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

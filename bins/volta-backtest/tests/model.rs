@@ -7,10 +7,8 @@ use std::process::{Command, Output};
 
 use chrono::NaiveDate;
 use volta_data::DataDir;
-use volta_engine::training::{
-    DailySource, Promotion, TradingKind, TrainConfig, chains_from, train_model,
-};
-use volta_engine::validation::{CalibrationMethod, WalkForwardConfig, import_history};
+use volta_engine::training::{DailySource, Promotion, TradingKind, TrainConfig, train_model};
+use volta_engine::validation::{WalkForwardConfig, import_history};
 use volta_engine::{Backtest, BacktestConfig, DataChoice};
 
 fn date(s: &str) -> NaiveDate {
@@ -54,39 +52,33 @@ fn the_promoted_model_filters_the_openings() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("history.db");
     import_history(&data, &store, "SPY").unwrap();
-    let start = date("2010-01-04");
-    train_model(
-        &TrainConfig {
-            backtest: Backtest {
-                config: BacktestConfig::default(),
-                config_text: None,
-                start,
-                end: date("2012-12-31"),
-                data: DataChoice::Store(store.clone()),
-                journal: dir.path().join("labels.sqlite"),
-            },
-            features: DailySource {
-                data: data.clone(),
-                symbol: "SPY".into(),
-                chains_from: Some(chains_from(start)),
-            },
-            kind: TradingKind::Logistic,
-            calibration: Some(CalibrationMethod::Isotonic),
-            walk_forward: WalkForwardConfig {
-                train_sessions: 504,
-                test_sessions: 63,
-                step_sessions: 63,
-                embargo_sessions: 2,
-            },
-            models_dir: dir.path().join("models"),
-            registry: store.clone(),
-            id: "logistic-2012".into(),
-            now: date("2012-12-31").and_hms_opt(16, 0, 0).unwrap(),
-            promotion: Promotion::Always,
+    let backtest = Backtest {
+        config: BacktestConfig::default(),
+        config_text: None,
+        start: date("2010-01-04"),
+        end: date("2012-12-31"),
+        data: DataChoice::Store(store.clone()),
+        journal: dir.path().join("labels.sqlite"),
+    };
+    let features = DailySource {
+        data: data.clone(),
+        symbol: "SPY".into(),
+        chains_from: None,
+    };
+    let now = date("2012-12-31").and_hms_opt(16, 0, 0).unwrap();
+    let models = dir.path().join("models");
+    let config = TrainConfig {
+        kind: TradingKind::Logistic,
+        walk_forward: WalkForwardConfig {
+            train_sessions: 504,
+            test_sessions: 63,
+            step_sessions: 63,
+            embargo_sessions: 2,
         },
-        &mut |_| {},
-    )
-    .unwrap();
+        promotion: Promotion::Always,
+        ..TrainConfig::new(backtest, features, models, "logistic-2012", now).unwrap()
+    };
+    train_model(&config, &mut |_| {}).unwrap();
     let data_dir = data.root().to_str().unwrap().to_owned();
     let with = |min: &str| {
         [

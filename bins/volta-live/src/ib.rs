@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::Utc;
 use volta_core::{ChainSnapshot, Money, NyseCalendar};
 use volta_data::store::{MarketStore, open_path};
+use volta_engine::training::DayRows;
 use volta_engine::{
     Backtest, DataChoice, LiveFeed, LiveOptions, Observer, Session, StopSignal, TextLog,
 };
@@ -149,14 +150,10 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         journal: cli.journal.clone(),
     };
     let backup = cli.journal.with_extension("backup.db");
-    // Live decisions compute their day rows at the decision, from the data up to the
-    // session before; the model is checked against the last close known now.
-    let last_close = volta_core::NyseCalendar.previous_session(first)?;
-    let model = cli.model.load(
-        &backtest.config,
-        &cli.store,
-        volta_engine::training::DayRows::AtDecision(last_close),
-    )?;
+    // Live decisions compute their day rows at the decision (checked now up to the close
+    // before the first session).
+    let rows = DayRows::AtDecision(volta_core::NyseCalendar.previous_session(first)?);
+    let model = cli.model.load(&backtest.config, &cli.store, rows)?;
     let mut observers: Vec<Box<dyn Observer + Send>> = vec![
         Box::new(TextLog::new(std::io::stdout())),
         Box::new(crate::DailyBackup {
@@ -165,17 +162,9 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         }),
         Box::new(monitor.monitor.observer()),
     ];
-    let retrainer = model.as_ref().and_then(|m| m.retrainer.clone());
-    if let Some(r) = &retrainer {
-        observers.push(Box::new(r.clone()));
-    }
+    let (filter, retrainer) = crate::model::LoadedModel::wire(model, &mut observers);
     let mut options = live_options(cli);
-    options.filter = model.map(|m| {
-        (
-            Box::new(m.scorer) as Box<dyn volta_engine::Scorer>,
-            m.min_score,
-        )
-    });
+    options.filter = filter;
     let clock_stop = stop.clone();
     let outcome = backtest.run_live(
         mode,
@@ -187,9 +176,7 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         observers,
         &stop,
     );
-    if let Some(r) = &retrainer {
-        r.wait();
-    }
+    retrainer.as_ref().map(crate::model::Retrainer::wait);
     crate::finish(&monitor, outcome, stop.is_raised(), &cli.journal, &backup)
 }
 

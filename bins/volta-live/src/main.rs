@@ -192,16 +192,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         }),
         Box::new(live.monitor.observer()),
     ];
-    let retrainer = model.as_ref().and_then(|m| m.retrainer.clone());
-    if let Some(r) = &retrainer {
-        observers.push(Box::new(r.clone()));
-    }
-    let filter = model.map(|m| {
-        (
-            Box::new(m.scorer) as Box<dyn volta_engine::Scorer>,
-            m.min_score,
-        )
-    });
+    let (filter, retrainer) = model::LoadedModel::wire(model, &mut observers);
     let clock_stop = stop.clone();
     let outcome = if cli.realtime {
         backtest.run_with_clock_scored(
@@ -223,9 +214,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
             &stop,
         )
     };
-    if let Some(r) = &retrainer {
-        r.wait();
-    }
+    retrainer.as_ref().map(crate::model::Retrainer::wait);
     finish(&live, outcome, stop.is_raised(), &cli.journal, &backup)
 }
 

@@ -15,10 +15,11 @@ use volta_data::store::ModelRecord;
 use volta_engine::scoring::SharedScorer;
 use volta_engine::training::{
     Comparison, DailySource, DayRows, ModelChoice, Promotion, TradingKind, TrainConfig,
-    chains_from, load_scorer, monthly_retraining_due, train_model,
+    load_scorer, monthly_retraining_due, train_model,
 };
-use volta_engine::validation::{CalibrationMethod, WalkForwardConfig};
-use volta_engine::{Backtest, BacktestConfig, DataChoice, EngineEvent, Observer};
+use volta_engine::{
+    Backtest, BacktestConfig, DataChoice, EngineEvent, ModelFilter, Observer, Scorer,
+};
 
 /// The model settings of `volta-live`.
 #[derive(Debug, Clone, clap::Args)]
@@ -53,6 +54,26 @@ pub(crate) struct LoadedModel {
     pub(crate) min_score: f64,
     /// Retrains on schedule (`None` with `--retrain never`).
     pub(crate) retrainer: Option<Retrainer>,
+}
+
+impl LoadedModel {
+    /// The model's parts for a run: its retrainer joins `observers`; returns the filter for
+    /// the adaptive strategy and the retrainer to wait for at the end.
+    pub(crate) fn wire(
+        model: Option<Self>,
+        observers: &mut Vec<Box<dyn Observer + Send>>,
+    ) -> (Option<ModelFilter>, Option<Retrainer>) {
+        let Some(model) = model else {
+            return (None, None);
+        };
+        if let Some(r) = &model.retrainer {
+            observers.push(Box::new(r.clone()));
+        }
+        (
+            Some((Box::new(model.scorer) as Box<dyn Scorer>, model.min_score)),
+            model.retrainer,
+        )
+    }
 }
 
 impl ModelArgs {
@@ -151,7 +172,7 @@ impl Retrainer {
         }
     }
 
-    fn config_for(&self, today: NaiveDate) -> TrainConfig {
+    fn config_for(&self, today: NaiveDate) -> anyhow::Result<TrainConfig> {
         let start = NaiveDate::from_ymd_opt(
             today.year() - i32::try_from(self.args.retrain_years).unwrap_or(4),
             today.month(),
@@ -166,29 +187,23 @@ impl Retrainer {
             self.symbol.to_lowercase(),
             today.format("%Y-%m-%d")
         );
-        TrainConfig {
-            backtest: Backtest {
-                config,
-                config_text: None,
-                start,
-                end: today,
-                data: DataChoice::Store(self.store.clone()),
-                journal: std::env::temp_dir().join(format!("volta-retrain-{id}.sqlite")),
-            },
-            features: DailySource {
-                chains_from: Some(chains_from(start)),
-                ..self.args.source(&self.symbol)
-            },
+        let backtest = Backtest {
+            config,
+            config_text: None,
+            start,
+            end: today,
+            data: DataChoice::Store(self.store.clone()),
+            journal: std::env::temp_dir().join(format!("volta-retrain-{id}.sqlite")),
+        };
+        // Exchange time: the close the retraining follows.
+        let now = today.and_hms_opt(16, 0, 0).unwrap_or_default();
+        let features = self.args.source(&self.symbol);
+        let models_dir = self.args.models_dir.clone();
+        Ok(TrainConfig {
             kind: self.kind,
-            calibration: Some(CalibrationMethod::Isotonic),
-            walk_forward: WalkForwardConfig::default(),
-            models_dir: self.args.models_dir.clone(),
-            registry: self.store.clone(),
-            id,
-            // Exchange time: the close the retraining follows.
-            now: today.and_hms_opt(16, 0, 0).unwrap_or_default(),
             promotion: Promotion::IfBetter,
-        }
+            ..TrainConfig::new(backtest, features, models_dir, &id, now)?
+        })
     }
 
     fn start(&self, today: NaiveDate) {
@@ -197,7 +212,13 @@ impl Retrainer {
             println!("retraining: the previous one is still running; {today}'s is skipped");
             return;
         }
-        let config = self.config_for(today);
+        let config = match self.config_for(today) {
+            Ok(config) => config,
+            Err(e) => {
+                println!("retraining at {today}: {e}");
+                return;
+            }
+        };
         let this = self.clone();
         println!(
             "retraining {} on {} … {} (monthly) in the background",

@@ -8,10 +8,8 @@ use std::process::Command;
 use chrono::NaiveDate;
 use volta_data::DataDir;
 use volta_data::store::{ModelRegistry, SqliteStore};
-use volta_engine::training::{
-    DailySource, Promotion, TradingKind, TrainConfig, chains_from, train_model,
-};
-use volta_engine::validation::{CalibrationMethod, WalkForwardConfig, import_history};
+use volta_engine::training::{DailySource, Promotion, TrainConfig, train_model};
+use volta_engine::validation::{WalkForwardConfig, import_history};
 use volta_engine::{Backtest, BacktestConfig, DataChoice};
 
 fn date(s: &str) -> NaiveDate {
@@ -28,39 +26,31 @@ fn sim_paper_trades_with_the_promoted_model_and_retrains_it_monthly() {
     let store = dir.path().join("history.db");
     let models = dir.path().join("models");
     import_history(&data, &store, "SPY").unwrap();
-    let start = date("2009-06-01");
-    let trained = train_model(
-        &TrainConfig {
-            backtest: Backtest {
-                config: BacktestConfig::default(),
-                config_text: None,
-                start,
-                end: date("2011-12-30"),
-                data: DataChoice::Store(store.clone()),
-                journal: dir.path().join("labels.sqlite"),
-            },
-            features: DailySource {
-                data: data.clone(),
-                symbol: "SPY".into(),
-                chains_from: Some(chains_from(start)),
-            },
-            kind: TradingKind::Gbm,
-            calibration: Some(CalibrationMethod::Isotonic),
-            walk_forward: WalkForwardConfig {
-                train_sessions: 378,
-                test_sessions: 63,
-                step_sessions: 63,
-                embargo_sessions: 2,
-            },
-            models_dir: models.clone(),
-            registry: store.clone(),
-            id: "gbm-first".into(),
-            now: date("2011-12-30").and_hms_opt(16, 0, 0).unwrap(),
-            promotion: Promotion::Always,
+    let backtest = Backtest {
+        config: BacktestConfig::default(),
+        config_text: None,
+        start: date("2009-06-01"),
+        end: date("2011-12-30"),
+        data: DataChoice::Store(store.clone()),
+        journal: dir.path().join("labels.sqlite"),
+    };
+    let features = DailySource {
+        data: data.clone(),
+        symbol: "SPY".into(),
+        chains_from: None,
+    };
+    let now = date("2011-12-30").and_hms_opt(16, 0, 0).unwrap();
+    let config = TrainConfig {
+        walk_forward: WalkForwardConfig {
+            train_sessions: 378,
+            test_sessions: 63,
+            step_sessions: 63,
+            embargo_sessions: 2,
         },
-        &mut |_| {},
-    )
-    .unwrap();
+        promotion: Promotion::Always,
+        ..TrainConfig::new(backtest, features, models.clone(), "gbm-first", now).unwrap()
+    };
+    let trained = train_model(&config, &mut |_| {}).unwrap();
     assert!(trained.record.promoted);
     let out = Command::new(env!("CARGO_BIN_EXE_volta-live"))
         .args([

@@ -37,7 +37,7 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Train a trading model (gbm or logistic) on the labelled history, save it, register it
     /// with its out-of-sample metrics (overall and per regime), promote it by --promote, and
-    /// log the run to MLflow when MLFLOW_TRACKING_URI is set.
+    /// log the run to MLflow when `MLFLOW_TRACKING_URI` is set.
     Train(train::TrainArgs),
     /// List the models in the registry (the promoted one marked `*`).
     List(registry::ListArgs),

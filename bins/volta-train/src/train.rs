@@ -104,10 +104,7 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[expect(
-    clippy::disallowed_methods,
-    reason = "a binary stamps the model it registers with the researcher's clock"
-)]
+/// The researcher's clock (UTC), which the registry records.
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }

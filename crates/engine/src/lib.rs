@@ -76,7 +76,7 @@ pub use journal::Journal;
 pub use labels::{CandidateLabel, LabelLeg, LabelReport, LabelSetup, label_candidates};
 pub use live::{LiveFeed, LiveOptions};
 pub use report_error::ReportError;
-pub use scoring::{ModelScorer, ScoreTable, SharedScorer};
+pub use scoring::{ModelFilter, ModelScorer, ScoreTable, SharedScorer};
 pub use signals::{DaySignals, Signals};
 pub use volta_broker::Venue;
 pub use volta_strategy::Scorer;

@@ -25,6 +25,9 @@ use volta_strategy::{MarketView, Proposal, Scorer};
 
 use crate::labels::{candidate_features, candidate_key};
 
+/// A scorer for the adaptive strategy's openings and the minimum score they must reach.
+pub type ModelFilter = (Box<dyn Scorer>, f64);
+
 /// A model's probability of one row (the day's features, then the candidate's).
 pub type RowModel = dyn Fn(&[f64]) -> f64 + Send + Sync;
 

@@ -84,6 +84,46 @@ pub struct TrainConfig {
     pub promotion: Promotion,
 }
 
+impl TrainConfig {
+    /// LightGBM with isotonic calibration, the default walk-forward (504 / 63 / 21 / 5), the
+    /// registry in the backtest's store, registered only (`Promotion::Never`): labels from
+    /// `backtest`, features from `features` (whose modelled chains start
+    /// [`chains_from`] the backtest's start), the model saved as `<models_dir>/<id>`.
+    ///
+    /// # Errors
+    /// [`EngineError::Config`] when the backtest's data is not a store.
+    pub fn new(
+        backtest: Backtest,
+        features: DailySource,
+        models_dir: PathBuf,
+        id: &str,
+        now: NaiveDateTime,
+    ) -> Result<Self> {
+        let crate::backtest::DataChoice::Store(registry) = &backtest.data else {
+            return Err(EngineError::Config {
+                field: "data",
+                value: "synthetic".into(),
+                requirement: "the store (models learn from real history)",
+            });
+        };
+        Ok(Self {
+            registry: registry.clone(),
+            features: DailySource {
+                chains_from: Some(chains_from(backtest.start)),
+                ..features
+            },
+            backtest,
+            kind: TradingKind::Gbm,
+            calibration: Some(CalibrationMethod::Isotonic),
+            walk_forward: WalkForwardConfig::default(),
+            models_dir,
+            id: id.to_owned(),
+            now,
+            promotion: Promotion::Never,
+        })
+    }
+}
+
 /// What [`train_model`] did.
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
@@ -252,22 +292,9 @@ pub fn train_model(config: &TrainConfig, progress: &mut dyn FnMut(&str)) -> Resu
             .insert("since_promoted_log_loss".to_owned(), *new_log_loss);
     }
     record.regime_metrics = per_regime;
-    let promote = match config.promotion {
-        Promotion::Always => true,
-        Promotion::Never => false,
-        Promotion::IfBetter => match &comparison {
-            None | Some(Comparison::Incompatible { .. }) => true,
-            Some(Comparison::TooFewSamples { .. }) => false,
-            Some(Comparison::Scored {
-                new_log_loss,
-                promoted_log_loss,
-                ..
-            }) => new_log_loss < promoted_log_loss,
-        },
-    };
     let mut store = store;
     store.register_model(&record)?;
-    if promote {
+    if promotes(config.promotion, comparison.as_ref()) {
         store.promote_model(&config.id, config.now)?;
         record.promoted = true;
         record.promoted_at = Some(config.now);
@@ -281,6 +308,24 @@ pub fn train_model(config: &TrainConfig, progress: &mut dyn FnMut(&str)) -> Resu
         latest_fold_log_loss: new_on_latest,
         comparison,
     })
+}
+
+/// Whether `promotion` promotes a model that compared with the promoted one as `comparison`
+/// (`None`: none is promoted).
+fn promotes(promotion: Promotion, comparison: Option<&Comparison>) -> bool {
+    match promotion {
+        Promotion::Always => true,
+        Promotion::Never => false,
+        Promotion::IfBetter => match comparison {
+            None | Some(Comparison::Incompatible { .. }) => true,
+            Some(Comparison::TooFewSamples { .. }) => false,
+            Some(Comparison::Scored {
+                new_log_loss,
+                promoted_log_loss,
+                ..
+            }) => new_log_loss < promoted_log_loss,
+        },
+    }
 }
 
 /// The out-of-sample metrics grouped by the regime each sample's decision saw.
@@ -560,6 +605,34 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn if_better_promotes_only_on_evidence() {
+        let scored = |new, old| Comparison::Scored {
+            promoted: "old".into(),
+            window: (d(2023, 1, 3), d(2023, 3, 31)),
+            samples: 40,
+            new_log_loss: new,
+            promoted_log_loss: old,
+        };
+        let too_few = Comparison::TooFewSamples {
+            promoted: "old".into(),
+            samples: 3,
+        };
+        let other = Comparison::Incompatible {
+            promoted: "old".into(),
+        };
+        let if_better = |c: Option<&Comparison>| promotes(Promotion::IfBetter, c);
+        assert!(if_better(None));
+        assert!(if_better(Some(&scored(0.60, 0.65))));
+        assert!(!if_better(Some(&scored(0.65, 0.60))));
+        // A tie keeps the model that is trading.
+        assert!(!if_better(Some(&scored(0.65, 0.65))));
+        assert!(!if_better(Some(&too_few)));
+        assert!(if_better(Some(&other)));
+        assert!(promotes(Promotion::Always, Some(&scored(0.9, 0.1))));
+        assert!(!promotes(Promotion::Never, None));
     }
 
     #[test]
