@@ -2,20 +2,17 @@
 //! on a year of the real SPY history (modelled chains). Skipped with a message without the
 //! data folder, and failing when `CI=true` (`DataDir::test_file`).
 
+#[path = "../../support/trained_model.rs"]
+mod trained_model;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
-use chrono::NaiveDate;
-use volta_data::DataDir;
-use volta_engine::training::{DailySource, Promotion, TradingKind, TrainConfig, train_model};
-use volta_engine::validation::{WalkForwardConfig, import_history};
-use volta_engine::{Backtest, BacktestConfig, DataChoice};
+use volta_engine::training::TradingKind;
 
-fn date(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
+use crate::trained_model::{Trained, trained};
 
-fn backtest_2013(dir: &Path, name: &str, model: &[&str]) -> (Output, String) {
+fn backtest_2013(dir: &Path, t: &Trained, name: &str, model: &[&str]) -> (Output, String) {
     let out = dir.join(name);
     let output = Command::new(env!("CARGO_BIN_EXE_volta-backtest"))
         .args([
@@ -29,13 +26,13 @@ fn backtest_2013(dir: &Path, name: &str, model: &[&str]) -> (Output, String) {
             "SPY",
         ])
         .arg("--store")
-        .arg(dir.join("history.db"))
+        .arg(&t.store)
         .arg("--journal")
         .arg(dir.join(format!("{name}.sqlite")))
         .arg("--out")
         .arg(&out)
         .arg("--models-dir")
-        .arg(dir.join("models"))
+        .arg(&t.models)
         .args(model)
         .output()
         .unwrap();
@@ -45,41 +42,17 @@ fn backtest_2013(dir: &Path, name: &str, model: &[&str]) -> (Output, String) {
 
 #[test]
 fn the_promoted_model_filters_the_openings() {
-    if DataDir::test_file("underlying/SPY_daily_unadjusted.csv").is_none() {
-        return;
-    }
-    let data = DataDir::from_env();
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("history.db");
-    import_history(&data, &store, "SPY").unwrap();
-    let backtest = Backtest {
-        config: BacktestConfig::default(),
-        config_text: None,
-        start: date("2010-01-04"),
-        end: date("2012-12-31"),
-        data: DataChoice::Store(store.clone()),
-        journal: dir.path().join("labels.sqlite"),
+    let Some(t) = trained(
+        dir.path(),
+        TradingKind::Logistic,
+        ("2010-01-04", "2012-12-31"),
+        504,
+        "logistic-2012",
+    ) else {
+        return;
     };
-    let features = DailySource {
-        data: data.clone(),
-        symbol: "SPY".into(),
-        chains_from: None,
-    };
-    let now = date("2012-12-31").and_hms_opt(16, 0, 0).unwrap();
-    let models = dir.path().join("models");
-    let config = TrainConfig {
-        kind: TradingKind::Logistic,
-        walk_forward: WalkForwardConfig {
-            train_sessions: 504,
-            test_sessions: 63,
-            step_sessions: 63,
-            embargo_sessions: 2,
-        },
-        promotion: Promotion::Always,
-        ..TrainConfig::new(backtest, features, models, "logistic-2012", now).unwrap()
-    };
-    train_model(&config, &mut |_| {}).unwrap();
-    let data_dir = data.root().to_str().unwrap().to_owned();
+    let data_dir = t.data.root().to_str().unwrap().to_owned();
     let with = |min: &str| {
         [
             "--model",
@@ -91,10 +64,11 @@ fn the_promoted_model_filters_the_openings() {
         ]
         .map(str::to_owned)
     };
-    let (plain, all_trades) = backtest_2013(dir.path(), "plain", &[]);
+    let (plain, all_trades) = backtest_2013(dir.path(), &t, "plain", &[]);
     assert!(plain.status.success(), "{plain:?}");
     let (filtered, filtered_trades) = backtest_2013(
         dir.path(),
+        &t,
         "filtered",
         &with("0.5").each_ref().map(String::as_str),
     );
@@ -114,6 +88,7 @@ fn the_promoted_model_filters_the_openings() {
     // With a threshold of 0 every scored opening passes: the unfiltered trades exactly.
     let (open, open_trades) = backtest_2013(
         dir.path(),
+        &t,
         "open",
         &with("0").each_ref().map(String::as_str),
     );
@@ -122,6 +97,7 @@ fn the_promoted_model_filters_the_openings() {
     // An unknown model is refused by name before anything runs.
     let (unknown, _) = backtest_2013(
         dir.path(),
+        &t,
         "unknown",
         &["--model", "nope", "--data-dir", &data_dir],
     );

@@ -3,55 +3,33 @@
 //! on a thread of its own, registered, and promoted only when it beats the one trading. Skipped
 //! with a message without the data folder, and failing when `CI=true` (`DataDir::test_file`).
 
+#[path = "../../support/trained_model.rs"]
+mod trained_model;
+
 use std::process::Command;
 
-use chrono::NaiveDate;
-use volta_data::DataDir;
 use volta_data::store::{ModelRegistry, SqliteStore};
-use volta_engine::training::{DailySource, Promotion, TrainConfig, train_model};
-use volta_engine::validation::{WalkForwardConfig, import_history};
-use volta_engine::{Backtest, BacktestConfig, DataChoice};
+use volta_engine::training::TradingKind;
 
-fn date(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
+use crate::trained_model::{Trained, trained};
 
 #[test]
 fn sim_paper_trades_with_the_promoted_model_and_retrains_it_monthly() {
-    if DataDir::test_file("underlying/SPY_daily_unadjusted.csv").is_none() {
-        return;
-    }
-    let data = DataDir::from_env();
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("history.db");
-    let models = dir.path().join("models");
-    import_history(&data, &store, "SPY").unwrap();
-    let backtest = Backtest {
-        config: BacktestConfig::default(),
-        config_text: None,
-        start: date("2009-06-01"),
-        end: date("2011-12-30"),
-        data: DataChoice::Store(store.clone()),
-        journal: dir.path().join("labels.sqlite"),
+    let Some(Trained {
+        data,
+        store,
+        models,
+    }) = trained(
+        dir.path(),
+        TradingKind::Gbm,
+        ("2009-06-01", "2011-12-30"),
+        378,
+        "gbm-first",
+    )
+    else {
+        return;
     };
-    let features = DailySource {
-        data: data.clone(),
-        symbol: "SPY".into(),
-        chains_from: None,
-    };
-    let now = date("2011-12-30").and_hms_opt(16, 0, 0).unwrap();
-    let config = TrainConfig {
-        walk_forward: WalkForwardConfig {
-            train_sessions: 378,
-            test_sessions: 63,
-            step_sessions: 63,
-            embargo_sessions: 2,
-        },
-        promotion: Promotion::Always,
-        ..TrainConfig::new(backtest, features, models.clone(), "gbm-first", now).unwrap()
-    };
-    let trained = train_model(&config, &mut |_| {}).unwrap();
-    assert!(trained.record.promoted);
     let out = Command::new(env!("CARGO_BIN_EXE_volta-live"))
         .args([
             "--data",

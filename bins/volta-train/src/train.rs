@@ -7,10 +7,9 @@ use anyhow::{Context, bail};
 use volta_engine::training::{
     Comparison, Promotion, TradingKind, TrainConfig, TrainOutcome, chains_from, train_model,
 };
-use volta_engine::validation::WalkForwardConfig;
 use volta_monitor::mlflow::{MetricPoint, MlflowClient, RunStatus};
 
-use crate::validate::{Common, bar, calibration};
+use crate::validate::{Common, WalkForwardArgs, bar, calibration};
 
 /// Arguments of `volta-train train`.
 #[derive(Debug, clap::Args)]
@@ -36,18 +35,8 @@ pub(crate) struct TrainArgs {
     /// promoted model on the latest out-of-sample fold, by log loss).
     #[arg(long, default_value = "never")]
     promote: String,
-    /// Walk-forward training sessions (the out-of-sample metrics).
-    #[arg(long, default_value_t = 504)]
-    train: usize,
-    /// Walk-forward test sessions.
-    #[arg(long, default_value_t = 63)]
-    test: usize,
-    /// Walk-forward step, sessions.
-    #[arg(long, default_value_t = 21)]
-    step: usize,
-    /// Embargo after each test window, sessions.
-    #[arg(long, default_value_t = 5)]
-    embargo: usize,
+    #[command(flatten)]
+    walk_forward: WalkForwardArgs,
 }
 
 pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
@@ -76,12 +65,7 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
         },
         kind,
         calibration: calibration(&args.calibration)?,
-        walk_forward: WalkForwardConfig {
-            train_sessions: args.train,
-            test_sessions: args.test,
-            step_sessions: args.step,
-            embargo_sessions: args.embargo,
-        },
+        walk_forward: args.walk_forward.config(),
         models_dir: args.models_dir.clone(),
         registry: args
             .registry

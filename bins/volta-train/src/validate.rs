@@ -144,18 +144,9 @@ fn tempfile_dir(out: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Arguments of `volta-train validate`.
+/// The walk-forward of `validate` and `train`.
 #[derive(Debug, clap::Args)]
-pub(crate) struct ValidateArgs {
-    #[command(flatten)]
-    common: Common,
-    /// The models (comma-separated): logistic, gbm, lstm.
-    #[arg(long, value_delimiter = ',', default_value = "logistic,gbm")]
-    models: Vec<String>,
-    /// Openings with a calibrated probability below this are dropped by the filtered runs
-    /// (fixed before the run: never tuned on test folds).
-    #[arg(long, default_value_t = 0.5)]
-    threshold: f64,
+pub(crate) struct WalkForwardArgs {
     /// Walk-forward training sessions.
     #[arg(long, default_value_t = 504)]
     train: usize,
@@ -168,6 +159,34 @@ pub(crate) struct ValidateArgs {
     /// Embargo after each test window, sessions.
     #[arg(long, default_value_t = 5)]
     embargo: usize,
+}
+
+impl WalkForwardArgs {
+    /// The walk-forward these flags describe.
+    pub(crate) fn config(&self) -> volta_engine::validation::WalkForwardConfig {
+        volta_engine::validation::WalkForwardConfig {
+            train_sessions: self.train,
+            test_sessions: self.test,
+            step_sessions: self.step,
+            embargo_sessions: self.embargo,
+        }
+    }
+}
+
+/// Arguments of `volta-train validate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The models (comma-separated): logistic, gbm, lstm.
+    #[arg(long, value_delimiter = ',', default_value = "logistic,gbm")]
+    models: Vec<String>,
+    /// Openings with a calibrated probability below this are dropped by the filtered runs
+    /// (fixed before the run: never tuned on test folds).
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f64,
+    #[command(flatten)]
+    walk_forward: WalkForwardArgs,
     /// How each fold's probabilities are calibrated on the last 63 sessions of its training
     /// window: isotonic (pool-adjacent-violators: cannot fail to converge), platt, or none.
     #[arg(long, default_value = "isotonic")]
@@ -219,7 +238,7 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
             symbol: common.symbol.to_uppercase(),
             chains_from: Some(chains_from(common.start)),
         },
-        walk_forward: volta_models_config(args),
+        walk_forward: args.walk_forward.config(),
         models,
         threshold: args.threshold,
         calibration: calibration(&args.calibration)?,
@@ -288,13 +307,4 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     println!("json:   {}", files.json.display());
     println!("took {:.1} s", began.elapsed().as_secs_f64());
     Ok(())
-}
-
-fn volta_models_config(args: &ValidateArgs) -> volta_engine::validation::WalkForwardConfig {
-    volta_engine::validation::WalkForwardConfig {
-        train_sessions: args.train,
-        test_sessions: args.test,
-        step_sessions: args.step,
-        embargo_sessions: args.embargo,
-    }
 }

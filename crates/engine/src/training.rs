@@ -34,14 +34,14 @@ use volta_data::store::{ModelRecord, ModelRegistry, open_path};
 use volta_features::decision::{daily_matrix, decision_row, feature_date};
 use volta_models::{
     CalibrationMethod, Classifier, Dataset, EvaluationConfig, Metrics, TradingManifest,
-    TradingModel, WalkForwardConfig, walk_forward,
+    TradingModel, WalkForwardConfig,
 };
 
 use crate::backtest::Backtest;
 use crate::error::{EngineError, Result};
 use crate::labels::CANDIDATE_FEATURES;
 use crate::scoring::{DailyRows, ModelScorer};
-use crate::validation::{ModelKind, build_dataset, evaluate, usable};
+use crate::validation::{ModelKind, build_dataset, evaluate, usable_folds};
 
 // What a caller names in its configuration without depending on the models or the features.
 pub use volta_features::decision::{DailySource, chains_from};
@@ -229,24 +229,12 @@ pub fn train_model(config: &TrainConfig, progress: &mut dyn FnMut(&str)) -> Resu
             )
         })
         .collect();
-    let sessions = NyseCalendar.sessions_between(config.backtest.start, config.backtest.end)?;
-    let folds = walk_forward(&dataset, &sessions, &config.walk_forward)?;
-    let evaluation = EvaluationConfig {
-        calibration: config.calibration,
-        ..EvaluationConfig::default()
-    };
-    let carved = evaluation.validation_sessions * (1 + usize::from(config.calibration.is_some()));
-    let (folds, folds_skipped) = usable(&dataset, folds, carved);
-    if folds.is_empty() {
-        return Err(EngineError::MissingData {
-            what: "walk-forward folds".to_owned(),
-            reason: format!(
-                "none of the folds can be evaluated ({} samples over {} sessions)",
-                dataset.len(),
-                sessions.len()
-            ),
-        });
-    }
+    let (folds, folds_skipped, evaluation) = usable_folds(
+        &dataset,
+        (config.backtest.start, config.backtest.end),
+        &config.walk_forward,
+        config.calibration,
+    )?;
     progress("walk-forward");
     let (report, _) = evaluate(model_kind(config.kind), &dataset, &folds, &evaluation)?;
     let per_regime = metrics_per_regime(&dataset, &report.predictions, &regimes)?;

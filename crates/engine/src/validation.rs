@@ -280,6 +280,40 @@ pub fn build_dataset(
     Ok((Dataset::try_new(matrix, keys, targets)?, dropped))
 }
 
+/// The walk-forward folds of `dataset` over the sessions of `range` that can be evaluated
+/// ([`usable`]), how many were left out, and the evaluation settings for `calibration`.
+///
+/// # Errors
+/// [`EngineError::MissingData`] when no fold can be evaluated; the calendar's range.
+pub(crate) fn usable_folds(
+    dataset: &Dataset,
+    (start, end): (NaiveDate, NaiveDate),
+    walk: &WalkForwardConfig,
+    calibration: Option<CalibrationMethod>,
+) -> Result<(Vec<Fold>, usize, EvaluationConfig)> {
+    let sessions = NyseCalendar.sessions_between(start, end)?;
+    let folds = walk_forward(dataset, &sessions, walk)?;
+    let evaluation = EvaluationConfig {
+        calibration,
+        ..EvaluationConfig::default()
+    };
+    // The calibration window and a learner's early-stopping window (63 sessions each).
+    let carved = evaluation.validation_sessions * (1 + usize::from(calibration.is_some()));
+    let (folds, folds_skipped) = usable(dataset, folds, carved);
+    if folds.is_empty() {
+        return Err(EngineError::MissingData {
+            what: "walk-forward folds".to_owned(),
+            reason: format!(
+                "none of the folds has both a test window with samples and a training set of \
+                 both classes ({} samples over {} sessions)",
+                dataset.len(),
+                sessions.len()
+            ),
+        });
+    }
+    Ok((folds, folds_skipped, evaluation))
+}
+
 /// Folds that can be evaluated: a test window with samples, and a training set of both
 /// classes spanning more decision sessions than the windows carved from its end need (the
 /// calibration window, then LightGBM's or the LSTM's early-stopping window: 63 each). A
@@ -466,26 +500,12 @@ pub fn validate(
     })?;
     let (dataset, no_features) = build_dataset(&labels.labels, &daily)?;
     let summary = summarise_labels(&labels, &dataset, no_features);
-    let sessions = NyseCalendar.sessions_between(config.backtest.start, config.backtest.end)?;
-    let folds = walk_forward(&dataset, &sessions, &config.walk_forward)?;
-    let evaluation = EvaluationConfig {
-        calibration: config.calibration,
-        ..EvaluationConfig::default()
-    };
-    // The calibration window and a learner's early-stopping window (63 sessions each).
-    let carved = evaluation.validation_sessions * (1 + usize::from(config.calibration.is_some()));
-    let (folds, folds_skipped) = usable(&dataset, folds, carved);
-    if folds.is_empty() {
-        return Err(EngineError::MissingData {
-            what: "walk-forward folds".to_owned(),
-            reason: format!(
-                "none of the folds has both a test window with samples and a training set of \
-                 both classes ({} samples over {} sessions)",
-                dataset.len(),
-                sessions.len()
-            ),
-        });
-    }
+    let (folds, folds_skipped, evaluation) = usable_folds(
+        &dataset,
+        (config.backtest.start, config.backtest.end),
+        &config.walk_forward,
+        config.calibration,
+    )?;
     let mut models = Vec::new();
     let mut tables = Vec::new();
     for &kind in &config.models {
