@@ -94,6 +94,14 @@ data *ARGS:
 features SYMBOL="SPY" START="1999-11-01" END="2023-11-08":
     VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-train -- features --symbol {{SYMBOL}} --start {{START}} --end {{END}}
 
+# The purged walk-forward validation of the models over the real SPY history: reports/validate.
+validate *ARGS:
+    VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-train -- validate {{ARGS}}
+
+# A trading model on the real SPY history, registered (and promoted with `--promote always`).
+train *ARGS:
+    VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-train -- train {{ARGS}}
+
 # docs/regime.svg: the VIX history coloured by regime.
 regime-plot:
     VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-features --example regime_plot

@@ -54,9 +54,23 @@ struct Cli {
     /// programs that run many backtests (`tools/sweep`). The report files are still written.
     #[arg(long)]
     json: bool,
+    /// Filter the adaptive strategy's openings by a registered model: `promoted`, or a model's
+    /// id (`volta-train list`); needs `--data store` (its registry is the store).
+    #[arg(long)]
+    model: Option<String>,
+    /// The models folder the registry's paths are relative to.
+    #[arg(long, env = "VOLTA_MODELS", default_value = "models")]
+    models_dir: PathBuf,
+    /// With --model: openings the model gives a lower probability are not taken.
+    #[arg(long, default_value_t = 0.5)]
+    min_score: f64,
+    /// With --model: the market-data folder its day features are computed from [default:
+    /// ../shared/data beside the checkout].
+    #[arg(long, env = "VOLTA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: &Cli) -> anyhow::Result<()> {
     let (mut config, config_text) = match &cli.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -69,7 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(seed) = cli.seed {
         config.seed = seed;
     }
-    if let Some(u) = cli.underlyings {
+    if let Some(u) = cli.underlyings.clone() {
         config.underlyings = u;
     }
     config.validate()?;
@@ -81,7 +95,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         cli.store.clone()
     };
     std::fs::create_dir_all(&cli.out).with_context(|| format!("creating {}", cli.out.display()))?;
-    let journal = cli.journal.unwrap_or_else(|| {
+    let journal = cli.journal.clone().unwrap_or_else(|| {
         if synthetic {
             // A fresh journal per synthetic run: the report and its journal belong together.
             let _ = std::fs::remove_file(&default_journal);
@@ -102,14 +116,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             .progress_chars("=> "),
     );
     bar.set_message("preparing market data");
-    let result = backtest.run(&mut |done, total| {
+    let scorer = match &cli.model {
+        Some(which) => Some(model_scorer(cli, &backtest, which)?),
+        None => None,
+    };
+    let mut progress = |done: usize, total: usize| {
         if done == 1 {
             bar.set_length(total as u64);
             bar.set_message("backtesting");
         }
         bar.set_position(done as u64);
-    })?;
+    };
+    let result = match &scorer {
+        Some(scorer) => {
+            backtest.run_scored(Box::new(scorer.clone()), cli.min_score, &mut progress)?
+        }
+        None => backtest.run(&mut progress)?,
+    };
     bar.finish_and_clear();
+    if let Some(scorer) = &scorer
+        && !cli.json
+    {
+        println!(
+            "model {}: openings below {} not taken; {} proposals on days without features",
+            scorer.name(),
+            cli.min_score,
+            scorer.without_features()
+        );
+    }
     let files = write_report(&cli.out, &result.summary, &result.equity, &result.trades)?;
     if cli.json {
         let doc = serde_json::json!({
@@ -120,6 +154,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{doc}");
         return Ok(());
     }
+    print_result(cli, &result, &files, &journal);
+    Ok(())
+}
+
+/// The run's figures, yardsticks, data notes and files, a line each.
+fn print_result(
+    cli: &Cli,
+    result: &volta_engine::BacktestResult,
+    files: &volta_engine::report::ReportFiles,
+    journal: &std::path::Path,
+) {
     let m = &result.summary.metrics;
     println!(
         "{} {} → {}: {} sessions, {} trades closed, {} open at the end",
@@ -151,10 +196,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     println!("summary: {}", files.json.display());
     println!(
         "journal: {} (run {})",
-        volta_data::store::StoreLocation::from_path(&journal),
+        volta_data::store::StoreLocation::from_path(journal),
         result.run_id
     );
-    Ok(())
+}
+
+/// The registered model `which` with its day rows over the run's sessions.
+fn model_scorer(
+    cli: &Cli,
+    backtest: &Backtest,
+    which: &str,
+) -> anyhow::Result<volta_engine::ModelScorer> {
+    use volta_engine::training::{DailySource, DayRows, ModelChoice, load_scorer};
+    let DataChoice::Store(store) = &backtest.data else {
+        anyhow::bail!(
+            "--model needs --data store: the model's features come from the real history"
+        );
+    };
+    let choice = ModelChoice {
+        which: which.to_owned(),
+        models_dir: cli.models_dir.clone(),
+        registry: store.clone(),
+        min_score: cli.min_score,
+    };
+    let source = DailySource {
+        data: cli.data_dir.clone().map_or_else(
+            volta_data::DataDir::beside_checkout,
+            volta_data::DataDir::new,
+        ),
+        symbol: backtest.config.underlyings[0].to_uppercase(),
+        chains_from: None,
+    };
+    let (_, scorer) = load_scorer(
+        &choice,
+        &source,
+        DayRows::Range(backtest.start, backtest.end),
+    )
+    .with_context(|| format!("loading the model {which}"))?;
+    Ok(scorer)
 }
 
 /// The interest, the return on buying power and the yardsticks, a line each.
@@ -182,7 +261,7 @@ fn print_yardsticks(summary: &volta_engine::report::Summary) {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match run(&Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

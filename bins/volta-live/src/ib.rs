@@ -7,6 +7,7 @@ use anyhow::Context;
 use chrono::Utc;
 use volta_core::{ChainSnapshot, Money, NyseCalendar};
 use volta_data::store::{MarketStore, open_path};
+use volta_engine::training::DayRows;
 use volta_engine::{
     Backtest, DataChoice, LiveFeed, LiveOptions, Observer, Session, StopSignal, TextLog,
 };
@@ -149,7 +150,11 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         journal: cli.journal.clone(),
     };
     let backup = cli.journal.with_extension("backup.db");
-    let observers: Vec<Box<dyn Observer + Send>> = vec![
+    // Live decisions compute their day rows at the decision (checked now up to the close
+    // before the first session).
+    let rows = DayRows::AtDecision(volta_core::NyseCalendar.previous_session(first)?);
+    let model = cli.model.load(&backtest.config, &cli.store, rows)?;
+    let mut observers: Vec<Box<dyn Observer + Send>> = vec![
         Box::new(TextLog::new(std::io::stdout())),
         Box::new(crate::DailyBackup {
             journal: cli.journal.clone(),
@@ -157,17 +162,21 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         }),
         Box::new(monitor.monitor.observer()),
     ];
+    let (filter, retrainer) = crate::model::LoadedModel::wire(model, &mut observers);
+    let mut options = live_options(cli);
+    options.filter = filter;
     let clock_stop = stop.clone();
     let outcome = backtest.run_live(
         mode,
         move |t| WallClock::new(t, clock_stop.clone()),
         |_| Ok(broker),
         market,
-        live_options(cli),
+        options,
         &mut |_, _| {},
         observers,
         &stop,
     );
+    retrainer.as_ref().map(crate::model::Retrainer::wait);
     crate::finish(&monitor, outcome, stop.is_raised(), &cli.journal, &backup)
 }
 
@@ -190,6 +199,7 @@ fn live_options(cli: &Cli) -> LiveOptions {
         recorder: Some(recorder),
         check_every: (cli.ib.check_every_minutes > 0)
             .then(|| chrono::TimeDelta::minutes(cli.ib.check_every_minutes)),
+        filter: None,
     }
 }
 

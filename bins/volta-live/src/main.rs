@@ -6,6 +6,7 @@
 //! Interactive Brokers account through TWS or IB Gateway (`ib.rs`, docs/live.md).
 
 mod ib;
+mod model;
 mod paced;
 mod wall;
 
@@ -95,6 +96,8 @@ struct Cli {
     monitor_config: Option<PathBuf>,
     #[command(flatten)]
     ib: ib::IbArgs,
+    #[command(flatten)]
+    model: model::ModelArgs,
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
@@ -169,7 +172,19 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         journal: cli.journal.clone(),
     };
     let backup = cli.journal.with_extension("backup.db");
-    let observers: Vec<Box<dyn Observer + Send>> = vec![
+    // A replay's decisions are known ahead: the model's day rows are computed once.
+    let model = if matches!(backtest.data, DataChoice::Store(_)) {
+        cli.model.load(
+            &backtest.config,
+            &cli.store,
+            volta_engine::training::DayRows::Range(start, end),
+        )?
+    } else if cli.model.model.is_some() {
+        bail!("--model needs --data store: the model's features come from the real history");
+    } else {
+        None
+    };
+    let mut observers: Vec<Box<dyn Observer + Send>> = vec![
         Box::new(TextLog::new(std::io::stdout())),
         Box::new(DailyBackup {
             journal: cli.journal.clone(),
@@ -177,25 +192,29 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         }),
         Box::new(live.monitor.observer()),
     ];
+    let (filter, retrainer) = model::LoadedModel::wire(model, &mut observers);
     let clock_stop = stop.clone();
     let outcome = if cli.realtime {
-        backtest.run_with_clock(
+        backtest.run_with_clock_scored(
             "sim-paper",
             move |start| WallClock::new(start, clock_stop),
+            filter,
             &mut |_, _| {},
             observers,
             &stop,
         )
     } else {
         let session = Duration::from_secs_f64(cli.session_seconds);
-        backtest.run_with_clock(
+        backtest.run_with_clock_scored(
             "sim-paper",
             move |start| PacedClock::new(start, session, clock_stop),
+            filter,
             &mut |_, _| {},
             observers,
             &stop,
         )
     };
+    retrainer.as_ref().map(crate::model::Retrainer::wait);
     finish(&live, outcome, stop.is_raised(), &cli.journal, &backup)
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -10,14 +10,10 @@ use chrono::NaiveDate;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use volta_data::DataDir;
-use volta_data::import::import_index;
-use volta_data::synthetic::SyntheticConfig;
 use volta_features::FeatureMatrix;
-use volta_features::chain_metrics::ChainSummary;
-use volta_features::library::{Family, compute_with, registry};
+use volta_features::decision::{DailySource, Step, chains_from, daily_matrix};
+use volta_features::library::{Family, registry};
 use volta_features::matrix::META_PROVENANCE;
-use volta_features::panel::{LoadOptions, Provenance, load_bars, load_from_dir};
-use volta_features::synthetic_chains::synthetic_summaries;
 
 /// Where the options family's chain summaries come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,38 +71,66 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     );
     bar.enable_steady_tick(Duration::from_millis(100));
     bar.set_message(format!("loading {symbol} from {}", data.root().display()));
-    let panel = load_from_dir(&data, &symbol, args.end, &LoadOptions::full(&symbol))
-        .with_context(|| format!("loading the {symbol} panel from {}", data.root().display()))?;
-    bar.inc(1);
-    let panel = match args.chains {
-        Chains::Synthetic => {
-            let from = args.start - chrono::Days::new(CHAIN_WARM_UP_DAYS);
-            let summaries = synthetic_chain_summaries(&data, &symbol, from, args.end, &bar)?;
-            panel
-                .with_chains(&summaries, Provenance::Synthetic)
-                .context("joining the synthetic chain summaries")?
-        }
-        Chains::None => panel,
+    // The one feature path: the function training and (later) the live trader read features
+    // through (`volta_features::decision`).
+    let source = DailySource {
+        data: data.clone(),
+        symbol: symbol.clone(),
+        chains_from: match args.chains {
+            Chains::Synthetic => Some(chains_from(args.start)),
+            Chains::None => None,
+        },
     };
-    let mut counts: BTreeMap<Family, usize> = BTreeMap::new();
-    let matrix = compute_with(&panel, &mut |family, n| {
-        counts.insert(family, n);
-        bar.set_message(format!("{} ({n} features)", family.name()));
-        bar.inc(1);
+    let counts: Mutex<BTreeMap<Family, usize>> = Mutex::new(BTreeMap::new());
+    let full = daily_matrix(&source, args.end, &|step| match step {
+        Step::Loaded => bar.inc(1),
+        Step::Chains { done, total } => {
+            if done.is_multiple_of(50) || done == total {
+                bar.set_message(format!("synthetic chains {done}/{total}"));
+            }
+        }
+        Step::Family(family, n) => {
+            counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(family, n);
+            bar.set_message(format!("{} ({n} features)", family.name()));
+            bar.inc(1);
+        }
     })
-    .context("computing the features")?
-    .slice(args.start, args.end);
+    .with_context(|| {
+        format!(
+            "computing the {symbol} features from {}",
+            data.root().display()
+        )
+    })?;
+    let counts = counts
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if args.chains == Chains::Synthetic {
+        bar.suspend(|| {
+            println!(
+                "option features: synthetic chain summaries from {}, provenance \"synthetic\"",
+                chains_from(args.start)
+            );
+        });
+    }
+    let missing = full
+        .metadata()
+        .get(volta_features::matrix::META_MISSING_SESSIONS)
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(0);
+    let all_dates = full.dates().to_vec();
+    let matrix = full.slice(args.start, args.end);
     if matrix.dates().is_empty() {
         bail!(
             "no {symbol} sessions between {} and {} (the bars run {} … {})",
             args.start,
             args.end,
-            panel
-                .dates()
+            all_dates
                 .first()
                 .map_or_else(String::new, ToString::to_string),
-            panel
-                .dates()
+            all_dates
                 .last()
                 .map_or_else(String::new, ToString::to_string),
         );
@@ -117,59 +141,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     bar.inc(1);
     bar.finish_with_message("done");
-    print_summary(&symbol, &matrix, &counts, panel.missing_sessions().len());
+    print_summary(&symbol, &matrix, &counts, missing);
     println!("wrote {}", out.display());
     Ok(())
-}
-
-/// Calendar days of synthetic chains before `--start`: the longest lookback of a chain-based
-/// feature is 252 sessions (IV rank), which 400 calendar days cover.
-const CHAIN_WARM_UP_DAYS: u64 = 400;
-
-/// The synthetic market on the real bars and VIX closes, one chain summary per session from
-/// `from` to `end`.
-fn synthetic_chain_summaries(
-    data: &DataDir,
-    symbol: &str,
-    from: NaiveDate,
-    end: NaiveDate,
-    bar: &ProgressBar,
-) -> anyhow::Result<Vec<ChainSummary>> {
-    let (bars, _) = load_bars(data, symbol, end)?;
-    let bars: Vec<_> = bars.into_iter().filter(|b| b.date >= from).collect();
-    let vix_file = data.vix();
-    let vix: Vec<(NaiveDate, f64)> = import_index(&vix_file, None)
-        .with_context(|| format!("reading {}", vix_file.display()))?
-        .records
-        .iter()
-        .map(|r| (r.date, r.close))
-        .collect();
-    let done = AtomicUsize::new(0);
-    let total = bars.len();
-    let config = SyntheticConfig {
-        symbol: symbol.to_owned(),
-        ..SyntheticConfig::default()
-    };
-    let summaries = synthetic_summaries(&config, &bars, &vix, &|| {
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(50) || n == total {
-            bar.set_message(format!("synthetic chains {n}/{total}"));
-        }
-    })
-    .context("summarising the synthetic chains")?;
-    bar.suspend(|| {
-        println!(
-            "option features: {} synthetic chain summaries ({} … {}), provenance \"synthetic\"",
-            summaries.len(),
-            summaries
-                .first()
-                .map_or_else(String::new, |s| s.date.to_string()),
-            summaries
-                .last()
-                .map_or_else(String::new, |s| s.date.to_string()),
-        );
-    });
-    Ok(summaries)
 }
 
 /// Rows, features and NaN share per family, and where each family's inputs came from.

@@ -25,7 +25,7 @@ use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMark
 use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
-use volta_strategy::{AdaptiveConfig, PutWrite};
+use volta_strategy::{AdaptiveConfig, PutWrite, Scorer};
 
 use crate::clock::{Clock, SimulatedClock, StopSignal};
 use crate::engine::{Companion, Engine, EngineConfig, RunOutput};
@@ -206,7 +206,7 @@ impl BacktestConfig {
     }
 
     /// One sentence for the report: how fills, fees, marks and early assignment are modelled.
-    fn market_rules(&self, sim: &SimConfig) -> String {
+    pub(crate) fn market_rules(&self, sim: &SimConfig) -> String {
         let fills = match self.fill_model {
             FillModelKind::Always => format!(
                 "every limit that reaches the price {} of the way from mid to the touch fills at \
@@ -425,17 +425,20 @@ struct RunParts {
     cash_interest: Option<CashInterest>,
     /// Whether the yardsticks run beside the strategies.
     yardsticks: bool,
+    /// A scorer for the adaptive strategy's openings and the minimum score they must reach
+    /// (`None`: the configuration's own, [`volta_strategy::AcceptAll`]).
+    scorer: Option<(Box<dyn Scorer>, f64)>,
 }
 
-struct Prepared {
-    underlyings: Vec<FeedUnderlying>,
-    signals: Signals,
-    provenance: Vec<String>,
-    data: String,
+pub(crate) struct Prepared {
+    pub(crate) underlyings: Vec<FeedUnderlying>,
+    pub(crate) signals: Signals,
+    pub(crate) provenance: Vec<String>,
+    pub(crate) data: String,
     /// Ex-dividend dates of the underlyings whose options can be assigned early.
-    dividends: Vec<ExDividend>,
+    pub(crate) dividends: Vec<ExDividend>,
     /// The short rate idle cash earns, if any.
-    cash_interest: Option<CashInterest>,
+    pub(crate) cash_interest: Option<CashInterest>,
 }
 
 impl Backtest {
@@ -502,10 +505,28 @@ impl Backtest {
         observers: Vec<Box<dyn Observer + Send>>,
         stop: &StopSignal,
     ) -> Result<BacktestResult> {
-        self.run_on_venue(
+        self.run_with_clock_scored(mode, clock, None, progress, observers, stop)
+    }
+
+    /// As [`Backtest::run_with_clock`], with `filter` (a scorer and the minimum score) in the
+    /// adaptive strategy when given: `volta-live`'s sim-paper run with a model.
+    ///
+    /// # Errors
+    /// As [`Backtest::run_with_clock`]; [`EngineError::Strategy`] for a minimum score outside
+    /// 0..=1.
+    pub fn run_with_clock_scored<C: Clock>(
+        &self,
+        mode: &str,
+        clock: impl FnOnce(chrono::NaiveDateTime) -> C,
+        filter: Option<(Box<dyn Scorer>, f64)>,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
+        self.run_scored_on_venue(
             mode,
-            clock,
-            |sim| SimBroker::new(sim).map_err(EngineError::from),
+            (clock, |sim| SimBroker::new(sim).map_err(EngineError::from)),
+            filter,
             progress,
             observers,
             stop,
@@ -528,6 +549,35 @@ impl Backtest {
         observers: Vec<Box<dyn Observer + Send>>,
         stop: &StopSignal,
     ) -> Result<BacktestResult> {
+        self.run_scored_on_venue(mode, (clock, venue), None, progress, observers, stop)
+    }
+
+    /// Runs the backtest as [`Backtest::run`] with `scorer` in the adaptive strategy: its
+    /// openings scoring below `min_score` are dropped ([`volta_strategy::Adaptive::with_scorer`]);
+    /// a model-filtered run when the scorer is a model's ([`crate::scoring`]).
+    ///
+    /// # Errors
+    /// As [`Backtest::run`]; [`EngineError::Strategy`] for a minimum score outside 0..=1.
+    pub fn run_scored(
+        &self,
+        scorer: Box<dyn Scorer>,
+        min_score: f64,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<BacktestResult> {
+        self.run_scored_on_venue(
+            "backtest",
+            (SimulatedClock::new, |sim| {
+                SimBroker::new(sim).map_err(EngineError::from)
+            }),
+            Some((scorer, min_score)),
+            progress,
+            Vec::new(),
+            &StopSignal::new(),
+        )
+    }
+
+    /// The data of the run prepared: the feed's underlyings, the signals, the provenance.
+    pub(crate) fn prepare(&self) -> Result<Prepared> {
         self.config.validate()?;
         if self.start > self.end {
             return Err(bad(
@@ -536,10 +586,25 @@ impl Backtest {
                 "a start on or before the end",
             ));
         }
-        let prepared = match &self.data {
-            DataChoice::Store(path) => self.prepare_store(path)?,
-            DataChoice::Synthetic => self.prepare_synthetic()?,
-        };
+        match &self.data {
+            DataChoice::Store(path) => self.prepare_store(path),
+            DataChoice::Synthetic => self.prepare_synthetic(),
+        }
+    }
+
+    fn run_scored_on_venue<C: Clock, V: Venue>(
+        &self,
+        mode: &str,
+        (clock, venue): (
+            impl FnOnce(chrono::NaiveDateTime) -> C,
+            impl FnOnce(SimConfig) -> Result<V>,
+        ),
+        scorer: Option<(Box<dyn Scorer>, f64)>,
+        progress: &mut dyn FnMut(usize, usize),
+        observers: Vec<Box<dyn Observer + Send>>,
+        stop: &StopSignal,
+    ) -> Result<BacktestResult> {
+        let prepared = self.prepare()?;
         let mut feed = SourceFeed::new(prepared.underlyings, self.start, self.end)?;
         let first = feed.dates()[0];
         let run = RunParts {
@@ -550,6 +615,7 @@ impl Backtest {
             dividends: prepared.dividends,
             cash_interest: prepared.cash_interest,
             yardsticks: self.config.yardsticks,
+            scorer,
         };
         self.run_feed(
             mode,
@@ -649,6 +715,7 @@ impl Backtest {
             // A live account earns its broker's interest; the yardsticks are a backtest's.
             cash_interest: None,
             yardsticks: false,
+            scorer: options.filter,
         };
         self.run_feed(
             mode,
@@ -696,45 +763,26 @@ impl Backtest {
                     .unwrap_or_else(|| "defaults".to_owned()),
             },
         )?;
-        let starting_cash = Money::from_f64(self.config.starting_cash)?.round_to_cents();
-        let mut sim = SimConfig::new(starting_cash, first.and_time(chrono::NaiveTime::MIN));
-        sim.fill_model = self.config.fill_model()?;
-        sim.mark_spread_fraction = decimal(
-            self.config
-                .mark_spread_fraction
-                .unwrap_or(self.config.fill_spread_fraction),
-        );
-        sim.early_assignment = EarlyAssignment {
-            enabled: self.config.early_assignment,
-            dividends: prepared
-                .dividends
-                .iter()
-                .map(|d| Dividend {
-                    underlying: d.underlying.clone(),
-                    ex_date: d.ex_date,
-                    amount: d.amount,
-                })
-                .collect(),
-        };
-        sim.cash_interest.clone_from(&prepared.cash_interest);
+        let sim = self.sim_config(first, &prepared.dividends, prepared.cash_interest.as_ref())?;
         let mut provenance = prepared.provenance;
         provenance.push(self.config.market_rules(&sim));
-        let engine_config = EngineConfig {
-            rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
-            collateral_earns_interest: self.config.interest_on_collateral,
-            ..EngineConfig::default()
-        };
+        let engine_config = self.engine_config()?;
         let mut yardsticks = if prepared.yardsticks {
             Some(self.yardsticks(&sim, engine_config, &prepared.signals, &run_id)?)
         } else {
             None
         };
         let venue = venue(sim)?;
+        let adaptive = self.config.strategies_config().build()?;
+        let adaptive = match prepared.scorer {
+            Some((scorer, min_score)) => adaptive.with_scorer(scorer, min_score)?,
+            None => adaptive,
+        };
         let mut engine = Engine::new(
             engine_config,
             clock(first.and_time(chrono::NaiveTime::MIN)),
             venue,
-            Box::new(self.config.strategies_config().build()?),
+            Box::new(adaptive),
             RiskManager::new(self.config.risk.clone())?,
             prepared.signals,
             journal,
@@ -779,6 +827,46 @@ impl Backtest {
             provenance,
             prepared.data,
         ))
+    }
+
+    /// The simulated broker's settings of a run whose first session is `first`: starting
+    /// cash, fill model, marks, early assignment on `dividends`, interest at `cash_interest`.
+    pub(crate) fn sim_config(
+        &self,
+        first: NaiveDate,
+        dividends: &[ExDividend],
+        cash_interest: Option<&CashInterest>,
+    ) -> Result<SimConfig> {
+        let starting_cash = Money::from_f64(self.config.starting_cash)?.round_to_cents();
+        let mut sim = SimConfig::new(starting_cash, first.and_time(chrono::NaiveTime::MIN));
+        sim.fill_model = self.config.fill_model()?;
+        sim.mark_spread_fraction = decimal(
+            self.config
+                .mark_spread_fraction
+                .unwrap_or(self.config.fill_spread_fraction),
+        );
+        sim.early_assignment = EarlyAssignment {
+            enabled: self.config.early_assignment,
+            dividends: dividends
+                .iter()
+                .map(|d| Dividend {
+                    underlying: d.underlying.clone(),
+                    ex_date: d.ex_date,
+                    amount: d.amount,
+                })
+                .collect(),
+        };
+        sim.cash_interest = cash_interest.cloned();
+        Ok(sim)
+    }
+
+    /// The engine's settings of a run: the configuration's rates and collateral interest.
+    pub(crate) fn engine_config(&self) -> Result<EngineConfig> {
+        Ok(EngineConfig {
+            rates: RatesAndYield::try_new(self.config.rate, self.config.dividend_yield)?,
+            collateral_earns_interest: self.config.interest_on_collateral,
+            ..EngineConfig::default()
+        })
     }
 
     /// What idle cash earned over the run, at `schedule`.

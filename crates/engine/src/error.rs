@@ -98,6 +98,20 @@ pub enum EngineError {
     /// Domain values.
     #[error(transparent)]
     Core(#[from] volta_core::CoreError),
+    /// The models of a validation (feature `validation`).
+    #[cfg(feature = "validation")]
+    #[error(transparent)]
+    Model(#[from] volta_models::ModelError),
+    /// A trading model cannot be used: none promoted, an unknown id, columns that differ
+    /// from today's features.
+    #[cfg(feature = "validation")]
+    #[error("model {model}: {reason}")]
+    TradingModel {
+        /// The model (its id, `promoted`, or its path).
+        model: String,
+        /// Why.
+        reason: String,
+    },
     /// The report.
     #[error(transparent)]
     Report(#[from] crate::report_error::ReportError),

@@ -12,6 +12,13 @@
 //! underlying, and a report ([`report`]: HTML with SVG charts, a JSON summary, the trade list)
 //! out.
 //!
+//! For the models: [`labels`] trades every candidate the strategies propose forward alone, on
+//! the backtester's own engine, fills and fees, and labels it (profitable after fees, return
+//! on risk, horizon); [`scoring`] holds the model-backed [`volta_strategy::Scorer`]s that
+//! filter the adaptive strategy ([`Backtest::run_scored`]); with the `validation` feature,
+//! `validation` runs the purged walk-forward of the models and the out-of-sample backtest of
+//! the filtered strategy, and writes its report.
+//!
 //! It is not the strategies (volta-strategy), the limits (volta-risk) or the broker
 //! (volta-broker): it wires them.
 //!
@@ -46,11 +53,17 @@ mod error;
 pub mod events;
 pub mod feed;
 pub mod journal;
+pub mod labels;
 pub mod live;
 pub mod metrics;
 pub mod report;
 mod report_error;
+pub mod scoring;
 pub mod signals;
+#[cfg(feature = "validation")]
+pub mod training;
+#[cfg(feature = "validation")]
+pub mod validation;
 pub mod yardstick;
 
 pub use backtest::{Backtest, BacktestConfig, BacktestResult, DataChoice, FillModelKind};
@@ -60,7 +73,10 @@ pub use error::{EngineError, Result};
 pub use events::{ChannelObserver, EngineEvent, EventLog, Observer, PositionView, TextLog};
 pub use feed::{Check, Feed, FeedUnderlying, ReplayFeed, Session, SourceFeed};
 pub use journal::Journal;
+pub use labels::{CandidateLabel, LabelLeg, LabelReport, LabelSetup, label_candidates};
 pub use live::{LiveFeed, LiveOptions};
 pub use report_error::ReportError;
+pub use scoring::{ModelFilter, ModelScorer, ScoreTable, SharedScorer};
 pub use signals::{DaySignals, Signals};
 pub use volta_broker::Venue;
+pub use volta_strategy::Scorer;

@@ -48,6 +48,9 @@ pub struct LiveOptions {
     pub recorder: Option<SessionRecorder>,
     /// Management checks every this long (`None`: the decision only). Default: one hour.
     pub check_every: Option<TimeDelta>,
+    /// A scorer for the adaptive strategy's openings and the minimum score they must reach
+    /// (a model: [`crate::scoring`]); `None`: every opening is taken.
+    pub filter: Option<(Box<dyn volta_strategy::Scorer>, f64)>,
 }
 
 impl Default for LiveOptions {
@@ -55,6 +58,7 @@ impl Default for LiveOptions {
         Self {
             recorder: None,
             check_every: Some(TimeDelta::hours(1)),
+            filter: None,
         }
     }
 }
@@ -64,6 +68,7 @@ impl std::fmt::Debug for LiveOptions {
         f.debug_struct("LiveOptions")
             .field("recorder", &self.recorder.is_some())
             .field("check_every", &self.check_every)
+            .field("filter", &self.filter.as_ref().map(|(_, min)| min))
             .finish()
     }
 }

@@ -19,8 +19,20 @@ pub const SESSIONS_PER_YEAR: f64 = 252.0;
 
 /// Serialises a date as ISO 8601 (`YYYY-MM-DD`).
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `serialize_with` passes `&T`
-fn ser_date<S: Serializer>(date: &NaiveDate, s: S) -> std::result::Result<S::Ok, S::Error> {
+pub(crate) fn ser_date<S: Serializer>(
+    date: &NaiveDate,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     s.collect_str(date)
+}
+
+/// Serialises a time as ISO 8601 (`YYYY-MM-DDTHH:MM:SS`): chrono's serde feature is left
+/// off so that the backtester builds chrono as the other binaries do.
+pub(crate) fn ser_time<S: Serializer>(
+    time: &chrono::NaiveDateTime,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(&time.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 /// Serialises an optional date as ISO 8601 (`YYYY-MM-DD`) or `null`.

@@ -6,6 +6,8 @@
 #![deny(missing_docs)]
 
 pub mod chain_metrics;
+#[cfg(feature = "library")]
+pub mod decision;
 mod error;
 #[cfg(feature = "library")]
 pub mod library;

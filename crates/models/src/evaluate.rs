@@ -234,21 +234,48 @@ fn fit_and_predict<L: Learner>(
     fold: &Fold,
     config: &EvaluationConfig,
 ) -> Result<(Vec<f64>, usize, Option<Calibrator>)> {
-    let Some(method) = config.calibration else {
-        let model = learner.fit(&dataset.subset(&fold.train))?;
-        return Ok((
-            model.predict_samples(dataset, &fold.test)?,
-            fold.train.len(),
-            None,
-        ));
+    let (model, fitted_on, calibrator) = fit_calibrated(learner, dataset, &fold.train, config)
+        .map_err(|e| match e {
+            ModelError::NotEnoughData { what } => ModelError::NotEnoughData {
+                what: format!("fold {}: {what}", fold.index),
+            },
+            other => other,
+        })?;
+    let probabilities = model.predict_samples(dataset, &fold.test)?;
+    let probabilities = match &calibrator {
+        Some(c) => probabilities.into_iter().map(|p| c.apply(p)).collect(),
+        None => probabilities,
     };
-    let (fit_on, validation) = validation_split(dataset, &fold.train, config.validation_sessions)
+    Ok((probabilities, fitted_on, calibrator))
+}
+
+/// Fits `learner` on the samples `train` of `dataset` and, when `config.calibration` asks, a
+/// calibrator: the last `config.validation_sessions` decision sessions of `train` are carved
+/// off, the learner is fitted on the samples before them (purged of labels reaching into
+/// them) and the calibrator on its predictions of the carved window. Returns the model, the
+/// number of samples it was fitted on, and the calibrator. The walk-forward fits each fold
+/// so, and a trading model is fitted so on all its data.
+///
+/// # Errors
+/// [`ModelError::NotEnoughData`] when `train` has no more decision sessions than the carved
+/// window; the learner's and the calibrator's errors.
+pub fn fit_calibrated<L: Learner>(
+    learner: &L,
+    dataset: &Dataset,
+    train: &[usize],
+    config: &EvaluationConfig,
+) -> Result<(L::Model, usize, Option<Calibrator>)> {
+    let Some(method) = config.calibration else {
+        let model = learner.fit(&dataset.subset(train))?;
+        return Ok((model, train.len(), None));
+    };
+    let (fit_on, validation) = validation_split(dataset, train, config.validation_sessions)
         .ok_or_else(|| ModelError::NotEnoughData {
-        what: format!(
-            "fold {}: fewer than {} training sessions to leave a validation window",
-            fold.index, config.validation_sessions
-        ),
-    })?;
+            what: format!(
+                "fewer than {} training sessions to leave a validation window",
+                config.validation_sessions
+            ),
+        })?;
     let model = learner.fit(&dataset.subset(&fit_on))?;
     let validation_targets: Vec<bool> = validation
         .iter()
@@ -259,12 +286,7 @@ fn fit_and_predict<L: Learner>(
         &model.predict_samples(dataset, &validation)?,
         &validation_targets,
     )?;
-    let probabilities = model
-        .predict_samples(dataset, &fold.test)?
-        .into_iter()
-        .map(|p| calibrator.apply(p))
-        .collect();
-    Ok((probabilities, fit_on.len(), Some(calibrator)))
+    Ok((model, fit_on.len(), Some(calibrator)))
 }
 
 /// Splits ascending training indices into (fit, validation): validation = the samples of the

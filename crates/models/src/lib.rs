@@ -81,6 +81,7 @@ mod ensemble;
 mod error;
 mod evaluate;
 mod gbm;
+mod impute;
 mod leakage;
 mod logistic;
 mod lstm;
@@ -90,6 +91,7 @@ mod search;
 pub mod sequence;
 mod sidecar;
 pub mod splits;
+mod trading;
 
 pub use calibration::{CalibrationMethod, Calibrator, IsotonicCalibration, PlattScaling};
 pub use dataset::{Dataset, FeatureMatrix, Label, LabelHorizon, SampleKey};
@@ -99,12 +101,13 @@ pub use ensemble::{
 pub use error::{ModelError, Result};
 pub use evaluate::{
     Classifier, EvaluationConfig, FoldReport, Learner, ScoredPrediction, WalkForwardReport,
-    evaluate_walk_forward,
+    evaluate_walk_forward, fit_calibrated,
 };
 pub use gbm::{
     DateRange, FeatureImportance, GBM_METADATA_VERSION, GbmConfig, GbmMetadata, GbmModel,
     GradientBoosting, importance_markdown,
 };
+pub use impute::{MeanImputed, MeanImputedModel};
 pub use leakage::{LeakageFinding, LeakageGuard, single_feature_auc};
 pub use logistic::{LogisticConfig, LogisticModel, LogisticRegression};
 pub use lstm::{LSTM_METADATA_VERSION, Lstm, LstmConfig, LstmMetadata, LstmModel};
@@ -118,3 +121,6 @@ pub use search::{
     TrialScore, random_search,
 };
 pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};
+pub use trading::{
+    MANIFEST_FILE, TRADING_MODEL_VERSION, TradingKind, TradingManifest, TradingModel,
+};

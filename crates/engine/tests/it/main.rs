@@ -3,6 +3,7 @@
 mod backtest;
 mod common;
 mod events;
+mod labels;
 mod live_ib;
 mod lookahead;
 mod trades;

@@ -1,6 +1,7 @@
 //! The integration tests of volta-features, in one test binary: one link instead of one per file.
 
 mod chain_metrics;
+mod decision;
 mod library;
 mod lookahead;
 mod realised;

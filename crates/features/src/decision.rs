@@ -1,0 +1,150 @@
+//! One feature path for training and for trading: the daily feature matrix of an underlying
+//! from the data folder, and the row a decision on a session reads.
+//!
+//! A decision is taken before the session's close (15:45 in a backtest), so it reads the
+//! features of the **previous** session's close, as the engine's signals do. The live trader
+//! does not compute features yet; when it does, it must call [`features_at_decision`], which
+//! is [`daily_matrix`] over the history up to the previous session — the very function the
+//! training matrix comes from — and a test checks that the rows it gives day by day are the
+//! batch matrix's, bit for bit ([`decision_row`]).
+//!
+//! The option features come from the synthetic market rebuilt on the real bars and VIX
+//! ([`crate::synthetic_chains`]): no real SPY chain history exists. Its chains are generated
+//! from `chains_from`, which both paths must share (the synthetic paths are seeded from their
+//! first session).
+
+use chrono::{Days, NaiveDate};
+use volta_core::NyseCalendar;
+use volta_data::DataDir;
+use volta_data::import::import_index;
+use volta_data::synthetic::SyntheticConfig;
+
+use crate::error::{FeatureError, Result};
+use crate::library::{Family, compute_with};
+use crate::matrix::FeatureMatrix;
+use crate::panel::{LoadOptions, Provenance, load_bars, load_from_dir};
+use crate::synthetic_chains::synthetic_summaries;
+
+/// Calendar days of synthetic chains before the first date wanted: the longest lookback of
+/// a chain-based feature is 252 sessions (IV rank), which 400 calendar days cover.
+pub const CHAIN_WARM_UP_DAYS: u64 = 400;
+
+/// Where an underlying's daily features come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailySource {
+    /// The market-data folder.
+    pub data: DataDir,
+    /// The underlying (SPY, QQQ or IWM).
+    pub symbol: String,
+    /// First session of the synthetic chain history (`None`: no chains, the chain-based
+    /// option features are NaN).
+    pub chains_from: Option<NaiveDate>,
+}
+
+/// What [`daily_matrix`] is doing, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The files are read.
+    Loaded,
+    /// `done` of `total` synthetic chains summarised.
+    Chains {
+        /// Done so far.
+        done: usize,
+        /// All of them.
+        total: usize,
+    },
+    /// A family's `count` features computed.
+    Family(Family, usize),
+}
+
+/// The daily feature matrix of `source` over every session of its bars up to `end`
+/// (inclusive): the batch path, and through [`features_at_decision`] the per-day one.
+///
+/// # Errors
+/// The data folder's errors (a missing or malformed file), the feature library's.
+pub fn daily_matrix(
+    source: &DailySource,
+    end: NaiveDate,
+    progress: &(dyn Fn(Step) + Sync),
+) -> Result<FeatureMatrix> {
+    let symbol = source.symbol.to_uppercase();
+    let data = &source.data;
+    let panel = load_from_dir(data, &symbol, end, &LoadOptions::full(&symbol))?;
+    progress(Step::Loaded);
+    let panel = match source.chains_from {
+        Some(from) if from <= end => {
+            let (bars, _) = load_bars(data, &symbol, end)?;
+            let bars: Vec<_> = bars.into_iter().filter(|b| b.date >= from).collect();
+            let vix: Vec<(NaiveDate, f64)> = import_index(&data.vix(), None)?
+                .records
+                .iter()
+                .map(|r| (r.date, r.close))
+                .collect();
+            let config = SyntheticConfig {
+                symbol: symbol.clone(),
+                ..SyntheticConfig::default()
+            };
+            let total = bars.len();
+            let done = std::sync::atomic::AtomicUsize::new(0);
+            let summaries = synthetic_summaries(&config, &bars, &vix, &|| {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(Step::Chains { done: n, total });
+            })?;
+            panel.with_chains(&summaries, Provenance::Synthetic)?
+        }
+        _ => panel,
+    };
+    compute_with(&panel, &mut |family, n| progress(Step::Family(family, n)))
+}
+
+/// The session before `decision_date`: the close whose features a decision on it reads.
+///
+/// # Errors
+/// [`FeatureError::Core`] outside the NYSE calendar's range.
+pub fn feature_date(decision_date: NaiveDate) -> Result<NaiveDate> {
+    Ok(NyseCalendar.previous_session(decision_date)?)
+}
+
+/// The row of `matrix` a decision on `decision_date` reads: the previous session's, if the
+/// matrix holds it.
+///
+/// # Errors
+/// As [`feature_date`].
+pub fn decision_row(matrix: &FeatureMatrix, decision_date: NaiveDate) -> Result<Option<Vec<f64>>> {
+    let date = feature_date(decision_date)?;
+    let Ok(i) = matrix.dates().binary_search(&date) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        matrix
+            .names()
+            .iter()
+            .map(|n| matrix.column(n).map_or(f64::NAN, |c| c[i]))
+            .collect(),
+    ))
+}
+
+/// The features a decision on `decision_date` reads, computed as the live trader must at its
+/// decision time: [`daily_matrix`] over the data up to the previous session only, its last
+/// row.
+///
+/// # Errors
+/// As [`daily_matrix`]; [`FeatureError::BadInput`] when the data has no bar on the previous
+/// session.
+pub fn features_at_decision(source: &DailySource, decision_date: NaiveDate) -> Result<Vec<f64>> {
+    let date = feature_date(decision_date)?;
+    let matrix = daily_matrix(source, date, &|_| {})?;
+    decision_row(&matrix, decision_date)?.ok_or_else(|| FeatureError::BadInput {
+        series: format!("{} bars", source.symbol),
+        reason: format!("no bar on {date}, the session before the decision on {decision_date}"),
+    })
+}
+
+/// The first session of the synthetic chain history that warms up the option features of a
+/// matrix wanted from `start`.
+#[must_use]
+pub fn chains_from(start: NaiveDate) -> NaiveDate {
+    start
+        .checked_sub_days(Days::new(CHAIN_WARM_UP_DAYS))
+        .unwrap_or(start)
+}
