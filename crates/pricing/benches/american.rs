@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use volta_pricing::american::{self, baw, bjerksund_stensland, lattice};
+use volta_pricing::american::{self, alo, baw, bjerksund_stensland, lattice};
 use volta_pricing::{OptionRight, Vanilla};
 
 /// splitmix64: a small seeded generator, so every run prices the same book.
@@ -72,6 +72,12 @@ fn benches(c: &mut Criterion) {
     });
     per_option(c, "american/bjerksund_stensland_2002", &options, |o, v| {
         bjerksund_stensland::price(o, v).unwrap_or(f64::NAN)
+    });
+    per_option(c, "american/alo_fast", &options, |o, v| {
+        alo::price(o, v, alo::Scheme::Fast).unwrap_or(f64::NAN)
+    });
+    per_option(c, "american/alo_accurate", &options, |o, v| {
+        alo::price(o, v, alo::Scheme::Accurate).unwrap_or(f64::NAN)
     });
     per_option(c, "american/lattice_500", &options, |o, v| {
         lattice::price(o, v, 500).unwrap_or(f64::NAN)
