@@ -74,6 +74,9 @@ pub const MIN_TOTAL_VOL: f64 = 1e-4;
 /// Largest rT and qT (of the put form) priced by the fixed-point method.
 pub const MAX_RATE_YEARS: f64 = 8.0;
 
+/// Nodes per pass of the vectorised node loops.
+const LANES: usize = 8;
+
 /// Most Chebyshev nodes (n + 1) of any scheme.
 const MAX_NODES: usize = 33;
 
@@ -545,16 +548,24 @@ impl Pricer {
         let x_min = 1e4 * f64::EPSILON * self.x_max;
         let mut next = [0.0; MAX_NODES];
         for _ in 0..12 {
-            // The step in one loop and the convergence test in another: a max-reduction in
-            // the first would keep LLVM from vectorising it.
-            for i in 1..=n {
-                // max/min rather than `clamp`, whose assertion is a branch the vectoriser
-                // cannot take.
-                let step = qd
-                    .halley::<F>(i, k, r, q, vol, x[i])
-                    .max(x_min)
-                    .min(self.x_max);
-                next[i] = if step.is_nan() { x[i] } else { step };
+            // The step in one loop and the convergence test in another (a max-reduction in the
+            // first would keep LLVM from vectorising it), eight nodes at a time as in
+            // `iterate`.
+            for chunk in (1..=n).step_by(LANES) {
+                let mut steps = [0.0; LANES];
+                for (lane, out) in steps.iter_mut().enumerate() {
+                    let i = (chunk + lane).min(MAX_NODES - 1);
+                    // max/min rather than `clamp`, whose assertion is a branch the vectoriser
+                    // cannot take.
+                    let step = qd
+                        .halley::<F>(i, k, r, q, vol, x[i])
+                        .max(x_min)
+                        .min(self.x_max);
+                    *out = if step.is_nan() { x[i] } else { step };
+                }
+                for (lane, &step) in steps.iter().enumerate() {
+                    next[(chunk + lane).min(MAX_NODES - 1)] = step;
+                }
             }
             let moved = (1..=n).fold(0.0_f64, |m, i| m.max((next[i] - x[i]).abs()));
             x[1..=n].copy_from_slice(&next[1..=n]);
@@ -594,25 +605,19 @@ impl Pricer {
     /// `steps` fixed-point steps, the first a Jacobi-Newton step (ALO §5.3, eq. (33)).
     #[inline(always)]
     fn iterate<const F: bool>(&self, boundary: &mut Boundary, vol: f64, steps: usize) {
-        use crate::fastmath::{exp, exp_minus_half_square, ln, norm_cdf_with_exp};
+        use crate::fastmath::{exp_minus_half_square, norm_cdf, norm_cdf_with_exp};
         // `min` tells LLVM that n < MAX_NODES: no bounds checks in the node loops.
         let n = self.tables.degree.min(MAX_NODES - 1);
         let l = self.tables.points_per_node;
         let points = n * l;
-        let (k, r, q) = (self.put.strike, self.put.rate, self.put.dividend_yield);
         let inv_vol = 1.0 / vol;
         let smooth_pasting = self.smooth_pasting(vol);
-        // The equation's terms, selected by weights rather than branches in the point loop:
-        // FP-B uses Φ(d₋) in the numerator, FP-B′ φ(d₋)/σ and φ(d₊)/σ.
-        let (cdf_weight, pdf_weight) = if smooth_pasting {
-            (0.0, inv_vol * ONE_OVER_SQRT_TWO_PI)
-        } else {
-            (1.0, 0.0)
-        };
-        let mut ln_b_at = vec![0.0; points];
-        let mut h = vec![0.0; points];
-        let mut num = vec![0.0; points];
-        let mut den = vec![0.0; points];
+        let pdf_weight = inv_vol * ONE_OVER_SQRT_TWO_PI;
+        // One allocation for the four scratch columns.
+        let mut scratch = vec![0.0; 4 * points];
+        let (ln_b_at, rest) = scratch.split_at_mut(points);
+        let (h, rest) = rest.split_at_mut(points);
+        let (num, den) = rest.split_at_mut(points);
         for step in 0..steps {
             let y = boundary.y;
             let mut ln_b = [0.0; MAX_NODES];
@@ -637,18 +642,29 @@ impl Pricer {
             let (sqrt_gap, drift) = (&self.sqrt_gap[..points], &self.drift[..points]);
             let (num_cdf, num_pdf) = (&self.num_cdf[..points], &self.num_pdf[..points]);
             let (den_cdf, den_pdf) = (&self.den_cdf[..points], &self.den_pdf[..points]);
-            for p in 0..points {
-                let ln_bu = self.ln_x_max - h[p].max(0.0).sqrt();
-                let vg = vol * sqrt_gap[p];
-                let d = (ln_b_at[p] - ln_bu + drift[p]) / vg + 0.5 * vg;
-                let dm = d - vg;
-                let (ep, em) = (
-                    exp_minus_half_square::<F>(d),
-                    exp_minus_half_square::<F>(dm),
-                );
-                num[p] = cdf_weight * num_cdf[p] * norm_cdf_with_exp::<F>(dm, em)
-                    + pdf_weight * num_pdf[p] * em;
-                den[p] = den_cdf[p] * norm_cdf_with_exp::<F>(d, ep) + pdf_weight * den_pdf[p] * ep;
+            // One loop per equation: FP-B′ needs Φ only of d₊ (and φ of both), FP-B Φ of both;
+            // an unused Φ is a third of a point's cost.
+            if smooth_pasting {
+                for p in 0..points {
+                    let ln_bu = self.ln_x_max - h[p].max(0.0).sqrt();
+                    let vg = vol * sqrt_gap[p];
+                    let d = (ln_b_at[p] - ln_bu + drift[p]) / vg + 0.5 * vg;
+                    let (ep, em) = (
+                        exp_minus_half_square::<F>(d),
+                        exp_minus_half_square::<F>(d - vg),
+                    );
+                    num[p] = pdf_weight * num_pdf[p] * em;
+                    den[p] =
+                        den_cdf[p] * norm_cdf_with_exp::<F>(d, ep) + pdf_weight * den_pdf[p] * ep;
+                }
+            } else {
+                for p in 0..points {
+                    let ln_bu = self.ln_x_max - h[p].max(0.0).sqrt();
+                    let vg = vol * sqrt_gap[p];
+                    let d = (ln_b_at[p] - ln_bu + drift[p]) / vg + 0.5 * vg;
+                    num[p] = num_cdf[p] * norm_cdf::<F>(d - vg);
+                    den[p] = den_cdf[p] * norm_cdf::<F>(d);
+                }
             }
             let mut integral_num = [0.0; MAX_NODES];
             let mut integral_den = [0.0; MAX_NODES];
@@ -656,50 +672,89 @@ impl Pricer {
                 integral_num[i] = num[(i - 1) * l..i * l].iter().sum();
                 integral_den[i] = den[(i - 1) * l..i * l].iter().sum();
             }
-            for i in 1..=n {
-                let b = exp::<F>(ln_b[i]);
-                let v = vol * self.sqrt_tau[i];
-                let dp = (ln_b[i] - self.ln_k + (r - q) * self.tau[i]) / v + 0.5 * v;
-                let dm = dp - v;
-                let (ep, em) = (
-                    exp_minus_half_square::<F>(dp),
-                    exp_minus_half_square::<F>(dm),
-                );
-                let (pdf_p, pdf_m) = (ONE_OVER_SQRT_TWO_PI * ep, ONE_OVER_SQRT_TWO_PI * em);
-                let (cdf_p, cdf_m) = (
-                    norm_cdf_with_exp::<F>(dp, ep),
-                    norm_cdf_with_exp::<F>(dm, em),
-                );
-                let (disc_r, disc_q) = (self.disc_r[i], self.disc_q[i]);
-                let (n_val, d_val, n_db, d_db) = if smooth_pasting {
-                    (
-                        disc_r * pdf_m / v + integral_num[i],
-                        disc_q * (pdf_p / v + cdf_p) + integral_den[i],
-                        -disc_r * pdf_m * dm / (b * v * v),
-                        disc_q * (pdf_p / (b * v) - pdf_p * dp / (b * v * v)),
-                    )
-                } else {
-                    (
-                        disc_r * cdf_m + integral_num[i],
-                        disc_q * cdf_p + integral_den[i],
-                        disc_r * pdf_m / (b * v),
-                        disc_q * pdf_p / (b * v),
-                    )
-                };
-                let f = k * n_val / d_val;
-                // Jacobi-Newton on the first step: Newton on B − f(B) with f′ from the terms
-                // outside the integrals (their dependence on B(τ) is left out, ALO eq. (33)).
-                let f_db = k * (n_db / d_val - d_db * n_val / (d_val * d_val));
-                let newton = b - (f - b) / (f_db - 1.0);
-                let updated = if step == 0 && newton.is_finite() && newton > 0.0 {
-                    newton
-                } else {
-                    f
-                };
-                let hi = ln::<F>(updated) - self.ln_x_max;
-                boundary.y[i] = if hi.is_finite() { hi * hi } else { y[i] };
+            // Eight nodes at a time with a fixed trip count, which LLVM vectorises (a loop over
+            // the fast scheme's seven nodes it leaves scalar); padding lanes compute values
+            // nothing reads.
+            for chunk in (1..=n).step_by(LANES) {
+                let mut updated = [0.0; LANES];
+                for (lane, out) in updated.iter_mut().enumerate() {
+                    let i = (chunk + lane).min(MAX_NODES - 1);
+                    *out = self.node_step::<F>(
+                        vol,
+                        step == 0,
+                        smooth_pasting,
+                        [
+                            ln_b[i],
+                            self.sqrt_tau[i],
+                            self.tau[i],
+                            self.disc_r[i],
+                            self.disc_q[i],
+                        ],
+                        (integral_num[i], integral_den[i], y[i]),
+                    );
+                }
+                for (lane, &value) in updated.iter().enumerate() {
+                    if chunk + lane <= n {
+                        boundary.y[chunk + lane] = value;
+                    }
+                }
             }
         }
+    }
+
+    /// One node's fixed-point update: the new H from the node's (ln B, √τ, τ, e^{−rτ}, e^{−qτ})
+    /// and its (numerator integral, denominator integral, current H).
+    #[inline(always)]
+    fn node_step<const F: bool>(
+        &self,
+        vol: f64,
+        jacobi_newton: bool,
+        smooth_pasting: bool,
+        [ln_b, sqrt_tau, tau, disc_r, disc_q]: [f64; 5],
+        (integral_num, integral_den, y): (f64, f64, f64),
+    ) -> f64 {
+        use crate::fastmath::{exp, exp_minus_half_square, ln, norm_cdf_with_exp};
+        let (k, r, q) = (self.put.strike, self.put.rate, self.put.dividend_yield);
+        let b = exp::<F>(ln_b);
+        let v = vol * sqrt_tau;
+        let dp = (ln_b - self.ln_k + (r - q) * tau) / v + 0.5 * v;
+        let dm = dp - v;
+        let (ep, em) = (
+            exp_minus_half_square::<F>(dp),
+            exp_minus_half_square::<F>(dm),
+        );
+        let (pdf_p, pdf_m) = (ONE_OVER_SQRT_TWO_PI * ep, ONE_OVER_SQRT_TWO_PI * em);
+        let (cdf_p, cdf_m) = (
+            norm_cdf_with_exp::<F>(dp, ep),
+            norm_cdf_with_exp::<F>(dm, em),
+        );
+        let (n_val, d_val, n_db, d_db) = if smooth_pasting {
+            (
+                disc_r * pdf_m / v + integral_num,
+                disc_q * (pdf_p / v + cdf_p) + integral_den,
+                -disc_r * pdf_m * dm / (b * v * v),
+                disc_q * (pdf_p / (b * v) - pdf_p * dp / (b * v * v)),
+            )
+        } else {
+            (
+                disc_r * cdf_m + integral_num,
+                disc_q * cdf_p + integral_den,
+                disc_r * pdf_m / (b * v),
+                disc_q * pdf_p / (b * v),
+            )
+        };
+        let f = k * n_val / d_val;
+        // Jacobi-Newton on the first step: Newton on B − f(B) with f′ from the terms
+        // outside the integrals (their dependence on B(τ) is left out, ALO eq. (33)).
+        let f_db = k * (n_db / d_val - d_db * n_val / (d_val * d_val));
+        let newton = b - (f - b) / (f_db - 1.0);
+        let updated = if jacobi_newton && newton.is_finite() && newton > 0.0 {
+            newton
+        } else {
+            f
+        };
+        let hi = ln::<F>(updated) - self.ln_x_max;
+        if hi.is_finite() { hi * hi } else { y }
     }
 
     /// The early-exercise premium ∫₀^T [rK e^{−rt}Φ(−d₋) − qS e^{−qt}Φ(−d₊)] dt, with t = z²
@@ -709,7 +764,8 @@ impl Pricer {
         use crate::fastmath::norm_cdf;
         let n = self.tables.degree;
         let points = self.premium_sqrt_t.len();
-        let mut h = vec![0.0; points];
+        let mut scratch = vec![0.0; 2 * points];
+        let (h, terms) = scratch.split_at_mut(points);
         for (j, &yj) in boundary.y[..=n].iter().enumerate() {
             for (hp, &a) in h
                 .iter_mut()
@@ -726,7 +782,6 @@ impl Pricer {
         let (weight_r, weight_q) = (&self.premium_r[..points], &self.premium_q[..points]);
         // Terms first, then their sum: a floating-point sum in the loop would keep it scalar
         // (LLVM does not reorder the additions).
-        let mut terms = vec![0.0; points];
         for p in 0..points {
             let ln_b = self.ln_x_max - h[p].max(0.0).sqrt();
             let v = vol * sqrt_t[p];

@@ -623,6 +623,47 @@ mod tests {
         );
     }
 
+    /// On the bench's book (lattice prices, so slightly off the fixed-point model) the
+    /// fixed-point search never falls back to the lattice.
+    #[test]
+    fn no_lattice_fallback_on_the_bench_book() {
+        let mut state = 0x5EED_AA11_u64;
+        let mut uniform = |lo: f64, hi: f64| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            lo + (hi - lo) * (((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64)
+        };
+        let mut fallbacks = Vec::new();
+        for i in 0..256 {
+            let right = if i % 2 == 0 {
+                OptionRight::Call
+            } else {
+                OptionRight::Put
+            };
+            let o = Vanilla {
+                right,
+                spot: 100.0,
+                strike: uniform(70.0, 130.0),
+                years: uniform(0.05, 2.0),
+                rate: uniform(0.01, 0.08),
+                dividend_yield: uniform(0.01, 0.06),
+            };
+            let vol = uniform(0.1, 0.6);
+            let p = crate::american::price(AmericanModel::Lattice { steps: 301 }, &o, vol).unwrap();
+            if crate::american::no_early_exercise(&o)
+                || p <= crate::american::deterministic_value(&o)
+            {
+                continue;
+            }
+            if super::alo_implied_vol(&o, p, crate::american::alo::Scheme::Fast).is_none() {
+                fallbacks.push((o, vol));
+            }
+        }
+        assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    }
+
     /// Starting from Barone-Adesi-Whaley's implied volatility finds the lattice's own root
     /// (to the solver's 1e-10) in well under half the lattice prices of the wide search.
     #[test]
