@@ -66,7 +66,7 @@ use crate::normal::ONE_OVER_SQRT_TWO_PI;
 use crate::types::{OptionRight, Vanilla};
 
 /// Lattice steps used where the method does not apply (see the module notes).
-pub const FALLBACK_STEPS: usize = 1001;
+pub const FALLBACK_STEPS: usize = 501;
 /// Largest σ√T priced by the fixed-point method.
 pub const MAX_TOTAL_VOL: f64 = 4.0;
 /// Smallest σ√T priced by the fixed-point method.
