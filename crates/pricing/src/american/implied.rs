@@ -6,12 +6,18 @@
 //! increasing in σ (vega > 0), so once a bracket of volatilities with opposite signs is found
 //! Brent converges superlinearly and can never leave it.
 //!
-//! Default model: the Leisen-Reimer lattice with [`IMPLIED_VOL_LATTICE_STEPS`] = 301 steps.
-//! Why: the approximations (BAW, Bjerksund-Stensland) are off by up to a few cents, which at
-//! short maturities is several vol points of implied-volatility error; the LR lattice at 301
-//! steps prices within a few 1e-4 of its converged value at S = 100 (a few hundredths of a vol
-//! point through vega; tested: below 5e-4 in vol for 1-year options) at ~10 µs per price. For
-//! other trade-offs use [`implied_vol_with`].
+//! Default model ([`implied_vol`]): the Andersen-Lake-Offengenden fixed-point method's fast
+//! scheme ([`alo`]), which is within ~1e-5 of the converged American value at the money and
+//! costs a few microseconds a price — so a secant search on it, warm-started price to price
+//! ([`alo_implied_vol`]), answers in ~10 µs (under load) and recovers the converged volatility
+//! to 1e-4 on the bench's ranges (less well deep in the money near the exercise boundary: see
+//! docs/pricing.md). Where it gives up inside the method's domain, Brent over the same
+//! method; outside that domain (negative rates, a negative yield of the put form, σ√T beyond
+//! 4) the Leisen-Reimer lattice with [`IMPLIED_VOL_LATTICE_STEPS`] = 301 steps, as before
+//! this method existed: the approximations (BAW, Bjerksund-Stensland) are off by up to a few
+//! cents, several vol points at short maturities; the 301-step lattice prices within a few
+//! 1e-4 of its converged value at S = 100 at ~10 µs per price. For other trade-offs use
+//! [`implied_vol_with`].
 //!
 //! The search: for the lattice, Barone-Adesi-Whaley's implied volatility is the guess (Newton
 //! steps on the BAW price with the European vega, from the European implied volatility of the
