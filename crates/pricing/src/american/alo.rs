@@ -162,6 +162,34 @@ impl PutForm {
         inside.then_some(put)
     }
 
+    /// An upper bound on the early-exercise premium at volatility `vol`, from Kim's integral
+    /// (module notes) with the boundary replaced by its upper bound X (B ≤ X, so
+    /// Φ(−d₋(t, S/B)) ≤ Φ(−d₋(t, S/X))), the q term (never positive) dropped and e^{−rt} ≤ 1:
+    /// rKT·max over t ∈ (0, T] of Φ(−d₋(t, S/X)). With a = ln(S/X) > 0 and c = r − q − σ²/2,
+    /// d₋ = (a + ct)/(σ√t) is least at t = a/c when c > 0 and that is before T, else at T.
+    /// Infinite (no bound) at or below X.
+    pub(crate) fn premium_bound(&self, vol: f64) -> f64 {
+        let (s, k, r, q, t) = (
+            self.spot,
+            self.strike,
+            self.rate,
+            self.dividend_yield,
+            self.years,
+        );
+        let x_max = if q > 0.0 { k * (r / q).min(1.0) } else { k };
+        let a = (s / x_max).ln();
+        if a.is_nan() || a <= 0.0 {
+            return f64::INFINITY;
+        }
+        let c = r - q - 0.5 * vol * vol;
+        let d_min = if c > 0.0 && a / c < t {
+            2.0 * (a * c).sqrt() / vol
+        } else {
+            (a + c * t) / (vol * t.sqrt())
+        };
+        r * k * t * crate::normal::norm_cdf(-d_min)
+    }
+
     /// Whether σ√T is in the method's domain.
     pub(crate) fn vol_applies(&self, vol: f64) -> bool {
         (MIN_TOTAL_VOL..=MAX_TOTAL_VOL).contains(&(vol * self.years.sqrt()))
@@ -889,6 +917,40 @@ mod tests {
                 "{n}: {moment}"
             );
         }
+    }
+
+    /// The bound that lets implied volatility skip the method far from the boundary is above
+    /// the converged premium everywhere on a grid, and below rounding far out of the money.
+    #[test]
+    fn premium_bound_bounds_the_premium() {
+        for right in [OptionRight::Put, OptionRight::Call] {
+            for spot in [60.0, 90.0, 110.0, 150.0, 250.0] {
+                for years in [0.02, 0.25, 1.0, 3.0] {
+                    for (rate, q) in [(0.045, 0.013), (0.02, 0.08), (0.06, 0.0)] {
+                        for vol in [0.1, 0.3, 0.8] {
+                            let o = Vanilla::try_new(right, spot, 100.0, years, rate, q).unwrap();
+                            let Ok(super::super::Prepared::Model(inputs)) =
+                                super::super::prepare(&o, vol)
+                            else {
+                                continue;
+                            };
+                            let Some(put) = PutForm::of(&inputs) else {
+                                continue;
+                            };
+                            let premium = price(&o, vol, Scheme::HighPrecision).unwrap()
+                                - crate::bsm::price(&o, vol).unwrap();
+                            let bound = put.premium_bound(vol);
+                            assert!(premium <= bound + 1e-12, "{o:?} {vol}: {premium} > {bound}");
+                        }
+                    }
+                }
+            }
+        }
+        let far = Vanilla::try_new(OptionRight::Put, 150.0, 100.0, 0.02, 0.045, 0.013).unwrap();
+        let Ok(super::super::Prepared::Model(inputs)) = super::super::prepare(&far, 0.2) else {
+            panic!("a genuine American put");
+        };
+        assert!(PutForm::of(&inputs).unwrap().premium_bound(0.2) < 1e-20);
     }
 
     #[test]

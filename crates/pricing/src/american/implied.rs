@@ -229,6 +229,17 @@ fn alo_implied_vol(option: &Vanilla, price_target: f64, scheme: alo::Scheme) -> 
         vol: f64::NAN,
     };
     let put = PutForm::of_terms(&inputs)?;
+    // Far from the exercise boundary the premium is below rounding at the European implied
+    // volatility σ_E: then the American price at σ_E is the target to 1e-13, and σ_E is the
+    // answer without a fixed-point price (a third of a SPY-like chain: calls far below their
+    // boundary, short-dated options far out of the money).
+    let european_vol = crate::bsm::implied_vol(option, price_target).ok();
+    if let Some(v) = european_vol
+        && put.vol_applies(v)
+        && put.premium_bound(v) <= 1e-13 * price_target
+    {
+        return Some(v);
+    }
     let pricer = Pricer::new(put, scheme);
     let european = |vol: f64| gbs::price(&Inputs { vol, ..inputs }.gbs_at(option.spot));
     let objective = |vol: f64, warm: Option<&Boundary>| -> Option<(f64, Boundary)> {
@@ -246,10 +257,7 @@ fn alo_implied_vol(option: &Vanilla, price_target: f64, scheme: alo::Scheme) -> 
         residual.is_finite().then_some((residual, boundary))
     };
     let tolerance = 1e-12 * price_target.max(1e-300);
-    let mut a = crate::bsm::implied_vol(option, price_target)
-        .ok()
-        .filter(|v| put.vol_applies(*v))
-        .unwrap_or(0.3);
+    let mut a = european_vol.filter(|v| put.vol_applies(*v)).unwrap_or(0.3);
     let (mut fa, mut boundary) = objective(a, None)?;
     if fa.abs() <= tolerance {
         return Some(a);
