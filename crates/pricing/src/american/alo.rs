@@ -205,6 +205,22 @@ impl PutForm {
     }
 }
 
+/// (l, m, n, p) of the pass that polishes an implied volatility near the exercise boundary,
+/// where the fast scheme's error is largest (up to 1e-3 of the strike in the money over months):
+/// three times the fast scheme's points, a tenth of the accurate scheme's cost, and within
+/// ~4e-5 of the converged value on the trial cases where the fast scheme was 1e-3 off.
+const POLISH: (usize, usize, usize, usize) = (15, 2, 10, 41);
+
+/// The American value by the polishing scheme ([`POLISH`]), from QD+, given the European value.
+pub(crate) fn polish_value(put: PutForm, european: f64, vol: f64) -> f64 {
+    static POLISH_TABLES: OnceLock<Tables> = OnceLock::new();
+    let (l, m, n, p) = POLISH;
+    let tables = POLISH_TABLES.get_or_init(|| Tables::with(l, m, n, p));
+    Pricer::with_tables(put, tables)
+        .value(european, vol, None, m)
+        .0
+}
+
 /// Nodes, weights and the interpolation matrices of one scheme: they depend only on (l, n, p),
 /// because every abscissa is a fixed fraction of √T, so they are computed once per process.
 #[derive(Debug)]
