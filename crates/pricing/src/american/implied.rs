@@ -10,8 +10,9 @@
 //! scheme ([`alo`]), which is within ~1e-5 of the converged American value at the money and
 //! costs a few microseconds a price — so a secant search on it, warm-started price to price
 //! ([`alo_implied_vol`]), answers in ~10 µs (under load) and recovers the converged volatility
-//! to 1e-4 on the bench's ranges (less well deep in the money near the exercise boundary: see
-//! docs/pricing.md). Where it gives up inside the method's domain, Brent over the same
+//! to 1e-4 on the bench's ranges — near the exercise boundary after one Newton step on a finer
+//! scheme (`alo::polish_value`; see docs/pricing.md for the one chain option still 2.9e-4
+//! off). Where it gives up inside the method's domain, Brent over the same
 //! method; outside that domain (negative rates, a negative yield of the put form, σ√T beyond
 //! 4) the Leisen-Reimer lattice with [`IMPLIED_VOL_LATTICE_STEPS`] = 301 steps, as before
 //! this method existed: the approximations (BAW, Bjerksund-Stensland) are off by up to a few
@@ -217,7 +218,9 @@ fn solve(
 /// linear rate in the money near the exercise boundary (up to a dozen prices there; 5 % of a
 /// SPY-like chain takes more than five). Stops when the secant step is
 /// below 2e-6 of σ (the error is then far smaller: e(k+1) ≈ C·e(k)·e(k−1)) or the residual below
-/// 1e-12 of the price; 3.3 prices per option on the bench's book.
+/// 1e-12 of the price; 3.3 prices per option on the bench's book. Where the time value is under
+/// 0.5 % of the price the answer is polished by one Newton step on a finer scheme (see the
+/// comment there).
 fn alo_implied_vol(option: &Vanilla, price_target: f64, scheme: alo::Scheme) -> Option<f64> {
     let inputs = Inputs {
         right: option.right,
