@@ -283,6 +283,7 @@ proptest! {
             AmericanModel::BaroneAdesiWhaley,
             AmericanModel::BjerksundStensland2002,
             AmericanModel::Lattice { steps },
+            AmericanModel::AndersenLakeOffengenden { scheme: american::alo::Scheme::Fast },
         ] {
             let american = finite_or_error("american price", &american::price(model, &o, vol));
             if let (Some(a), Some(e)) = (american, european) {
@@ -297,6 +298,10 @@ proptest! {
                     "american implied vol",
                     &american::implied_vol_with(model, &o, a),
                 );
+            }
+            if let (Some(a), AmericanModel::AndersenLakeOffengenden { .. }) = (american, model) {
+                // The default search: the fixed-point method, the lattice outside its domain.
+                finite_or_error("american implied vol", &american::implied_vol(&o, a));
             }
             if let Some(a) = american {
                 // Upper bounds: the spot (call) or the strike (put), scaled by e^{−qT} or
@@ -317,6 +322,7 @@ proptest! {
             AmericanModel::BaroneAdesiWhaley,
             AmericanModel::BjerksundStensland2002,
             AmericanModel::Lattice { steps: 51 },
+            AmericanModel::AndersenLakeOffengenden { scheme: american::alo::Scheme::Fast },
         ] {
             if let Ok(g) = american::greeks(model, &o, vol) {
                 for x in [g.price, g.delta, g.gamma, g.vega, g.theta, g.rho, g.dividend_rho] {

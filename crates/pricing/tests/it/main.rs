@@ -1,5 +1,6 @@
 //! The integration tests of volta-pricing, in one test binary: one link instead of one per file.
 
+mod alo;
 mod american;
 mod batch;
 mod european_properties;
