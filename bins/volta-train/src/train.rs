@@ -19,7 +19,7 @@ pub(crate) struct TrainArgs {
     /// The kind of model: gbm (LightGBM) or logistic (the LSTM is validated, not traded).
     #[arg(long, default_value = "gbm")]
     kind: String,
-    /// The new model's id [default: <kind>-<symbol>-<end>].
+    /// The new model's id [default: KIND-SYMBOL-END, e.g. gbm-spy-2023-11-08].
     #[arg(long)]
     id: Option<String>,
     /// The models folder (`<models>/<id>/model.json`).

@@ -1,6 +1,6 @@
 //! Trading models: trained, registered and promoted (`volta-train train`, the live trader's
-//! scheduled retraining), and loaded into the adaptive strategy as a [`Scorer`] (backtests
-//! and the live trader alike).
+//! scheduled retraining), and loaded into the adaptive strategy as a
+//! [`volta_strategy::Scorer`] (backtests and the live trader alike).
 //!
 //! **Training** ([`train_model`]) labels the history the way `volta-train validate` does,
 //! runs the purged walk-forward of the chosen kind for its out-of-sample metrics (overall, per
