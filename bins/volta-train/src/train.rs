@@ -81,9 +81,9 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     print_outcome(&outcome);
     if let Some(client) = mlflow {
-        log_to_mlflow(&client, &config, &outcome)
+        let run = log_to_mlflow(&client, &config, &outcome)
             .with_context(|| format!("logging the run to MLflow at {}", client.address()))?;
-        println!("logged to MLflow at {}", client.address());
+        println!("logged to MLflow at {} (run {run})", client.address());
     }
     Ok(())
 }
@@ -157,7 +157,7 @@ fn log_to_mlflow(
     client: &MlflowClient,
     config: &TrainConfig,
     outcome: &TrainOutcome,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let r = &outcome.record;
     let start_ms = r.created_at.and_utc().timestamp_millis();
     let experiment = client.experiment("volta-train")?;
@@ -213,5 +213,5 @@ fn log_to_mlflow(
         client.log_artifact(&run, &name, &bytes)?;
     }
     client.end_run(&run, RunStatus::Finished, start_ms)?;
-    Ok(())
+    Ok(run.run_id)
 }

@@ -3,6 +3,9 @@
 //! JSON and HTML read back. Without the data folder these tests are skipped with a message,
 //! and fail when `CI=true` (`DataDir::test_file`).
 
+#[path = "../../../crates/monitor/tests/support/mlflow_server.rs"]
+mod mlflow_server;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -283,4 +286,110 @@ fn train_saves_registers_and_promotes_by_the_latest_window() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("logistic or gbm"));
+}
+
+/// With `MLFLOW_TRACKING_URI` set, `train` logs its run to a real `mlflow server` started
+/// here: the parameters, the metrics (overall and per regime) and the model's files, read
+/// back through the server's REST API.
+#[test]
+fn train_logs_its_run_to_mlflow() {
+    let Some(data) = data_dir() else { return };
+    let Some(server) = mlflow_server::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_volta-train"))
+        .args([
+            "train",
+            "--kind",
+            "logistic",
+            "--start",
+            "2010-01-04",
+            "--end",
+            "2012-12-31",
+            "--train",
+            "504",
+            "--test",
+            "63",
+            "--step",
+            "63",
+            "--embargo",
+            "2",
+        ])
+        .arg("--models-dir")
+        .arg(dir.path().join("models"))
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--store")
+        .arg(dir.path().join("history.db"))
+        .env("MLFLOW_TRACKING_URI", &server.url)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_id = stdout
+        .split("(run ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let (status, body) = mlflow_server::get(&format!(
+        "{}/api/2.0/mlflow/runs/get?run_id={run_id}",
+        server.url
+    ))
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let run: Value = serde_json::from_str(&body).unwrap();
+    let data_of = |kind: &str| -> Vec<(String, Value)> {
+        run["run"]["data"][kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["key"].as_str().unwrap().to_owned(), p["value"].clone()))
+            .collect()
+    };
+    let params = data_of("params");
+    assert!(
+        params.contains(&("kind".into(), "logistic".into())),
+        "{params:?}"
+    );
+    assert!(
+        params.contains(&("train_to".into(), "2012-12-14".into())),
+        "{params:?}"
+    );
+    let metrics = data_of("metrics");
+    let metric = |k: &str| {
+        metrics
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_f64().unwrap())
+    };
+    // The metrics are the registry's: the printed AUC, and per regime.
+    let auc = metric("auc").unwrap();
+    assert!(
+        stdout.contains(&format!("out-of-sample AUC {auc:.3}")),
+        "{stdout}"
+    );
+    assert!(
+        metric("neutral.samples").is_some_and(|n| n > 0.0),
+        "{metrics:?}"
+    );
+    assert_eq!(run["run"]["info"]["status"], "FINISHED");
+    // The model's manifest, as saved, among the run's artefacts.
+    let root = run["run"]["info"]["artifact_uri"]
+        .as_str()
+        .and_then(|u| u.strip_prefix("mlflow-artifacts:/"))
+        .unwrap()
+        .to_owned();
+    let (status, body) = mlflow_server::get(&format!(
+        "{}/api/2.0/mlflow-artifacts/artifacts/{root}/model/model.json",
+        server.url
+    ))
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let manifest: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(manifest["kind"], "logistic");
 }
