@@ -590,12 +590,9 @@ mod tests {
     use super::{AmericanModel, solve, zero};
     use crate::types::{OptionRight, Vanilla};
 
-    /// Over the American bench's book (calls and puts, K 70-130, T 0.05-2, r 1-8 %, q 1-6 %,
-    /// σ 0.1-0.6), the secant search from the BAW guess finds the root the wide Brent search
-    /// finds, to 1e-9, in about three lattice prices on average.
-    #[test]
-    fn secant_from_the_guess_agrees_with_the_wide_search() {
-        let lattice = AmericanModel::Lattice { steps: 301 };
+    /// The American bench's book: `n` options (calls and puts in turn, S 100, K 70-130,
+    /// T 0.05-2, r 1-8 %, q 1-6 %) and their volatilities (0.1-0.6), from a seeded splitmix64.
+    fn bench_book(n: usize) -> Vec<(Vanilla, f64)> {
         let mut state = 0x5EED_AA11_u64;
         let mut uniform = |lo: f64, hi: f64| {
             state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -604,22 +601,34 @@ mod tests {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             lo + (hi - lo) * (((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64)
         };
+        (0..n)
+            .map(|i| {
+                let right = if i % 2 == 0 {
+                    OptionRight::Call
+                } else {
+                    OptionRight::Put
+                };
+                let o = Vanilla {
+                    right,
+                    spot: 100.0,
+                    strike: uniform(70.0, 130.0),
+                    years: uniform(0.05, 2.0),
+                    rate: uniform(0.01, 0.08),
+                    dividend_yield: uniform(0.01, 0.06),
+                };
+                (o, uniform(0.1, 0.6))
+            })
+            .collect()
+    }
+
+    /// Over the American bench's book (calls and puts, K 70-130, T 0.05-2, r 1-8 %, q 1-6 %,
+    /// σ 0.1-0.6), the secant search from the BAW guess finds the root the wide Brent search
+    /// finds, to 1e-9, in about three lattice prices on average.
+    #[test]
+    fn secant_from_the_guess_agrees_with_the_wide_search() {
+        let lattice = AmericanModel::Lattice { steps: 301 };
         let (mut cases, mut prices) = (0_u32, 0_u32);
-        for i in 0..60 {
-            let right = if i % 2 == 0 {
-                OptionRight::Call
-            } else {
-                OptionRight::Put
-            };
-            let o = Vanilla {
-                right,
-                spot: 100.0,
-                strike: uniform(70.0, 130.0),
-                years: uniform(0.05, 2.0),
-                rate: uniform(0.01, 0.08),
-                dividend_yield: uniform(0.01, 0.06),
-            };
-            let vol = uniform(0.1, 0.6);
+        for (o, vol) in bench_book(60) {
             let p = crate::american::price(lattice, &o, vol).unwrap();
             if p - crate::american::price(lattice, &o, 1e-4).unwrap() < 1e-9 {
                 continue; // no time value at this precision: the vol is not identifiable
@@ -643,30 +652,9 @@ mod tests {
     /// has time value to speak of (above the exercise value by 1e-5 of the strike).
     #[test]
     fn alo_search_takes_few_prices() {
-        let mut state = 0x5EED_AA11_u64;
-        let mut uniform = |lo: f64, hi: f64| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            lo + (hi - lo) * (((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64)
-        };
         let (mut cases, mut prices) = (0_usize, 0_usize);
-        for i in 0..128 {
-            let right = if i % 2 == 0 {
-                OptionRight::Call
-            } else {
-                OptionRight::Put
-            };
-            let o = Vanilla {
-                right,
-                spot: 100.0,
-                strike: uniform(70.0, 130.0),
-                years: uniform(0.05, 2.0),
-                rate: uniform(0.01, 0.08),
-                dividend_yield: uniform(0.01, 0.06),
-            };
-            let vol = uniform(0.1, 0.6);
+        for (o, vol) in bench_book(128) {
+            let right = o.right;
             let p = crate::american::alo::price(&o, vol, crate::american::alo::Scheme::Accurate)
                 .unwrap();
             if p - right.intrinsic(o.spot, o.strike) < 1e-5 * o.strike {
@@ -689,30 +677,8 @@ mod tests {
     /// fixed-point search never falls back to the lattice.
     #[test]
     fn no_lattice_fallback_on_the_bench_book() {
-        let mut state = 0x5EED_AA11_u64;
-        let mut uniform = |lo: f64, hi: f64| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            lo + (hi - lo) * (((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64)
-        };
         let mut fallbacks = Vec::new();
-        for i in 0..256 {
-            let right = if i % 2 == 0 {
-                OptionRight::Call
-            } else {
-                OptionRight::Put
-            };
-            let o = Vanilla {
-                right,
-                spot: 100.0,
-                strike: uniform(70.0, 130.0),
-                years: uniform(0.05, 2.0),
-                rate: uniform(0.01, 0.08),
-                dividend_yield: uniform(0.01, 0.06),
-            };
-            let vol = uniform(0.1, 0.6);
+        for (o, vol) in bench_book(256) {
             let p = crate::american::price(AmericanModel::Lattice { steps: 301 }, &o, vol).unwrap();
             if crate::american::no_early_exercise(&o)
                 || p <= crate::american::deterministic_value(&o)
