@@ -234,8 +234,11 @@ impl IbBroker {
     }
 
     fn report_link(&mut self) {
+        // The link as the last poll saw it, not as the client says now: the client may drop
+        // mid-poll, and a "down" reported before the poll tripped the breaker would say
+        // openings still go.
         let status = LinkStatus {
-            connected: self.client.is_connected(),
+            connected: self.was_connected,
             openings_stopped: self.openings_stopped().map(str::to_owned),
         };
         if let Some((watcher, last)) = self.link_watcher.as_mut()
