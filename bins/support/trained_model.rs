@@ -5,14 +5,15 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use volta_data::DataDir;
-use volta_engine::training::{DailySource, Promotion, TradingKind, TrainConfig, train_model};
+use volta_data::store::StoreLocation;
+use volta_engine::training::{
+    DailyOrigin, DailySource, Promotion, TradingKind, TrainConfig, train_model,
+};
 use volta_engine::validation::{WalkForwardConfig, import_history};
 use volta_engine::{Backtest, BacktestConfig, DataChoice};
 
 /// A trained model's surroundings.
 pub(crate) struct Trained {
-    /// The data folder.
-    pub(crate) data: DataDir,
     /// The history store, holding the registry.
     pub(crate) store: PathBuf,
     /// The models folder.
@@ -44,7 +45,7 @@ pub(crate) fn trained(
         journal: dir.join("labels.sqlite"),
     };
     let features = DailySource {
-        data: data.clone(),
+        origin: DailyOrigin::Store(StoreLocation::from_path(&store)),
         symbol: "SPY".into(),
         chains_from: None,
     };
@@ -61,9 +62,5 @@ pub(crate) fn trained(
         ..TrainConfig::new(backtest, features, models.clone(), id, now).unwrap()
     };
     assert!(train_model(&config, &mut |_| {}).unwrap().record.promoted);
-    Some(Trained {
-        data,
-        store,
-        models,
-    })
+    Some(Trained { store, models })
 }

@@ -64,10 +64,6 @@ struct Cli {
     /// With --model: openings the model gives a lower probability are not taken.
     #[arg(long, default_value_t = 0.5)]
     min_score: f64,
-    /// With --model: the market-data folder its day features are computed from [default:
-    /// ../shared/data beside the checkout].
-    #[arg(long, env = "VOLTA_DATA_DIR")]
-    data_dir: Option<PathBuf>,
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
@@ -207,7 +203,7 @@ fn model_scorer(
     backtest: &Backtest,
     which: &str,
 ) -> anyhow::Result<volta_engine::ModelScorer> {
-    use volta_engine::training::{DailySource, DayRows, ModelChoice, load_scorer};
+    use volta_engine::training::{DailyOrigin, DailySource, DayRows, ModelChoice, load_scorer};
     let DataChoice::Store(store) = &backtest.data else {
         anyhow::bail!(
             "--model needs --data store: the model's features come from the real history"
@@ -220,10 +216,8 @@ fn model_scorer(
         min_score: cli.min_score,
     };
     let source = DailySource {
-        data: cli.data_dir.clone().map_or_else(
-            volta_data::DataDir::beside_checkout,
-            volta_data::DataDir::new,
-        ),
+        // The day features from the store the run reads: one history for both.
+        origin: DailyOrigin::Store(volta_data::store::StoreLocation::from_path(store)),
         symbol: backtest.config.underlyings[0].to_uppercase(),
         chains_from: None,
     };

@@ -52,18 +52,8 @@ fn the_promoted_model_filters_the_openings() {
     ) else {
         return;
     };
-    let data_dir = t.data.root().to_str().unwrap().to_owned();
-    let with = |min: &str| {
-        [
-            "--model",
-            "promoted",
-            "--min-score",
-            min,
-            "--data-dir",
-            &data_dir,
-        ]
-        .map(str::to_owned)
-    };
+    // The day features come from the run's store, the one the model was trained on.
+    let with = |min: &str| ["--model", "promoted", "--min-score", min].map(str::to_owned);
     let (plain, all_trades) = backtest_2013(dir.path(), &t, "plain", &[]);
     assert!(plain.status.success(), "{plain:?}");
     let (filtered, filtered_trades) = backtest_2013(
@@ -95,12 +85,7 @@ fn the_promoted_model_filters_the_openings() {
     assert!(open.status.success(), "{open:?}");
     assert_eq!(open_trades, all_trades);
     // An unknown model is refused by name before anything runs.
-    let (unknown, _) = backtest_2013(
-        dir.path(),
-        &t,
-        "unknown",
-        &["--model", "nope", "--data-dir", &data_dir],
-    );
+    let (unknown, _) = backtest_2013(dir.path(), &t, "unknown", &["--model", "nope"]);
     assert!(!unknown.status.success());
     assert!(
         String::from_utf8_lossy(&unknown.stderr).contains("model nope: not in the registry"),

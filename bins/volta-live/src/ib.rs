@@ -162,7 +162,8 @@ pub(crate) fn ib_session(cli: &Cli, live: bool) -> anyhow::Result<()> {
         }),
         Box::new(monitor.monitor.observer()),
     ];
-    let (filter, retrainer) = crate::model::LoadedModel::wire(model, &mut observers);
+    let (filter, retrainer) =
+        crate::model::LoadedModel::wire(model, &mut observers, &monitor.monitor);
     let mut options = live_options(cli);
     options.filter = filter;
     let clock_stop = stop.clone();

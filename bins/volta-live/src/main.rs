@@ -192,7 +192,7 @@ fn sim_paper(cli: &Cli) -> anyhow::Result<()> {
         }),
         Box::new(live.monitor.observer()),
     ];
-    let (filter, retrainer) = model::LoadedModel::wire(model, &mut observers);
+    let (filter, retrainer) = model::LoadedModel::wire(model, &mut observers, &live.monitor);
     let clock_stop = stop.clone();
     let outcome = if cli.realtime {
         backtest.run_with_clock_scored(

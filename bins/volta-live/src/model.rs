@@ -4,22 +4,22 @@
 //! promoting the new model only when it beats the promoted one on the samples since that one
 //! was trained (`volta_engine::training`); the scorer is then swapped between decisions.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
-use volta_data::DataDir;
-use volta_data::store::ModelRecord;
+use volta_data::store::{ModelRecord, StoreLocation};
 use volta_engine::scoring::SharedScorer;
 use volta_engine::training::{
-    Comparison, DailySource, DayRows, ModelChoice, Promotion, TradingKind, TrainConfig,
-    load_scorer, monthly_retraining_due, train_model,
+    Comparison, DailyOrigin, DailySource, DayRows, ModelChoice, Promotion, TradingKind,
+    TrainConfig, load_scorer, monthly_retraining_due, train_model,
 };
 use volta_engine::{
     Backtest, BacktestConfig, DataChoice, EngineEvent, ModelFilter, Observer, Scorer,
 };
+use volta_monitor::{ModelRow, Monitor};
 
 /// The model settings of `volta-live`.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,10 +34,6 @@ pub(crate) struct ModelArgs {
     /// Openings the model gives a lower probability are not taken.
     #[arg(long, default_value_t = 0.5)]
     min_score: f64,
-    /// The market-data folder the model's day features are computed from [default:
-    /// ../shared/data beside the checkout].
-    #[arg(long, env = "VOLTA_DATA_DIR")]
-    data_dir: Option<PathBuf>,
     /// Retrain the model's kind at the first close of each month (`monthly`) or not (`never`).
     #[arg(long, default_value = "monthly")]
     retrain: String,
@@ -48,6 +44,8 @@ pub(crate) struct ModelArgs {
 
 /// The model a run trades with: its scorer slot and what retrains it.
 pub(crate) struct LoadedModel {
+    /// The model's registry record (the dashboard shows its metrics per regime).
+    pub(crate) record: ModelRecord,
     /// The slot the adaptive strategy scores through.
     pub(crate) scorer: SharedScorer,
     /// The minimum score.
@@ -57,16 +55,20 @@ pub(crate) struct LoadedModel {
 }
 
 impl LoadedModel {
-    /// The model's parts for a run: its retrainer joins `observers`; returns the filter for
-    /// the adaptive strategy and the retrainer to wait for at the end.
+    /// The model's parts for a run: the dashboard of `monitor` shows it (and each model a
+    /// retraining promotes); its retrainer joins `observers`. Returns the filter for the
+    /// adaptive strategy and the retrainer to wait for at the end.
     pub(crate) fn wire(
         model: Option<Self>,
         observers: &mut Vec<Box<dyn Observer + Send>>,
+        monitor: &Monitor,
     ) -> (Option<ModelFilter>, Option<Retrainer>) {
-        let Some(model) = model else {
+        let Some(mut model) = model else {
             return (None, None);
         };
-        if let Some(r) = &model.retrainer {
+        monitor.set_model(ModelRow::new(&model.record, model.min_score));
+        if let Some(r) = &mut model.retrainer {
+            r.monitor = Some(monitor.clone());
             observers.push(Box::new(r.clone()));
         }
         (
@@ -77,12 +79,10 @@ impl LoadedModel {
 }
 
 impl ModelArgs {
-    fn source(&self, symbol: &str) -> DailySource {
+    /// The day features come from the history store the trader reads its signals from.
+    fn source(store: &Path, symbol: &str) -> DailySource {
         DailySource {
-            data: self
-                .data_dir
-                .clone()
-                .map_or_else(DataDir::beside_checkout, DataDir::new),
+            origin: DailyOrigin::Store(StoreLocation::from_path(store)),
             symbol: symbol.to_uppercase(),
             chains_from: None,
         }
@@ -93,7 +93,7 @@ impl ModelArgs {
     pub(crate) fn load(
         &self,
         config: &BacktestConfig,
-        store: &std::path::Path,
+        store: &Path,
         rows: DayRows,
     ) -> anyhow::Result<Option<LoadedModel>> {
         let Some(which) = &self.model else {
@@ -111,7 +111,7 @@ impl ModelArgs {
             min_score: self.min_score,
         };
         let symbol = config.underlyings[0].clone();
-        let (record, scorer) = load_scorer(&choice, &self.source(&symbol), rows)
+        let (record, scorer) = load_scorer(&choice, &Self::source(store, &symbol), rows)
             .with_context(|| format!("loading the model {which}"))?;
         println!(
             "model: {} ({}, trained on {} … {}), openings below {} not taken; retraining {}",
@@ -133,8 +133,10 @@ impl ModelArgs {
             rows,
             slot: shared.clone(),
             running: Arc::new(Mutex::new(None)),
+            monitor: None,
         });
         Ok(Some(LoadedModel {
+            record,
             scorer: shared,
             min_score: self.min_score,
             retrainer,
@@ -156,6 +158,8 @@ pub(crate) struct Retrainer {
     rows: DayRows,
     slot: SharedScorer,
     running: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// The dashboard told of each model promoted.
+    monitor: Option<Monitor>,
 }
 
 impl Retrainer {
@@ -197,7 +201,7 @@ impl Retrainer {
         };
         // Exchange time: the close the retraining follows.
         let now = today.and_hms_opt(16, 0, 0).unwrap_or_default();
-        let features = self.args.source(&self.symbol);
+        let features = ModelArgs::source(&self.store, &self.symbol);
         let models_dir = self.args.models_dir.clone();
         Ok(TrainConfig {
             kind: self.kind,
@@ -265,9 +269,16 @@ impl Retrainer {
             registry: self.store.clone(),
             min_score: self.args.min_score,
         };
-        match load_scorer(&choice, &self.args.source(&self.symbol), self.rows) {
-            Ok((_, scorer)) => {
+        match load_scorer(
+            &choice,
+            &ModelArgs::source(&self.store, &self.symbol),
+            self.rows,
+        ) {
+            Ok((record, scorer)) => {
                 self.slot.replace(Arc::new(scorer));
+                if let Some(monitor) = &self.monitor {
+                    monitor.set_model(ModelRow::new(&record, self.args.min_score));
+                }
                 println!("retrained {}: promoted and now trading ({why})", record.id);
             }
             Err(e) => println!(

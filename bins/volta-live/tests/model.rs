@@ -16,18 +16,13 @@ use crate::trained_model::{Trained, trained};
 #[test]
 fn sim_paper_trades_with_the_promoted_model_and_retrains_it_monthly() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(Trained {
-        data,
-        store,
-        models,
-    }) = trained(
+    let Some(Trained { store, models }) = trained(
         dir.path(),
         TradingKind::Gbm,
         ("2009-06-01", "2011-12-30"),
         378,
         "gbm-first",
-    )
-    else {
+    ) else {
         return;
     };
     let out = Command::new(env!("CARGO_BIN_EXE_volta-live"))
@@ -50,8 +45,6 @@ fn sim_paper_trades_with_the_promoted_model_and_retrains_it_monthly() {
         .arg(&store)
         .arg("--models-dir")
         .arg(&models)
-        .arg("--data-dir")
-        .arg(data.root())
         .arg("--journal")
         .arg(dir.path().join("live.db"))
         .env_remove("VOLTA_LIVE_TRADING")

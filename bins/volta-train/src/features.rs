@@ -1,4 +1,4 @@
-//! `volta-train features`: panel from the data folder → every feature → Parquet.
+//! `volta-train features`: panel from a store or the data folder → every feature → Parquet.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,8 +10,9 @@ use chrono::NaiveDate;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use volta_data::DataDir;
+use volta_data::store::StoreLocation;
 use volta_features::FeatureMatrix;
-use volta_features::decision::{DailySource, Step, chains_from, daily_matrix};
+use volta_features::decision::{DailyOrigin, DailySource, Step, chains_from, daily_matrix};
 use volta_features::library::{Family, registry};
 use volta_features::matrix::META_PROVENANCE;
 
@@ -39,6 +40,10 @@ pub(crate) struct Args {
     /// The market-data folder (see its README.md) [default: ../shared/data beside the checkout].
     #[arg(long, env = "VOLTA_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Read the inputs from this market store (SQLite file or postgres:// URL, e.g. one built
+    /// by `volta-data import-dir`) instead of the data folder's files.
+    #[arg(long)]
+    store: Option<PathBuf>,
     /// Output file (default: `features_<SYMBOL>_<START>_<END>.parquet`).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -70,11 +75,18 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
-    bar.set_message(format!("loading {symbol} from {}", data.root().display()));
+    let origin = args.store.as_deref().map_or_else(
+        || data.root().display().to_string(),
+        |store| StoreLocation::from_path(store).to_string(),
+    );
+    bar.set_message(format!("loading {symbol} from {origin}"));
     // The one feature path: the function training and (later) the live trader read features
     // through (`volta_features::decision`).
     let source = DailySource {
-        data: data.clone(),
+        origin: args.store.as_deref().map_or_else(
+            || DailyOrigin::Folder(data.clone()),
+            |store| DailyOrigin::Store(StoreLocation::from_path(store)),
+        ),
         symbol: symbol.clone(),
         chains_from: match args.chains {
             Chains::Synthetic => Some(chains_from(args.start)),
@@ -98,12 +110,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             bar.inc(1);
         }
     })
-    .with_context(|| {
-        format!(
-            "computing the {symbol} features from {}",
-            data.root().display()
-        )
-    })?;
+    .with_context(|| format!("computing the {symbol} features from {origin}"))?;
     let counts = counts
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);

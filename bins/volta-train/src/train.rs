@@ -59,7 +59,7 @@ pub(crate) fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let config = TrainConfig {
         backtest: common.backtest(scratch.path().join("journal.sqlite"))?,
         features: volta_engine::training::DailySource {
-            data: common.data(),
+            origin: common.history(),
             symbol: symbol.clone(),
             chains_from: Some(chains_from(common.start)),
         },

@@ -41,6 +41,14 @@ pub(crate) struct Common {
 }
 
 impl Common {
+    /// Where the day features are read: the store the backtests read (built by
+    /// [`Common::backtest`] when missing).
+    pub(crate) fn history(&self) -> volta_engine::training::DailyOrigin {
+        volta_engine::training::DailyOrigin::Store(volta_data::store::StoreLocation::from_path(
+            &self.store,
+        ))
+    }
+
     pub(crate) fn data(&self) -> DataDir {
         self.data_dir
             .clone()
@@ -61,7 +69,8 @@ impl Common {
                     .with_context(|| format!("creating {}", parent.display()))?;
             }
             eprintln!(
-                "building {} from {} ({symbol} bars, VIX, DTB3, DFF)",
+                "building {} from {} (SPY, QQQ, IWM bars, CBOE indices, put/call ratios, DTB3, \
+                 DFF)",
                 self.store.display(),
                 data.root().display()
             );
@@ -178,8 +187,9 @@ impl WalkForwardArgs {
 pub(crate) struct ValidateArgs {
     #[command(flatten)]
     common: Common,
-    /// The models (comma-separated): logistic, gbm, lstm.
-    #[arg(long, value_delimiter = ',', default_value = "logistic,gbm")]
+    /// The models (comma-separated): logistic, gbm, lstm, ensemble (logistic and gbm
+    /// stacked).
+    #[arg(long, value_delimiter = ',', default_value = "logistic,gbm,ensemble")]
     models: Vec<String>,
     /// Openings with a calibrated probability below this are dropped by the filtered runs
     /// (fixed before the run: never tuned on test folds).
@@ -222,7 +232,8 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
             "logistic" => Ok(ModelKind::Logistic),
             "gbm" => Ok(ModelKind::Gbm),
             "lstm" => Ok(ModelKind::Lstm),
-            other => bail!("unknown model {other}: logistic, gbm or lstm"),
+            "ensemble" => Ok(ModelKind::Ensemble),
+            other => bail!("unknown model {other}: logistic, gbm, lstm or ensemble"),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     std::fs::create_dir_all(&args.out)
@@ -234,7 +245,7 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     let config = ValidationConfig {
         backtest: common.backtest(journal)?,
         features: DailySource {
-            data: common.data(),
+            origin: common.history(),
             symbol: common.symbol.to_uppercase(),
             chains_from: Some(chains_from(common.start)),
         },

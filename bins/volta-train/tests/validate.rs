@@ -112,8 +112,6 @@ fn validate_writes_the_walk_forward_report() {
             "63",
             "--embargo",
             "2",
-            "--models",
-            "logistic,gbm",
             "--out",
         ]
         .iter()
@@ -134,8 +132,9 @@ fn validate_writes_the_walk_forward_report() {
     let folds = doc["folds"].as_u64().unwrap();
     assert!(folds >= 3, "{doc}");
     let models = doc["models"].as_array().unwrap();
-    assert_eq!(models.len(), 2);
-    for (m, name) in models.iter().zip(["logistic", "gbm"]) {
+    // The default models: the two row models and their stacked ensemble.
+    assert_eq!(models.len(), 3);
+    for (m, name) in models.iter().zip(["logistic", "gbm", "ensemble"]) {
         assert_eq!(m["model"], name);
         assert_eq!(m["folds"].as_array().unwrap().len() as u64, folds);
         let overall = &m["overall"];
@@ -170,6 +169,7 @@ fn validate_writes_the_walk_forward_report() {
         "adaptive",
         "adaptive+logistic",
         "adaptive+gbm",
+        "adaptive+ensemble",
         "put_write",
         "buy_and_hold",
     ] {

@@ -6,8 +6,12 @@
 //! - [`ingest_bars`]: daily bars (SPY, QQQ, IWM, ^GSPC, …), split-adjusted on request;
 //! - [`ingest_index`]: CBOE index histories (VIX, VIX9D, VIX3M, VVIX, SKEW);
 //! - [`ingest_rates`]: FRED rate series (DTB3, DFF);
+//! - [`ingest_put_call`]: CBOE's total, equity and index put/call ratios, kept as index series
+//!   ([`PUT_CALL_SERIES`]);
 //! - [`ingest_chains`]: option chains, every CSV layout of [`crate::import`] and Volta's Parquet
 //!   layout ([`crate::parquet`]), recognised by its magic bytes `PAR1`;
+//! - [`ingest_daily_history`]: the daily history (bars, indices, put/call ratios, rates) of
+//!   some underlyings, without the chain files;
 //! - [`ingest_data_dir`]: every known file of the shared data folder, with a progress callback.
 //!
 //! # Snapshot times
@@ -52,8 +56,9 @@ use volta_core::{ChainSnapshot, NyseCalendar, Underlying};
 use crate::DataDir;
 use crate::error::{DataError, Result};
 use crate::import::{
-    BarFormat, ChainFormat, ChainRequest, PriceBasis, RateSeries, RowFlag, Split, import_bars,
-    import_chains, import_index, import_rates, known_splits, split_adjust,
+    BarFormat, ChainFormat, ChainRequest, PUT_CALL_SERIES, PriceBasis, RateSeries, RowFlag, Split,
+    import_bars, import_chains, import_index, import_put_call_ratios, import_rates, known_splits,
+    split_adjust,
 };
 #[cfg(feature = "parquet")]
 use crate::parquet::read_chains_parquet;
@@ -325,6 +330,81 @@ pub fn ingest_index(
     })
 }
 
+/// Imports CBOE's put/call ratios file: the columns of [`PUT_CALL_SERIES`], each as an index
+/// series under its store symbol (`PCR.TOTAL`, …), blank days left out. The whole file is
+/// parsed and checked before anything is written; the three series are three writes, each
+/// all or nothing, so a store failure between them leaves a series to be imported again
+/// (which is harmless: importing is idempotent).
+///
+/// # Errors
+/// The importer's errors ([`crate::import::parse_put_call_ratios`]);
+/// [`DataError::InvalidRequest`] if a column of [`PUT_CALL_SERIES`] is absent; the store's
+/// errors.
+pub fn ingest_put_call(store: &mut dyn MarketStore, path: &Path) -> Result<IngestSummary> {
+    let ratios = import_put_call_ratios(path)?;
+    let mut series = Vec::with_capacity(PUT_CALL_SERIES.len());
+    for (column, symbol) in PUT_CALL_SERIES {
+        let records = ratios
+            .series(column)
+            .ok_or_else(|| DataError::InvalidRequest {
+                reason: format!("{}: no column {column}", path.display()),
+            })?;
+        series.push((ticker(symbol)?, records));
+    }
+    let mut rows_changed = 0;
+    for (symbol, records) in &series {
+        rows_changed += store.upsert_index_values(symbol, records)?;
+    }
+    Ok(IngestSummary {
+        file: path.to_owned(),
+        kind: IngestKind::Index,
+        format: "CboePutCallRatios".to_owned(),
+        symbols: series.iter().map(|(s, _)| s.to_string()).collect(),
+        rows_read: ratios.days.len() as u64,
+        rows_changed,
+        dates: span(ratios.days.iter().map(|d| d.date)),
+        flags: Vec::new(),
+        splits_applied: Vec::new(),
+        snapshot_times: Vec::new(),
+    })
+}
+
+/// Imports the daily history of the data folder `data` — without the option-chain files —
+/// for `symbols`: their daily bars (split-adjusted), the CBOE indices
+/// ([`DataDir::CBOE_INDICES`]), CBOE's put/call ratios and FRED's DTB3 and DFF. What a
+/// backtest on modelled chains and the day features read.
+///
+/// # Errors
+/// The first file's error (a missing or malformed file, the store's errors); the files before
+/// it stay imported.
+pub fn ingest_daily_history(
+    store: &mut dyn MarketStore,
+    data: &DataDir,
+    symbols: &[&str],
+) -> Result<Vec<IngestSummary>> {
+    let mut done = Vec::new();
+    for symbol in symbols {
+        let options = BarsOptions {
+            symbol: Some(ticker(symbol)?),
+            format: None,
+            adjust_splits: true,
+        };
+        done.push(ingest_bars(store, &data.daily_bars(symbol), &options)?);
+    }
+    for index in DataDir::CBOE_INDICES {
+        done.push(ingest_index(
+            store,
+            &data.cboe_index(index),
+            Some(&ticker(index)?),
+        )?);
+    }
+    done.push(ingest_put_call(store, &data.put_call_ratios())?);
+    for series in [RateSeries::Dtb3, RateSeries::Dff] {
+        done.push(ingest_rates(store, &data.fred_rate(series), Some(series))?);
+    }
+    Ok(done)
+}
+
 /// Imports a FRED rate file. `series`: `None` reads it from the file name (`DFF.csv`) when
 /// that names a known series, else from the header. Holiday rows without a value are stored
 /// as missing (NULL), not skipped and never 0.
@@ -551,6 +631,7 @@ pub fn is_parquet(path: &Path) -> Result<bool> {
 enum Plan {
     Bars(Option<&'static str>),
     Index,
+    PutCall,
     Rates,
     Chains(&'static str),
     /// A `QuantConnect` universe of SPX: the price is the stored ^GSPC close of the day.
@@ -594,10 +675,7 @@ fn known_files(data: &DataDir) -> Vec<(PathBuf, Plan)> {
             .into_iter()
             .map(|index| (data.cboe_index(index), Plan::Index)),
     );
-    known.push((
-        data.put_call_ratios(),
-        Plan::Skip("put/call ratios have no table in the store"),
-    ));
+    known.push((data.put_call_ratios(), Plan::PutCall));
     known.extend(
         [RateSeries::Dtb3, RateSeries::Dff]
             .into_iter()
@@ -660,8 +738,8 @@ fn ticker(s: &str) -> Result<Underlying> {
 /// CBOE indices, FRED rates, option chains, the CBOE SPX days), one transaction per file,
 /// calling `progress` before and after each. A file that fails is reported and leaves the
 /// store unchanged; the others still go in. Parquet files anywhere in the folder are imported
-/// as chains; other files (the README, the Yahoo JSON fixtures, the put/call ratios, …) are
-/// listed as skipped with the reason.
+/// as chains; other files (the README, the Yahoo JSON fixtures, …) are listed as skipped with
+/// the reason.
 ///
 /// # Errors
 /// [`DataError::Io`] if the folder cannot be listed; per-file errors are in the report.
@@ -744,6 +822,7 @@ fn ingest_planned(
             ingest_bars(store, path, &bars)
         }
         Plan::Index => ingest_index(store, path, None),
+        Plan::PutCall => ingest_put_call(store, path),
         Plan::Rates => ingest_rates(store, path, None),
         Plan::Chains(underlying) => {
             let request = ChainRequest {

@@ -44,7 +44,7 @@ use crate::scoring::{DailyRows, ModelScorer};
 use crate::validation::{ModelKind, build_dataset, evaluate, usable_folds};
 
 // What a caller names in its configuration without depending on the models or the features.
-pub use volta_features::decision::{DailySource, chains_from};
+pub use volta_features::decision::{DailyOrigin, DailySource, chains_from};
 pub use volta_models::TradingKind;
 
 /// When a trained model is promoted.

@@ -18,10 +18,10 @@ use serde::Serialize;
 use volta_core::NyseCalendar;
 use volta_features::decision::{DailySource, daily_matrix, decision_row};
 use volta_models::{
-    Classifier, Dataset, EvaluationConfig, FeatureImportance, FeatureMatrix, Fold,
-    GradientBoosting, Label, LabelHorizon, Learner, LogisticRegression, Lstm, MeanImputed, Metrics,
-    SampleKey, WalkForwardReport, calibration_svg, evaluate_walk_forward, importance_svg,
-    walk_forward,
+    Classifier, Combiner, Dataset, Ensemble, EvaluationConfig, FeatureImportance, FeatureMatrix,
+    Fold, GradientBoosting, Label, LabelHorizon, Learner, LogisticConfig, LogisticRegression, Lstm,
+    MeanImputed, Metrics, SampleKey, WalkForwardReport, calibration_svg, evaluate_walk_forward,
+    importance_svg, walk_forward,
 };
 
 use crate::backtest::Backtest;
@@ -43,6 +43,10 @@ pub enum ModelKind {
     Gbm,
     /// The LSTM over each sample's last sessions (its own standardisation and imputation).
     Lstm,
+    /// Logistic regression and LightGBM stacked by a logistic regression on their logits,
+    /// fitted on a purged 63-session stacking window at the end of each training window that
+    /// neither member was fitted on ([`volta_models::Ensemble`]).
+    Ensemble,
 }
 
 impl ModelKind {
@@ -53,6 +57,7 @@ impl ModelKind {
             Self::Logistic => "logistic",
             Self::Gbm => "gbm",
             Self::Lstm => "lstm",
+            Self::Ensemble => "ensemble",
         }
     }
 }
@@ -465,6 +470,22 @@ pub(crate) fn evaluate(
         // sample's history through `predict_samples`, which an imputing wrapper would bypass.
         ModelKind::Lstm => {
             let learner = or_base_rate(Lstm::default());
+            let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
+            (r, learner.fallbacks.get())
+        }
+        // Calibrated by the walk-forward, as the other kinds are: its own calibration window
+        // would be a third carve of the training window.
+        ModelKind::Ensemble => {
+            let mut ensemble = Ensemble::new(Combiner::Stacker(LogisticConfig::default()))
+                .with_member(
+                    "logistic",
+                    MeanImputed {
+                        inner: LogisticRegression::default(),
+                    },
+                )
+                .with_member("gbm", GradientBoosting::default());
+            ensemble.calibration = None;
+            let learner = or_base_rate(ensemble);
             let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
             (r, learner.fallbacks.get())
         }
@@ -903,32 +924,19 @@ fn render_html(r: &ValidationReport) -> Result<String> {
 }
 
 /// Builds a SQLite store at `path` (created) holding what a backtest of `symbol` on modelled
-/// chains reads from the data folder `data`: its daily bars, the VIX closes and FRED's DTB3
-/// and DFF rates — the subset of `volta-data import dir` it needs, without the option-chain
-/// files (which hold no SPY chain history).
+/// chains and its day features read from the data folder `data`: the daily bars of `symbol`
+/// and its peers (SPY, QQQ, IWM; split-adjusted), the CBOE indices (VIX, VIX3M, VIX9D, VVIX,
+/// SKEW), CBOE's put/call ratios and FRED's DTB3 and DFF rates — the subset of
+/// `volta-data import-dir` they need, without the option-chain files (which hold no SPY chain
+/// history).
 ///
 /// # Errors
 /// The store's and the importers' errors (a missing or malformed file).
 pub fn import_history(data: &volta_data::DataDir, path: &Path, symbol: &str) -> Result<()> {
-    use volta_data::import::RateSeries;
-    use volta_data::ingest::{BarsOptions, ingest_bars, ingest_index, ingest_rates};
     let mut store = volta_data::store::SqliteStore::open(path)?;
-    ingest_bars(
-        &mut store,
-        &data.daily_bars(symbol),
-        &BarsOptions {
-            symbol: Some(volta_core::Underlying::try_new(symbol)?),
-            format: None,
-            adjust_splits: true,
-        },
-    )?;
-    ingest_index(
-        &mut store,
-        &data.vix(),
-        Some(&volta_core::Underlying::try_new("VIX")?),
-    )?;
-    for series in [RateSeries::Dtb3, RateSeries::Dff] {
-        ingest_rates(&mut store, &data.fred_rate(series), Some(series))?;
-    }
+    let mut symbols = vec![symbol.to_uppercase()];
+    symbols.extend(volta_features::panel::default_peers(&symbols[0]));
+    let symbols: Vec<&str> = symbols.iter().map(String::as_str).collect();
+    volta_data::ingest::ingest_daily_history(&mut store, data, &symbols)?;
     Ok(())
 }

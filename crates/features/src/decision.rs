@@ -1,12 +1,16 @@
 //! One feature path for training and for trading: the daily feature matrix of an underlying
-//! from the data folder, and the row a decision on a session reads.
+//! from a market store (or the data folder), and the row a decision on a session reads.
 //!
 //! A decision is taken before the session's close (15:45 in a backtest), so it reads the
 //! features of the **previous** session's close, as the engine's signals do. The live trader
-//! does not compute features yet; when it does, it must call [`features_at_decision`], which
-//! is [`daily_matrix`] over the history up to the previous session — the very function the
-//! training matrix comes from — and a test checks that the rows it gives day by day are the
-//! batch matrix's, bit for bit ([`decision_row`]).
+//! calls [`features_at_decision`], which is [`daily_matrix`] over the history up to the
+//! previous session — the very function the training matrix comes from — and a test checks
+//! that the rows it gives day by day are the batch matrix's, bit for bit ([`decision_row`]).
+//!
+//! The inputs come from a market store ([`DailyOrigin::Store`]): the history imported from
+//! the data folder, kept up to date by the fetchers and by what the live trader records —
+//! the store training and trading both read. The data folder's files
+//! ([`DailyOrigin::Folder`]) give the same matrix for the same history (tested).
 //!
 //! The option features come from the synthetic market rebuilt on the real bars and VIX
 //! ([`crate::synthetic_chains`]): no real SPY chain history exists. Its chains are generated
@@ -15,25 +19,40 @@
 
 use chrono::{Days, NaiveDate};
 use volta_core::NyseCalendar;
+use volta_core::{DailyBar, Underlying};
 use volta_data::DataDir;
 use volta_data::import::import_index;
+use volta_data::store::{MarketStore, StoreLocation, open_at};
 use volta_data::synthetic::SyntheticConfig;
 
 use crate::error::{FeatureError, Result};
 use crate::library::{Family, compute_with};
 use crate::matrix::FeatureMatrix;
-use crate::panel::{LoadOptions, Provenance, load_bars, load_from_dir};
+use crate::panel::{
+    DailyPanel, LoadOptions, Provenance, STORE_HISTORY_START, load_bars, load_from_dir,
+    load_from_store,
+};
 use crate::synthetic_chains::synthetic_summaries;
 
 /// Calendar days of synthetic chains before the first date wanted: the longest lookback of
 /// a chain-based feature is 252 sessions (IV rank), which 400 calendar days cover.
 pub const CHAIN_WARM_UP_DAYS: u64 = 400;
 
+/// Where the daily inputs (bars, VIX family, rates, peers, put/call ratios) are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DailyOrigin {
+    /// A market store, by location (a SQLite file, which must exist, or a PostgreSQL URL):
+    /// what training and trading read.
+    Store(StoreLocation),
+    /// The market-data folder's files.
+    Folder(DataDir),
+}
+
 /// Where an underlying's daily features come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailySource {
-    /// The market-data folder.
-    pub data: DataDir,
+    /// Where the inputs are read.
+    pub origin: DailyOrigin,
     /// The underlying (SPY, QQQ or IWM).
     pub symbol: String,
     /// First session of the synthetic chain history (`None`: no chains, the chain-based
@@ -68,18 +87,14 @@ pub fn daily_matrix(
     progress: &(dyn Fn(Step) + Sync),
 ) -> Result<FeatureMatrix> {
     let symbol = source.symbol.to_uppercase();
-    let data = &source.data;
-    let panel = load_from_dir(data, &symbol, end, &LoadOptions::full(&symbol))?;
+    let chains_from = source.chains_from.filter(|from| *from <= end);
+    let (panel, chain_inputs) = match &source.origin {
+        DailyOrigin::Folder(data) => folder_inputs(data, &symbol, end, chains_from)?,
+        DailyOrigin::Store(location) => store_inputs(location, &symbol, end, chains_from)?,
+    };
     progress(Step::Loaded);
-    let panel = match source.chains_from {
-        Some(from) if from <= end => {
-            let (bars, _) = load_bars(data, &symbol, end)?;
-            let bars: Vec<_> = bars.into_iter().filter(|b| b.date >= from).collect();
-            let vix: Vec<(NaiveDate, f64)> = import_index(&data.vix(), None)?
-                .records
-                .iter()
-                .map(|r| (r.date, r.close))
-                .collect();
+    let panel = match chain_inputs {
+        Some((bars, vix)) => {
             let config = SyntheticConfig {
                 symbol: symbol.clone(),
                 ..SyntheticConfig::default()
@@ -92,9 +107,70 @@ pub fn daily_matrix(
             })?;
             panel.with_chains(&summaries, Provenance::Synthetic)?
         }
-        _ => panel,
+        None => panel,
     };
     compute_with(&panel, &mut |family, n| progress(Step::Family(family, n)))
+}
+
+/// The bars (from `chains_from`) and VIX closes the synthetic chains are built on.
+type ChainInputs = (Vec<DailyBar>, Vec<(NaiveDate, f64)>);
+
+fn folder_inputs(
+    data: &DataDir,
+    symbol: &str,
+    end: NaiveDate,
+    chains_from: Option<NaiveDate>,
+) -> Result<(DailyPanel, Option<ChainInputs>)> {
+    let panel = load_from_dir(data, symbol, end, &LoadOptions::full(symbol))?;
+    let chains = match chains_from {
+        Some(from) => {
+            let (bars, _) = load_bars(data, symbol, end)?;
+            let bars = bars.into_iter().filter(|b| b.date >= from).collect();
+            let vix = import_index(&data.vix(), None)?
+                .records
+                .iter()
+                .map(|r| (r.date, r.close))
+                .collect();
+            Some((bars, vix))
+        }
+        None => None,
+    };
+    Ok((panel, chains))
+}
+
+fn store_inputs(
+    location: &StoreLocation,
+    symbol: &str,
+    end: NaiveDate,
+    chains_from: Option<NaiveDate>,
+) -> Result<(DailyPanel, Option<ChainInputs>)> {
+    if let StoreLocation::Sqlite(path) = location
+        && !path.is_file()
+    {
+        // Opening would create an empty store; say what is missing instead.
+        return Err(FeatureError::BadInput {
+            series: format!("{symbol} history"),
+            reason: format!(
+                "no store at {}: build it with volta-data import-dir",
+                path.display()
+            ),
+        });
+    }
+    let store = open_at(location)?;
+    let panel = load_from_store(&store, symbol, end, &LoadOptions::full(symbol))?;
+    let chains = match chains_from {
+        Some(from) => {
+            let bars = store.daily_bars(&Underlying::try_new(symbol)?, from, end)?;
+            let vix = store
+                .index_values(&Underlying::try_new("VIX")?, STORE_HISTORY_START, end)?
+                .iter()
+                .map(|r| (r.date, r.close))
+                .collect();
+            Some((bars, vix))
+        }
+        None => None,
+    };
+    Ok((panel, chains))
 }
 
 /// The session before `decision_date`: the close whose features a decision on it reads.

@@ -31,8 +31,8 @@ use polars::prelude::*;
 use volta_core::{DailyBar, NyseCalendar, Underlying, expiry};
 use volta_data::DataDir;
 use volta_data::import::{
-    BarFormat, ImportedRates, IndexRecord, PutCallRatios, RateSeries, import_bars, import_index,
-    import_put_call_ratios, import_rates, known_splits, split_adjust,
+    BarFormat, ImportedRates, IndexRecord, PUT_CALL_SERIES, PutCallRatios, RateSeries, import_bars,
+    import_index, import_put_call_ratios, import_rates, known_splits, split_adjust,
 };
 use volta_data::store::MarketStore;
 
@@ -871,13 +871,7 @@ pub fn load_from_dir(
     end: NaiveDate,
     options: &LoadOptions,
 ) -> Result<DailyPanel> {
-    if options.peers.len() > 2 {
-        return Err(FeatureError::InvalidConfig {
-            field: "peers",
-            value: options.peers.join(","),
-            requirement: "at most two symbols",
-        });
-    }
+    check_peer_count(options)?;
     let (bars, with_volume) = load_bars(data, symbol, end)?;
     let und = Underlying::try_new(symbol)?;
     let mut panel = DailyPanel::from_bars(&und, &bars, with_volume, Provenance::RealFile)?;
@@ -906,45 +900,112 @@ pub fn load_from_dir(
     Ok(panel)
 }
 
-/// Loads a panel from a market store: the daily bars of `symbol` from `from` to `to`, the
-/// peers' closes over the same range, and the CBOE indices if the store holds them as daily
-/// bars under `VIX`, `VIX3M`, `VIX9D`, `VVIX`, `SKEW` (their closes; absent ones stay
-/// missing). Sources found are tagged [`Provenance::Store`].
+/// The first date a read of the whole history asks a store for: before anything it can hold.
+pub(crate) const STORE_HISTORY_START: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("1900-01-01 is a date"),
+};
+
+/// The last date a read of a whole series asks a store for.
+const STORE_HISTORY_END: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("9999-12-31 is a date"),
+};
+
+/// Loads a panel from a market store, as [`load_from_dir`] does from the data folder: the bars
+/// of `symbol` up to `end` (all the history before, for the warm-up) and what `options` asks
+/// for — the CBOE indices and the put/call ratios as the store's index series (`VIX`, …,
+/// [`PUT_CALL_SERIES`]), the fed funds rate (DFF), the
+/// peers' bars. A store built from the data folder (`volta-data import-dir`, split-adjusted,
+/// the default) gives exactly [`load_from_dir`]'s panel; every source is tagged
+/// [`Provenance::Store`].
 ///
 /// # Errors
-/// [`FeatureError::Data`] if the store fails; [`FeatureError::BadInput`] if it holds no
-/// bars of `symbol` in the range; as the `with_*` methods of [`DailyPanel`].
+/// [`FeatureError::Data`] if the store fails; [`FeatureError::BadInput`] naming the series
+/// when the store holds none of it (a store built before it was imported: import the data
+/// folder again), or no bars or rates up to `end`; as the `with_*` methods of [`DailyPanel`].
 pub fn load_from_store(
     store: &dyn MarketStore,
     symbol: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    peers: &[String],
+    end: NaiveDate,
+    options: &LoadOptions,
 ) -> Result<DailyPanel> {
+    check_peer_count(options)?;
+    let absent = |series: &str| FeatureError::BadInput {
+        series: series.to_owned(),
+        reason: format!(
+            "the store holds none up to {end}: import it (volta-data import-dir imports the \
+             data folder)"
+        ),
+    };
     let und = Underlying::try_new(symbol)?;
-    let bars = store.daily_bars(&und, from, to)?;
+    let bars = store.daily_bars(&und, STORE_HISTORY_START, end)?;
+    if bars.is_empty() {
+        return Err(absent(&format!("{symbol} bars")));
+    }
     let with_volume = bars.iter().any(|b| b.ohlcv.volume() > 0);
     let mut panel = DailyPanel::from_bars(&und, &bars, with_volume, Provenance::Store)?;
-    let closes = |sym: &str| -> Result<Vec<(NaiveDate, f64)>> {
-        Ok(store
-            .daily_bars(&Underlying::try_new(sym)?, from, to)?
+    // A series that starts after `end` (the put/call ratios in 2019, VIX9D in 2011) leaves its
+    // features NaN there, as the folder's files do; one the store never got is refused.
+    let index = |name: &str| -> Result<Vec<IndexRecord>> {
+        let symbol = Underlying::try_new(name)?;
+        let records = store.index_values(&symbol, STORE_HISTORY_START, end)?;
+        if records.is_empty()
+            && store
+                .index_values(&symbol, end, STORE_HISTORY_END)?
+                .is_empty()
+        {
+            return Err(absent(name));
+        }
+        Ok(records)
+    };
+    if options.indices {
+        for s in IndexSeries::ALL {
+            panel = panel.with_index_records(s, &index(s.source().name())?, Provenance::Store)?;
+        }
+    }
+    if options.rate {
+        let observations = store.rates(RateSeries::Dff, STORE_HISTORY_START, end)?;
+        if observations.is_empty() {
+            return Err(absent("DFF"));
+        }
+        let rates = ImportedRates {
+            series: RateSeries::Dff,
+            observations,
+            flags: Vec::new(),
+        };
+        panel = panel.with_rate(&rates, Provenance::Store)?;
+    }
+    for (k, peer) in options.peers.iter().enumerate() {
+        let closes: Vec<(NaiveDate, f64)> = store
+            .daily_bars(&Underlying::try_new(peer)?, STORE_HISTORY_START, end)?
             .iter()
             .map(|b| (b.date, b.ohlcv.close().to_f64()))
-            .collect())
-    };
-    for s in IndexSeries::ALL {
-        let c = closes(s.source().name())?;
-        if !c.is_empty() {
-            panel = panel.with_index(s, &c, Provenance::Store)?;
+            .collect();
+        if closes.is_empty() {
+            return Err(absent(&format!("{peer} bars")));
         }
+        panel = panel.with_peer(k + 1, peer, &closes, Provenance::Store)?;
     }
-    for (k, peer) in peers.iter().take(2).enumerate() {
-        let c = closes(peer)?;
-        if !c.is_empty() {
-            panel = panel.with_peer(k + 1, peer, &c, Provenance::Store)?;
-        }
+    if options.put_call {
+        let series = PUT_CALL_SERIES
+            .iter()
+            .map(|(column, symbol)| Ok(((*column).to_owned(), index(symbol)?)))
+            .collect::<Result<Vec<_>>>()?;
+        panel = panel.with_put_call(&PutCallRatios::from_series(&series), Provenance::Store)?;
     }
     Ok(panel)
+}
+
+fn check_peer_count(options: &LoadOptions) -> Result<()> {
+    if options.peers.len() > 2 {
+        return Err(FeatureError::InvalidConfig {
+            field: "peers",
+            value: options.peers.join(","),
+            requirement: "at most two symbols",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

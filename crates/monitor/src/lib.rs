@@ -78,7 +78,7 @@ pub use alerts::{AlertConfig, Alerter, Channel};
 pub use error::{MonitorError, Result};
 pub use metrics::Metrics;
 pub use server::{DashboardHandle, POLL_MS, serve};
-pub use state::{ConnectionState, MonitorState};
+pub use state::{ConnectionState, ModelRow, MonitorState};
 
 use crate::alerts::{Alert, Severity};
 use crate::state::AlertRow;
@@ -313,6 +313,30 @@ impl Monitor {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, MonitorState> {
         self.0.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The model filtering openings is now `model` (at the start, and after a retraining
+    /// promoted another): the dashboard shows it with its metrics per regime. A change of
+    /// model after the first raises an info alert.
+    pub fn set_model(&self, model: ModelRow) {
+        let (id, kind, train_to) = (model.id.clone(), model.kind.clone(), model.train_to);
+        let (previous, at) = {
+            let mut state = self.write();
+            let previous = state.model.replace(model).map(|m| m.id);
+            (previous, state.as_of)
+        };
+        if let Some(previous) = previous.filter(|p| *p != id) {
+            self.raise(Alert {
+                kind: "model",
+                severity: Severity::Info,
+                key: format!("model:{id}"),
+                at,
+                text: format!(
+                    "the model in use is now {id} ({kind}, trained to {train_to}), replacing \
+                     {previous}"
+                ),
+            });
+        }
     }
 
     /// The broker link changed (a broker adapter calls this); a disconnect raises an alert.

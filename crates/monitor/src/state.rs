@@ -223,6 +223,48 @@ pub struct HaltRow {
     pub circuit_breaker: Option<String>,
 }
 
+/// The model filtering the adaptive strategy's openings, as the registry holds it: its
+/// out-of-sample metrics overall and per market regime (models degrade differently by regime;
+/// the dashboard shows where this one has been right).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelRow {
+    /// The registry id.
+    pub id: String,
+    /// `gbm`, `logistic`, …
+    pub kind: String,
+    /// The first decision date of its training data.
+    #[serde(serialize_with = "ser::date")]
+    pub train_from: NaiveDate,
+    /// The last decision date of its training data.
+    #[serde(serialize_with = "ser::date")]
+    pub train_to: NaiveDate,
+    /// Whether it is the registry's promoted model.
+    pub promoted: bool,
+    /// Openings it scores below this probability are not taken.
+    pub min_score: f64,
+    /// Out-of-sample metrics (`auc`, `log_loss`, `brier`, `samples`, …).
+    pub metrics: BTreeMap<String, f64>,
+    /// The same per regime (`high_vol`, `neutral`, …).
+    pub regimes: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl ModelRow {
+    /// The row of a registry record used with `min_score`.
+    #[must_use]
+    pub fn new(record: &volta_data::store::ModelRecord, min_score: f64) -> Self {
+        Self {
+            id: record.id.clone(),
+            kind: record.kind.clone(),
+            train_from: record.train_from,
+            train_to: record.train_to,
+            promoted: record.promoted,
+            min_score,
+            metrics: record.metrics.clone(),
+            regimes: record.regime_metrics.clone(),
+        }
+    }
+}
+
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonitorState {
@@ -253,6 +295,8 @@ pub struct MonitorState {
     pub greeks: GreeksRow,
     /// The regime at the last decision.
     pub regime: Option<String>,
+    /// The model filtering openings, if the run uses one.
+    pub model: Option<ModelRow>,
     /// The volatility index's previous close.
     pub vix: Option<f64>,
     /// Its 252-session rank.
@@ -307,6 +351,7 @@ impl MonitorState {
             positions: Vec::new(),
             greeks: GreeksRow::default(),
             regime: None,
+            model: None,
             vix: None,
             vix_rank: None,
             orders: VecDeque::new(),

@@ -212,6 +212,58 @@ pub struct PutCallRatios {
     pub days: Vec<PutCallDay>,
 }
 
+/// The put/call ratios a store keeps, each as an index series (its daily value as the close):
+/// (the file's column, the store's symbol). The three the feature library reads; the others
+/// (per product: VIX, SPX+SPXW, …) have names longer than a symbol and no reader.
+pub const PUT_CALL_SERIES: [(&str, &str); 3] = [
+    ("TOTAL_PUT_CALL_RATIO", "PCR.TOTAL"),
+    ("EQUITY_PUT_CALL_RATIO", "PCR.EQUITY"),
+    ("INDEX_PUT_CALL_RATIO", "PCR.INDEX"),
+];
+
+impl PutCallRatios {
+    /// The days of column `column` that have a value, as close-only index records.
+    #[must_use]
+    pub fn series(&self, column: &str) -> Option<Vec<IndexRecord>> {
+        let k = self.columns.iter().position(|c| c == column)?;
+        Some(
+            self.days
+                .iter()
+                .filter_map(|d| {
+                    d.ratios.get(k).copied().flatten().map(|close| IndexRecord {
+                        date: d.date,
+                        open: None,
+                        high: None,
+                        low: None,
+                        close,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// Ratios from per-column series (as a store keeps them): one day per date any column
+    /// has, `None` where a column has no value that day.
+    #[must_use]
+    pub fn from_series(series: &[(String, Vec<IndexRecord>)]) -> Self {
+        let mut days: std::collections::BTreeMap<NaiveDate, Vec<Option<f64>>> =
+            std::collections::BTreeMap::new();
+        for (k, (_, records)) in series.iter().enumerate() {
+            for r in records {
+                days.entry(r.date)
+                    .or_insert_with(|| vec![None; series.len()])[k] = Some(r.close);
+            }
+        }
+        Self {
+            columns: series.iter().map(|(c, _)| c.clone()).collect(),
+            days: days
+                .into_iter()
+                .map(|(date, ratios)| PutCallDay { date, ratios })
+                .collect(),
+        }
+    }
+}
+
 /// Reads CBOE put/call ratios: a date column (`Fecha` or `DATE`, `YYYY-MM-DD`) followed by
 /// `*_PUT_CALL_RATIO` columns.
 ///

@@ -47,8 +47,8 @@ pub use chains::{
     ChainDay, ChainFormat, ChainRequest, ImportedChains, import_chains, parse_chains,
 };
 pub use index::{
-    ImportedIndex, IndexFormat, IndexRecord, PutCallDay, PutCallRatios, import_index,
-    import_put_call_ratios, parse_index, parse_put_call_ratios,
+    ImportedIndex, IndexFormat, IndexRecord, PUT_CALL_SERIES, PutCallDay, PutCallRatios,
+    import_index, import_put_call_ratios, parse_index, parse_put_call_ratios,
 };
 pub use rates::{
     DTB3_DAYS, ImportedRates, RateObservation, RateSeries, discount_to_continuous, import_rates,

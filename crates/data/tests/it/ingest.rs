@@ -857,10 +857,11 @@ fn the_whole_data_folder_ingests_and_a_second_pass_changes_nothing() {
     };
     let report = ingest_data_dir(&mut store, data, &options, &mut progress).unwrap();
     assert!(report.failed.is_empty(), "{:?}", report.failed);
-    // 7 bar files, 5 indices, 2 rates, 6 vendor chain files and 55 CBOE SPX files.
-    assert_eq!(report.imported.len(), 75);
-    assert_eq!(events.len(), 2 * 75);
-    assert!(events.iter().all(|e| e.1 == 75 && e.2 != Some(false)));
+    // 7 bar files, 5 indices, the put/call ratios, 2 rates, 6 vendor chain files and 55 CBOE
+    // SPX files.
+    assert_eq!(report.imported.len(), 76);
+    assert_eq!(events.len(), 2 * 76);
+    assert!(events.iter().all(|e| e.1 == 76 && e.2 != Some(false)));
     let mut skipped: Vec<String> = report
         .skipped
         .iter()
@@ -872,7 +873,6 @@ fn the_whole_data_folder_ingests_and_a_second_pass_changes_nothing() {
         skipped,
         [
             "AAPL_ivolatility_2014-08-07_to_2014-08-08.csv",
-            "CBOE_put_call_ratios.csv",
             "GSPC_daily_ohlcv_arch_1999_2018.csv",
         ]
     );
@@ -889,6 +889,17 @@ fn the_whole_data_folder_ingests_and_a_second_pass_changes_nothing() {
         .index_values(&u("VIX"), d("2020-03-16"), d("2020-03-16"))
         .unwrap();
     assert_eq!(vix[0].close, 82.69);
+    // The put/call ratios of the same day (the file's TOTAL, EQUITY and INDEX columns).
+    let ratio = |symbol: &str| {
+        store
+            .index_values(&u(symbol), d("2020-03-16"), d("2020-03-16"))
+            .unwrap()[0]
+            .close
+    };
+    assert_eq!(
+        [ratio("PCR.TOTAL"), ratio("PCR.EQUITY"), ratio("PCR.INDEX")],
+        [1.28, 1.0, 1.25]
+    );
 
     let before = dump(store.path());
     let again = ingest_data_dir(&mut store, data, &options, &mut |_| {}).unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 use volta_data::store::{JournalStore, SqliteStore};
 use volta_engine::{SimulatedClock, StopSignal};
 use volta_monitor::alerts::{Alert, Channel, Email, EmailConfig, Severity, SmtpSecurity, Webhook};
-use volta_monitor::{AlertConfig, ConnectionState};
+use volta_monitor::{AlertConfig, ConnectionState, ModelRow};
 
 use crate::common::{self, date, parse_metrics};
 
@@ -272,6 +272,61 @@ fn the_circuit_breaker_and_a_disconnect_alert_and_show() {
             ("disconnect", Severity::Warning),
             ("circuit_breaker", Severity::Critical)
         ]
+    );
+}
+
+#[test]
+fn the_model_in_use_is_shown_and_a_new_one_alerted_once() {
+    let sent: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let stop = StopSignal::new();
+    let monitor = common::monitor(
+        &stop,
+        &AlertConfig::default(),
+        vec![Box::new(Recorder(Arc::clone(&sent)))],
+    );
+    let mut record = volta_data::store::ModelRecord::new(
+        "gbm-spy-2023-01-31",
+        "gbm",
+        "gbm-spy-2023-01-31/model.json",
+        "v1",
+        date(2019, 1, 2),
+        date(2023, 1, 31),
+    );
+    record.metrics.insert("auc".to_owned(), 0.52);
+    record.regime_metrics.insert(
+        "high_vol".to_owned(),
+        std::collections::BTreeMap::from([("auc".to_owned(), 0.41), ("samples".to_owned(), 40.0)]),
+    );
+    record.promoted = true;
+    monitor.set_model(ModelRow::new(&record, 0.5));
+    // The same model again (a restart of the panel) is not news.
+    monitor.set_model(ModelRow::new(&record, 0.5));
+    let shown = monitor.snapshot().model.unwrap();
+    assert_eq!(shown.id, "gbm-spy-2023-01-31");
+    assert_eq!(shown.regimes["high_vol"]["auc"], 0.41);
+    assert_eq!(shown.min_score, 0.5);
+    // What the page reads: the record's per-regime metrics, dates as text.
+    let json = serde_json::to_value(monitor.snapshot()).unwrap();
+    assert_eq!(json["model"]["regimes"]["high_vol"]["samples"], 40.0);
+    assert_eq!(json["model"]["train_to"], "2023-01-31");
+    // A retraining promoted another.
+    record.id = "gbm-spy-2023-02-28".to_owned();
+    record.train_to = date(2023, 2, 28);
+    monitor.set_model(ModelRow::new(&record, 0.5));
+    monitor.finish();
+    let sent = sent.lock().unwrap();
+    let texts: Vec<(&str, Severity, &str)> = sent
+        .iter()
+        .map(|a| (a.kind, a.severity, a.text.as_str()))
+        .collect();
+    assert_eq!(
+        texts,
+        [(
+            "model",
+            Severity::Info,
+            "the model in use is now gbm-spy-2023-02-28 (gbm, trained to 2023-02-28), replacing \
+             gbm-spy-2023-01-31"
+        )]
     );
 }
 

@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use volta_engine::{Clock, StopSignal};
-use volta_monitor::{AlertConfig, DashboardConfig, serve};
+use volta_monitor::{AlertConfig, DashboardConfig, ModelRow, serve};
 
 use crate::common::{self, date};
 
@@ -106,6 +106,7 @@ fn the_page_updates_a_running_session_without_a_reload() {
     };
     let server = serve(&config, monitor.clone()).unwrap();
     let base = format!("http://{}/", server.addr());
+    monitor.set_model(model_row());
 
     // A sim-paper session under way: a session every 0.3 s.
     let run = {
@@ -185,6 +186,34 @@ fn the_page_updates_a_running_session_without_a_reload() {
     server.shutdown();
 }
 
+/// A registry record's metrics as the trainer writes them (two regimes).
+fn model_row() -> ModelRow {
+    let metrics = |samples: f64, auc: f64, log_loss: f64, brier: f64| {
+        std::collections::BTreeMap::from([
+            ("samples".to_owned(), samples),
+            ("auc".to_owned(), auc),
+            ("log_loss".to_owned(), log_loss),
+            ("brier".to_owned(), brier),
+        ])
+    };
+    ModelRow {
+        id: "gbm-spy-2022-12-30".to_owned(),
+        kind: "gbm".to_owned(),
+        train_from: date(2019, 1, 2),
+        train_to: date(2022, 12, 30),
+        promoted: true,
+        min_score: 0.55,
+        metrics: metrics(310.0, 0.5412, 0.6811, 0.2433),
+        regimes: std::collections::BTreeMap::from([
+            (
+                "high_vol".to_owned(),
+                metrics(120.0, 0.4131, 0.7001, 0.2512),
+            ),
+            ("neutral".to_owned(), metrics(190.0, 0.6181, 0.6702, 0.2381)),
+        ]),
+    }
+}
+
 async fn text(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
@@ -236,6 +265,26 @@ async fn check_page(client: &Client, base: &str) {
     assert!(!rows.is_empty());
     let connection = text(client, "#connection").await;
     assert_eq!(connection, "connection: simulated");
+    // The model panel: the record's summary and one row per regime, its numbers to 3 places.
+    let summary = text(client, "#model-summary").await;
+    assert!(
+        summary
+            .starts_with("gbm-spy-2022-12-30 (gbm, promoted), trained on 2019-01-02 … 2022-12-30")
+            && summary.contains("below 0.55")
+            && summary.contains("AUC 0.541"),
+        "{summary}"
+    );
+    let regimes = client
+        .find_all(Locator::Css("table#model-regimes tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(regimes.len(), 2);
+    let high_vol = regimes[0].text().await.unwrap();
+    assert!(high_vol.starts_with("high_vol"), "{high_vol}");
+    assert!(
+        high_vol.contains("120") && high_vol.contains("0.413"),
+        "{high_vol}"
+    );
     let halt = client.find(Locator::Css("#halt-button")).await.unwrap();
     assert_eq!(
         halt.prop("disabled").await.unwrap().as_deref(),
