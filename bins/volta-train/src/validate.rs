@@ -2,6 +2,7 @@
 //! walk-forward validation (`volta_engine::labels`, `volta_engine::validation`) → files.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -9,7 +10,8 @@ use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 use volta_data::DataDir;
 use volta_engine::validation::{
-    ModelKind, Stage, ValidationConfig, import_history, validate, write_report,
+    Elapsed, GbmSearch, ModelKind, SearchConfig, Stage, ValidationConfig, import_history, validate,
+    write_report,
 };
 use volta_engine::{Backtest, BacktestConfig, DataChoice};
 use volta_features::decision::{DailySource, chains_from};
@@ -204,6 +206,31 @@ pub(crate) struct ValidateArgs {
     /// Where the report goes (validation.json, validation.html, the backtests' journal).
     #[arg(long, default_value = "reports/validate")]
     out: PathBuf,
+    /// Tune LightGBM inside each training window: this many random-search trials, each scored
+    /// by a purged 5-fold over that window's samples (0: LightGBM's defaults).
+    #[arg(long, default_value_t = 0)]
+    search_trials: usize,
+    /// The time budget of each window's search, seconds (no trial starts after it).
+    #[arg(long, default_value_t = 60)]
+    search_seconds: u64,
+}
+
+impl ValidateArgs {
+    /// LightGBM's search in each training window, when asked for.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a binary gives each search its wall-clock budget; the library reads no clock"
+    )]
+    fn search(&self) -> Option<GbmSearch> {
+        (self.search_trials > 0).then(|| GbmSearch {
+            config: SearchConfig {
+                max_trials: self.search_trials,
+                time_budget: Duration::from_secs(self.search_seconds),
+                ..SearchConfig::default()
+            },
+            start_clock: Arc::new(|| Box::new(Instant::now()) as Box<dyn Elapsed>),
+        })
+    }
 }
 
 /// The calibration named on the command line: isotonic, platt or none.
@@ -253,6 +280,7 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         models,
         threshold: args.threshold,
         calibration: calibration(&args.calibration)?,
+        search: args.search(),
     };
     let progress = bar("{spinner} {msg} [{bar:40}] {pos}/{len} ({elapsed})")?;
     let report = validate(&config, &mut |stage| match stage {
@@ -283,23 +311,7 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
          ({} left out)",
         l.candidates, l.labelled, l.samples, l.profitable, report.folds, report.folds_skipped
     );
-    for m in &report.models {
-        println!(
-            "{:<9} AUC {}  log loss {:.4}  Brier {:.4}  ECE {:.4}  {}",
-            m.model.name(),
-            m.overall
-                .auc
-                .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.3}")),
-            m.overall.log_loss,
-            m.overall.brier,
-            m.overall.expected_calibration_error,
-            if m.leakage.is_empty() {
-                "clean".to_owned()
-            } else {
-                format!("LEAKAGE: {}", m.leakage.join("; "))
-            }
-        );
-    }
+    print_models(&report.models);
     for b in &report.backtests {
         let m = &b.metrics;
         println!(
@@ -318,4 +330,32 @@ pub(crate) fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     println!("json:   {}", files.json.display());
     println!("took {:.1} s", began.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Each model's out-of-sample line (and what its search did).
+fn print_models(models: &[volta_engine::validation::ModelReport]) {
+    for m in models {
+        println!(
+            "{:<9} AUC {}  log loss {:.4}  Brier {:.4}  ECE {:.4}  {}",
+            m.model.name(),
+            m.overall
+                .auc
+                .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.3}")),
+            m.overall.log_loss,
+            m.overall.brier,
+            m.overall.expected_calibration_error,
+            if m.leakage.is_empty() {
+                "clean".to_owned()
+            } else {
+                format!("LEAKAGE: {}", m.leakage.join("; "))
+            }
+        );
+        if let Some(t) = &m.search {
+            println!(
+                "{:<9} searched {} windows: {} trials, {} stopped by the time budget, {} on the \
+                 defaults",
+                "", t.searches, t.trials, t.out_of_time, t.fell_back
+            );
+        }
+    }
 }

@@ -112,6 +112,8 @@ fn validate_writes_the_walk_forward_report() {
             "63",
             "--embargo",
             "2",
+            "--search-trials",
+            "2",
             "--out",
         ]
         .iter()
@@ -152,6 +154,16 @@ fn validate_writes_the_walk_forward_report() {
             .as_array()
             .is_some_and(|i| !i.is_empty())
     );
+    // LightGBM searched inside each fold's training window: one search per fold, at most two
+    // trials each, and at least one window chose its settings.
+    let search = &models[1]["search"];
+    let count = |k: &str| search[k].as_u64().unwrap();
+    assert_eq!(count("searches"), folds, "{search}");
+    assert!(
+        count("trials") <= 2 * folds && count("fell_back") < folds,
+        "{search}"
+    );
+    assert!(models[0]["search"].is_null());
     let l = &doc["labels"];
     let n = |k: &str| l[k].as_u64().unwrap();
     assert_eq!(

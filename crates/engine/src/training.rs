@@ -236,7 +236,7 @@ pub fn train_model(config: &TrainConfig, progress: &mut dyn FnMut(&str)) -> Resu
         config.calibration,
     )?;
     progress("walk-forward");
-    let (report, _) = evaluate(model_kind(config.kind), &dataset, &folds, &evaluation)?;
+    let (report, _, _) = evaluate(model_kind(config.kind), &dataset, &folds, &evaluation, None)?;
     let per_regime = metrics_per_regime(&dataset, &report.predictions, &regimes)?;
     let new_on_latest = report
         .folds

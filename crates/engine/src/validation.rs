@@ -19,9 +19,9 @@ use volta_core::NyseCalendar;
 use volta_features::decision::{DailySource, daily_matrix, decision_row};
 use volta_models::{
     Classifier, Combiner, Dataset, Ensemble, EvaluationConfig, FeatureImportance, FeatureMatrix,
-    Fold, GradientBoosting, Label, LabelHorizon, Learner, LogisticConfig, LogisticRegression, Lstm,
-    MeanImputed, Metrics, SampleKey, WalkForwardReport, calibration_svg, evaluate_walk_forward,
-    importance_svg, walk_forward,
+    Fold, GbmSpace, GradientBoosting, Label, LabelHorizon, Learner, LogisticConfig,
+    LogisticRegression, Lstm, MeanImputed, Metrics, SampleKey, Searched, WalkForwardReport,
+    calibration_svg, evaluate_walk_forward, importance_svg, walk_forward,
 };
 
 use crate::backtest::Backtest;
@@ -31,7 +31,9 @@ use crate::metrics::Metrics as RunMetrics;
 use crate::scoring::ScoreTable;
 
 // What a caller of `validate` names in its configuration, without depending on the models.
-pub use volta_models::{CalibrationMethod, WalkForwardConfig};
+pub use volta_models::{
+    CalibrationMethod, ClockStart, Elapsed, SearchConfig, SearchTally, WalkForwardConfig,
+};
 
 /// A model the validation runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -62,6 +64,25 @@ impl ModelKind {
     }
 }
 
+/// LightGBM's hyperparameter search inside each training window ([`Searched`] over
+/// [`GbmSpace`]'s default ranges): each fold's settings are the best of a seeded random
+/// search scored by a purged k-fold over that fold's training samples only.
+#[derive(Clone)]
+pub struct GbmSearch {
+    /// Trials, the time budget of each window's search, folds, embargo, seed.
+    pub config: SearchConfig,
+    /// Starts each search's clock (the binary passes the wall clock).
+    pub start_clock: ClockStart,
+}
+
+impl std::fmt::Debug for GbmSearch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GbmSearch")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What [`validate`] runs.
 #[derive(Debug, Clone)]
 pub struct ValidationConfig {
@@ -78,6 +99,9 @@ pub struct ValidationConfig {
     /// How each fold's probabilities are calibrated (on the last 63 sessions of its training
     /// window, never its test window).
     pub calibration: Option<CalibrationMethod>,
+    /// Tune LightGBM inside each training window (the `gbm` model and the ensemble's
+    /// member); `None` runs its defaults.
+    pub search: Option<GbmSearch>,
 }
 
 /// A stage of [`validate`], for progress bars.
@@ -147,6 +171,8 @@ pub struct ModelReport {
     /// Importance by gain and split count of a model fitted on the training
     /// window of the latest fold it can fit (LightGBM only).
     pub importance: Option<Vec<FeatureImportance>>,
+    /// What LightGBM's search did over the folds, when it searched.
+    pub search: Option<SearchTally>,
 }
 
 /// One backtest of the out-of-sample period.
@@ -452,6 +478,55 @@ pub(crate) fn evaluate(
     dataset: &Dataset,
     folds: &[Fold],
     config: &EvaluationConfig,
+    search: Option<&GbmSearch>,
+) -> Result<(WalkForwardReport, usize, Option<SearchTally>)> {
+    let searched = |search: &GbmSearch| {
+        Searched::new(
+            GbmSpace::default(),
+            search.config,
+            GradientBoosting::default(),
+            search.start_clock.clone(),
+        )
+    };
+    Ok(match (kind, search) {
+        (ModelKind::Gbm, Some(search)) => {
+            let learner = or_base_rate(searched(search));
+            let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
+            (r, learner.fallbacks.get(), Some(learner.inner.tally()))
+        }
+        (ModelKind::Ensemble, Some(search)) => {
+            let learner = or_base_rate(ensemble(searched(search)));
+            let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
+            (r, learner.fallbacks.get(), None)
+        }
+        (kind, _) => {
+            let (r, fallbacks) = evaluate_defaults(kind, dataset, folds, config)?;
+            (r, fallbacks, None)
+        }
+    })
+}
+
+/// Logistic regression and `gbm` stacked by a logistic regression on their logits; calibrated
+/// by the walk-forward, as the other kinds are (its own calibration window would be a third
+/// carve of the training window).
+fn ensemble(gbm: impl volta_models::MemberLearner + 'static) -> Ensemble {
+    let mut ensemble = Ensemble::new(Combiner::Stacker(LogisticConfig::default()))
+        .with_member(
+            "logistic",
+            MeanImputed {
+                inner: LogisticRegression::default(),
+            },
+        )
+        .with_member("gbm", gbm);
+    ensemble.calibration = None;
+    ensemble
+}
+
+fn evaluate_defaults(
+    kind: ModelKind,
+    dataset: &Dataset,
+    folds: &[Fold],
+    config: &EvaluationConfig,
 ) -> Result<(WalkForwardReport, usize)> {
     Ok(match kind {
         ModelKind::Logistic => {
@@ -473,19 +548,8 @@ pub(crate) fn evaluate(
             let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
             (r, learner.fallbacks.get())
         }
-        // Calibrated by the walk-forward, as the other kinds are: its own calibration window
-        // would be a third carve of the training window.
         ModelKind::Ensemble => {
-            let mut ensemble = Ensemble::new(Combiner::Stacker(LogisticConfig::default()))
-                .with_member(
-                    "logistic",
-                    MeanImputed {
-                        inner: LogisticRegression::default(),
-                    },
-                )
-                .with_member("gbm", GradientBoosting::default());
-            ensemble.calibration = None;
-            let learner = or_base_rate(ensemble);
+            let learner = or_base_rate(ensemble(GradientBoosting::default()));
             let r = evaluate_walk_forward(&learner, dataset, folds, config)?;
             (r, learner.fallbacks.get())
         }
@@ -534,7 +598,8 @@ pub fn validate(
             name: kind.name().to_owned(),
             folds: folds.len(),
         });
-        let (report, fallbacks) = evaluate(kind, &dataset, &folds, &evaluation)?;
+        let (report, fallbacks, search) =
+            evaluate(kind, &dataset, &folds, &evaluation, config.search.as_ref())?;
         let importance = if kind == ModelKind::Gbm {
             last_fitted_importance(&dataset, &folds)?
         } else {
@@ -549,6 +614,7 @@ pub fn validate(
         ));
         let mut line = model_report(kind, &report, &folds, importance);
         line.base_rate_folds = fallbacks;
+        line.search = search;
         models.push(line);
     }
     let scored: Vec<NaiveDate> = folds
@@ -647,6 +713,7 @@ fn model_report(
         leakage: report.leakage.iter().map(|l| format!("{l:?}")).collect(),
         base_rate_folds: 0,
         importance,
+        search: None,
     }
 }
 
@@ -838,7 +905,24 @@ fn render_html(r: &ValidationReport) -> Result<String> {
             }
         );
     }
-    h.push_str("</table><div class=\"charts\">");
+    h.push_str("</table>");
+    for m in &r.models {
+        if let Some(t) = &m.search {
+            let _ = write!(
+                h,
+                "<p>{}: LightGBM tuned inside each of {} training windows by a seeded random \
+                 search (purged 5-fold over the window's samples only): {} trials in all, {} \
+                 searches stopped by their time budget, {} windows on the defaults (no trial \
+                 could be scored).</p>",
+                m.model.name(),
+                t.searches,
+                t.trials,
+                t.out_of_time,
+                t.fell_back
+            );
+        }
+    }
+    h.push_str("<div class=\"charts\">");
     for m in &r.models {
         let svg = calibration_svg(
             &m.overall.calibration,

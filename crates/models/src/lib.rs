@@ -117,8 +117,8 @@ pub use metrics::{
 };
 pub use plot::{calibration_svg, importance_svg};
 pub use search::{
-    Elapsed, GbmSpace, LstmSpace, SearchConfig, SearchReport, SearchSpace, SearchStop, Trial,
-    TrialScore, random_search,
+    ClockStart, Elapsed, GbmSpace, LstmSpace, SearchConfig, SearchReport, SearchSpace, SearchStop,
+    SearchTally, Searched, Trial, TrialScore, random_search,
 };
 pub use splits::{Fold, SessionWindow, WalkForwardConfig, purged_k_fold, walk_forward};
 pub use trading::{

@@ -319,6 +319,115 @@ pub fn random_search<S: SearchSpace>(
     })
 }
 
+/// Starts a clock for one search (a binary passes `|| Box::new(Instant::now())`).
+pub type ClockStart = std::sync::Arc<dyn Fn() -> Box<dyn Elapsed> + Send + Sync>;
+
+/// What the searches of a [`Searched`] learner did, over all its fits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SearchTally {
+    /// Fits (one search each).
+    pub searches: usize,
+    /// Trials run, over all searches.
+    pub trials: usize,
+    /// Fits that used the fallback learner: no trial could be scored, or the training set
+    /// held fewer sessions than folds.
+    pub fell_back: usize,
+    /// Searches stopped by the time budget rather than the trial cap.
+    pub out_of_time: usize,
+}
+
+/// A learner that tunes itself inside each training set it is given: its `fit` runs
+/// [`random_search`] over the whole of `train` (its first to last decision session), then
+/// fits the best trial's learner on all of `train` — so in a walk-forward each fold's
+/// settings are chosen inside that fold's training window and never see its test window.
+/// When no trial can be scored it fits `fallback`, and counts it.
+pub struct Searched<S: SearchSpace> {
+    /// Where trials are drawn from.
+    pub space: S,
+    /// Trials, budget (per search), folds, embargo, seed.
+    pub config: SearchConfig,
+    /// Fitted when the search cannot choose.
+    pub fallback: S::Learner,
+    start_clock: ClockStart,
+    tally: std::cell::Cell<SearchTally>,
+    chosen: std::cell::RefCell<Vec<S::Learner>>,
+}
+
+impl<S: SearchSpace> Searched<S> {
+    /// A searching learner over `space`, each search timed by a clock from `start_clock`.
+    pub fn new(
+        space: S,
+        config: SearchConfig,
+        fallback: S::Learner,
+        start_clock: ClockStart,
+    ) -> Self {
+        Self {
+            space,
+            config,
+            fallback,
+            start_clock,
+            tally: std::cell::Cell::new(SearchTally::default()),
+            chosen: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// What the searches did so far.
+    #[must_use]
+    pub fn tally(&self) -> SearchTally {
+        self.tally.get()
+    }
+
+    /// The learner each fit used, in order (the best trial, or the fallback).
+    #[must_use]
+    pub fn chosen(&self) -> Vec<S::Learner> {
+        self.chosen.borrow().clone()
+    }
+}
+
+impl<S: SearchSpace> std::fmt::Debug for Searched<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Searched")
+            .field("config", &self.config)
+            .field("fallback", &self.fallback)
+            .field("tally", &self.tally.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: SearchSpace> Learner for Searched<S> {
+    type Model = <S::Learner as Learner>::Model;
+
+    fn fit(&self, train: &Dataset) -> Result<Self::Model> {
+        let sessions = train.decision_sessions();
+        let mut tally = self.tally.get();
+        tally.searches += 1;
+        let best = match (sessions.first(), sessions.last()) {
+            (Some(&first), Some(&last)) => {
+                let clock = (self.start_clock)();
+                random_search(
+                    &self.space,
+                    train,
+                    SessionWindow { first, last },
+                    &self.config,
+                    clock.as_ref(),
+                )
+                .ok()
+                .and_then(|report| {
+                    tally.trials += report.trials.len();
+                    tally.out_of_time += usize::from(report.stopped == SearchStop::TimeBudget);
+                    report.best_trial().map(|t| t.learner.clone())
+                })
+            }
+            _ => None,
+        };
+        tally.fell_back += usize::from(best.is_none());
+        self.tally.set(tally);
+        let learner = best.unwrap_or_else(|| self.fallback.clone());
+        self.chosen.borrow_mut().push(learner.clone());
+        learner.fit(train)
+    }
+}
+
 /// The pooled out-of-fold scores of `learner` on `data` over `folds`.
 fn score<L: Learner>(
     learner: &L,

@@ -231,3 +231,54 @@ fn an_lstm_space_is_searched_the_same_way() {
         "{best:?}"
     );
 }
+
+/// A clock for each search, every one ticking from 0.
+fn ticking_clocks() -> volta_models::ClockStart {
+    std::sync::Arc::new(|| Box::new(Ticking(Cell::new(0))) as Box<dyn Elapsed>)
+}
+
+#[test]
+fn a_searched_learner_tunes_inside_the_training_set_it_is_given() {
+    use volta_models::{Learner, Searched};
+    let all = data(Some(&WINDOW));
+    // The training set a walk-forward would hand it: the window's samples only.
+    let inside: Vec<usize> = (0..all.len())
+        .filter(|&i| window().contains(all.keys()[i].decision_date))
+        .collect();
+    let train = all.subset(&inside);
+    let searched = Searched::new(space(), config(3), space().base, ticking_clocks());
+    searched.fit(&train).unwrap();
+    // It chose what a search over that window chooses: the best of the same three trials.
+    let report =
+        random_search(&space(), &all, window(), &config(3), &Ticking(Cell::new(0))).unwrap();
+    assert_eq!(searched.chosen(), [report.best_trial().unwrap().learner]);
+    assert_ne!(
+        searched.chosen()[0],
+        space().base,
+        "a drawn trial, not the base"
+    );
+    let tally = searched.tally();
+    assert_eq!(
+        (
+            tally.searches,
+            tally.trials,
+            tally.fell_back,
+            tally.out_of_time
+        ),
+        (1, 3, 0, 0)
+    );
+    // Two sessions cannot hold three folds: it fits the fallback and counts it.
+    let tiny = all.subset(&inside[..4]);
+    let fallback = GradientBoosting {
+        config: GbmConfig {
+            num_iterations: 5,
+            min_data_in_leaf: 1,
+            ..space().base.config
+        },
+        validation_sessions: 1,
+    };
+    let searched = Searched::new(space(), config(3), fallback, ticking_clocks());
+    let _ = searched.fit(&tiny);
+    assert_eq!(searched.chosen(), [fallback]);
+    assert_eq!(searched.tally().fell_back, 1);
+}
