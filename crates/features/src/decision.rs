@@ -21,7 +21,7 @@ use chrono::{Days, NaiveDate};
 use volta_core::NyseCalendar;
 use volta_core::{DailyBar, Underlying};
 use volta_data::DataDir;
-use volta_data::import::import_index;
+use volta_data::import::{IndexRecord, import_index};
 use volta_data::store::{MarketStore, StoreLocation, open_at};
 use volta_data::synthetic::SyntheticConfig;
 
@@ -126,16 +126,16 @@ fn folder_inputs(
         Some(from) => {
             let (bars, _) = load_bars(data, symbol, end)?;
             let bars = bars.into_iter().filter(|b| b.date >= from).collect();
-            let vix = import_index(&data.vix(), None)?
-                .records
-                .iter()
-                .map(|r| (r.date, r.close))
-                .collect();
+            let vix = closes(&import_index(&data.vix(), None)?.records);
             Some((bars, vix))
         }
         None => None,
     };
     Ok((panel, chains))
+}
+
+fn closes(records: &[IndexRecord]) -> Vec<(NaiveDate, f64)> {
+    records.iter().map(|r| (r.date, r.close)).collect()
 }
 
 fn store_inputs(
@@ -161,11 +161,11 @@ fn store_inputs(
     let chains = match chains_from {
         Some(from) => {
             let bars = store.daily_bars(&Underlying::try_new(symbol)?, from, end)?;
-            let vix = store
-                .index_values(&Underlying::try_new("VIX")?, STORE_HISTORY_START, end)?
-                .iter()
-                .map(|r| (r.date, r.close))
-                .collect();
+            let vix = closes(&store.index_values(
+                &Underlying::try_new("VIX")?,
+                STORE_HISTORY_START,
+                end,
+            )?);
             Some((bars, vix))
         }
         None => None,

@@ -231,13 +231,8 @@ fn a_failing_channel_is_retried_logged_and_never_blocks() {
 
 #[test]
 fn the_circuit_breaker_and_a_disconnect_alert_and_show() {
-    let sent: Arc<Mutex<Vec<Alert>>> = Arc::default();
     let stop = StopSignal::new();
-    let monitor = common::monitor(
-        &stop,
-        &AlertConfig::default(),
-        vec![Box::new(Recorder(Arc::clone(&sent)))],
-    );
+    let (monitor, sent) = recording(&stop);
     monitor.set_connection(ConnectionState::Disconnected {
         reason: "TWS closed the socket".to_owned(),
     });
@@ -277,13 +272,8 @@ fn the_circuit_breaker_and_a_disconnect_alert_and_show() {
 
 #[test]
 fn the_model_in_use_is_shown_and_a_new_one_alerted_once() {
-    let sent: Arc<Mutex<Vec<Alert>>> = Arc::default();
     let stop = StopSignal::new();
-    let monitor = common::monitor(
-        &stop,
-        &AlertConfig::default(),
-        vec![Box::new(Recorder(Arc::clone(&sent)))],
-    );
+    let (monitor, sent) = recording(&stop);
     let mut record = volta_data::store::ModelRecord::new(
         "gbm-spy-2023-01-31",
         "gbm",
@@ -328,6 +318,17 @@ fn the_model_in_use_is_shown_and_a_new_one_alerted_once() {
              gbm-spy-2023-01-31"
         )]
     );
+}
+
+/// A monitor with default alerts whose one channel keeps what it is sent.
+fn recording(stop: &StopSignal) -> (volta_monitor::Monitor, Arc<Mutex<Vec<Alert>>>) {
+    let sent: Arc<Mutex<Vec<Alert>>> = Arc::default();
+    let monitor = common::monitor(
+        stop,
+        &AlertConfig::default(),
+        vec![Box::new(Recorder(Arc::clone(&sent)))],
+    );
+    (monitor, sent)
 }
 
 /// A channel that keeps what it is sent.
