@@ -20,11 +20,10 @@ fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
 }
 
-#[test]
-fn day_by_day_rows_are_the_batch_rows() {
-    if DataDir::test_file("underlying/SPY_daily_unadjusted.csv").is_none() {
-        return;
-    }
+/// A store holding the data folder's daily history of SPY, QQQ and IWM (in a temporary folder,
+/// returned to keep it); `None` without the data folder (a failure when `CI=true`).
+fn history_store() -> Option<(tempfile::TempDir, std::path::PathBuf)> {
+    DataDir::test_file("underlying/SPY_daily_unadjusted.csv")?;
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("history.db");
     ingest_daily_history(
@@ -33,6 +32,14 @@ fn day_by_day_rows_are_the_batch_rows() {
         &["SPY", "QQQ", "IWM"],
     )
     .unwrap();
+    Some((dir, store))
+}
+
+#[test]
+fn day_by_day_rows_are_the_batch_rows() {
+    let Some((_dir, store)) = history_store() else {
+        return;
+    };
     // What the live trader and training read: the store.
     let source = DailySource {
         origin: DailyOrigin::Store(StoreLocation::Sqlite(store)),
@@ -68,18 +75,10 @@ fn day_by_day_rows_are_the_batch_rows() {
 
 #[test]
 fn a_store_built_from_the_data_folder_gives_the_folders_matrix() {
-    if DataDir::test_file("underlying/SPY_daily_unadjusted.csv").is_none() {
+    let Some((dir, store)) = history_store() else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("history.db");
+    };
     let data = DataDir::from_env();
-    ingest_daily_history(
-        &mut SqliteStore::open(&store).unwrap(),
-        &data,
-        &["SPY", "QQQ", "IWM"],
-    )
-    .unwrap();
     let source = |origin| DailySource {
         origin,
         symbol: "QQQ".to_owned(),
