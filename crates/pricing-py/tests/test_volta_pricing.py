@@ -251,7 +251,8 @@ def test_agreement_with_the_rust_api():
             # crate's own batch test); the American rows take the very same path.
             tol = 1e-12 * max(scale, abs(want)) if model in ("bsm", "black76") else 0.0
             assert abs(got - want) <= tol, (i, model, name, got, want)
-    # Implied volatility: the same solver.
+    # Implied volatility: the batch solver (Let's Be Rational on SIMD lanes) against the scalar
+    # one, which the crate's own test holds to 1e-12 of the price; here σ itself.
     quotes = [
         {**{k: row[k] for k in ("model", "right", "spot", "strike", "years", "rate", "dividend_yield")}, "price": out["price"]}
         for row, out in zip(rows, rust)
@@ -264,7 +265,7 @@ def test_agreement_with_the_rust_api():
         if out["error"]:
             assert math.isnan(got)
         else:
-            assert got == float(out["vol"])
+            assert math.isclose(got, float(out["vol"]), rel_tol=1e-12), (q, got, out["vol"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,3 +336,14 @@ def test_the_gil_is_released_while_computing():
     worker.join()
     # Held, the main thread would spin for ~10 ms of a call of `call` seconds.
     assert spins > 0.25 * rate * call, f"{spins} spins during a {call:.3f} s call at {rate:.0f}/s"
+
+
+def test_int8_rights_pass_through_and_bad_ones_are_refused():
+    """±1 `int8` rights go to the compiled module as they are; it names a bad row."""
+    args = (100.0, 105.0, 0.5, 0.03, 0.01, 0.2)
+    signs = np.array([1, -1], dtype=np.int8)
+    by_sign, by_text = vp.bsm_greeks(signs, *args), vp.bsm_greeks(np.array(["call", "put"]), *args)
+    for a, b in zip(by_sign, by_text):
+        assert np.array_equal(a, b)
+    with pytest.raises(ValueError, match="row 1: right 0"):
+        vp.bsm_price(np.array([1, 0], dtype=np.int8), *args)

@@ -395,8 +395,9 @@ fn check_batch_agreement(rows: &[Row], columns: &mut Columns) {
         "agreement {:<40} max rel diff {worst:.2e}",
         "volta batch iv vs scalar"
     );
+    // The batch solver runs Let's Be Rational on SIMD lanes (its own rounding): seen 2.6e-15.
     assert!(
-        worst == 0.0,
+        worst <= 1e-13,
         "the batch implied vol disagrees with the scalar one"
     );
 }

@@ -184,7 +184,13 @@ const Y_CAP: f64 = 64.0;
 /// coefficients are all positive, so the Horner sums do not cancel.
 #[inline(always)]
 fn cody_fraction<const F: bool>(x: f64) -> (f64, f64) {
-    let y = x.abs() * FRAC_1_SQRT_2;
+    cody_fraction_y::<F>(x.abs() * FRAC_1_SQRT_2)
+}
+
+/// [`cody_fraction`] at y = |x|/√2 ≥ 0 given directly: n/d = erf(y)/y for y ≤ 0.46875,
+/// erfcx(y) above (the batch implied-volatility kernel's erfcx).
+#[inline(always)]
+pub(crate) fn cody_fraction_y<const F: bool>(y: f64) -> (f64, f64) {
     let ysq = y * y;
     let small = (
         horner::<F, 5>(ysq, [A[4], A[0], A[1], A[2], A[3]]),

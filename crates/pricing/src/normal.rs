@@ -262,7 +262,7 @@ pub const SQRT_TWO_PI: f64 = 2.506_628_274_631_000_7;
 
 /// Wichura's AS241 `PPND16` coefficients (M. J. Wichura, "Algorithm AS 241: the percentage
 /// points of the normal distribution", Appl. Statist. 37 (1988) 477–484): central region.
-const AS241_A: [f64; 8] = [
+pub(crate) const AS241_A: [f64; 8] = [
     3.3871328727963666080e0,
     1.3314166789178437745e2,
     1.9715909503065514427e3,
@@ -272,7 +272,7 @@ const AS241_A: [f64; 8] = [
     3.3430575583588128105e4,
     2.5090809287301226727e3,
 ];
-const AS241_B: [f64; 8] = [
+pub(crate) const AS241_B: [f64; 8] = [
     1.0,
     4.2313330701600911252e1,
     6.8718700749205790830e2,
@@ -283,7 +283,7 @@ const AS241_B: [f64; 8] = [
     5.2264952788528545610e3,
 ];
 /// AS241 intermediate tail, r = √(−ln p) ≤ 5.
-const AS241_C: [f64; 8] = [
+pub(crate) const AS241_C: [f64; 8] = [
     1.42343711074968357734e0,
     4.63033784615654529590e0,
     5.76949722146069140550e0,
@@ -293,7 +293,7 @@ const AS241_C: [f64; 8] = [
     2.27238449892691845833e-2,
     7.74545014278341407640e-4,
 ];
-const AS241_D: [f64; 8] = [
+pub(crate) const AS241_D: [f64; 8] = [
     1.0,
     2.05319162663775882187e0,
     1.67638483018380384940e0,
@@ -304,7 +304,7 @@ const AS241_D: [f64; 8] = [
     1.05075007164441684324e-9,
 ];
 /// AS241 far tail, r > 5.
-const AS241_E: [f64; 8] = [
+pub(crate) const AS241_E: [f64; 8] = [
     6.65790464350110377720e0,
     5.46378491116411436990e0,
     1.78482653991729133580e0,
@@ -314,7 +314,7 @@ const AS241_E: [f64; 8] = [
     2.71155556874348757815e-5,
     2.01033439929228813265e-7,
 ];
-const AS241_F: [f64; 8] = [
+pub(crate) const AS241_F: [f64; 8] = [
     1.0,
     5.99832206555887937690e-1,
     1.36929880922735805310e-1,
@@ -328,7 +328,7 @@ const AS241_F: [f64; 8] = [
 /// Degree-7 polynomial Σ cᵢ xⁱ by Estrin's scheme (see [`estrin7`]): half the dependent chain
 /// of Horner's rule.
 #[inline]
-fn poly7(c: &[f64; 8], x: f64) -> f64 {
+pub(crate) fn poly7(c: &[f64; 8], x: f64) -> f64 {
     let x2 = x * x;
     estrin7(c, x, x2, x2 * x2)
 }

@@ -118,6 +118,10 @@ def _rights(right: Any) -> npt.NDArray[np.int8]:
         return out
     if a.dtype == object:
         return _rights(a.astype(str))
+    if a.dtype == np.int8:
+        # Already ±1 codes: passed as they are (the compiled module rejects any other value
+        # with its row), saving two passes over the column.
+        return a
     signs = a.astype(np.int8)
     if not np.isin(signs, (1, -1)).all() or not np.array_equal(signs, a):
         raise ValueError("numeric rights must be 1 (call) or -1 (put)")

@@ -28,15 +28,15 @@ use std::f64::consts::FRAC_1_SQRT_2;
 /// √(π/2).
 pub(crate) const SQRT_PI_OVER_2: f64 = 1.253_314_137_315_500_3;
 /// The threshold η of the asymptotic-expansion region (Jäckel 2015, §3.1).
-const ETA: f64 = -13.0;
+pub(super) const ETA: f64 = -13.0;
 /// τ = 2·ε^{1/16}, the small-t threshold (Jäckel 2015, §3.2).
-const TAU: f64 = 2.0 * 0.105_112_051_906_714_33;
+pub(super) const TAU: f64 = 2.0 * 0.105_112_051_906_714_33;
 /// Cody's switch between erfc and erfcx.
 const CODY_THRESHOLD: f64 = 0.46875;
 
 /// True in region 1 (asymptotic expansion).
 #[inline]
-fn is_asymptotic(h: f64, t: f64) -> bool {
+pub(super) fn is_asymptotic(h: f64, t: f64) -> bool {
     h < ETA && h + t < TAU + 0.5 + ETA
 }
 
@@ -78,6 +78,18 @@ fn asymptotic_scaled(h: f64, t: f64) -> f64 {
     2.0 * t / ((h - t) * (h + t)) * sum
 }
 
+/// 1/(2k+1)! for k = 1..=8, the small-t series' factors.
+pub(super) const INV_ODD_FACTORIALS: [f64; 8] = [
+    1.0 / 6.0,
+    1.0 / 120.0,
+    1.0 / 5040.0,
+    1.0 / 362_880.0,
+    1.0 / 39_916_800.0,
+    1.0 / 6_227_020_800.0,
+    1.0 / 1_307_674_368_000.0,
+    1.0 / 355_687_428_096_000.0,
+];
+
 /// Y(h + t) − Y(h − t) for t < τ by the odd Taylor terms 2·Σₖ Y^{(2k+1)}(h)·t^{2k+1}/(2k+1)!,
 /// with Y' = 1 + hY and Y^{(n+1)} = n·Y^{(n−1)} + h·Y^{(n)} (differentiate Y' = 1 + zY).
 ///
@@ -86,17 +98,6 @@ fn asymptotic_scaled(h: f64, t: f64) -> f64 {
 /// corner of the region and at a few ulp near the money.
 #[inline]
 fn small_t_scaled(h: f64, t: f64) -> f64 {
-    /// 1/(2k+1)! for k = 1..=8.
-    const INV_ODD_FACTORIALS: [f64; 8] = [
-        1.0 / 6.0,
-        1.0 / 120.0,
-        1.0 / 5040.0,
-        1.0 / 362_880.0,
-        1.0 / 39_916_800.0,
-        1.0 / 6_227_020_800.0,
-        1.0 / 1_307_674_368_000.0,
-        1.0 / 355_687_428_096_000.0,
-    ];
     let y0 = SQRT_PI_OVER_2 * erfcx(-FRAC_1_SQRT_2 * h);
     let mut prev = y0; // Y^{(n−1)}
     let mut cur = 1.0 + h * y0; // Y^{(n)}, n = 1

@@ -28,13 +28,13 @@ use crate::normal::{
 use std::f64::consts::{FRAC_1_SQRT_2, SQRT_2};
 
 /// 1/√3.
-const FRAC_1_SQRT_3: f64 = 0.577_350_269_189_625_8;
+pub(super) const FRAC_1_SQRT_3: f64 = 0.577_350_269_189_625_8;
 /// 2π/√27, the constant of the lower map f (Jäckel 2015, eq. (6.5)).
-const TWO_PI_OVER_SQRT_27: f64 = 1.209_199_576_156_145_2;
+pub(super) const TWO_PI_OVER_SQRT_27: f64 = 1.209_199_576_156_145_2;
 /// ln √(2π).
-const LN_SQRT_TWO_PI: f64 = 0.918_938_533_204_672_8;
+pub(super) const LN_SQRT_TWO_PI: f64 = 0.918_938_533_204_672_8;
 /// 2π/3.
-const TWO_PI_OVER_3: f64 = 2.094_395_102_393_195_5;
+pub(super) const TWO_PI_OVER_3: f64 = 2.094_395_102_393_195_5;
 /// √(2/π).
 const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
 /// 0.075³: for p below 0.075, Φ⁻¹(p) is in AS241's tail.
@@ -44,7 +44,7 @@ const MAX_STEPS: usize = 2;
 /// A first Householder step shorter than this (relative to s) leaves an error of order
 /// 1e-18 after a third-order method (error ≈ C·(ds/s)⁴ with C ≈ 400 measured over 10⁵ random
 /// (x, s): steps in [1e-5, 1e-4) left at most 4 ulp), so the second step is skipped.
-const SKIP_SECOND_STEP: f64 = 1e-5;
+pub(super) const SKIP_SECOND_STEP: f64 = 1e-5;
 
 /// One third-order Householder step for a Newton step ν and the ratios
 /// h₂ = g''/g', h₃ = g'''/g' of the objective g (Jäckel 2015, eq. (5.3)).

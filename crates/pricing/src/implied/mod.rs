@@ -46,6 +46,7 @@
 
 mod black;
 mod fitted;
+pub(crate) mod lanes;
 mod lbr;
 mod rational;
 

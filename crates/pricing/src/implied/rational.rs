@@ -2,6 +2,11 @@
 //! uses it for the initial guess: R. Delbourgo and J. A. Gregory, "Shape preserving piecewise
 //! rational interpolation", SIAM J. Sci. Stat. Comput. 6 (1985) 967–976.
 
+#![expect(
+    clippy::inline_always,
+    reason = "the batch kernel's branch-free forms must be inlined into its SIMD-dispatched loop"
+)]
+
 /// The smallest control parameter: −(1 − √ε), where the denominator is about to vanish.
 const R_MIN: f64 = -(1.0 - 1.490_116_119_384_765_6e-8);
 /// From here on the interpolant is linear to double precision.
@@ -100,6 +105,99 @@ fn minimum_control_parameter(d: (f64, f64), slope: f64, prefer_shape: bool) -> f
     R_MIN.max(r1).max(r2)
 }
 
+/// [`interpolate`] without branches, for the batch kernel (the same operations and result).
+#[inline(always)]
+pub(crate) fn interpolate_lanes(
+    offset: f64,
+    width: f64,
+    y: (f64, f64),
+    d: (f64, f64),
+    r: f64,
+) -> f64 {
+    let t = offset / width;
+    let omt = 1.0 - t;
+    let t2 = t * t;
+    let omt2 = omt * omt;
+    let cubic = (y.1 * t2 * t
+        + (r * y.1 - width * d.1) * t2 * omt
+        + (r * y.0 + width * d.0) * t * omt2
+        + y.0 * omt2 * omt)
+        / (1.0 + (r - 3.0) * t * omt);
+    let chord = y.0 + (y.1 - y.0) * t;
+    let degenerate = width == 0.0;
+    if degenerate {
+        0.5 * (y.0 + y.1)
+    } else if r.is_nan() || r >= R_MAX {
+        chord
+    } else {
+        cubic
+    }
+}
+
+/// [`control_parameter`] without branches, for the batch kernel (the same result); `left`
+/// for [`Side::Left`].
+#[inline(always)]
+#[expect(
+    clippy::needless_bitwise_bool,
+    reason = "`&` and `|` keep the shape tests branch-free (vector compares)"
+)]
+pub(crate) fn control_parameter_lanes(
+    left: bool,
+    width: f64,
+    dy: f64,
+    d: (f64, f64),
+    second_derivative: f64,
+    prefer_shape: bool,
+) -> f64 {
+    let slope = dy / width;
+    let numerator = 0.5 * width * second_derivative + (d.1 - d.0);
+    let denominator = if left { slope - d.0 } else { d.1 - slope };
+    let ratio = numerator / denominator;
+    let edge = if numerator > 0.0 { R_MAX } else { R_MIN };
+    let fit = if numerator == 0.0 {
+        0.0
+    } else if denominator == 0.0 {
+        edge
+    } else {
+        ratio
+    };
+    // minimum_control_parameter, every case computed and one picked.
+    let monotone = (d.0 * slope >= 0.0) & (d.1 * slope >= 0.0);
+    let convex = (d.0 <= slope) & (slope <= d.1);
+    let concave = (d.0 >= slope) & (slope >= d.1);
+    let tiny = |v: f64| v.abs() < f64::MIN_POSITIVE;
+    let shape_default = if prefer_shape { R_MAX } else { f64::MIN };
+    let r1_value = (d.1 + d.0) / slope;
+    let r1 = if !monotone {
+        f64::MIN
+    } else if !tiny(slope) {
+        r1_value
+    } else {
+        shape_default
+    };
+    let (left_gap, right_gap) = (slope - d.0, d.1 - slope);
+    let spread = d.1 - d.0;
+    // max(|spread/right|, |spread/left|) with one division.
+    let r2_value = spread.abs() / right_gap.abs().min(left_gap.abs());
+    let r2 = if convex | concave {
+        if tiny(left_gap) | tiny(right_gap) {
+            shape_default
+        } else {
+            r2_value
+        }
+    } else if monotone & prefer_shape {
+        R_MAX
+    } else {
+        f64::MIN
+    };
+    let minimum = if !monotone & !convex & !concave {
+        R_MIN
+    } else {
+        R_MIN.max(r1).max(r2)
+    };
+    fit.max(minimum)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +218,58 @@ mod tests {
         assert!((interpolate(0.5, 1.0, (0.0, 1.0), (0.0, 3.0), 3.0) - 0.125).abs() < 1e-15);
         // Beyond R_MAX the interpolant is the chord.
         assert_eq!(interpolate(0.5, 1.0, (1.0, 2.0), (0.0, 0.0), R_MAX), 1.5);
+    }
+
+    #[test]
+    fn branch_free_forms_are_the_scalar_ones() {
+        let values = [
+            -3.0,
+            -1.0,
+            -1e-310,
+            0.0,
+            1e-310,
+            0.25,
+            1.0,
+            2.5,
+            7.0,
+            f64::INFINITY,
+        ];
+        for &width in &[0.0, 0.5, 2.0] {
+            for &dy in &values {
+                for &d0 in &values {
+                    for &d1 in &values {
+                        for &sd in &[0.0, -2.0, 3.0] {
+                            for prefer in [false, true] {
+                                for (side, left) in [(Side::Left, true), (Side::Right, false)] {
+                                    let a =
+                                        control_parameter(side, width, dy, (d0, d1), sd, prefer);
+                                    let b = control_parameter_lanes(
+                                        left,
+                                        width,
+                                        dy,
+                                        (d0, d1),
+                                        sd,
+                                        prefer,
+                                    );
+                                    assert!(
+                                        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+                                    );
+                                    for offset in [0.0, 0.3, 1.0] {
+                                        let a = interpolate(offset, width, (dy, d0), (d0, d1), a);
+                                        let b =
+                                            interpolate_lanes(offset, width, (dy, d0), (d0, d1), b);
+                                        assert!(
+                                            a.to_bits() == b.to_bits()
+                                                || (a.is_nan() && b.is_nan())
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
