@@ -21,7 +21,7 @@ use volta_data::source::{StoreSource, SyntheticSource};
 use volta_data::store::{
     DataKind, JournalStore, MarketStore, RunRecord, SqliteStore, Store, StoreLocation, open_path,
 };
-use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
+use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket, VolHistory};
 use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
@@ -127,7 +127,19 @@ pub struct BacktestConfig {
     /// premium taken in) earns the rate too, as Treasury bills posted as collateral do and as
     /// Cboe's PUT index assumes. Off by default: only the cash above it earns.
     pub interest_on_collateral: bool,
+    /// The synthetic market's variance risk premium
+    /// ([`volta_data::synthetic::ModelParams::variance_risk_premium`]); `None` keeps the
+    /// model's 0.35. [`MEASURED_VARIANCE_RISK_PREMIUM`] gives the synthetic VIX-like index the
+    /// real VIX's gap over realised vol (docs/backtest.md, Modelled chains). Generated markets
+    /// only (`--data synthetic`): the modelled chains of a store follow the real indices.
+    pub synthetic_variance_risk_premium: Option<f64>,
 }
+
+/// The variance risk premium whose synthetic gap (VIX-like mean − realised vol over the
+/// next 21 sessions, fifty synthetic years) equals the real one measured on the shared data,
+/// VIX against ^GSPC 1990-2018 (`volta_data::calibration::premium_for_gap`; measured
+/// 2026-12-07, docs/backtest.md).
+pub const MEASURED_VARIANCE_RISK_PREMIUM: f64 = f64::NAN;
 
 impl Default for BacktestConfig {
     fn default() -> Self {
@@ -154,6 +166,7 @@ impl Default for BacktestConfig {
             yardsticks: true,
             cash_interest: true,
             interest_on_collateral: false,
+            synthetic_variance_risk_premium: None,
         }
     }
 }
@@ -295,6 +308,15 @@ impl BacktestConfig {
                 return Err(bad(field, v, "between 0 and 1"));
             }
         }
+        if let Some(p) = self.synthetic_variance_risk_premium
+            && !(p.is_finite() && p > -1.0 && p < 10.0)
+        {
+            return Err(bad(
+                "synthetic_variance_risk_premium",
+                p,
+                "a premium above -1 and below 10",
+            ));
+        }
         if self.warmup_days < 370 {
             return Err(bad(
                 "warmup_days",
@@ -329,13 +351,23 @@ impl BacktestConfig {
     }
 
     fn synthetic(&self, index: usize, symbol: &str) -> SyntheticConfig {
-        SyntheticConfig {
+        let mut config = SyntheticConfig {
             seed: self.seed + index as u64,
             symbol: symbol.to_owned(),
             rate: self.rate,
             dividend_yield: self.dividend_yield,
             ..SyntheticConfig::default()
+        };
+        config
+    }
+
+    /// [`Self::synthetic`] with the synthetic market's own premium, for a generated market.
+    fn generated(&self, index: usize, symbol: &str) -> SyntheticConfig {
+        let mut config = self.synthetic(index, symbol);
+        if let Some(premium) = self.synthetic_variance_risk_premium {
+            config.model.variance_risk_premium = premium;
         }
+        config
     }
 }
 
@@ -1043,7 +1075,7 @@ impl Backtest {
             let market = SyntheticMarket::generate(&SyntheticConfig {
                 start: self.warmup_start(),
                 end: self.end,
-                ..self.config.synthetic(i, symbol)
+                ..self.config.generated(i, symbol)
             })?;
             if signals.is_none() {
                 let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
@@ -1145,6 +1177,58 @@ impl Backtest {
         Ok(schedule)
     }
 
+    /// The volatility history the modelled chains of `bars`' underlying are priced from: the
+    /// store's VIX (`vix`) and, when the run reads the real VIX, its VIX9D, VIX3M and SKEW
+    /// where the store holds them; QQQ and IWM (any underlying but SPY and SPX) take the VIX
+    /// scaled by their trailing realised vol over SPY's
+    /// ([`volta_data::synthetic::surface::realised_vol_ratios`], 63 sessions) when the store
+    /// holds SPY's bars. Also a phrase naming the inputs, for the provenance.
+    fn modelled_vol_history(
+        &self,
+        store: &dyn MarketStore,
+        symbol: &str,
+        vix: &[(NaiveDate, f64)],
+        bars: &[DailyBar],
+    ) -> Result<(VolHistory, String)> {
+        use volta_data::synthetic::surface::{REALISED_VOL_WINDOW, realised_vol_ratios};
+        let from = self.warmup_start();
+        let vix_name = &self.config.vix_index;
+        let mut history = VolHistory::vix_only(vix);
+        let mut names = vec![vix_name.clone()];
+        if vix_name == "VIX" {
+            let mut index = |name: &str| -> Result<Vec<(NaiveDate, f64)>> {
+                let values: Vec<(NaiveDate, f64)> = store
+                    .index_values(&Underlying::try_new(name)?, from, self.end)?
+                    .into_iter()
+                    .map(|r| (r.date, r.close))
+                    .collect();
+                if !values.is_empty() {
+                    names.push(name.to_owned());
+                }
+                Ok(values)
+            };
+            history.vix9d = index("VIX9D")?;
+            history.vix3m = index("VIX3M")?;
+            history.skew = index("SKEW")?;
+        }
+        let mut inputs = format!("the store's {} closes", names.join(", "));
+        if symbol != "SPY" && symbol != "SPX" {
+            let spy = store.daily_bars(&Underlying::try_new("SPY")?, from, self.end)?;
+            if spy.is_empty() {
+                inputs.push_str(&format!(
+                    " (unscaled: the store holds no SPY bars for {symbol}'s realised-vol proxy)"
+                ));
+            } else {
+                history.level_scale = realised_vol_ratios(bars, &spy, REALISED_VOL_WINDOW);
+                inputs.push_str(&format!(
+                    " scaled to {symbol} by its trailing {REALISED_VOL_WINDOW}-session realised \
+                     vol over SPY's"
+                ));
+            }
+        }
+        Ok((history, inputs))
+    }
+
     fn prepare_store(&self, path: &std::path::Path) -> Result<Prepared> {
         let store = &open_path(path)?;
         let from = self.warmup_start();
@@ -1210,19 +1294,21 @@ impl Backtest {
                     chains: Box::new(StoreSource::new(open_path(path)?)),
                 });
             } else {
+                let (history, inputs) = self.modelled_vol_history(store.as_ref(), symbol, &vix, &bars)?;
                 provenance.push(format!(
-                    "{symbol} chains are synthetic: the store's {symbol} chains do not cover \
+                    "{symbol} chains are modelled: the store's {symbol} chains do not cover \
                      {}..{}, so they are priced with the synthetic market's smile model from \
-                     the real {symbol} bars and the store's {vix_symbol} closes (seed {}). \
-                     Prices and volatility index are real; option quotes are not.",
+                     the real {symbol} bars and {inputs}, with spreads fitted on the real \
+                     chains (seed {}; docs/backtest.md, Modelled chains). Prices and \
+                     volatility indices are real; option quotes are not.",
                     self.start,
                     self.end,
                     self.config.seed + i as u64
                 ));
-                let market = SyntheticMarket::from_history(
-                    &self.config.synthetic(i, symbol),
+                let market = SyntheticMarket::from_history_with(
+                    &self.config.synthetic(i, symbol).with_fitted_spreads(),
                     &in_range,
-                    &vix,
+                    &history,
                 )?;
                 if symbol != "SPY" {
                     // The chains are priced with the config's yield: its dividends match it.
