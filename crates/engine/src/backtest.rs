@@ -129,17 +129,11 @@ pub struct BacktestConfig {
     pub interest_on_collateral: bool,
     /// The synthetic market's variance risk premium
     /// ([`volta_data::synthetic::ModelParams::variance_risk_premium`]); `None` keeps the
-    /// model's 0.35. [`MEASURED_VARIANCE_RISK_PREMIUM`] gives the synthetic VIX-like index the
+    /// model's 0.35. [`ModelParams::MEASURED_VARIANCE_RISK_PREMIUM`](volta_data::synthetic::ModelParams::MEASURED_VARIANCE_RISK_PREMIUM) gives the synthetic VIX-like index the
     /// real VIX's gap over realised vol (docs/backtest.md, Modelled chains). Generated markets
     /// only (`--data synthetic`): the modelled chains of a store follow the real indices.
     pub synthetic_variance_risk_premium: Option<f64>,
 }
-
-/// The variance risk premium whose synthetic gap (VIX-like mean − realised vol over the
-/// next 21 sessions, fifty synthetic years) equals the real one measured on the shared data,
-/// VIX against ^GSPC 1990-2018 (`volta_data::calibration::premium_for_gap`; measured
-/// 2026-12-07, docs/backtest.md).
-pub const MEASURED_VARIANCE_RISK_PREMIUM: f64 = f64::NAN;
 
 impl Default for BacktestConfig {
     fn default() -> Self {

@@ -164,21 +164,30 @@ fn to_ticks(x: f64, tick: u32, up: bool) -> i64 {
 
 /// The bid and ask in cents of an option worth `price` dollars, `z` standard deviations from
 /// the money and `days` calendar days to expiry, at volatility level `vix`: the chain's spread
-/// model around the price, rounded outwards to the tick; the bid at least 0, the ask at least
-/// one tick.
+/// model around the price, on the tick grid (the linear model's rounded outwards, the fitted
+/// one's to the nearest tick); the bid at least 0, the ask at least one tick.
 fn bid_ask_cents(c: &ChainParams, spot: f64, price: f64, z: f64, days: f64, vix: f64) -> (i64, i64) {
-    let spread = match &c.spreads {
+    let tick = i64::from(c.tick_cents);
+    match &c.spreads {
         SpreadModel::Linear => {
             let vix_factor = (vix / 20.0).max(0.1).powf(c.spread_vix_elasticity);
-            (c.spread_base + c.spread_fraction * price)
+            let spread = (c.spread_base + c.spread_fraction * price)
                 * (1.0 + c.spread_widening_per_sd * z.abs())
-                * vix_factor
+                * vix_factor;
+            let bid = to_ticks(price - 0.5 * spread, c.tick_cents, false).max(0);
+            let ask = to_ticks(price + 0.5 * spread, c.tick_cents, true).max(tick);
+            (bid, ask)
         }
-        SpreadModel::Fitted(f) => f.spread(spot, price, z, days, vix),
-    };
-    let bid = to_ticks(price - 0.5 * spread, c.tick_cents, false).max(0);
-    let ask = to_ticks(price + 0.5 * spread, c.tick_cents, true).max(i64::from(c.tick_cents));
-    (bid, ask)
+        SpreadModel::Fitted(f) => {
+            // The fit is of the quoted spread itself: each side goes to the nearest tick (not
+            // outwards, which would add a tick on average), at least one tick apart.
+            let spread = f.spread(spot, price, z, days, vix);
+            let nearest = |x: f64| (x * 100.0 / f64::from(c.tick_cents)).round() as i64 * tick;
+            let bid = nearest(price - 0.5 * spread).max(0);
+            let ask = nearest(price + 0.5 * spread).max(bid + tick);
+            (bid, ask)
+        }
+    }
 }
 
 fn cents(c: i64) -> Result<Price> {

@@ -68,7 +68,9 @@
 //! the pin: by f·Δ ln(close) for the same draw. Both [`SyntheticMarket::generate`] and
 //! [`SyntheticMarket::from_history`] snap this way. Only the underlying's price is drawn on
 //! the bridge: the smile's level is still the model's variance at the close (the day's VIX
-//! close, for a history).
+//! close, for a history). A history with the VIX family and SKEW
+//! ([`SyntheticMarket::from_history_with`]) replaces the model's term structure and the
+//! config's skew by the session's [`DaySurface`] (see [`surface`]).
 //!
 //! At each snapshot the listed expiries are those of
 //! [`volta_core::expiry::expiries_between`] for the symbol (for SPY: monthlies, Friday
