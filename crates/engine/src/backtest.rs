@@ -133,6 +133,11 @@ pub struct BacktestConfig {
     /// real VIX's gap over realised vol (docs/backtest.md, Modelled chains). Generated markets
     /// only (`--data synthetic`): the modelled chains of a store follow the real indices.
     pub synthetic_variance_risk_premium: Option<f64>,
+    /// The generated market's chains priced as the modelled chains of a real history are:
+    /// the surface through its own VIX9D/VIX/VIX3M-like indices and the spreads fitted on the
+    /// real chains ([`volta_data::synthetic::ChainParams::surface_from_indices`],
+    /// [`SyntheticConfig::with_fitted_spreads`]). Off by default (pinned figures).
+    pub synthetic_fitted_chains: bool,
 }
 
 impl Default for BacktestConfig {
@@ -161,6 +166,7 @@ impl Default for BacktestConfig {
             cash_interest: true,
             interest_on_collateral: false,
             synthetic_variance_risk_premium: None,
+            synthetic_fitted_chains: false,
         }
     }
 }
@@ -345,14 +351,13 @@ impl BacktestConfig {
     }
 
     fn synthetic(&self, index: usize, symbol: &str) -> SyntheticConfig {
-        let mut config = SyntheticConfig {
+        SyntheticConfig {
             seed: self.seed + index as u64,
             symbol: symbol.to_owned(),
             rate: self.rate,
             dividend_yield: self.dividend_yield,
             ..SyntheticConfig::default()
-        };
-        config
+        }
     }
 
     /// [`Self::synthetic`] with the synthetic market's own premium, for a generated market.
@@ -360,6 +365,10 @@ impl BacktestConfig {
         let mut config = self.synthetic(index, symbol);
         if let Some(premium) = self.synthetic_variance_risk_premium {
             config.model.variance_risk_premium = premium;
+        }
+        if self.synthetic_fitted_chains {
+            config.chain.surface_from_indices = true;
+            config = config.with_fitted_spreads();
         }
         config
     }
@@ -371,8 +380,8 @@ pub enum DataChoice {
     /// The synthetic market (no network, no files): every price simulated.
     Synthetic,
     /// A store built from `../shared/data` (`volta-data import dir`): real chains where the
-    /// store has them, else chains priced by the synthetic smile model on the real bars and VIX.
-    /// A SQLite path or a `postgres://` URL ([`StoreLocation::from_path`]).
+    /// store has them, else chains modelled on the real bars, the VIX family and SKEW
+    /// (docs/backtest.md, Modelled chains). A SQLite path or a `postgres://` URL ([`StoreLocation::from_path`]).
     Store(PathBuf),
 }
 

@@ -174,6 +174,13 @@ pub struct ChainParams {
     /// The chain is snapped this many minutes before the close (Cboe's end-of-day files use
     /// 15:45), so that 0DTE options still carry time value.
     pub snapshot_minutes_before_close: u32,
+    /// A generated market ([`SyntheticMarket::generate`](super::SyntheticMarket::generate))
+    /// prices its chains as the modelled chains of a real history are priced
+    /// ([`DaySurface`](super::DaySurface)): the term structure through its own VIX9D-, VIX-
+    /// and VIX3M-like indices (the model's risk-neutral expected variance to 9, 30 and 93
+    /// days), the default slope, the ATM share of a variance swap. Off by default (the
+    /// model's own term structure, the smile at the index's level).
+    pub surface_from_indices: bool,
 }
 
 impl Default for ChainParams {
@@ -198,6 +205,7 @@ impl Default for ChainParams {
             open_interest_scale: 20_000.0,
             volume_turnover: 0.15,
             snapshot_minutes_before_close: 15,
+            surface_from_indices: false,
         }
     }
 }

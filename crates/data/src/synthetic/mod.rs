@@ -270,7 +270,28 @@ impl SyntheticMarket {
                 jumps: step.jumps,
             });
         }
-        Self::with_days(config.clone(), underlying, days, Vec::new())
+        let surfaces = if config.chain.surface_from_indices {
+            days.iter()
+                .map(|d| {
+                    let index = |days: f64| {
+                        100.0 * path::expected_variance(p, d.variance, days / 365.0).sqrt()
+                    };
+                    DaySurface::new(
+                        &config.chain,
+                        [
+                            Some(index(surface::VIX9D_DAYS)),
+                            Some(d.vix),
+                            Some(index(surface::VIX3M_DAYS)),
+                        ],
+                        None,
+                        1.0,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self::with_days(config.clone(), underlying, days, surfaces)
     }
 
     /// A market on a real history: the given daily bars and VIX closes drive the chains,

@@ -81,6 +81,32 @@ fn the_surface_passes_through_the_vix_family() {
     assert!(!chain.is_empty());
 }
 
+/// A generated market with `surface_from_indices` prices its chains on the surface of its own
+/// VIX-like indices: the 30-day ATM vol is its VIX times the ATM share of a variance swap.
+#[test]
+fn a_generated_market_can_price_on_its_own_indices() {
+    let mut config = SyntheticConfig {
+        start: ymd(2023, 1, 3),
+        end: ymd(2023, 2, 28),
+        ..SyntheticConfig::default()
+    };
+    let plain = SyntheticMarket::generate(&config).unwrap();
+    config.chain.surface_from_indices = true;
+    let config = config.with_fitted_spreads();
+    let market = SyntheticMarket::generate(&config).unwrap();
+    // The path and the index are the same; only the chains differ.
+    assert_eq!(plain.days(), market.days());
+    assert!(plain.smile(5).unwrap().surface().is_none());
+    let smile = market.smile(5).unwrap();
+    let surface = *smile.surface().unwrap();
+    let d = config.chain;
+    assert_eq!((surface.skew, surface.curvature), (d.skew, d.curvature));
+    let share = ATM_SHARE_OF_INDEX / variance_swap_ratio(d.skew, d.curvature, -0.9).sqrt();
+    let atm = smile.atm_vol(30.0 / 365.0) * 100.0;
+    assert!((atm - market.days()[5].vix * share).abs() < 1e-9, "{atm}");
+    assert_ne!(plain.chain(5).unwrap(), market.chain(5).unwrap());
+}
+
 fn report() -> Option<CalibrationReport> {
     for needed in [
         "options/SPX_cboe_delayed_2019",
