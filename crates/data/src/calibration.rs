@@ -637,7 +637,10 @@ impl CalibrationReport {
         }
         for (title, m) in [
             ("Before (VIX alone, linear spreads)", &self.before),
-            ("After (VIX9D/VIX/VIX3M, SKEW, DTB3, fitted spreads)", &self.after),
+            (
+                "After (VIX9D/VIX/VIX3M, SKEW, DTB3, fitted spreads)",
+                &self.after,
+            ),
         ] {
             let _ = write!(
                 s,
@@ -672,7 +675,12 @@ impl CalibrationReport {
                 let spread = if sp.quotes == 0 {
                     "no bid/ask".to_owned()
                 } else {
-                    format!("{:+.1} % / {:.1} % ({})", sp.mean * 100.0, sp.rms * 100.0, sp.quotes)
+                    format!(
+                        "{:+.1} % / {:.1} % ({})",
+                        sp.mean * 100.0,
+                        sp.rms * 100.0,
+                        sp.quotes
+                    )
                 };
                 let _ = writeln!(s, "| {name} | {:+.2} / {:.2} | {spread} |", v.mean, v.rms);
             }

@@ -1297,7 +1297,8 @@ impl Backtest {
                     chains: Box::new(StoreSource::new(open_path(path)?)),
                 });
             } else {
-                let (history, inputs) = self.modelled_vol_history(store.as_ref(), symbol, &vix, &bars)?;
+                let (history, inputs) =
+                    self.modelled_vol_history(store.as_ref(), symbol, &vix, &bars)?;
                 provenance.push(format!(
                     "{symbol} chains are modelled: the store's {symbol} chains do not cover \
                      {}..{}, so they are priced with the synthetic market's smile model from \

@@ -166,7 +166,14 @@ fn to_ticks(x: f64, tick: u32, up: bool) -> i64 {
 /// the money and `days` calendar days to expiry, at volatility level `vix`: the chain's spread
 /// model around the price, on the tick grid (the linear model's rounded outwards, the fitted
 /// one's to the nearest tick); the bid at least 0, the ask at least one tick.
-fn bid_ask_cents(c: &ChainParams, spot: f64, price: f64, z: f64, days: f64, vix: f64) -> (i64, i64) {
+fn bid_ask_cents(
+    c: &ChainParams,
+    spot: f64,
+    price: f64,
+    z: f64,
+    days: f64,
+    vix: f64,
+) -> (i64, i64) {
     let tick = i64::from(c.tick_cents);
     match &c.spreads {
         SpreadModel::Linear => {

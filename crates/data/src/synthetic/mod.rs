@@ -153,10 +153,10 @@ use volta_core::{
 
 pub use chain::{ModelQuote, Smile};
 pub use config::{ChainParams, FittedSpreads, ModelParams, SpreadModel, SyntheticConfig};
-pub use surface::{DaySurface, TermStructure, VolHistory};
 pub use persist::{
     CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, conflicting_bar, store_market,
 };
+pub use surface::{DaySurface, TermStructure, VolHistory};
 // The chain analytics moved to volta-core; re-exported at their old path.
 pub use volta_core::chain_analytics::{ChainRow, IvSource, chain_rows};
 

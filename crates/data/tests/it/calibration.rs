@@ -34,8 +34,8 @@ fn the_vix_alone_gives_the_chains_of_before() {
     let (bars, vix) = quarter();
     let config = SyntheticConfig::default();
     let old = SyntheticMarket::from_history(&config, &bars, &vix).unwrap();
-    let new = SyntheticMarket::from_history_with(&config, &bars, &VolHistory::vix_only(&vix))
-        .unwrap();
+    let new =
+        SyntheticMarket::from_history_with(&config, &bars, &VolHistory::vix_only(&vix)).unwrap();
     assert_eq!(old, new);
     for i in [0, 20, bars.len() - 1] {
         assert_eq!(old.chain(i).unwrap(), new.chain(i).unwrap());
@@ -73,7 +73,9 @@ fn the_surface_passes_through_the_vix_family() {
     // A put 10 % out of the money is dearer in vol than the ATM (negative skew).
     let spot = smile.spot;
     let years = 30.0 / 365.0;
-    let put = smile.quote(OptionRight::Put, spot * 0.9, years, 25.0).unwrap();
+    let put = smile
+        .quote(OptionRight::Put, spot * 0.9, years, 25.0)
+        .unwrap();
     assert!(put.implied_vol > smile.atm_vol(years) + 0.02);
     assert!(put.bid < put.ask && put.bid > 0.0);
     // The chain is quoted on that surface.
@@ -177,17 +179,41 @@ fn the_modelled_chains_errors_are_pinned() {
             cell.vol.rms
         );
     }
-    assert!(r.after.vol.rms <= PINNED_ALL_RMS + 0.02, "{}", r.after.vol.rms);
+    assert!(
+        r.after.vol.rms <= PINNED_ALL_RMS + 0.02,
+        "{}",
+        r.after.vol.rms
+    );
     assert!(
         r.after.spread.rms <= PINNED_SPREAD_RMS + 0.01,
         "{}",
         r.after.spread.rms
     );
     for (name, vol_rms, spread_rms) in PINNED_BY_SOURCE {
-        let vol = &r.after.vol_by_source.iter().find(|(n, _)| n == name).unwrap().1;
-        let spread = &r.after.spread_by_source.iter().find(|(n, _)| n == name).unwrap().1;
-        assert!(vol.rms <= vol_rms + VOL_MARGIN, "{name}: vol RMS {:.3}", vol.rms);
-        assert!(spread.rms <= spread_rms + 0.01, "{name}: spread RMS {:.3}", spread.rms);
+        let vol = &r
+            .after
+            .vol_by_source
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1;
+        let spread = &r
+            .after
+            .spread_by_source
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1;
+        assert!(
+            vol.rms <= vol_rms + VOL_MARGIN,
+            "{name}: vol RMS {:.3}",
+            vol.rms
+        );
+        assert!(
+            spread.rms <= spread_rms + 0.01,
+            "{name}: spread RMS {:.3}",
+            spread.rms
+        );
     }
     assert!(r.after.vol.rms < r.before.vol.rms);
     assert!(r.after.spread.rms < r.before.spread.rms);

@@ -503,9 +503,10 @@ fn modelled_qqq_chains_follow_the_vix_family_and_the_realised_vol_proxy() {
         .find(|p| p.starts_with("QQQ chains are modelled"))
         .unwrap();
     assert!(
-        chains.contains("the store's VIX, VIX9D, VIX3M, SKEW closes scaled to QQQ by its \
-             trailing 63-session realised vol over SPY's")
-            && chains.contains("spreads fitted on the real chains"),
+        chains.contains(
+            "the store's VIX, VIX9D, VIX3M, SKEW closes scaled to QQQ by its \
+             trailing 63-session realised vol over SPY's"
+        ) && chains.contains("spreads fitted on the real chains"),
         "{chains}"
     );
 }
