@@ -212,14 +212,14 @@ pub fn synthetic_vrp(premium: f64) -> Result<VrpMeasure> {
 pub fn premium_for_gap(gap: f64) -> Result<f64> {
     let (mut lo, mut hi) = (-0.5, 3.0);
     while hi - lo > 1e-4 {
-        let mid = 0.5 * (lo + hi);
+        let mid = f64::midpoint(lo, hi);
         if synthetic_vrp(mid)?.gap < gap {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    Ok(0.5 * (lo + hi))
+    Ok(f64::midpoint(lo, hi))
 }
 
 /// The variance risk premium: for each session from `from` to `to` with an index close and
@@ -324,7 +324,8 @@ fn read_sources(data: &DataDir, gspc: &[DailyBar]) -> Result<Vec<Source>> {
             path: data.cboe_spx_2019_dir(),
             source: e,
         })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(std::result::Result::ok)
+        .map(|entry| entry.path())
         .filter(|p| p.to_string_lossy().ends_with(".csv.gz"))
         .collect();
     files.sort();
