@@ -1185,11 +1185,12 @@ impl Backtest {
     /// where the store holds them; QQQ and IWM (any underlying but SPY and SPX) take the VIX
     /// scaled by their trailing realised vol over SPY's
     /// ([`volta_data::synthetic::surface::realised_vol_ratios`], 63 sessions) when the store
-    /// holds SPY's bars. Also a phrase naming the inputs, for the provenance.
+    /// holds SPY's bars. Also the provenance note that says so (`seed`: the quotes' noise).
     fn modelled_vol_history(
         &self,
         store: &dyn MarketStore,
         symbol: &str,
+        seed: u64,
         vix: &[(NaiveDate, f64)],
         bars: &[DailyBar],
     ) -> Result<(VolHistory, String)> {
@@ -1214,22 +1215,33 @@ impl Backtest {
             history.vix3m = index("VIX3M")?;
             history.skew = index("SKEW")?;
         }
-        let mut inputs = format!("the store's {} closes", names.join(", "));
-        if symbol != "SPY" && symbol != "SPX" {
+        let scaled = if symbol == "SPY" || symbol == "SPX" {
+            String::new()
+        } else {
             let spy = store.daily_bars(&Underlying::try_new("SPY")?, from, self.end)?;
             if spy.is_empty() {
-                inputs.push_str(&format!(
+                format!(
                     " (unscaled: the store holds no SPY bars for {symbol}'s realised-vol proxy)"
-                ));
+                )
             } else {
                 history.level_scale = realised_vol_ratios(bars, &spy, REALISED_VOL_WINDOW);
-                inputs.push_str(&format!(
+                format!(
                     " scaled to {symbol} by its trailing {REALISED_VOL_WINDOW}-session realised \
                      vol over SPY's"
-                ));
+                )
             }
-        }
-        Ok((history, inputs))
+        };
+        let note = format!(
+            "{symbol} chains are modelled: the store's {symbol} chains do not cover {}..{}, so \
+             they are priced with the synthetic market's smile model from the real {symbol} \
+             bars and the store's {} closes{scaled}, with spreads fitted on the real chains \
+             (seed {seed}; docs/backtest.md, Modelled chains). Prices and volatility indices \
+             are real; option quotes are not.",
+            self.start,
+            self.end,
+            names.join(", ")
+        );
+        Ok((history, note))
     }
 
     fn prepare_store(&self, path: &std::path::Path) -> Result<Prepared> {
@@ -1297,18 +1309,10 @@ impl Backtest {
                     chains: Box::new(StoreSource::new(open_path(path)?)),
                 });
             } else {
-                let (history, inputs) =
-                    self.modelled_vol_history(store.as_ref(), symbol, &vix, &bars)?;
-                provenance.push(format!(
-                    "{symbol} chains are modelled: the store's {symbol} chains do not cover \
-                     {}..{}, so they are priced with the synthetic market's smile model from \
-                     the real {symbol} bars and {inputs}, with spreads fitted on the real \
-                     chains (seed {}; docs/backtest.md, Modelled chains). Prices and \
-                     volatility indices are real; option quotes are not.",
-                    self.start,
-                    self.end,
-                    self.config.seed + i as u64
-                ));
+                let seed = self.config.seed + i as u64;
+                let (history, note) =
+                    self.modelled_vol_history(store.as_ref(), symbol, seed, &vix, &bars)?;
+                provenance.push(note);
                 let market = SyntheticMarket::from_history_with(
                     &self.config.synthetic(i, symbol).with_fitted_spreads(),
                     &in_range,
