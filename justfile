@@ -86,6 +86,12 @@ data-init *ARGS:
 data-import:
     VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-data-cli -- import dir
 
+# The modelled chains priced against every real chain of the shared data, before and after the
+# VIX family, SKEW and fitted spreads (docs/backtest.md, Modelled chains)
+# → reports/calibration/calibration.md and calibration.json.
+calibrate-chains *ARGS:
+    VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-data-cli -- calibrate-chains {{ARGS}}
+
 # Any volta-data command, e.g. `just data validate`.
 data *ARGS:
     cargo run --quiet --release -p volta-data-cli -- {{ARGS}}

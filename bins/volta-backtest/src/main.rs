@@ -74,7 +74,18 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             let config = BacktestConfig::from_toml(&text, &path.display().to_string())?;
             (config, Some(text))
         }
-        None => (BacktestConfig::default(), None),
+        // The embedded default (`just backtest`): the library's defaults with the synthetic
+        // market's variance risk premium at the measured one (docs/backtest.md, Modelled
+        // chains). The library's default keeps 0.35, which its pinned figures are measured at.
+        None => (
+            BacktestConfig {
+                synthetic_variance_risk_premium: Some(
+                    volta_data::synthetic::ModelParams::MEASURED_VARIANCE_RISK_PREMIUM,
+                ),
+                ..BacktestConfig::default()
+            },
+            None,
+        ),
     };
     if let Some(seed) = cli.seed {
         config.seed = seed;

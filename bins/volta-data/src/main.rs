@@ -2,6 +2,7 @@
 //! hands each subcommand to its module, which calls the volta-data library and prints.
 
 mod backup;
+mod calibrate;
 mod common;
 mod copy;
 mod fetch;
@@ -51,6 +52,10 @@ enum Command {
     CopyStore(copy::Args),
     /// Check the store (integrity, schema, coverage), the settings, and optionally TWS.
     Validate(validate::Args),
+    /// Price every real chain of the data folder with the modelled chain of its day and
+    /// report the errors (vol points by delta and days to expiry, spreads), before and after
+    /// the VIX family, SKEW and fitted spreads. Needs no store.
+    CalibrateChains(calibrate::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => backup::run(store, &args),
         Command::CopyStore(args) => copy::run(&args),
         Command::Validate(args) => Ok(validate::run(store, &args)),
+        Command::CalibrateChains(args) => calibrate::run(&args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e:#}");

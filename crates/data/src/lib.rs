@@ -4,6 +4,7 @@
 //! (`SQLite` by default). Everything above this layer reads market data through it.
 #![deny(missing_docs)]
 
+pub mod calibration;
 mod data_dir;
 pub mod dividends;
 mod error;

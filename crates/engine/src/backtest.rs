@@ -21,7 +21,7 @@ use volta_data::source::{StoreSource, SyntheticSource};
 use volta_data::store::{
     DataKind, JournalStore, MarketStore, RunRecord, SqliteStore, Store, StoreLocation, open_path,
 };
-use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket};
+use volta_data::synthetic::{SYNTHETIC_VIX_SYMBOL, SyntheticConfig, SyntheticMarket, VolHistory};
 use volta_features::RegimeConfig;
 use volta_risk::{RiskConfig, RiskManager};
 use volta_strategy::config::{StrategiesConfig, StrategyConfig};
@@ -127,6 +127,17 @@ pub struct BacktestConfig {
     /// premium taken in) earns the rate too, as Treasury bills posted as collateral do and as
     /// Cboe's PUT index assumes. Off by default: only the cash above it earns.
     pub interest_on_collateral: bool,
+    /// The synthetic market's variance risk premium
+    /// ([`volta_data::synthetic::ModelParams::variance_risk_premium`]); `None` keeps the
+    /// model's 0.35. [`ModelParams::MEASURED_VARIANCE_RISK_PREMIUM`](volta_data::synthetic::ModelParams::MEASURED_VARIANCE_RISK_PREMIUM) gives the synthetic VIX-like index the
+    /// real VIX's gap over realised vol (docs/backtest.md, Modelled chains). Generated markets
+    /// only (`--data synthetic`): the modelled chains of a store follow the real indices.
+    pub synthetic_variance_risk_premium: Option<f64>,
+    /// The generated market's chains priced as the modelled chains of a real history are:
+    /// the surface through its own VIX9D/VIX/VIX3M-like indices and the spreads fitted on the
+    /// real chains ([`volta_data::synthetic::ChainParams::surface_from_indices`],
+    /// [`SyntheticConfig::with_fitted_spreads`]). Off by default (pinned figures).
+    pub synthetic_fitted_chains: bool,
 }
 
 impl Default for BacktestConfig {
@@ -154,6 +165,8 @@ impl Default for BacktestConfig {
             yardsticks: true,
             cash_interest: true,
             interest_on_collateral: false,
+            synthetic_variance_risk_premium: None,
+            synthetic_fitted_chains: false,
         }
     }
 }
@@ -295,6 +308,15 @@ impl BacktestConfig {
                 return Err(bad(field, v, "between 0 and 1"));
             }
         }
+        if let Some(p) = self.synthetic_variance_risk_premium
+            && !(p.is_finite() && p > -1.0 && p < 10.0)
+        {
+            return Err(bad(
+                "synthetic_variance_risk_premium",
+                p,
+                "a premium above -1 and below 10",
+            ));
+        }
         if self.warmup_days < 370 {
             return Err(bad(
                 "warmup_days",
@@ -337,6 +359,19 @@ impl BacktestConfig {
             ..SyntheticConfig::default()
         }
     }
+
+    /// [`Self::synthetic`] with the synthetic market's own premium, for a generated market.
+    fn generated(&self, index: usize, symbol: &str) -> SyntheticConfig {
+        let mut config = self.synthetic(index, symbol);
+        if let Some(premium) = self.synthetic_variance_risk_premium {
+            config.model.variance_risk_premium = premium;
+        }
+        if self.synthetic_fitted_chains {
+            config.chain.surface_from_indices = true;
+            config = config.with_fitted_spreads();
+        }
+        config
+    }
 }
 
 /// Where the market data comes from.
@@ -345,8 +380,8 @@ pub enum DataChoice {
     /// The synthetic market (no network, no files): every price simulated.
     Synthetic,
     /// A store built from `../shared/data` (`volta-data import dir`): real chains where the
-    /// store has them, else chains priced by the synthetic smile model on the real bars and VIX.
-    /// A SQLite path or a `postgres://` URL ([`StoreLocation::from_path`]).
+    /// store has them, else chains modelled on the real bars, the VIX family and SKEW
+    /// (docs/backtest.md, Modelled chains). A SQLite path or a `postgres://` URL ([`StoreLocation::from_path`]).
     Store(PathBuf),
 }
 
@@ -1043,7 +1078,7 @@ impl Backtest {
             let market = SyntheticMarket::generate(&SyntheticConfig {
                 start: self.warmup_start(),
                 end: self.end,
-                ..self.config.synthetic(i, symbol)
+                ..self.config.generated(i, symbol)
             })?;
             if signals.is_none() {
                 let vix: Vec<_> = market.days().iter().map(|d| (d.bar.date, d.vix)).collect();
@@ -1145,6 +1180,70 @@ impl Backtest {
         Ok(schedule)
     }
 
+    /// The volatility history the modelled chains of `bars`' underlying are priced from: the
+    /// store's VIX (`vix`) and, when the run reads the real VIX, its VIX9D, VIX3M and SKEW
+    /// where the store holds them; QQQ and IWM (any underlying but SPY and SPX) take the VIX
+    /// scaled by their trailing realised vol over SPY's
+    /// ([`volta_data::synthetic::surface::realised_vol_ratios`], 63 sessions) when the store
+    /// holds SPY's bars. Also the provenance note that says so (`seed`: the quotes' noise).
+    fn modelled_vol_history(
+        &self,
+        store: &dyn MarketStore,
+        symbol: &str,
+        seed: u64,
+        vix: &[(NaiveDate, f64)],
+        bars: &[DailyBar],
+    ) -> Result<(VolHistory, String)> {
+        use volta_data::synthetic::surface::{REALISED_VOL_WINDOW, realised_vol_ratios};
+        let from = self.warmup_start();
+        let vix_name = &self.config.vix_index;
+        let mut history = VolHistory::vix_only(vix);
+        let mut names = vec![vix_name.clone()];
+        if vix_name == "VIX" {
+            let mut index = |name: &str| -> Result<Vec<(NaiveDate, f64)>> {
+                let values: Vec<(NaiveDate, f64)> = store
+                    .index_values(&Underlying::try_new(name)?, from, self.end)?
+                    .into_iter()
+                    .map(|r| (r.date, r.close))
+                    .collect();
+                if !values.is_empty() {
+                    names.push(name.to_owned());
+                }
+                Ok(values)
+            };
+            history.vix9d = index("VIX9D")?;
+            history.vix3m = index("VIX3M")?;
+            history.skew = index("SKEW")?;
+        }
+        let scaled = if symbol == "SPY" || symbol == "SPX" {
+            String::new()
+        } else {
+            let spy = store.daily_bars(&Underlying::try_new("SPY")?, from, self.end)?;
+            if spy.is_empty() {
+                format!(
+                    " (unscaled: the store holds no SPY bars for {symbol}'s realised-vol proxy)"
+                )
+            } else {
+                history.level_scale = realised_vol_ratios(bars, &spy, REALISED_VOL_WINDOW);
+                format!(
+                    " scaled to {symbol} by its trailing {REALISED_VOL_WINDOW}-session realised \
+                     vol over SPY's"
+                )
+            }
+        };
+        let note = format!(
+            "{symbol} chains are modelled: the store's {symbol} chains do not cover {}..{}, so \
+             they are priced with the synthetic market's smile model from the real {symbol} \
+             bars and the store's {} closes{scaled}, with spreads fitted on the real chains \
+             (seed {seed}; docs/backtest.md, Modelled chains). Prices and volatility indices \
+             are real; option quotes are not.",
+            self.start,
+            self.end,
+            names.join(", ")
+        );
+        Ok((history, note))
+    }
+
     fn prepare_store(&self, path: &std::path::Path) -> Result<Prepared> {
         let store = &open_path(path)?;
         let from = self.warmup_start();
@@ -1210,19 +1309,14 @@ impl Backtest {
                     chains: Box::new(StoreSource::new(open_path(path)?)),
                 });
             } else {
-                provenance.push(format!(
-                    "{symbol} chains are synthetic: the store's {symbol} chains do not cover \
-                     {}..{}, so they are priced with the synthetic market's smile model from \
-                     the real {symbol} bars and the store's {vix_symbol} closes (seed {}). \
-                     Prices and volatility index are real; option quotes are not.",
-                    self.start,
-                    self.end,
-                    self.config.seed + i as u64
-                ));
-                let market = SyntheticMarket::from_history(
-                    &self.config.synthetic(i, symbol),
+                let seed = self.config.seed + i as u64;
+                let (history, note) =
+                    self.modelled_vol_history(store.as_ref(), symbol, seed, &vix, &bars)?;
+                provenance.push(note);
+                let market = SyntheticMarket::from_history_with(
+                    &self.config.synthetic(i, symbol).with_fitted_spreads(),
                     &in_range,
-                    &vix,
+                    &history,
                 )?;
                 if symbol != "SPY" {
                     // The chains are priced with the config's yield: its dividends match it.

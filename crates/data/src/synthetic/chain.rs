@@ -10,8 +10,9 @@ use volta_core::expiry::Expiry;
 use volta_core::{ContractKey, OptionQuote, OptionRight, Price, Strike, VendorAnalytics};
 use volta_pricing::{Vanilla, bsm};
 
-use super::config::{ChainParams, ModelParams};
+use super::config::{ChainParams, ModelParams, SpreadModel};
 use super::path::expected_variance;
+use super::surface::{DaySurface, svi};
 use crate::error::Result;
 
 /// The implied-volatility surface of one session: an ATM term structure from the model's
@@ -39,6 +40,25 @@ pub struct Smile {
     pub variance: f64,
     pub(crate) model: ModelParams,
     pub(crate) chain: ChainParams,
+    /// The session's surface from the real volatility indices, when the market was built from
+    /// them ([`super::SyntheticMarket::from_history_with`]): it replaces the model's ATM term
+    /// structure and the config's slope and curvature.
+    pub(crate) surface: Option<DaySurface>,
+}
+
+/// One option priced by a [`Smile`] and quoted as the synthetic chain would quote it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelQuote {
+    /// Implied vol per √year.
+    pub implied_vol: f64,
+    /// Model value, US dollars.
+    pub price: f64,
+    /// Bid, US dollars (on the tick grid, 0 for an option worth less than half its spread).
+    pub bid: f64,
+    /// Ask, US dollars.
+    pub ask: f64,
+    /// Black-Scholes-Merton delta at the implied vol.
+    pub delta: f64,
 }
 
 impl Smile {
@@ -51,7 +71,51 @@ impl Smile {
     /// At-the-money-forward implied volatility for `years` (ACT/365) to expiry, per √year.
     #[must_use]
     pub fn atm_vol(&self, years: f64) -> f64 {
-        expected_variance(&self.model, self.variance, years).sqrt()
+        match &self.surface {
+            Some(surface) => surface.atm_vol(years),
+            None => expected_variance(&self.model, self.variance, years).sqrt(),
+        }
+    }
+
+    /// The surface from the real volatility indices this smile follows, if any.
+    #[must_use]
+    pub const fn surface(&self) -> Option<&DaySurface> {
+        self.surface.as_ref()
+    }
+
+    /// The option of `right` at `strike` (US dollars), `years` to expiry (`days` calendar
+    /// days), priced on the smile and quoted with the chain's spread model at volatility
+    /// level `vix`: what [`super::SyntheticMarket::chain`] would quote for it.
+    ///
+    /// # Errors
+    /// [`DataError::Pricing`](crate::DataError) if the pricer rejects an input.
+    pub fn quote(
+        &self,
+        right: OptionRight,
+        strike: f64,
+        years: f64,
+        vix: f64,
+    ) -> Result<ModelQuote> {
+        let atm = self.atm_vol(years);
+        let vol = self.vol_with_atm(atm, strike, years);
+        let z = (strike / self.forward(years)).ln() / (atm * years.sqrt());
+        let option = Vanilla {
+            right,
+            spot: self.spot,
+            strike,
+            years,
+            rate: self.rate,
+            dividend_yield: self.dividend_yield,
+        };
+        let g = bsm::greeks(&option, vol)?;
+        let (bid, ask) = bid_ask_cents(&self.chain, self.spot, g.price, z, years * 365.0, vix);
+        Ok(ModelQuote {
+            implied_vol: vol,
+            price: g.price,
+            bid: bid as f64 / 100.0,
+            ask: ask as f64 / 100.0,
+            delta: g.delta,
+        })
     }
 
     /// Implied volatility per √year at `strike` (US dollars) for `years` to expiry.
@@ -63,7 +127,10 @@ impl Smile {
 
     fn vol_with_atm(&self, atm: f64, strike: f64, years: f64) -> f64 {
         let z = (strike / self.forward(years)).ln() / (atm * years.sqrt());
-        let (beta, rho, c) = self.chain.svi();
+        let (beta, rho, c) = match &self.surface {
+            Some(s) => svi(s.skew, s.curvature, self.chain.wing_asymmetry),
+            None => self.chain.svi(),
+        };
         atm * (1.0 + beta * (rho * z + (z * z + c * c).sqrt() - c)).sqrt()
     }
 }
@@ -95,6 +162,41 @@ fn to_ticks(x: f64, tick: u32, up: bool) -> i64 {
     (n as i64) * i64::from(tick)
 }
 
+/// The bid and ask in cents of an option worth `price` dollars, `z` standard deviations from
+/// the money and `days` calendar days to expiry, at volatility level `vix`: the chain's spread
+/// model around the price, on the tick grid (the linear model's rounded outwards, the fitted
+/// one's to the nearest tick); the bid at least 0, the ask at least one tick.
+fn bid_ask_cents(
+    c: &ChainParams,
+    spot: f64,
+    price: f64,
+    z: f64,
+    days: f64,
+    vix: f64,
+) -> (i64, i64) {
+    let tick = i64::from(c.tick_cents);
+    match &c.spreads {
+        SpreadModel::Linear => {
+            let vix_factor = (vix / 20.0).max(0.1).powf(c.spread_vix_elasticity);
+            let spread = (c.spread_base + c.spread_fraction * price)
+                * (1.0 + c.spread_widening_per_sd * z.abs())
+                * vix_factor;
+            let bid = to_ticks(price - 0.5 * spread, c.tick_cents, false).max(0);
+            let ask = to_ticks(price + 0.5 * spread, c.tick_cents, true).max(tick);
+            (bid, ask)
+        }
+        SpreadModel::Fitted(f) => {
+            // The fit is of the quoted spread itself: each side goes to the nearest tick (not
+            // outwards, which would add a tick on average), at least one tick apart.
+            let spread = f.spread(spot, price, z, days, vix);
+            let nearest = |x: f64| (x * 100.0 / f64::from(c.tick_cents)).round() as i64 * tick;
+            let bid = nearest(price - 0.5 * spread).max(0);
+            let ask = nearest(price + 0.5 * spread).max(bid + tick);
+            (bid, ask)
+        }
+    }
+}
+
 fn cents(c: i64) -> Result<Price> {
     Ok(Price::try_new(Decimal::new(c.max(0), 2))?)
 }
@@ -119,7 +221,6 @@ pub(crate) fn quotes(
     let c = &smile.chain;
     let s = smile.spot;
     let fine = nice_step_thousandths(s * c.strike_step_fraction);
-    let vix_factor = (vix / 20.0).max(0.1).powf(c.spread_vix_elasticity);
     let mut out = Vec::new();
     let mut strikes: Vec<i64> = Vec::new();
     for e in expiries {
@@ -164,12 +265,7 @@ pub(crate) fn quotes(
                     dividend_yield: smile.dividend_yield,
                 };
                 let g = bsm::greeks(&option, vol)?;
-                let spread = (c.spread_base + c.spread_fraction * g.price)
-                    * (1.0 + c.spread_widening_per_sd * z.abs())
-                    * vix_factor;
-                let bid = to_ticks(g.price - 0.5 * spread, c.tick_cents, false).max(0);
-                let ask = to_ticks(g.price + 0.5 * spread, c.tick_cents, true)
-                    .max(i64::from(c.tick_cents));
+                let (bid, ask) = bid_ask_cents(c, s, g.price, z, e.days, vix);
                 let (z_oi, z_vol): (f64, f64) =
                     (rng.sample(StandardNormal), rng.sample(StandardNormal));
                 // Lognormal noise of mean 1: σ = 0.5 for open interest, 0.7 for volume.

@@ -68,7 +68,9 @@
 //! the pin: by f·Δ ln(close) for the same draw. Both [`SyntheticMarket::generate`] and
 //! [`SyntheticMarket::from_history`] snap this way. Only the underlying's price is drawn on
 //! the bridge: the smile's level is still the model's variance at the close (the day's VIX
-//! close, for a history).
+//! close, for a history). A history with the VIX family and SKEW
+//! ([`SyntheticMarket::from_history_with`]) replaces the model's term structure and the
+//! config's skew by the session's [`DaySurface`] (see [`surface`]).
 //!
 //! At each snapshot the listed expiries are those of
 //! [`volta_core::expiry::expiries_between`] for the symbol (for SPY: monthlies, Friday
@@ -135,6 +137,7 @@ mod chain;
 mod config;
 mod path;
 mod persist;
+pub mod surface;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeDelta};
 use rand::{RngExt, SeedableRng};
@@ -148,11 +151,12 @@ use volta_core::{
     ChainSnapshot, ContractKey, DailyBar, NyseCalendar, Price, SettlementTime, Underlying,
 };
 
-pub use chain::Smile;
-pub use config::{ChainParams, ModelParams, SyntheticConfig};
+pub use chain::{ModelQuote, Smile};
+pub use config::{ChainParams, FittedSpreads, ModelParams, SpreadModel, SyntheticConfig};
 pub use persist::{
     CHAIN_DAYS_PER_BATCH, SYNTHETIC_VIX_SYMBOL, StoredMarket, conflicting_bar, store_market,
 };
+pub use surface::{DaySurface, TermStructure, VolHistory};
 // The chain analytics moved to volta-core; re-exported at their old path.
 pub use volta_core::chain_analytics::{ChainRow, IvSource, chain_rows};
 
@@ -179,6 +183,9 @@ pub struct SyntheticMarket {
     config: SyntheticConfig,
     underlying: Underlying,
     days: Vec<SyntheticDay>,
+    /// Each session's surface from the real volatility indices
+    /// ([`SyntheticMarket::from_history_with`]); empty when the chains follow the model.
+    surfaces: Vec<Option<DaySurface>>,
     /// Every expiry from the first session to the last plus the monthly horizon, by date.
     expiries: Vec<Expiry>,
 }
@@ -263,7 +270,28 @@ impl SyntheticMarket {
                 jumps: step.jumps,
             });
         }
-        Self::with_days(config.clone(), underlying, days)
+        let surfaces = if config.chain.surface_from_indices {
+            days.iter()
+                .map(|d| {
+                    let index = |days: f64| {
+                        100.0 * path::expected_variance(p, d.variance, days / 365.0).sqrt()
+                    };
+                    DaySurface::new(
+                        &config.chain,
+                        [
+                            Some(index(surface::VIX9D_DAYS)),
+                            Some(d.vix),
+                            Some(index(surface::VIX3M_DAYS)),
+                        ],
+                        None,
+                        1.0,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self::with_days(config.clone(), underlying, days, surfaces)
     }
 
     /// A market on a real history: the given daily bars and VIX closes drive the chains,
@@ -293,6 +321,34 @@ impl SyntheticMarket {
         bars: &[DailyBar],
         vix: &[(NaiveDate, f64)],
     ) -> Result<Self> {
+        Self::from_history_with(config, bars, &VolHistory::vix_only(vix))
+    }
+
+    /// A market on a real history with the volatility indices beyond the VIX (issue 16 §2):
+    /// as [`Self::from_history`] when `history` holds the VIX alone (bit for bit); otherwise
+    /// each session's smile is a [`DaySurface`]:
+    ///
+    /// - the ATM term structure passes through the session's VIX9D, VIX and VIX3M closes
+    ///   (those that exist, each at most [`MAX_VIX_STALENESS_DAYS`] old) as variance-swap
+    ///   rates: total variance linear in time between them, flat vol outside
+    ///   ([`TermStructure::total_variance`]), ATM variance = that × [`DaySurface::atm_per_index_variance`];
+    /// - the smile's slope follows the CBOE SKEW close ([`surface::slope_from_skew_index`]),
+    ///   the config's where there is none;
+    /// - every index level is multiplied by `history.level_scale` of the session (QQQ and
+    ///   IWM: [`surface::realised_vol_ratios`] against SPY), 1 where it has none; the session's
+    ///   VIX (its spreads' level and the variance its snapshot's bridge diffuses with) is the
+    ///   scaled one.
+    ///
+    /// The spreads are the config's ([`ChainParams::spreads`]).
+    ///
+    /// # Errors
+    /// As [`Self::from_history`].
+    pub fn from_history_with(
+        config: &SyntheticConfig,
+        bars: &[DailyBar],
+        history: &VolHistory,
+    ) -> Result<Self> {
+        let vix = &history.vix[..];
         let invalid = |reason: String| crate::DataError::InvalidRequest { reason };
         let (Some(first), Some(last)) = (bars.first(), bars.last()) else {
             return Err(invalid(
@@ -346,6 +402,13 @@ impl SyntheticMarket {
                     ))
                 })?
                 .1;
+            let scale = surface::value_on(&history.level_scale, bar.date, MAX_VIX_STALENESS_DAYS)
+                .unwrap_or(1.0);
+            let close = if history.level_scale.is_empty() {
+                close
+            } else {
+                close * scale
+            };
             days.push(SyntheticDay {
                 bar: *bar,
                 vix: close,
@@ -353,6 +416,29 @@ impl SyntheticMarket {
                 jumps: 0,
             });
         }
+        let surfaces = if history.has_surface_inputs() {
+            days.iter()
+                .map(|d| {
+                    let on = |series: &[(NaiveDate, f64)]| {
+                        surface::value_on(series, d.bar.date, MAX_VIX_STALENESS_DAYS)
+                    };
+                    // `d.vix` is already scaled: the other indices take the same scale.
+                    let scale = on(&history.level_scale).unwrap_or(1.0);
+                    DaySurface::new(
+                        &config.chain,
+                        [
+                            on(&history.vix9d).map(|x| x * scale),
+                            Some(d.vix),
+                            on(&history.vix3m).map(|x| x * scale),
+                        ],
+                        on(&history.skew),
+                        1.0,
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         // The first session's intraday bridge must not see its own close, the VIX's included:
         // it diffuses with the variance of the last VIX close before it, as every later
         // session does with its predecessor's (`session_variance`). Only a history that starts
@@ -362,7 +448,7 @@ impl SyntheticMarket {
             Some(i) => variance_at(vix[i].0, vix[i].1)?,
             None => days[0].variance,
         };
-        Self::with_days(config, underlying, days)
+        Self::with_days(config, underlying, days, surfaces)
     }
 
     /// Lists the expiries from the first session to the last plus the monthly horizon.
@@ -370,6 +456,7 @@ impl SyntheticMarket {
         config: SyntheticConfig,
         underlying: Underlying,
         days: Vec<SyntheticDay>,
+        surfaces: Vec<Option<DaySurface>>,
     ) -> Result<Self> {
         let expiries = match (days.first(), days.last()) {
             (Some(first), Some(last)) => {
@@ -384,6 +471,7 @@ impl SyntheticMarket {
             config,
             underlying,
             days,
+            surfaces,
             expiries,
         })
     }
@@ -500,7 +588,10 @@ impl SyntheticMarket {
         self.smile_at(index, spot)
     }
 
-    fn smile_at(&self, index: usize, spot: Price) -> Option<Smile> {
+    /// The smile of session `index` at the underlying price `spot` (the calibration prices a
+    /// real chain's day at the chain's own price). `None` past the end.
+    #[must_use]
+    pub fn smile_at(&self, index: usize, spot: Price) -> Option<Smile> {
         let day = self.days.get(index)?;
         Some(Smile {
             spot: spot.to_f64(),
@@ -509,6 +600,7 @@ impl SyntheticMarket {
             variance: day.variance,
             model: self.config.model,
             chain: self.config.chain,
+            surface: self.surfaces.get(index).copied().flatten(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! The integration tests of volta-data, in one test binary: one link instead of one per file.
 
+mod calibration;
 mod dividends;
 mod import;
 mod ingest;

@@ -451,6 +451,66 @@ fn a_real_spy_year_assigns_early_on_the_recorded_dividends() {
     }
 }
 
+/// QQQ on its real history: its modelled chains are priced from the store's VIX, VIX9D, VIX3M
+/// and SKEW, scaled by QQQ's realised vol over SPY's (issue 16 §2), and the provenance says so.
+#[test]
+fn modelled_qqq_chains_follow_the_vix_family_and_the_realised_vol_proxy() {
+    let mut files = Vec::new();
+    for f in [
+        "vol/VIX_History.csv",
+        "vol/VIX9D_History.csv",
+        "vol/VIX3M_History.csv",
+        "vol/SKEW_History.csv",
+        "underlying/SPY_daily_unadjusted.csv",
+        "underlying/QQQ_daily_unadjusted.csv",
+    ] {
+        let Some(path) = DataDir::test_file(f) else {
+            return;
+        };
+        files.push(path);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    for index in &files[..4] {
+        ingest_index(&mut store, index, None).unwrap();
+    }
+    for (file, symbol) in [(&files[4], "SPY"), (&files[5], "QQQ")] {
+        let bars = BarsOptions {
+            symbol: Some(symbol.parse().unwrap()),
+            ..BarsOptions::default()
+        };
+        ingest_bars(&mut store, file, &bars).unwrap();
+    }
+    drop(store);
+    let config = BacktestConfig {
+        underlyings: vec!["QQQ".to_owned()],
+        ..BacktestConfig::default()
+    };
+    let backtest = Backtest {
+        config,
+        config_text: None,
+        start: date(2021, 3, 1),
+        end: date(2021, 3, 31),
+        data: DataChoice::Store(path.clone()),
+        journal: path,
+    };
+    let r = backtest.run(&mut |_, _| {}).unwrap();
+    let chains = r
+        .summary
+        .provenance
+        .iter()
+        .find(|p| p.starts_with("QQQ chains are modelled"))
+        .unwrap();
+    assert!(
+        chains.contains(
+            "the store's VIX, VIX9D, VIX3M, SKEW closes scaled to QQQ by its \
+             trailing 63-session realised vol over SPY's"
+        ) && chains.contains("spreads fitted on the real chains"),
+        "{chains}"
+    );
+}
+
 /// The README's main job (`just backtest`: ten synthetic years with the defaults), pinned: any
 /// change to the market, the strategies, the risk limits, the broker or the metrics that moves
 /// these numbers shows up here and must be explained.
