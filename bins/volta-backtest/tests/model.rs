@@ -60,13 +60,13 @@ fn the_promoted_model_filters_the_openings() {
         dir.path(),
         &t,
         "filtered",
-        &with("0.5").each_ref().map(String::as_str),
+        &with("0.75").each_ref().map(String::as_str),
     );
     let stdout = String::from_utf8_lossy(&filtered.stdout);
     assert!(filtered.status.success(), "{filtered:?}");
     assert!(
         stdout.contains(
-            "model logistic-2012: openings below 0.5 not taken; 0 proposals on days without features"
+            "model logistic-2012: openings below 0.75 not taken; 0 proposals on days without features"
         ),
         "{stdout}"
     );
