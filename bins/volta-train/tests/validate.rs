@@ -369,7 +369,7 @@ fn train_logs_its_run_to_mlflow() {
         "{params:?}"
     );
     assert!(
-        params.contains(&("train_to".into(), "2012-12-14".into())),
+        params.contains(&("train_to".into(), "2012-12-12".into())),
         "{params:?}"
     );
     let metrics = data_of("metrics");
