@@ -1230,18 +1230,7 @@ fn implied_fallback(
         (vols[row], codes[row]) = if out.settled[i] {
             (out.vol[i], ErrorCode::Ok)
         } else {
-            match crate::implied::bsm_row_code(
-                quotes.rights[row],
-                quotes.spots[row],
-                quotes.strikes[row],
-                quotes.years[row],
-                quotes.rates[row],
-                quotes.dividend_yields[row],
-                quotes.prices[row],
-            ) {
-                Ok(v) => (v, ErrorCode::Ok),
-                Err(e) => (f64::NAN, e),
-            }
+            scalar_row(quotes, row)
         };
     }
 }
@@ -1254,18 +1243,23 @@ pub(crate) fn bsm_implied_vols_scalar(
     codes: &mut [ErrorCode],
 ) {
     for row in 0..vols.len() {
-        (vols[row], codes[row]) = match crate::implied::bsm_row_code(
-            quotes.rights[row],
-            quotes.spots[row],
-            quotes.strikes[row],
-            quotes.years[row],
-            quotes.rates[row],
-            quotes.dividend_yields[row],
-            quotes.prices[row],
-        ) {
-            Ok(v) => (v, ErrorCode::Ok),
-            Err(e) => (f64::NAN, e),
-        };
+        (vols[row], codes[row]) = scalar_row(quotes, row);
+    }
+}
+
+/// Row `row` by the scalar solver: its volatility and code (`NaN` with the error).
+fn scalar_row(quotes: &QuoteInputs<'_>, row: usize) -> (f64, ErrorCode) {
+    match crate::implied::bsm_row_code(
+        quotes.rights[row],
+        quotes.spots[row],
+        quotes.strikes[row],
+        quotes.years[row],
+        quotes.rates[row],
+        quotes.dividend_yields[row],
+        quotes.prices[row],
+    ) {
+        Ok(v) => (v, ErrorCode::Ok),
+        Err(e) => (f64::NAN, e),
     }
 }
 
