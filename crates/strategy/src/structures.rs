@@ -352,3 +352,26 @@ pub fn short_put(slice: &ExpirySlice<'_>, pricing: Pricing) -> Result<Option<Tra
     )?;
     Ok((trade.mid < 0.0).then_some(trade))
 }
+
+/// A cash-secured short put out of the money: sell the put whose |delta| is nearest
+/// `short_delta` (strike at or below the underlying's price). `None` when the slice lists no
+/// such put or it pays nothing at the mid.
+///
+/// # Errors
+/// As [`credit_spread`].
+pub fn short_put_by_delta(
+    slice: &ExpirySlice<'_>,
+    short_delta: f64,
+    pricing: Pricing,
+) -> Result<Option<Trade>> {
+    let Some(put) = slice.by_delta(OptionRight::Put, short_delta) else {
+        return Ok(None);
+    };
+    let trade = build(
+        Structure::ShortPut,
+        slice.spot,
+        &[(put, LegAction::Sell)],
+        pricing,
+    )?;
+    Ok((trade.mid < 0.0).then_some(trade))
+}

@@ -10,7 +10,9 @@ use crate::exit::ExitRules;
 use crate::proposal::Proposal;
 use crate::select::ExpirySlice;
 use crate::strategy::Strategy;
-use crate::structures::{Pricing, Trade, credit_spread, debit_spread, iron_condor, long_straddle};
+use crate::structures::{
+    Pricing, Trade, credit_spread, debit_spread, iron_condor, long_straddle, short_put_by_delta,
+};
 use crate::view::MarketView;
 
 /// What [`IvRankPremium`] sells when the IV rank is high.
@@ -23,6 +25,10 @@ pub enum HighIvAction {
     CallCreditSpread,
     /// An iron condor (neutral, short vega).
     IronCondor,
+    /// A cash-secured short put at the target delta (bullish, short vega; no wing). Its worst
+    /// loss is the strike, so the risk limits must allow a whole put's strike per trade
+    /// (docs/strategies.md).
+    ShortPut,
 }
 
 /// What [`IvRankPremium`] does when the IV rank is low.
@@ -167,6 +173,7 @@ impl IvRankPremium {
             HighIvAction::IronCondor => {
                 width(OptionRight::Put).map(|w| iron_condor(slice, c.short_delta, w, pricing))
             }
+            HighIvAction::ShortPut => Some(short_put_by_delta(slice, c.short_delta, pricing)),
         };
         Ok(trade
             .transpose()?

@@ -201,6 +201,58 @@ fn high_iv_rank_sells_a_put_credit_spread_on_the_real_chain() {
 }
 
 #[test]
+fn the_short_put_action_sells_one_cash_secured_put_nearest_the_target_delta() {
+    let Some(view) = spx_view(0.0, Some(Regime::Neutral)) else {
+        return;
+    };
+    // Always sells (rank 0 >= 0): the cash-secured put of sweeps/short-put-base.toml.
+    let strategy = premium(IvRankPremiumConfig {
+        iv_rank_high: 0.0,
+        iv_rank_low: 0.0,
+        when_high: HighIvAction::ShortPut,
+        short_delta: 0.30,
+        short_delta_min: 0.10,
+        short_delta_max: 0.49,
+        ..IvRankPremiumConfig::default()
+    });
+    let proposals = strategy.propose(&view).unwrap();
+    assert_eq!(proposals.len(), 1, "{proposals:#?}");
+    let p = &proposals[0];
+    assert_eq!(p.structure, Structure::ShortPut);
+    let legs = p.order.legs();
+    assert_eq!(legs.len(), 1);
+    assert_eq!(legs[0].action, LegAction::Sell);
+    let put = key_of(&legs[0]);
+    assert_eq!(put.right(), volta_pricing::OptionRight::Put);
+    // The put nearest 30 delta among the out-of-the-money puts of the 30-45 day expiry.
+    let u = view.underlying(p.underlying()).unwrap();
+    let slice = ExpirySlice::new(u.chain(), put.expiry(), u.rates());
+    let nearest = slice
+        .puts
+        .iter()
+        .filter(|c| c.strike <= slice.spot)
+        .min_by(|a, b| {
+            (a.delta.abs() - 0.30)
+                .abs()
+                .total_cmp(&(b.delta.abs() - 0.30).abs())
+        })
+        .unwrap();
+    assert_eq!(nearest.quote.key, *put);
+    let delta = short_deltas(&view, p)[0];
+    assert!((delta - 0.30).abs() < 0.02, "nearest 30-delta: {delta}");
+    assert!((30..=45).contains(&days_to(spx_as_of(), put.expiry())));
+    // No wing: the worst loss is the strike less the premium, the cash that secures it.
+    assert_eq!(p.width(), None);
+    let strike = put.strike().to_f64();
+    assert!(p.credit() > 0.0 && p.credit() < strike);
+    let loss = p.max_loss().unwrap();
+    assert!(
+        (loss - (strike - p.credit()) * 100.0).abs() < 1e-6,
+        "{loss}"
+    );
+}
+
+#[test]
 fn the_real_vix_rank_of_the_day_keeps_a_flat_strategy_flat() {
     let Some((rank, vix)) = vix_rank_2019_04_25() else {
         return;
