@@ -30,7 +30,17 @@ use crate::error::{DataError, Result};
 use crate::import::{
     ChainDay, ChainRequest, RateSeries, import_bars, import_chains, import_index, import_rates,
 };
-use crate::synthetic::{ModelParams, Smile, SyntheticConfig, SyntheticMarket, VolHistory};
+use crate::synthetic::{
+    FittedSpreads, ModelParams, Smile, SyntheticConfig, SyntheticMarket, VolHistory,
+};
+use volta_pricing::{Vanilla, bsm};
+
+pub mod shape;
+
+pub use shape::{
+    SYNTHETIC_SHAPE_END, SYNTHETIC_SHAPE_START, SYNTHETIC_SHAPE_STRIDE, ShapeCell, ShapeErrors,
+};
+use shape::{ShapeAcc, call_delta, synthetic_shape};
 
 /// Call-delta buckets, (low, high, label): the lower bound is inclusive.
 pub const DELTA_BUCKETS: [(f64, f64, &str); 5] = [
@@ -169,6 +179,14 @@ pub struct CalibrationReport {
     pub before: ModelErrors,
     /// VIX9D/VIX/VIX3M, SKEW, DTB3 and the fitted spreads.
     pub after: ModelErrors,
+    /// The shape ([`shape`]) of the modelled chains (after) on the real quotes.
+    pub shape_modelled: ShapeErrors,
+    /// The shape of `just backtest`'s generated market with its own chains (the model's term
+    /// structure and slope, the linear spreads): [`backtest_synthetic_config`]`(false)`.
+    pub shape_synthetic_before: ShapeErrors,
+    /// The same market with the surface through its VIX-family indices and the fitted spreads:
+    /// [`backtest_synthetic_config`]`(true)`.
+    pub shape_synthetic_after: ShapeErrors,
     /// The real VRP: VIX against ^GSPC's realised vol, 1990-2018.
     pub real_vrp: VrpMeasure,
     /// The synthetic market's VRP with the default premium ([`synthetic_vrp`]).
@@ -452,6 +470,33 @@ fn to_f64(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(f64::NAN)
 }
 
+/// The delta and days buckets of a quote that counts (module docs): out of the money, IV in
+/// (0.02, 2), call delta in (0.05, 0.95), at least a day to expiry; `None` otherwise.
+fn buckets(
+    right: OptionRight,
+    strike: f64,
+    spot: f64,
+    delta: f64,
+    days: i64,
+    iv: f64,
+) -> Option<(usize, usize)> {
+    let otm = match right {
+        OptionRight::Call => strike >= spot,
+        OptionRight::Put => strike < spot,
+    };
+    if !otm || !(0.02..2.0).contains(&iv) {
+        return None;
+    }
+    let call_delta = call_delta(right, delta);
+    let d = DELTA_BUCKETS
+        .iter()
+        .position(|(lo, hi, _)| call_delta >= *lo && call_delta < *hi)?;
+    let t = DAYS_BUCKETS
+        .iter()
+        .position(|(lo, hi, _)| days >= *lo && days <= *hi)?;
+    Some((d, t))
+}
+
 /// The quotes of `day` that count (module docs), with their years to expiry from `as_of`
 /// on the quote date: to 09:30 of the expiry for AM-settled SPX monthlies (root `SPX`), to
 /// 16:00 otherwise.
@@ -464,30 +509,11 @@ fn real_quotes(day: &ChainDay, spot: f64, as_of: NaiveTime) -> Vec<RealQuote> {
         };
         let right = q.key.right();
         let strike = to_f64(q.key.strike().value());
-        let call_delta = match right {
-            OptionRight::Call => delta,
-            OptionRight::Put => 1.0 + delta,
-        };
-        let otm = match right {
-            OptionRight::Call => strike >= spot,
-            OptionRight::Put => strike < spot,
-        };
         let days = (q.key.expiry() - day.quote_date).num_days();
-        let Some(delta_bucket) = DELTA_BUCKETS
-            .iter()
-            .position(|(lo, hi, _)| call_delta >= *lo && call_delta < *hi)
+        let Some((delta_bucket, days_bucket)) = buckets(right, strike, spot, delta, days, iv)
         else {
             continue;
         };
-        let Some(days_bucket) = DAYS_BUCKETS
-            .iter()
-            .position(|(lo, hi, _)| days >= *lo && days <= *hi)
-        else {
-            continue;
-        };
-        if !otm || !(0.02..2.0).contains(&iv) {
-            continue;
-        }
         let settle = if q.key.root() == "SPX" {
             time(9, 30)
         } else {
@@ -538,6 +564,7 @@ fn add_quotes(
     smile: &Smile,
     vix: f64,
     quotes: &[RealQuote],
+    mut shapes: Option<&mut Shapes>,
 ) -> Result<()> {
     for q in quotes {
         let m = smile.quote(q.right, q.strike, q.years, vix)?;
@@ -545,8 +572,67 @@ fn add_quotes(
         if let Some(real) = q.spread {
             acc.spread[source].add((m.ask - m.bid - real) / real);
         }
+        if let Some(shapes) = shapes.as_deref_mut() {
+            let vega = |vol| vega_per_point(smile, q, vol);
+            let (d, t) = (q.delta_bucket, q.days_bucket);
+            // Spreads against the ETF's real chains only: the generated market is SPY, and an
+            // index's ticks and quotes are wider (FittedSpreads).
+            let etf = |spread: Option<f64>| spread.filter(|_| shapes.etf);
+            let real_spread = etf(q.spread)
+                .map(|s| vega(q.iv).map(|v| s / v))
+                .transpose()?;
+            shapes.real.add(d, t, q.iv * 100.0 - vix, real_spread);
+            let model_spread = (shapes.etf && m.bid > 0.0 && m.ask > m.bid)
+                .then(|| Ok::<_, DataError>((m.ask - m.bid) / vega(m.implied_vol)?))
+                .transpose()?;
+            shapes
+                .modelled
+                .add(d, t, m.implied_vol * 100.0 - vix, model_spread);
+        }
     }
     Ok(())
+}
+
+/// The real quotes' shape and the modelled chains' on them ([`shape`]).
+#[derive(Default)]
+struct Shapes {
+    real: ShapeAcc,
+    modelled: ShapeAcc,
+    /// Whether the quotes being added are an ETF's (their spreads count).
+    etf: bool,
+}
+
+/// The vega of one vol point of `q` at `vol`, on `smile`'s spot, rate and yield.
+fn vega_per_point(smile: &Smile, q: &RealQuote, vol: f64) -> Result<f64> {
+    let option = Vanilla {
+        right: q.right,
+        spot: smile.spot,
+        strike: q.strike,
+        years: q.years,
+        rate: smile.rate,
+        dividend_yield: smile.dividend_yield,
+    };
+    Ok(bsm::greeks(&option, vol)?.vega_per_vol_point())
+}
+
+/// `just backtest`'s generated market as the synthetic shape measures it: SPY, seed 42, the
+/// backtest's rate and yield, the measured premium; with `fitted`, the surface through its own
+/// VIX-family indices and the fitted spreads (the backtest's `synthetic_fitted_chains`).
+#[must_use]
+pub fn backtest_synthetic_config(fitted: bool) -> SyntheticConfig {
+    let mut config = SyntheticConfig {
+        seed: 42,
+        symbol: "SPY".to_owned(),
+        rate: 0.02,
+        dividend_yield: 0.015,
+        ..SyntheticConfig::default()
+    };
+    config.model.variance_risk_premium = ModelParams::MEASURED_VARIANCE_RISK_PREMIUM;
+    if fitted {
+        config.chain.surface_from_indices = true;
+        config = config.with_fitted_spreads();
+    }
+    config
 }
 
 /// Prices every real chain of `data` with the modelled chain of its day, before and after
@@ -561,6 +647,7 @@ pub fn calibrate_chains(data: &DataDir) -> Result<CalibrationReport> {
     let names: Vec<&str> = sources.iter().map(|s| s.name).collect();
     let mut before = ModelAcc::new(sources.len());
     let mut after = ModelAcc::new(sources.len());
+    let mut shapes = Shapes::default();
     let vix_only = VolHistory::vix_only(&inputs.history.vix);
     let mut infos = Vec::new();
     for (i, source) in sources.iter().enumerate() {
@@ -577,12 +664,13 @@ pub fn calibrate_chains(data: &DataDir) -> Result<CalibrationReport> {
                 ..SyntheticConfig::default()
             };
             let (smile, vix) = day_smile(&old, &vix_only, day.quote_date, spot)?;
-            add_quotes(&mut before, i, &smile, vix, &quotes)?;
+            add_quotes(&mut before, i, &smile, vix, &quotes, None)?;
             let rate = crate::synthetic::surface::value_on(&inputs.dtb3, day.quote_date, 7)
                 .unwrap_or(old.rate);
             let new = SyntheticConfig { rate, ..old }.with_fitted_spreads();
+            shapes.etf = FittedSpreads::for_symbol(symbol) == FittedSpreads::ETF;
             let (smile, vix) = day_smile(&new, &inputs.history, day.quote_date, spot)?;
-            add_quotes(&mut after, i, &smile, vix, &quotes)?;
+            add_quotes(&mut after, i, &smile, vix, &quotes, Some(&mut shapes))?;
         }
         infos.push(SourceInfo {
             name: source.name.to_owned(),
@@ -602,20 +690,82 @@ pub fn calibrate_chains(data: &DataDir) -> Result<CalibrationReport> {
         ymd(1990, 1, 1),
         ymd(2018, 12, 31),
     );
-    let synthetic = synthetic_vrp(ModelParams::default().variance_risk_premium)?;
+    let default_vrp = synthetic_vrp(ModelParams::default().variance_risk_premium)?;
     let matching_premium = premium_for_gap(real_vrp.gap)?;
+    let synthetic = |fitted| {
+        synthetic_shape(&backtest_synthetic_config(fitted))
+            .map(|model| ShapeAcc::compare(&shapes.real, &model))
+    };
     Ok(CalibrationReport {
         sources: infos,
         before: before.finish(&names),
         after: after.finish(&names),
+        shape_modelled: ShapeAcc::compare(&shapes.real, &shapes.modelled),
+        shape_synthetic_before: synthetic(false)?,
+        shape_synthetic_after: synthetic(true)?,
         real_vrp,
-        synthetic_vrp: synthetic,
+        synthetic_vrp: default_vrp,
         synthetic_vrp_matched: synthetic_vrp(matching_premium)?,
         matching_premium,
     })
 }
 
 impl CalibrationReport {
+    /// The shape section of [`Self::to_markdown`]: per cell, the mean IV − VIX and the mean
+    /// spread in vol points of the real quotes and of each model, then each model's RMS.
+    fn shape_markdown(&self, s: &mut String) {
+        use std::fmt::Write as _;
+        s.push_str(
+            "\n## Shape: the synthetic market against the real chains\n\nPer cell, mean IV − VIX (vol points) and mean bid/ask spread in vol points (spread ÷ vega per point): real | modelled (real history) | synthetic before | synthetic after. Quotes: real / synthetic after.\n\n| call delta | days | IV − VIX | spread | quotes |\n|---|---|---|---|---|\n",
+        );
+        let models = [
+            &self.shape_modelled,
+            &self.shape_synthetic_before,
+            &self.shape_synthetic_after,
+        ];
+        for real in &self.shape_modelled.cells {
+            let cells: Vec<Option<&ShapeCell>> = models
+                .iter()
+                .map(|m| m.cell(real.delta, real.days))
+                .collect();
+            let col = |real_value: f64, model_value: fn(&ShapeCell) -> f64| {
+                let mut out = format!("{real_value:+.2}");
+                for c in &cells {
+                    match c {
+                        Some(c) => {
+                            let _ = write!(out, " \\| {:+.2}", model_value(c));
+                        }
+                        None => out.push_str(" \\| —"),
+                    }
+                }
+                out
+            };
+            let synthetic_quotes = cells[2].map_or(0, |c| c.model_quotes);
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} / {} |",
+                real.delta,
+                real.days,
+                col(real.real_smile, |c| c.model_smile),
+                col(real.real_spread, |c| c.model_spread),
+                real.real_quotes,
+                synthetic_quotes
+            );
+        }
+        for (name, m) in [
+            ("modelled chains (real history)", &self.shape_modelled),
+            ("synthetic market, before", &self.shape_synthetic_before),
+            ("synthetic market, after", &self.shape_synthetic_after),
+        ] {
+            let _ = writeln!(
+                s,
+                "\n{name}: IV − VIX RMS error {:.2} vol points, spread RMS relative error {:.1} %.",
+                m.smile_rms,
+                m.spread_rms * 100.0
+            );
+        }
+    }
+
     /// The report as pretty-printed JSON.
     ///
     /// # Errors
@@ -695,6 +845,7 @@ impl CalibrationReport {
                 m.spread.quotes
             );
         }
+        self.shape_markdown(&mut s);
         let v = &self.real_vrp;
         let _ = writeln!(
             s,

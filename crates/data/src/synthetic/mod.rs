@@ -283,7 +283,7 @@ impl SyntheticMarket {
                             Some(d.vix),
                             Some(index(surface::VIX3M_DAYS)),
                         ],
-                        None,
+                        Some(surface::GENERATED_SKEW_INDEX),
                         1.0,
                     )
                 })

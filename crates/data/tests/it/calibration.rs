@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 use volta_core::{DailyBar, OptionRight};
 use volta_data::DataDir;
 use volta_data::calibration::{CalibrationReport, calibrate_chains};
-use volta_data::synthetic::surface::{ATM_SHARE_OF_INDEX, variance_swap_ratio};
+use volta_data::synthetic::surface::{
+    ATM_SHARE_OF_INDEX, GENERATED_SKEW_INDEX, shape_for_slope, slope_from_skew_index,
+    variance_swap_ratio,
+};
 use volta_data::synthetic::{SyntheticConfig, SyntheticMarket, VolHistory};
 
 fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -101,9 +104,13 @@ fn a_generated_market_can_price_on_its_own_indices() {
     assert!(plain.smile(5).unwrap().surface().is_none());
     let smile = market.smile(5).unwrap();
     let surface = *smile.surface().unwrap();
+    // Its smile takes the SKEW level fitted on the real chains (it has no SKEW of its own).
     let d = config.chain;
-    assert_eq!((surface.skew, surface.curvature), (d.skew, d.curvature));
-    let share = ATM_SHARE_OF_INDEX / variance_swap_ratio(d.skew, d.curvature, -0.9).sqrt();
+    let slope = slope_from_skew_index(GENERATED_SKEW_INDEX).unwrap();
+    let (skew, curvature) = shape_for_slope(&d, slope);
+    assert_eq!((surface.skew, surface.curvature), (skew, curvature));
+    assert!((skew - -0.23125).abs() < 1e-12, "{skew}");
+    let share = ATM_SHARE_OF_INDEX / variance_swap_ratio(skew, curvature, -0.9).sqrt();
     let atm = smile.atm_vol(30.0 / 365.0) * 100.0;
     assert!((atm - market.days()[5].vix * share).abs() < 1e-9, "{atm}");
     assert_ne!(plain.chain(5).unwrap(), market.chain(5).unwrap());
@@ -217,9 +224,35 @@ fn the_modelled_chains_errors_are_pinned() {
     }
     assert!(r.after.vol.rms < r.before.vol.rms);
     assert!(r.after.spread.rms < r.before.spread.rms);
+    the_generated_market_is_pinned_in_shape(&r);
     // The real VRP, measured on the shared data: VIX 19.27 against ^GSPC's realised 15.12.
     assert!((r.real_vrp.gap - 4.16).abs() < 0.01, "{:?}", r.real_vrp);
     assert!((r.synthetic_vrp_matched.gap - r.real_vrp.gap).abs() < 0.01);
+}
+
+/// `just backtest`'s generated market against the real chains in shape (mean IV − VIX and the
+/// spread in vol points per delta × days cell, `calibration::shape`). Measured 2026-12-07: the
+/// modelled chains of the real history 0.66 vol points and 27.1 % (spreads against SPY's real
+/// chains); the generated market with its own chains 4.67 and 181 %; with the surface through
+/// its own indices, the fitted SKEW level and the fitted spreads, 1.17 and 21.7 %.
+fn the_generated_market_is_pinned_in_shape(r: &CalibrationReport) {
+    let (modelled, before, after) = (
+        &r.shape_modelled,
+        &r.shape_synthetic_before,
+        &r.shape_synthetic_after,
+    );
+    assert!(modelled.smile_rms <= 0.66 + VOL_MARGIN, "{modelled:?}");
+    assert!(after.smile_rms <= 1.17 + VOL_MARGIN, "{}", after.smile_rms);
+    assert!(after.spread_rms <= 0.217 + 0.01, "{}", after.spread_rms);
+    // Better than the generated market's own chains, and its spreads as close to SPY's as
+    // the modelled chains'; its smile is not yet as close as theirs (docs/backtest.md).
+    assert!(after.smile_rms < before.smile_rms / 3.0);
+    assert!(after.spread_rms < before.spread_rms && after.spread_rms <= modelled.spread_rms);
+    // The cell a 30-45 day short put sells (call delta 0.65-0.85, 31-90 days): within half a
+    // vol point of the real IV − VIX (+1.57).
+    let cell = after.cell("0.65-0.85", "31-90").unwrap();
+    assert!((cell.real_smile - 1.57).abs() < 0.01, "{cell:?}");
+    assert!((cell.model_smile - cell.real_smile).abs() < 0.5, "{cell:?}");
 }
 
 /// The synthetic market at the measured premium has the real gap between its VIX-like index
