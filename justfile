@@ -88,7 +88,7 @@ data-import:
 
 # The modelled chains priced against every real chain of the shared data, before and after the
 # VIX family, SKEW and fitted spreads (docs/backtest.md, Modelled chains)
-# → reports/calibration/calibration.md and calibration.json.
+# → reports/calibration/calibration.md, calibration.json and calibration.svg.
 calibrate-chains *ARGS:
     VOLTA_DATA_DIR="${VOLTA_DATA_DIR:-{{shared}}/data}" cargo run --quiet --release -p volta-data-cli -- calibrate-chains {{ARGS}}
 

@@ -197,7 +197,9 @@ def test_the_plan_numbers_every_cell_window_pair_with_its_config(tmp_path):
     assert config["underlyings"] == ["SPY"]
 
 
-@pytest.mark.parametrize("name", ["small.toml", "default.toml"])
+@pytest.mark.parametrize(
+    "name", ["small.toml", "default.toml", "spy-history.toml", "spy-short-put.toml"]
+)
 def test_the_shipped_specs_parse(name):
     spec = load_spec(REPO / "sweeps" / name)
     assert spec.cells() and spec.folds
