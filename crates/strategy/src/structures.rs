@@ -341,16 +341,7 @@ pub fn long_straddle(slice: &ExpirySlice<'_>, pricing: Pricing) -> Result<Option
 /// # Errors
 /// As [`credit_spread`].
 pub fn short_put(slice: &ExpirySlice<'_>, pricing: Pricing) -> Result<Option<Trade>> {
-    let Some(put) = slice.at_the_money(OptionRight::Put) else {
-        return Ok(None);
-    };
-    let trade = build(
-        Structure::ShortPut,
-        slice.spot,
-        &[(put, LegAction::Sell)],
-        pricing,
-    )?;
-    Ok((trade.mid < 0.0).then_some(trade))
+    sell_put(slice, slice.at_the_money(OptionRight::Put), pricing)
 }
 
 /// A cash-secured short put out of the money: sell the put whose |delta| is nearest
@@ -364,7 +355,16 @@ pub fn short_put_by_delta(
     short_delta: f64,
     pricing: Pricing,
 ) -> Result<Option<Trade>> {
-    let Some(put) = slice.by_delta(OptionRight::Put, short_delta) else {
+    sell_put(slice, slice.by_delta(OptionRight::Put, short_delta), pricing)
+}
+
+/// The short put of `put`, if there is one and it pays something at the mid.
+fn sell_put(
+    slice: &ExpirySlice<'_>,
+    put: Option<&Candidate<'_>>,
+    pricing: Pricing,
+) -> Result<Option<Trade>> {
+    let Some(put) = put else {
         return Ok(None);
     };
     let trade = build(
