@@ -4,7 +4,7 @@
 //! The kernels here take validated plain `f64`s; the public models validate first.
 
 use crate::greeks::{Greeks, SecondOrderGreeks};
-use crate::normal::{ONE_OVER_SQRT_TWO_PI, norm_cdf_with_exp};
+use crate::normal::{ONE_OVER_SQRT_TWO_PI, norm_cdf_pair_with_exp};
 use crate::types::OptionRight;
 
 /// How the cost of carry responds to the rate, which decides what rho means.
@@ -51,9 +51,9 @@ struct Terms {
     cdf_d2: f64,
 }
 
+/// e^{−rT}, e^{bT} and e^{(b−r)T}.
 #[inline]
-fn terms(o: &GbsInputs) -> Terms {
-    let theta_sign = o.right.sign();
+fn discounting(o: &GbsInputs) -> (f64, f64, f64) {
     let df = (-o.r * o.t).exp();
     // e^{bT}: with e^{−rT} it gives e^{(b−r)T} and F/K without two more exponentials.
     let growth = (o.b * o.t).exp();
@@ -64,13 +64,22 @@ fn terms(o: &GbsInputs) -> Terms {
         // directly. Rare, hence not the default path.
         carry_df = ((o.b - o.r) * o.t).exp();
     }
+    (df, growth, carry_df)
+}
+
+#[inline]
+fn terms(o: &GbsInputs) -> Terms {
+    let theta_sign = o.right.sign();
     let sqrt_t = o.t.sqrt();
     let v_sqrt_t = o.v * sqrt_t;
     // A zero spot or strike has no diffusion either: the asset at 0 stays at 0, and a zero
     // strike makes the call the asset (ln(S/K) = ±∞ would give 0/0 in gamma and vega).
     if v_sqrt_t > 0.0 && o.s > 0.0 && o.k > 0.0 {
+        // ln(S/K) heads the longest dependent chain (→ d1 → e^{−d1²/2} and Φ), so it goes
+        // first; the discount factors overlap with it.
         let spot_over_strike = o.s / o.k;
         let log_moneyness = spot_over_strike.ln() + o.b * o.t;
+        let (df, growth, carry_df) = discounting(o);
         let inv_v_sqrt_t = 1.0 / v_sqrt_t;
         let d1 = log_moneyness * inv_v_sqrt_t + 0.5 * v_sqrt_t;
         let d2 = d1 - v_sqrt_t;
@@ -83,6 +92,7 @@ fn terms(o: &GbsInputs) -> Terms {
             // e^{bT} overflowed or e^{−d1²/2} underflowed: 0·∞ would be NaN.
             (-0.5 * d2 * d2).exp()
         };
+        let [cdf_d1, cdf_d2] = norm_cdf_pair_with_exp([theta_sign * d1, theta_sign * d2], [e1, e2]);
         Terms {
             theta_sign,
             carry_df,
@@ -93,12 +103,13 @@ fn terms(o: &GbsInputs) -> Terms {
             d1,
             d2,
             pdf_d1: ONE_OVER_SQRT_TWO_PI * e1,
-            cdf_d1: norm_cdf_with_exp(theta_sign * d1, e1),
-            cdf_d2: norm_cdf_with_exp(theta_sign * d2, e2),
+            cdf_d1,
+            cdf_d2,
         }
     } else {
         // No diffusion left (expiry or zero volatility): the option is worth its discounted
         // forward intrinsic value and Φ(θd) collapses to an indicator of being in the money.
+        let (df, growth, carry_df) = discounting(o);
         let forward = o.s * growth;
         let itm = if theta_sign * (forward - o.k) > 0.0 {
             1.0

@@ -243,6 +243,79 @@ pub(crate) fn norm_cdf_with_exp(x: f64, exp_minus_half_x_squared: f64) -> f64 {
     }
 }
 
+/// Above this y = |x|/√2, e^{−x²/2} has underflowed to 0, so the tail fraction need only be
+/// finite: capping y keeps the reversed asymptotic polynomials of [`cody_fraction`] in range.
+const FRACTION_Y_CAP: f64 = 64.0;
+
+/// Cody's rational approximation on the interval of y = |x|/√2 ≥ 0 as a numerator and a
+/// denominator, so that callers can share one division: n/d = erf(y)/y for y ≤ 0.46875,
+/// erfcx(y) above. The asymptotic interval's (1/√π − z·N(z)/D(z))/y, z = 1/y², is taken with
+/// N, D reversed into Ñ(u) = u⁵N(1/u), D̃(u) = u⁵D(1/u) in u = y² (as `fastmath` does): no
+/// division of its own, and every Horner sum has positive terms. NaN stays NaN.
+#[inline]
+fn cody_fraction(y: f64) -> (f64, f64) {
+    if y <= 0.46875 {
+        let ysq = y * y;
+        let y4 = ysq * ysq;
+        (
+            (A[3] + A[2] * ysq) + (A[1] + A[0] * ysq) * y4 + A[4] * (y4 * y4),
+            (B[3] + B[2] * ysq) + (B[1] + B[0] * ysq) * y4 + y4 * y4,
+        )
+    } else if y <= 4.0 {
+        let y2 = y * y;
+        let y4 = y2 * y2;
+        let y8 = y4 * y4;
+        (
+            estrin7(&[C[7], C[6], C[5], C[4], C[3], C[2], C[1], C[0]], y, y2, y4) + C[8] * y8,
+            estrin7(&[D[7], D[6], D[5], D[4], D[3], D[2], D[1], D[0]], y, y2, y4) + y8,
+        )
+    } else {
+        // `y > cap` rather than `min`, which would turn NaN into the cap.
+        let y = if y > FRACTION_Y_CAP {
+            FRACTION_Y_CAP
+        } else {
+            y
+        };
+        let u = y * y;
+        let n_rev = (((P[4] * u + P[3]) * u + P[2]) * u + P[1]) * u + P[0];
+        let n_rev = n_rev * u + P[5];
+        let d_rev = (((Q[4] * u + Q[3]) * u + Q[2]) * u + Q[1]) * u + Q[0];
+        let u_d_rev = u * (d_rev * u + 1.0);
+        (u_d_rev * ONE_OVER_SQRT_PI - n_rev, u_d_rev * y)
+    }
+}
+
+/// Φ(x) from q = erf(y)/y (y ≤ 0.46875) or erfcx(y) (above), y = |x|/√2, and e^{−x²/2}.
+#[inline]
+fn finish_cdf(x: f64, y: f64, q: f64, exp_minus_half_x_squared: f64) -> f64 {
+    if y <= 0.46875 {
+        return 0.5 + 0.5 * x * FRAC_1_SQRT_2 * q;
+    }
+    let lower_tail = 0.5 * q * exp_minus_half_x_squared;
+    if x < 0.0 {
+        lower_tail
+    } else {
+        1.0 - lower_tail
+    }
+}
+
+/// Φ(x₀) and Φ(x₁) given e^{−xᵢ²/2}: [`norm_cdf_with_exp`] twice with one division for both
+/// (1/(d₀d₁) times d₁ or d₀; the denominators lie between ~2.8e3 and ~1e21, so neither the
+/// product nor its reciprocal can overflow) and Estrin's scheme for the middle interval,
+/// whose dependent chain is half of Horner's. Two extra roundings against the single form.
+#[inline]
+#[must_use]
+pub(crate) fn norm_cdf_pair_with_exp(x: [f64; 2], exp_minus_half_x_squared: [f64; 2]) -> [f64; 2] {
+    let y = [x[0].abs() * FRAC_1_SQRT_2, x[1].abs() * FRAC_1_SQRT_2];
+    let (n0, d0) = cody_fraction(y[0]);
+    let (n1, d1) = cody_fraction(y[1]);
+    let inv = 1.0 / (d0 * d1);
+    [
+        finish_cdf(x[0], y[0], n0 * d1 * inv, exp_minus_half_x_squared[0]),
+        finish_cdf(x[1], y[1], n1 * d0 * inv, exp_minus_half_x_squared[1]),
+    ]
+}
+
 /// The standard normal density φ(x) = e^{-x²/2}/√(2π).
 #[inline]
 #[must_use]

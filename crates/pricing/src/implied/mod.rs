@@ -109,17 +109,16 @@ pub fn black_price(forward: f64, strike: f64, vol: f64, years: f64, right: Optio
             OptionRight::Put => strike,
         };
     }
-    let x = log_moneyness(forward, strike);
+    let x = log_moneyness(forward, strike, forward / strike);
     let otm_x = -x.abs();
     let half = ((0.5 * otm_x).exp(), (-0.5 * otm_x).exp());
     intrinsic + forward.sqrt() * strike.sqrt() * black::otm_black(otm_x, s, half).b
 }
 
-/// ln(F/K), through `ln_1p` of the relative difference near the money so that neighbouring
-/// forwards give distinguishable x.
+/// ln(F/K) given `ratio` = F/K, through `ln_1p` of the relative difference near the money so
+/// that neighbouring forwards give distinguishable x.
 #[inline]
-fn log_moneyness(forward: f64, strike: f64) -> f64 {
-    let ratio = forward / strike;
+fn log_moneyness(forward: f64, strike: f64, ratio: f64) -> f64 {
     if (0.5..=2.0).contains(&ratio) {
         ((forward - strike) / strike).ln_1p()
     } else {
@@ -225,20 +224,23 @@ fn solve_code(
     if time_value <= 0.0 {
         return Ok(0.0);
     }
-    let x = -log_moneyness(forward, strike).abs();
-    // e^{x/2} = √(min(F, K)/max(F, K)) for x = −|ln(F/K)|: a square root instead of exp.
-    let (sqrt_f, sqrt_k) = (forward.sqrt(), strike.sqrt());
-    let e = if forward < strike {
-        sqrt_f / sqrt_k
+    let ratio = forward / strike;
+    let x = -log_moneyness(forward, strike, ratio).abs();
+    // e^{x/2} = √(min(F, K)/max(F, K)) for x = −|ln(F/K)|, and √(FK) = K·√(F/K): one square
+    // root and one division for e^{±x/2} and the normalisation.
+    let sqrt_ratio = ratio.sqrt();
+    let inv_sqrt_ratio = 1.0 / sqrt_ratio;
+    let (e, inv_e) = if forward < strike {
+        (sqrt_ratio, inv_sqrt_ratio)
     } else {
-        sqrt_k / sqrt_f
+        (inv_sqrt_ratio, sqrt_ratio)
     };
-    let beta = time_value / (sqrt_f * sqrt_k);
+    let beta = time_value / (strike * sqrt_ratio);
     if beta >= e {
         // Within rounding of the upper bound: no finite volatility.
         return Err(ErrorCode::PriceAboveUpperBound);
     }
-    let s = lbr::implied_normalised_otm(beta, x, (e, 1.0 / e));
+    let s = lbr::implied_normalised_otm(beta, x, (e, inv_e));
     let vol = s / years.sqrt();
     if vol.is_finite() && vol >= 0.0 {
         Ok(vol)
