@@ -355,7 +355,11 @@ pub fn short_put_by_delta(
     short_delta: f64,
     pricing: Pricing,
 ) -> Result<Option<Trade>> {
-    sell_put(slice, slice.by_delta(OptionRight::Put, short_delta), pricing)
+    sell_put(
+        slice,
+        slice.by_delta(OptionRight::Put, short_delta),
+        pricing,
+    )
 }
 
 /// The short put of `put`, if there is one and it pays something at the mid.
