@@ -87,13 +87,9 @@ fn ib_paper_reconciles_checks_and_waits_for_the_decision_then_stops_cleanly_on_s
         .env_remove("VOLTA_DASHBOARD_TOKEN")
         .args(["--mode", "ib-paper", "--dashboard", "127.0.0.1:0"])
         .args(["--ib-port", &tws.port().to_string()])
-        // The first session a few days ahead, so that the trader waits for its open whatever
-        // the time of day: started during a session it would ask this fake TWS (which quotes
-        // nothing here) for the open at once, racing the SIGINT below.
-        .args([
-            "--start",
-            &(chrono::Utc::now().date_naive() + chrono::Days::new(3)).to_string(),
-        ])
+        // The same start as the history's: a date taken from the UTC clock again would be a
+        // day later between 00:00 and 04:00 UTC, past the history's end (refused, exit 2).
+        .args(["--start", &start.to_string()])
         .arg("--store")
         .arg(&store)
         .arg("--config")
