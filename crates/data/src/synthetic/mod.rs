@@ -281,7 +281,7 @@ impl SyntheticMarket {
                         [
                             Some(index(surface::VIX9D_DAYS)),
                             Some(d.vix),
-                            Some(index(surface::VIX3M_DAYS)),
+                            Some(index(surface::VIX3M_DAYS) * surface::GENERATED_VIX3M_SCALE),
                         ],
                         Some(surface::GENERATED_SKEW_INDEX),
                         1.0,
