@@ -367,8 +367,7 @@ impl BacktestConfig {
             config.model.variance_risk_premium = premium;
         }
         if self.synthetic_fitted_chains {
-            config.chain.surface_from_indices = true;
-            config = config.with_fitted_spreads();
+            config = config.with_fitted_chains();
         }
         config
     }

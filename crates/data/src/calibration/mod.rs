@@ -40,7 +40,7 @@ pub mod shape;
 pub use shape::{
     SYNTHETIC_SHAPE_END, SYNTHETIC_SHAPE_START, SYNTHETIC_SHAPE_STRIDE, ShapeCell, ShapeErrors,
 };
-use shape::{ShapeAcc, call_delta, synthetic_shape};
+use shape::{ShapeAcc, synthetic_shape};
 
 /// Call-delta buckets, (low, high, label): the lower bound is inclusive.
 pub const DELTA_BUCKETS: [(f64, f64, &str); 5] = [
@@ -470,6 +470,14 @@ fn to_f64(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(f64::NAN)
 }
 
+/// `right`'s call delta: a put's delta + 1.
+fn call_delta(right: OptionRight, delta: f64) -> f64 {
+    match right {
+        OptionRight::Call => delta,
+        OptionRight::Put => 1.0 + delta,
+    }
+}
+
 /// The delta and days buckets of a quote that counts (module docs): out of the money, IV in
 /// (0.02, 2), call delta in (0.05, 0.95), at least a day to expiry; `None` otherwise.
 fn buckets(
@@ -629,8 +637,7 @@ pub fn backtest_synthetic_config(fitted: bool) -> SyntheticConfig {
     };
     config.model.variance_risk_premium = ModelParams::MEASURED_VARIANCE_RISK_PREMIUM;
     if fitted {
-        config.chain.surface_from_indices = true;
-        config = config.with_fitted_spreads();
+        config = config.with_fitted_chains();
     }
     config
 }

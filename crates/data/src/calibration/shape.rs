@@ -11,7 +11,6 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use volta_core::OptionRight;
 
 use super::{Acc, DAYS_BUCKETS, DELTA_BUCKETS};
 use crate::error::Result;
@@ -86,6 +85,7 @@ impl ShapeAcc {
 
     /// `model` against `real`, cell by cell.
     pub(crate) fn compare(real: &Self, model: &Self) -> ShapeErrors {
+        let mean_or_nan = |s: &super::ErrorStats| if s.quotes == 0 { f64::NAN } else { s.mean };
         let mut cells = Vec::new();
         let (mut smile_sq, mut smile_w, mut spread_sq, mut spread_w) = (0.0, 0.0, 0.0, 0.0);
         for (d, (_, _, dl)) in DELTA_BUCKETS.iter().enumerate() {
@@ -98,9 +98,6 @@ impl ShapeAcc {
                 let w = rs.quotes as f64;
                 smile_sq += w * (ms.mean - rs.mean).powi(2);
                 smile_w += w;
-                let mean_or_nan = |s: &super::ErrorStats| {
-                    if s.quotes == 0 { f64::NAN } else { s.mean }
-                };
                 if rp.quotes > 0 && mp.quotes > 0 && rp.mean > 0.0 {
                     let w = rp.quotes as f64;
                     spread_sq += w * ((mp.mean - rp.mean) / rp.mean).powi(2);
@@ -175,12 +172,4 @@ pub(crate) fn synthetic_shape(config: &SyntheticConfig) -> Result<ShapeAcc> {
         }
     }
     Ok(acc)
-}
-
-/// `right`'s call delta: a put's delta + 1.
-pub(crate) fn call_delta(right: OptionRight, delta: f64) -> f64 {
-    match right {
-        OptionRight::Call => delta,
-        OptionRight::Put => 1.0 + delta,
-    }
 }

@@ -340,6 +340,16 @@ impl SyntheticConfig {
         self
     }
 
+    /// The config with the generated market's chains priced as the modelled chains of a real
+    /// history are: the surface through its own VIX9D/VIX/VIX3M-like indices
+    /// ([`ChainParams::surface_from_indices`]) and the fitted spreads
+    /// ([`Self::with_fitted_spreads`]). What a backtest's `synthetic_fitted_chains` asks for.
+    #[must_use]
+    pub fn with_fitted_chains(mut self) -> Self {
+        self.chain.surface_from_indices = true;
+        self.with_fitted_spreads()
+    }
+
     /// Checks every field.
     ///
     /// # Errors

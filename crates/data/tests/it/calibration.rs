@@ -90,14 +90,13 @@ fn the_surface_passes_through_the_vix_family() {
 /// VIX-like indices: the 30-day ATM vol is its VIX times the ATM share of a variance swap.
 #[test]
 fn a_generated_market_can_price_on_its_own_indices() {
-    let mut config = SyntheticConfig {
+    let config = SyntheticConfig {
         start: ymd(2023, 1, 3),
         end: ymd(2023, 2, 28),
         ..SyntheticConfig::default()
     };
     let plain = SyntheticMarket::generate(&config).unwrap();
-    config.chain.surface_from_indices = true;
-    let config = config.with_fitted_spreads();
+    let config = config.with_fitted_chains();
     let market = SyntheticMarket::generate(&config).unwrap();
     // The path and the index are the same; only the chains differ.
     assert_eq!(plain.days(), market.days());
